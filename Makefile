@@ -1,0 +1,62 @@
+# The two commands: `make run` and `make test`. Only Python 3.11+ is needed;
+# uv is bootstrapped into .tools/ with pip, the project environment is .venv/.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_NO_PROGRESS := 1
+
+.PHONY: install run test lint types pytest browser messages clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+# Migrate, load demo data on the first run, start the web server and the task worker.
+run: install
+	$(BIN)/trefpunt migrate --noinput
+	$(BIN)/trefpunt demo --if-empty
+	$(BIN)/trefpunt serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy trefpunt bench
+
+# pytest on SQLite always, and on PostgreSQL too when DATABASE_URL is set.
+pytest: install browser
+	@echo "=== pytest on SQLite ==="
+	env -u DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "=== pytest on PostgreSQL ($${DATABASE_URL%%@*}@…) ==="; \
+	  $(BIN)/pytest; \
+	fi
+
+test: lint types pytest
+
+# Extract and compile translations (needs GNU gettext; compiled .mo files are committed).
+messages: install
+	$(BIN)/trefpunt makemessages -l nl --ignore=.venv --ignore=.tools --ignore=var --ignore=bench
+	$(BIN)/trefpunt compilemessages --ignore=.venv --ignore=.tools
+
+clean:
+	rm -rf $(TOOLS) $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,613 @@
+"""Every write to users, profiles, portfolios, organisations and tokens."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from trefpunt.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+from .images import image_bounded, image_open_checked, image_square
+from .models import (
+    HANDLE_RE,
+    RESERVED_HANDLES,
+    ApiToken,
+    Invitation,
+    Membership,
+    Organisation,
+    PortfolioImage,
+    PortfolioItem,
+    Profile,
+    Role,
+    Skill,
+    User,
+)
+from .tokens import api_token_generate, invitation_token_generate, secret_hash
+
+LANGUAGE_CODES = frozenset(
+    [
+        "af",
+        "ar",
+        "bg",
+        "bn",
+        "ca",
+        "cs",
+        "cy",
+        "da",
+        "de",
+        "el",
+        "en",
+        "eo",
+        "es",
+        "et",
+        "eu",
+        "fa",
+        "fi",
+        "fr",
+        "fy",
+        "ga",
+        "gd",
+        "gl",
+        "he",
+        "hi",
+        "hr",
+        "hu",
+        "hy",
+        "id",
+        "is",
+        "it",
+        "ja",
+        "ka",
+        "kk",
+        "km",
+        "kn",
+        "ko",
+        "lb",
+        "lt",
+        "lv",
+        "mk",
+        "ml",
+        "mn",
+        "mr",
+        "ms",
+        "my",
+        "nb",
+        "ne",
+        "nl",
+        "nn",
+        "pa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sq",
+        "sr",
+        "sv",
+        "sw",
+        "ta",
+        "te",
+        "th",
+        "tl",
+        "tr",
+        "tt",
+        "uk",
+        "ur",
+        "uz",
+        "vi",
+        "zh",
+    ]
+)
+INVITATION_DAYS = 14
+AVATAR_SIZE = 256
+PORTFOLIO_MAX_SIDE = 1600
+PORTFOLIO_MAX_IMAGES = 8
+
+
+# --- users and profiles ------------------------------------------------------------
+
+
+def handle_suggest(seed: str) -> str:
+    """A free handle derived from a name or email, e.g. ``anna-de-vries`` or ``anna-7f3a``."""
+    base = slugify(seed.split("@")[0])[:24].strip("-_") or "member"
+    if len(base) < 3:
+        base = f"{base}-member"[:24]
+    candidate = base
+    while (
+        candidate in RESERVED_HANDLES
+        or not re.match(HANDLE_RE, candidate)
+        or Profile.objects.filter(handle=candidate).exists()
+    ):
+        candidate = f"{base[:20]}-{secrets.token_hex(2)}"
+    return candidate
+
+
+def profile_create(*, user: User, display_name: str = "", handle: str = "") -> Profile:
+    """Give a new user a profile; called inside the sign-up transaction."""
+    name = (display_name or user.email.split("@")[0]).strip()[:80]
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Profile.objects.create(
+                    user=user, display_name=name, handle=handle or handle_suggest(name)
+                )
+        except IntegrityError:
+            if handle:
+                raise ValidationFailed(fields={"handle": _("This handle is taken.")}) from None
+    raise Conflict(_("Could not find a free handle; please try again."))
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    display_name: str = "",
+    handle: str = "",
+    is_staff: bool = False,
+    verified: bool = True,
+) -> User:
+    """Create a user with a profile (operators, demo data, tests). Sign-up goes through allauth
+    and ends in ``profile_create`` via the account adapter."""
+    from allauth.account.models import EmailAddress
+
+    errors: dict[str, str] = {}
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors["email"] = _("Enter a valid email address.")
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = _("A user with this email address already exists.")
+    if password is not None:
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            errors["password"] = " ".join(exc.messages)
+    if handle:
+        try:
+            handle_check(handle)
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=password, is_staff=is_staff, is_superuser=is_staff
+        )
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+        profile_create(user=user, display_name=display_name, handle=handle)
+    return user
+
+
+def handle_check(handle: str, *, profile: Profile | None = None) -> str:
+    handle = (handle or "").strip().lower()
+    if not re.match(HANDLE_RE, handle):
+        raise ValidationFailed(
+            fields={
+                "handle": _(
+                    "Use 3–30 lowercase letters, digits, '-' or '_', starting and ending with a "
+                    "letter or digit."
+                )
+            }
+        )
+    if handle in RESERVED_HANDLES:
+        raise ValidationFailed(fields={"handle": _("This handle is reserved.")})
+    taken = Profile.objects.filter(handle=handle)
+    if profile is not None:
+        taken = taken.exclude(pk=profile.pk)
+    if taken.exists():
+        raise ValidationFailed(fields={"handle": _("This handle is taken.")})
+    return handle
+
+
+def skills_parse(text: str) -> list[str]:
+    names = [re.sub(r"\s+", " ", part).strip() for part in re.split(r"[,\n]", text or "")]
+    names = [n for n in names if n]
+    if len(names) > 20:
+        raise ValidationFailed(fields={"skills": _("List at most 20 skills.")})
+    for name in names:
+        if len(name) > 40 or not slugify(name):
+            raise ValidationFailed(
+                fields={
+                    "skills": _(
+                        "“%(skill)s” is not a skill name we can use (at most 40 letters or digits)."
+                    )
+                    % {"skill": name[:60]}
+                }
+            )
+    return names
+
+
+def languages_parse(text: str | Sequence[str]) -> list[str]:
+    parts = re.split(r"[,\s]+", text) if isinstance(text, str) else list(text)
+    codes = [p.strip().lower() for p in parts if p.strip()]
+    unknown = [c for c in codes if c not in LANGUAGE_CODES]
+    if unknown:
+        raise ValidationFailed(
+            fields={
+                "languages": _(
+                    "Unknown language code: %(code)s. Use two-letter codes such as nl, en, de."
+                )
+                % {"code": unknown[0]}
+            }
+        )
+    return list(dict.fromkeys(codes))
+
+
+def profile_update(
+    *,
+    profile: Profile,
+    handle: str,
+    display_name: str,
+    headline: str = "",
+    bio: str = "",
+    location: str = "",
+    languages: str | Sequence[str] = "",
+    skills: str = "",
+    avatar: UploadedFile | None = None,
+) -> Profile:
+    """Validate everything first, then save in one transaction: nothing is half-saved."""
+    errors: dict[str, str] = {}
+    checks = {
+        "handle": lambda: handle_check(handle, profile=profile),
+        "languages": lambda: languages_parse(languages),
+        "skills": lambda: skills_parse(skills),
+    }
+    results: dict[str, Any] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.fields.items()})
+    display_name = (display_name or "").strip()
+    if not display_name:
+        errors["display_name"] = _("Enter the name people see.")
+    limits = {"display_name": 80, "headline": 140, "bio": 4000, "location": 80}
+    for name, value in {
+        "display_name": display_name,
+        "headline": headline,
+        "bio": bio,
+        "location": location,
+    }.items():
+        if len(value or "") > limits[name]:
+            errors[name] = _("At most %(n)d characters.") % {"n": limits[name]}
+    avatar_file = None
+    if avatar is not None:
+        try:
+            avatar_file = image_square(
+                image_open_checked(avatar, field="avatar", max_bytes=settings.MAX_AVATAR_BYTES),
+                AVATAR_SIZE,
+            )
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        profile.handle = results["handle"]
+        profile.display_name = display_name
+        profile.headline = (headline or "").strip()
+        profile.bio = (bio or "").strip()
+        profile.location = (location or "").strip()
+        profile.languages = results["languages"]
+        skill_objects = []
+        for name in results["skills"]:
+            skill, _created = Skill.objects.get_or_create(
+                slug=slugify(name)[:40], defaults={"name": name}
+            )
+            skill_objects.append(skill)
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError:
+            raise ValidationFailed(fields={"handle": _("This handle is taken.")}) from None
+        profile.skills.set(skill_objects)
+        if avatar_file is not None:
+            old = profile.avatar.name if profile.avatar else ""
+            profile.avatar.save(f"avatar-{secrets.token_hex(4)}.webp", avatar_file, save=True)
+            if old:
+                transaction.on_commit(lambda: profile.avatar.storage.delete(old))
+    return profile
+
+
+# --- portfolio --------------------------------------------------------------------------
+
+
+def _portfolio_images_prepare(images: Sequence[UploadedFile]) -> list[tuple[object, int, int]]:
+    if len(images) > PORTFOLIO_MAX_IMAGES:
+        raise ValidationFailed(
+            fields={"images": _("At most %(n)d images per item.") % {"n": PORTFOLIO_MAX_IMAGES}}
+        )
+    return [
+        image_bounded(
+            image_open_checked(f, field="images", max_bytes=settings.MAX_UPLOAD_BYTES),
+            PORTFOLIO_MAX_SIDE,
+        )
+        for f in images
+    ]
+
+
+def portfolio_item_create(
+    *,
+    owner: User,
+    title: str,
+    description: str = "",
+    images: Sequence[UploadedFile] = (),
+    source: str = PortfolioItem.Source.MANUAL,
+    source_ref: str = "",
+) -> PortfolioItem:
+    """Add an item; items the platform adds (``source_ref`` set) are added once only."""
+    title = (title or "").strip()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = _("Give the item a title.")
+    elif len(title) > 120:
+        errors["title"] = _("At most %(n)d characters.") % {"n": 120}
+    if len(description or "") > 4000:
+        errors["description"] = _("At most %(n)d characters.") % {"n": 4000}
+    prepared = []
+    try:
+        prepared = _portfolio_images_prepare(images)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if source_ref:
+        existing = PortfolioItem.objects.filter(owner=owner, source_ref=source_ref).first()
+        if existing is not None:
+            return existing
+    with transaction.atomic():
+        item = PortfolioItem.objects.create(
+            owner=owner,
+            title=title,
+            description=(description or "").strip(),
+            source=source,
+            source_ref=source_ref,
+        )
+        for position, (content, width, height) in enumerate(prepared):
+            picture = PortfolioImage(item=item, width=width, height=height, position=position)
+            picture.image.save(f"{secrets.token_hex(8)}.webp", content, save=False)  # type: ignore[arg-type]
+            picture.save()
+    return item
+
+
+def portfolio_item_delete(*, item_id: int, user: User) -> None:
+    deleted, _rows = PortfolioItem.objects.filter(pk=item_id, owner=user).delete()
+    if not deleted:
+        raise NotFound(_("Portfolio item not found."))
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+def _membership(organisation: Organisation, user: User) -> Membership | None:
+    return Membership.objects.filter(organisation=organisation, user=user).first()
+
+
+def organisation_create(
+    *, user: User, name: str, slug: str = "", description: str = "", website: str = ""
+) -> Organisation:
+    name = (name or "").strip()
+    slug = slugify(slug or name)[:60]
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Enter the organisation's name.")
+    elif len(name) > 120:
+        errors["name"] = _("At most %(n)d characters.") % {"n": 120}
+    if not slug or len(slug) < 2:
+        errors["slug"] = _("Choose an address of at least two letters or digits.")
+    elif Organisation.objects.filter(slug=slug).exists():
+        errors["slug"] = _("This address is taken; choose another.")
+    if website:
+        from django.core.validators import URLValidator
+
+        try:
+            URLValidator(schemes=["http", "https"])(website)
+        except DjangoValidationError:
+            errors["website"] = _("Enter a full web address starting with https://.")
+    if errors:
+        raise ValidationFailed(fields=errors)
+    try:
+        with transaction.atomic():
+            organisation = Organisation.objects.create(
+                name=name,
+                slug=slug,
+                description=(description or "").strip(),
+                website=website,
+                created_by=user,
+            )
+            Membership.objects.create(organisation=organisation, user=user, role=Role.OWNER)
+    except IntegrityError:
+        raise ValidationFailed(
+            fields={"slug": _("This address is taken; choose another.")}
+        ) from None
+    return organisation
+
+
+def organisation_require_admin(*, organisation: Organisation, user: User) -> Membership:
+    membership = _membership(organisation, user)
+    if membership is None:
+        raise NotFound(_("Organisation not found."))
+    if membership.role not in {Role.OWNER, Role.ADMIN}:
+        raise PermissionDenied(
+            _("Only owners and admins of %(org)s can do this.") % {"org": organisation.name}
+        )
+    return membership
+
+
+def organisation_invite(
+    *, organisation: Organisation, inviter: User, email: str, role: str = Role.MEMBER
+) -> tuple[Invitation, str]:
+    """Invite someone by email; returns the invitation and the raw token (emailed)."""
+    organisation_require_admin(organisation=organisation, user=inviter)
+    email = (email or "").strip()
+    errors: dict[str, str] = {}
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors["email"] = _("Enter a valid email address.")
+    if role not in Role.values:
+        errors["role"] = _("Choose owner, admin or member.")
+    elif role == Role.OWNER and _membership(organisation, inviter).role != Role.OWNER:  # type: ignore[union-attr]
+        errors["role"] = _("Only an owner can invite another owner.")
+    if (
+        not errors
+        and Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists()
+    ):
+        errors["email"] = _("%(email)s is already a member.") % {"email": email}
+    if (
+        not errors
+        and Invitation.objects.filter(
+            organisation=organisation,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).exists()
+    ):
+        errors["email"] = _("%(email)s has already been invited.") % {"email": email}
+    if errors:
+        raise ValidationFailed(fields=errors)
+    token = invitation_token_generate()
+    with transaction.atomic():
+        # An expired invitation for the same address makes way for the new one.
+        Invitation.objects.filter(
+            organisation=organisation, email__iexact=email, accepted_at__isnull=True
+        ).delete()
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            role=role,
+            token_hash=secret_hash(token),
+            invited_by=inviter,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        accept_path = f"/orgs/invitations/{token}/"
+        body = render_to_string(
+            "accounts/email/invitation.txt",
+            {
+                "organisation": organisation,
+                "inviter": inviter,
+                "role": invitation.get_role_display(),
+                "url": settings.SITE_URL + accept_path,
+                "days": INVITATION_DAYS,
+            },
+        )
+        transaction.on_commit(
+            lambda: send_mail(
+                _("You are invited to join %(org)s on Trefpunt") % {"org": organisation.name},
+                body,
+                None,
+                [email],
+            )
+        )
+    return invitation, token
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the organisation. The invitation must be addressed to one of the user's verified
+    email addresses, still open and not expired."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("organisation")
+            .filter(token_hash=secret_hash(token))
+            .first()
+        )
+        if invitation is None:
+            raise NotFound(_("This invitation does not exist."))
+        if not EmailAddress.objects.filter(
+            user=user, email__iexact=invitation.email, verified=True
+        ).exists():
+            raise PermissionDenied(
+                _("This invitation was sent to %(email)s. Log in with that address to accept it.")
+                % {"email": invitation.email}
+            )
+        if invitation.accepted_at is not None:
+            raise Conflict(_("This invitation was already accepted."))
+        if invitation.expires_at < timezone.now():
+            raise Conflict(_("This invitation has expired; ask for a new one."))
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        membership, _created = Membership.objects.get_or_create(
+            organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
+        )
+        return membership
+
+
+def membership_remove(*, organisation: Organisation, actor: User, member_id: int) -> None:
+    organisation_require_admin(organisation=organisation, user=actor)
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(organisation=organisation, pk=member_id)
+            .first()
+        )
+        if membership is None:
+            raise NotFound(_("Member not found."))
+        owners = Membership.objects.filter(organisation=organisation, role=Role.OWNER).count()
+        if membership.role == Role.OWNER and owners <= 1:
+            raise Conflict(_("An organisation needs at least one owner."))
+        membership.delete()
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal access token; the raw token is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(fields={"name": _("Name the token, e.g. 'laptop script'.")})
+    if len(name) > 60:
+        raise ValidationFailed(fields={"name": _("At most %(n)d characters.") % {"n": 60}})
+    raw, prefix = api_token_generate()
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, token_hash=secret_hash(raw)
+    )
+    return token, raw
+
+
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
+    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    token = ApiToken.objects.filter(pk=token_id, user=user).first()
+    if token is None:
+        raise NotFound(_("Token not found."))
+    if not updated:
+        raise Conflict(_("This token was already revoked."))
+    return token
+
+
+def api_token_authenticate(raw: str) -> User | None:
+    """The active user a raw token belongs to, or ``None``. Records when it was last used."""
+    if not raw or not raw.startswith("tp_"):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=secret_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

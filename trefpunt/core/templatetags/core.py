@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse, translate_url
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
+
+from trefpunt.core.money import format_cents
+
+register = template.Library()
+
+# Each mode app registers its entry in the main navigation here:
+# (url name, label function). Missing URLs are skipped, so an app can be absent.
+NAV_LINKS: list[tuple[str, Any]] = []
+
+
+@register.filter
+def money(cents: int | None, currency: str = "EUR") -> str:
+    return "" if cents is None else format_cents(int(cents), currency or "EUR")
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context: dict[str, Any]) -> list[dict[str, Any]]:
+    request = context.get("request")
+    path = request.get_full_path() if request else "/"
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": gettext(str(name)),
+            "current": code == current,
+            "url": translate_url(path, code),
+        }
+        for code, name in settings.LANGUAGES
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context: dict[str, Any]) -> SafeString:
+    request = context.get("request")
+    items = []
+    for url_name, label in NAV_LINKS:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        current = bool(request and request.path.startswith(url))
+        items.append((url, " aria-current=page" if current else "", label()))
+    return format_html_join("", '<li><a href="{}"{}>{}</a></li>', items)

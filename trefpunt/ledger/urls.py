@@ -1,0 +1,4 @@
+"""Wallet pages (language-prefixed)."""
+
+app_name = "ledger"
+urlpatterns: list = []

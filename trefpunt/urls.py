@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from trefpunt.api import api
+from trefpunt.core import views as core_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/", api.urls),
+    path("pay/", include("trefpunt.ledger.urls_pay")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+urlpatterns += i18n_patterns(
+    path("", core_views.home_view, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("wallet/", include("trefpunt.ledger.urls")),
+    path("contests/", include("trefpunt.contests.urls")),
+    path("microtasks/", include("trefpunt.microtasks.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("trefpunt.accounts.urls")),
+)
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
