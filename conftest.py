@@ -30,3 +30,57 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "race" in item.keywords:
             item.add_marker(skip)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium keeps calling home and this machine's closed network refuses it.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (``make test`` installs it when missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A fresh browser tab (own cookies) pointed at the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+    """A factory of further independent tabs (a second user in the same test)."""
+    contexts = []
+
+    def make():  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        return tab
+
+    yield make
+    for context in contexts:
+        context.close()
