@@ -1,4 +1,4 @@
-"""Run the web server and the task worker together (what ``make run`` starts).
+"""Run the web server, the task worker and the scheduler together (what ``make run`` starts).
 
 The worker is a child process; stopping the server (Ctrl-C) stops it too.
 In production run them separately: a WSGI server and ``trefpunt db_worker``.
