@@ -1,11 +1,16 @@
-"""Reads of the ledger, scoped to what the asking user may see."""
+"""Reads of the ledger, scoped to what the asking user may see.
+
+A wallet, deposit or payout the user may not see is "not found", the same as
+one that does not exist, so ids cannot be probed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
@@ -13,7 +18,7 @@ from trefpunt.core.exceptions import NotFound
 from .models import AccountKind, Deposit, JournalEntry, LedgerAccount, Payout, Posting
 
 if TYPE_CHECKING:
-    from trefpunt.accounts.models import User
+    from trefpunt.accounts.models import Organisation, User
 
 
 @dataclass(frozen=True)
@@ -26,46 +31,63 @@ class WalletSummary:
 
 
 def wallet_summary(*, wallet: LedgerAccount) -> WalletSummary:
-    escrowed = (
-        LedgerAccount.objects.filter(kind=AccountKind.ESCROW, funder=wallet).aggregate(
-            total=Sum("balance")
-        )["total"]
-        or 0
-    )
-    pending = (
-        Payout.objects.filter(wallet=wallet, status=Payout.Status.REQUESTED).aggregate(
-            total=Sum("amount")
-        )["total"]
-        or 0
-    )
-    wallet.refresh_from_db(fields=["balance"])
+    """The wallet's figures, read fresh: what it holds, what it has in escrow and what is on
+    its way to the bank."""
+    escrowed = LedgerAccount.objects.filter(kind=AccountKind.ESCROW, funder=wallet).aggregate(
+        total=Sum("balance")
+    )["total"]
+    pending = Payout.objects.filter(wallet=wallet, status=Payout.Status.REQUESTED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=wallet.pk)
     return WalletSummary(
         wallet=wallet,
-        balance=wallet.balance,
-        in_escrow=escrowed,
-        payouts_pending=pending,
+        balance=balance,
+        in_escrow=escrowed or 0,
+        payouts_pending=pending or 0,
         currency=wallet.currency,
     )
 
 
 def wallet_escrows(*, wallet: LedgerAccount) -> QuerySet[LedgerAccount]:
+    """The escrows this wallet funded that still hold money, newest first."""
     return LedgerAccount.objects.filter(
         kind=AccountKind.ESCROW, funder=wallet, balance__gt=0
-    ).order_by("-created_at")
+    ).order_by("-created_at", "-id")
 
 
 def wallet_postings(*, wallet: LedgerAccount) -> QuerySet[Posting]:
-    """The wallet's history, newest first, with the entry each line belongs to."""
-    return (
-        Posting.objects.filter(account=wallet)
-        .select_related("entry")
-        .order_by("-entry__created_at", "-id")
-    )
+    """The wallet's lines, newest first, each with the entry that says what it was for.
+
+    ``journal_post`` books at most one posting per account per entry, so a
+    line is identified by its entry. Ordered by entry id (the booking order),
+    which the (account, entry) index serves.
+    """
+    return Posting.objects.filter(account=wallet).select_related("entry").order_by("-entry_id")
+
+
+def wallet_payouts(*, wallet: LedgerAccount, status: str | None = None) -> QuerySet[Payout]:
+    payouts = Payout.objects.filter(wallet=wallet)
+    if status:
+        payouts = payouts.filter(status=status)
+    return payouts.order_by("-created_at", "-id")
+
+
+def organisation_for_wallet_admin(*, slug: str, user: User) -> Organisation:
+    """The organisation whose wallet ``user`` may see and spend: owners and admins only.
+    Anyone else, members included, gets not-found."""
+    from trefpunt.accounts.selectors import organisations_user_can_post_for
+
+    organisation = organisations_user_can_post_for(user=user).filter(slug=slug).first()
+    if organisation is None:
+        raise NotFound(_("Organisation not found."))
+    return organisation
 
 
 def deposit_for_user(*, public_id: str, user: User) -> Deposit:
+    """A deposit the user started; anyone else's is not found."""
     deposit = (
-        Deposit.objects.select_related("wallet")
+        Deposit.objects.select_related("wallet", "wallet__organisation")
         .filter(public_id=public_id, created_by=user)
         .first()
     )
@@ -75,39 +97,82 @@ def deposit_for_user(*, public_id: str, user: User) -> Deposit:
 
 
 def payouts_pending() -> QuerySet[Payout]:
+    """The staff queue: requested payouts, oldest first."""
     return (
         Payout.objects.filter(status=Payout.Status.REQUESTED)
-        .select_related("requested_by__profile", "wallet")
-        .order_by("created_at")
+        .select_related("requested_by__profile", "wallet__organisation")
+        .order_by("created_at", "id")
+    )
+
+
+def payout_for_staff(*, payout_id: int, user: User) -> Payout:
+    """One payout with its member, for finance staff; not-found for everyone else."""
+    payout = (
+        Payout.objects.select_related("requested_by__profile", "wallet__organisation")
+        .filter(pk=payout_id)
+        .first()
+    )
+    if payout is None or not user.is_staff:
+        raise NotFound(_("Payout not found."))
+    return payout
+
+
+def payouts_recently_handled(*, limit: int = 10) -> QuerySet[Payout]:
+    return (
+        Payout.objects.exclude(status=Payout.Status.REQUESTED)
+        .select_related("requested_by__profile", "handled_by__profile")
+        .order_by("-handled_at", "-id")[:limit]
     )
 
 
 def ledger_verify() -> list[str]:
     """Every violation of the ledger's invariants, as readable lines (empty = healthy).
 
-    Checks: each entry's postings sum to zero and it has at least two; each
-    account's cached balance equals the sum of its postings; no account but
-    provider clearing is negative; all accounts together sum to zero.
+    Checks, all in the database: each entry has at least two postings, in one
+    currency, summing to zero; each account's cached balance equals the sum of
+    its postings; no account but provider clearing is negative; the balances
+    of each currency sum to zero.
     """
     problems: list[str] = []
-    unbalanced = (
-        JournalEntry.objects.annotate(total=Sum("postings__amount"), lines=Count("postings"))
-        .filter(~Q(total=0) | Q(lines__lt=2) | Q(total__isnull=True))
-        .values_list("pk", "idempotency_key", "total", "lines")
+    entries = (
+        JournalEntry.objects.annotate(
+            total=Sum("postings__amount"),
+            lines=Count("postings"),
+            currencies=Count("postings__account__currency", distinct=True),
+        )
+        .filter(~Q(total=0) | Q(total__isnull=True) | Q(lines__lt=2) | Q(currencies__gt=1))
+        .order_by("pk")
+        .values_list("pk", "idempotency_key", "total", "lines", "currencies")
     )
-    for pk, key, total, lines in unbalanced:
-        problems.append(f"entry {pk} ({key}): {lines} postings summing to {total}")
-    for account in LedgerAccount.objects.annotate(posted=Sum("postings__amount")).order_by("pk"):
-        posted = account.posted or 0
-        if account.balance != posted:
+    for pk, key, total, lines, currencies in entries:
+        problems.append(
+            f"entry {pk} ({key}): {lines} postings in {currencies} currencies summing to {total}"
+        )
+    posted = (
+        Posting.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    accounts = (
+        LedgerAccount.objects.annotate(posted=Coalesce(Subquery(posted), 0))
+        .filter(
+            ~Q(balance=F("posted")) | (Q(balance__lt=0) & ~Q(kind=AccountKind.PROVIDER_CLEARING))
+        )
+        .order_by("pk")
+    )
+    for account in accounts:
+        if account.balance != account.posted:
             problems.append(
                 f"account {account.pk} ({account}): cached balance "
-                f"{account.balance} != postings {posted}"
+                f"{account.balance} != postings {account.posted}"
             )
         if account.balance < 0 and account.kind != AccountKind.PROVIDER_CLEARING:
             problems.append(f"account {account.pk} ({account}): negative balance {account.balance}")
     for currency, total in (
-        LedgerAccount.objects.values_list("currency")
+        LedgerAccount.objects.order_by()
+        .values_list("currency")
         .annotate(total=Sum("balance"))
         .order_by("currency")
     ):
