@@ -1,12 +1,31 @@
 from django.conf import settings
+from django.http import HttpRequest
 from ninja import Router
 
 from trefpunt.core.types import AuthedRequest
 
-from .schemas import MeOut, OrganisationOut
-from .selectors import organisations_for_user
+from .schemas import (
+    MeOut,
+    OrganisationOut,
+    OrganisationRefOut,
+    PortfolioImageOut,
+    PortfolioItemOut,
+    ProfileOut,
+    ProfileStatsOut,
+)
+from .selectors import (
+    organisations_for_user,
+    organisations_of_profile,
+    portfolio_items,
+    profile_get,
+    profile_stats,
+)
 
 router = Router(tags=["accounts"])
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
 @router.get("/me", response=MeOut, summary="The authenticated user")
@@ -24,5 +43,55 @@ def me_api(request: AuthedRequest) -> MeOut:
         organisations=[
             OrganisationOut(slug=m.organisation.slug, name=m.organisation.name, role=m.role)
             for m in organisations_for_user(user=user)
+        ],
+    )
+
+
+@router.get(
+    "/profiles/{handle}",
+    response=ProfileOut,
+    auth=None,
+    summary="A member's public profile",
+    description="Public, no token needed. Unknown handles answer 404.",
+)
+def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
+    profile = profile_get(handle=handle)
+    stats = profile_stats(profile=profile)
+    return ProfileOut(
+        handle=profile.handle,
+        display_name=profile.display_name,
+        headline=profile.headline,
+        bio=profile.bio,
+        location=profile.location,
+        languages=list(profile.languages or []),
+        skills=[skill.name for skill in profile.skills.all()],
+        avatar_url=_absolute(profile.avatar.url) if profile.avatar else None,
+        profile_url=settings.SITE_URL + profile.get_absolute_url(),
+        stats=ProfileStatsOut(
+            portfolio_items=stats.portfolio_items,
+            organisations=stats.organisations,
+            member_since=profile.created_at,
+        ),
+        portfolio=[
+            PortfolioItemOut(
+                id=item.pk,
+                title=item.title,
+                description=item.description,
+                source=item.source,
+                created_at=item.created_at,
+                images=[
+                    PortfolioImageOut(
+                        url=_absolute(picture.image.url), width=picture.width, height=picture.height
+                    )
+                    for picture in item.images.all()
+                ],
+            )
+            for item in portfolio_items(owner=profile.user)
+        ],
+        organisations=[
+            OrganisationRefOut(
+                slug=org.slug, name=org.name, url=settings.SITE_URL + org.get_absolute_url()
+            )
+            for org in organisations_of_profile(profile=profile)
         ],
     )

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from ninja import Schema
 
 
@@ -16,3 +18,47 @@ class MeOut(Schema):
     profile_url: str
     is_staff: bool
     organisations: list[OrganisationOut]
+
+
+class PortfolioImageOut(Schema):
+    url: str
+    width: int
+    height: int
+
+
+class PortfolioItemOut(Schema):
+    id: int
+    title: str
+    description: str
+    source: str
+    images: list[PortfolioImageOut]
+    created_at: datetime
+
+
+class OrganisationRefOut(Schema):
+    slug: str
+    name: str
+    url: str
+
+
+class ProfileStatsOut(Schema):
+    portfolio_items: int
+    organisations: int
+    member_since: datetime
+
+
+class ProfileOut(Schema):
+    """A member's public profile, the same data as the page at ``/@handle/``."""
+
+    handle: str
+    display_name: str
+    headline: str
+    bio: str
+    location: str
+    languages: list[str]
+    skills: list[str]
+    avatar_url: str | None
+    profile_url: str
+    stats: ProfileStatsOut
+    portfolio: list[PortfolioItemOut]
+    organisations: list[OrganisationRefOut]

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 
-from .models import Membership, Organisation, PortfolioImage, PortfolioItem, Profile, Role
+from .models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organisation,
+    PortfolioImage,
+    PortfolioItem,
+    Profile,
+    Role,
+)
+from .tokens import secret_hash
 
 if TYPE_CHECKING:
     from .models import User
@@ -36,7 +48,7 @@ def portfolio_items(*, owner: User) -> QuerySet[PortfolioItem]:
 
 @dataclass(frozen=True)
 class ProfileStats:
-    member_since: object
+    member_since: datetime
     portfolio_items: int
     organisations: int
 
@@ -82,3 +94,54 @@ def organisations_user_can_post_for(*, user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(
         memberships__user=user, memberships__role__in=[Role.OWNER, Role.ADMIN]
     ).order_by("name")
+
+
+def organisations_of_profile(*, profile: Profile) -> QuerySet[Organisation]:
+    """The organisations shown on a public profile (membership of an organisation is public)."""
+    return Organisation.objects.filter(memberships__user_id=profile.user_id).order_by("name")
+
+
+def organisation_members(*, organisation: Organisation) -> QuerySet[Membership]:
+    """Members with their profiles, owners first; for members of the organisation only."""
+    role_order = Case(
+        When(role=Role.OWNER, then=Value(0)),
+        When(role=Role.ADMIN, then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        Membership.objects.filter(organisation=organisation, user__is_active=True)
+        .select_related("user__profile")
+        .alias(role_order=role_order)
+        .order_by("role_order", "user__profile__display_name", "pk")
+    )
+
+
+def organisation_member_count(*, organisation: Organisation) -> int:
+    return Membership.objects.filter(organisation=organisation).count()
+
+
+def invitations_open(*, organisation: Organisation) -> QuerySet[Invitation]:
+    """Invitations not yet accepted nor expired; for the organisation's owners and admins."""
+    return (
+        Invitation.objects.filter(
+            organisation=organisation, accepted_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("invited_by__profile")
+        .order_by("-created_at")
+    )
+
+
+def invitation_get(*, token: str) -> Invitation:
+    """The invitation behind an emailed token; the token is the only way to find it."""
+    invitation = (
+        Invitation.objects.select_related("organisation", "invited_by__profile")
+        .filter(token_hash=secret_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise NotFound(_("This invitation does not exist."))
+    return invitation
+
+
+def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")

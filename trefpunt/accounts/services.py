@@ -13,7 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -115,6 +115,8 @@ LANGUAGE_CODES = frozenset(
     ]
 )
 INVITATION_DAYS = 14
+# Addresses that would shadow the organisation pages' own URLs.
+RESERVED_ORGANISATION_SLUGS = frozenset(["new", "invitations"])
 AVATAR_SIZE = 256
 PORTFOLIO_MAX_SIDE = 1600
 PORTFOLIO_MAX_IMAGES = 8
@@ -162,16 +164,19 @@ def user_create(
     is_staff: bool = False,
     verified: bool = True,
 ) -> User:
-    """Create a user with a profile (operators, demo data, tests). Sign-up goes through allauth
-    and ends in ``profile_create`` via the account adapter."""
+    """Create a user with a verified (or not) email address and a profile, for operators,
+    demo data and tests. Sign-up goes through allauth and ends in ``profile_create`` via the
+    account adapter. Joins the caller's transaction, so ``createuser --token`` can add a token
+    atomically."""
     from allauth.account.models import EmailAddress
 
+    email = (email or "").strip().lower()
     errors: dict[str, str] = {}
     try:
         validate_email(email)
     except DjangoValidationError:
         errors["email"] = _("Enter a valid email address.")
-    if User.objects.filter(email__iexact=email).exists():
+    if "email" not in errors and User.objects.filter(email__iexact=email).exists():
         errors["email"] = _("A user with this email address already exists.")
     if password is not None:
         try:
@@ -183,14 +188,22 @@ def user_create(
             handle_check(handle)
         except ValidationFailed as exc:
             errors.update({k: v[0] for k, v in exc.fields.items()})
+    if len(display_name or "") > 80:
+        errors["display_name"] = _("At most %(n)d characters.") % {"n": 80}
     if errors:
         raise ValidationFailed(fields=errors)
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, is_staff=is_staff, is_superuser=is_staff
-        )
-        EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
-        profile_create(user=user, display_name=display_name, handle=handle)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, is_staff=is_staff, is_superuser=is_staff
+            )
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+            profile_create(user=user, display_name=display_name, handle=handle)
+    except IntegrityError:
+        # A concurrent sign-up with the same address won.
+        raise ValidationFailed(
+            fields={"email": _("A user with this email address already exists.")}
+        ) from None
     return user
 
 
@@ -297,7 +310,7 @@ def profile_update(
             errors.update({k: v[0] for k, v in exc.fields.items()})
     if errors:
         raise ValidationFailed(fields=errors)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         profile.handle = results["handle"]
         profile.display_name = display_name
         profile.headline = (headline or "").strip()
@@ -314,6 +327,8 @@ def profile_update(
             with transaction.atomic():
                 profile.save()
         except IntegrityError:
+            # Someone took the handle between the check and the save.
+            profile.refresh_from_db()
             raise ValidationFailed(fields={"handle": _("This handle is taken.")}) from None
         profile.skills.set(skill_objects)
         if avatar_file is not None:
@@ -370,25 +385,43 @@ def portfolio_item_create(
         existing = PortfolioItem.objects.filter(owner=owner, source_ref=source_ref).first()
         if existing is not None:
             return existing
-    with transaction.atomic():
-        item = PortfolioItem.objects.create(
-            owner=owner,
-            title=title,
-            description=(description or "").strip(),
-            source=source,
-            source_ref=source_ref,
-        )
-        for position, (content, width, height) in enumerate(prepared):
-            picture = PortfolioImage(item=item, width=width, height=height, position=position)
-            picture.image.save(f"{secrets.token_hex(8)}.webp", content, save=False)  # type: ignore[arg-type]
-            picture.save()
+    try:
+        # Joins the caller's transaction: a contest award adds the winner's item with it.
+        with transaction.atomic():
+            item = PortfolioItem.objects.create(
+                owner=owner,
+                title=title,
+                description=(description or "").strip(),
+                source=source,
+                source_ref=source_ref,
+            )
+            for position, (content, width, height) in enumerate(prepared):
+                picture = PortfolioImage(item=item, width=width, height=height, position=position)
+                picture.image.save(f"{secrets.token_hex(8)}.webp", content, save=False)  # type: ignore[arg-type]
+                picture.save()
+    except IntegrityError:
+        if not source_ref:
+            raise
+        # A concurrent call added the same platform item first.
+        return PortfolioItem.objects.get(owner=owner, source_ref=source_ref)
     return item
 
 
 def portfolio_item_delete(*, item_id: int, user: User) -> None:
-    deleted, _rows = PortfolioItem.objects.filter(pk=item_id, owner=user).delete()
-    if not deleted:
-        raise NotFound(_("Portfolio item not found."))
+    """Delete one of the user's own items (someone else's is not found) and, after commit,
+    its image files."""
+    with transaction.atomic(durable=True):
+        item = PortfolioItem.objects.filter(pk=item_id, owner=user).first()
+        if item is None:
+            raise NotFound(_("Portfolio item not found."))
+        files = [(p.image.storage, p.image.name) for p in item.images.all() if p.image.name]
+        item.delete()
+
+        def files_delete() -> None:
+            for storage, name in files:
+                storage.delete(name)
+
+        transaction.on_commit(files_delete)
 
 
 # --- organisations ----------------------------------------------------------------------
@@ -408,21 +441,26 @@ def organisation_create(
         errors["name"] = _("Enter the organisation's name.")
     elif len(name) > 120:
         errors["name"] = _("At most %(n)d characters.") % {"n": 120}
+    if len(description or "") > 4000:
+        errors["description"] = _("At most %(n)d characters.") % {"n": 4000}
     if not slug or len(slug) < 2:
         errors["slug"] = _("Choose an address of at least two letters or digits.")
+    elif slug in RESERVED_ORGANISATION_SLUGS:
+        errors["slug"] = _("This address is reserved; choose another.")
     elif Organisation.objects.filter(slug=slug).exists():
         errors["slug"] = _("This address is taken; choose another.")
+    website = (website or "").strip()
     if website:
-        from django.core.validators import URLValidator
-
         try:
             URLValidator(schemes=["http", "https"])(website)
+            if len(website) > 200:
+                raise DjangoValidationError("too long")
         except DjangoValidationError:
             errors["website"] = _("Enter a full web address starting with https://.")
     if errors:
         raise ValidationFailed(fields=errors)
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             organisation = Organisation.objects.create(
                 name=name,
                 slug=slug,
@@ -452,9 +490,11 @@ def organisation_require_admin(*, organisation: Organisation, user: User) -> Mem
 def organisation_invite(
     *, organisation: Organisation, inviter: User, email: str, role: str = Role.MEMBER
 ) -> tuple[Invitation, str]:
-    """Invite someone by email; returns the invitation and the raw token (emailed)."""
+    """Invite someone by email; returns the invitation and the raw token (emailed after
+    commit). Only owners and admins invite (others: not found / forbidden); only an owner
+    invites an owner. One open invitation per address and organisation (a constraint)."""
     organisation_require_admin(organisation=organisation, user=inviter)
-    email = (email or "").strip()
+    email = (email or "").strip().lower()
     errors: dict[str, str] = {}
     try:
         validate_email(email)
@@ -482,19 +522,29 @@ def organisation_invite(
     if errors:
         raise ValidationFailed(fields=errors)
     token = invitation_token_generate()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # An expired invitation for the same address makes way for the new one.
         Invitation.objects.filter(
-            organisation=organisation, email__iexact=email, accepted_at__isnull=True
-        ).delete()
-        invitation = Invitation.objects.create(
             organisation=organisation,
-            email=email,
-            role=role,
-            token_hash=secret_hash(token),
-            invited_by=inviter,
-            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
-        )
+            email__iexact=email,
+            accepted_at__isnull=True,
+            expires_at__lte=timezone.now(),
+        ).delete()
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organisation=organisation,
+                    email=email,
+                    role=role,
+                    token_hash=secret_hash(token),
+                    invited_by=inviter,
+                    expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+                )
+        except IntegrityError:
+            # A concurrent invitation for the same address won.
+            raise ValidationFailed(
+                fields={"email": _("%(email)s has already been invited.") % {"email": email}}
+            ) from None
         accept_path = f"/orgs/invitations/{token}/"
         body = render_to_string(
             "accounts/email/invitation.txt",
@@ -522,7 +572,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     email addresses, still open and not expired."""
     from allauth.account.models import EmailAddress
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         invitation = (
             Invitation.objects.select_for_update()
             .select_related("organisation")
@@ -552,8 +602,16 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 def membership_remove(*, organisation: Organisation, actor: User, member_id: int) -> None:
-    organisation_require_admin(organisation=organisation, user=actor)
-    with transaction.atomic():
+    """Remove a member. Owners and admins remove members and admins; only an owner removes
+    an owner, and never the last one. The owner rows are locked so two owners removing
+    each other at once cannot leave the organisation without an owner."""
+    with transaction.atomic(durable=True):
+        actor_membership = organisation_require_admin(organisation=organisation, user=actor)
+        owners = list(
+            Membership.objects.select_for_update()
+            .filter(organisation=organisation, role=Role.OWNER)
+            .order_by("pk")
+        )
         membership = (
             Membership.objects.select_for_update()
             .filter(organisation=organisation, pk=member_id)
@@ -561,9 +619,11 @@ def membership_remove(*, organisation: Organisation, actor: User, member_id: int
         )
         if membership is None:
             raise NotFound(_("Member not found."))
-        owners = Membership.objects.filter(organisation=organisation, role=Role.OWNER).count()
-        if membership.role == Role.OWNER and owners <= 1:
-            raise Conflict(_("An organisation needs at least one owner."))
+        if membership.role == Role.OWNER:
+            if actor_membership.role != Role.OWNER:
+                raise PermissionDenied(_("Only an owner can remove another owner."))
+            if len(owners) <= 1:
+                raise Conflict(_("An organisation needs at least one owner."))
         membership.delete()
 
 
