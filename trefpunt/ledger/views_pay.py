@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +19,7 @@ from .selectors import deposit_for_user
 from .services import webhook_receive
 
 logger = logging.getLogger(__name__)
+SANDBOX_ACTIONS = {"confirm": "paid", "cancel": "cancelled"}
 
 
 @login_required
@@ -34,9 +35,14 @@ def sandbox_checkout_view(request: HttpRequest, public_id: str) -> HttpResponse:
     if deposit.provider != "sandbox":
         raise Http404
     if request.method == "POST" and deposit.status == Deposit.Status.PENDING:
-        outcome = "paid" if request.POST.get("action") == "confirm" else "cancelled"
+        outcome = SANDBOX_ACTIONS.get(request.POST.get("action", ""))
+        if outcome is None:
+            return HttpResponseBadRequest("Unknown action.")
         body = sandbox_notification(deposit, outcome)
-        webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
+        try:
+            webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
+        except ApplicationError as exc:
+            logger.warning("sandbox checkout of deposit %s: %s", deposit.pk, exc)
         return redirect("ledger:deposit_return", public_id=deposit.public_id)
     if deposit.status != Deposit.Status.PENDING:
         return redirect("ledger:deposit_return", public_id=deposit.public_id)
