@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 import time_machine
@@ -32,7 +33,7 @@ def deposit(user: User) -> Deposit:
     return deposit_create(wallet=wallet_for_user(user=user), user=user, amount=2500)
 
 
-def post(client: Client, body: bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def post(client: Client, body: bytes, headers: dict[str, str]) -> Any:
     extra = {k: v for k, v in headers.items() if k != "Content-Type"}
     return client.post(WEBHOOK, data=body, content_type="application/json", headers=extra)
 
