@@ -140,9 +140,16 @@ def handle_suggest(seed: str) -> str:
     return candidate
 
 
+def name_from_email(email: str) -> str:
+    """A first guess at a display name: ``piet.puk+x@example.org`` → ``Piet Puk``."""
+    local = email.split("@")[0].split("+")[0]
+    words = [w for w in re.split(r"[._\-]+", local) if w]
+    return " ".join(w[:1].upper() + w[1:] for w in words) or local
+
+
 def profile_create(*, user: User, display_name: str = "", handle: str = "") -> Profile:
     """Give a new user a profile; called inside the sign-up transaction."""
-    name = (display_name or user.email.split("@")[0]).strip()[:80]
+    name = ((display_name or "").strip() or name_from_email(user.email))[:80]
     for _attempt in range(5):
         try:
             with transaction.atomic():

@@ -10,7 +10,7 @@ from trefpunt.accounts.services import organisation_create, user_create
 PASSWORD = "correct-horse-battery-42"
 
 
-class UserFactory(factory.Factory):
+class UserFactory(factory.Factory[User]):
     """Users made through the real ``user_create`` service (with profile and verified email)."""
 
     class Meta:
@@ -30,7 +30,7 @@ class UserFactory(factory.Factory):
         raise NotImplementedError("use create(): users need their profile rows")
 
 
-class OrganisationFactory(factory.Factory):
+class OrganisationFactory(factory.Factory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -40,3 +40,22 @@ class OrganisationFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class: type[Organisation], *args: Any, **kwargs: Any) -> Organisation:
         return organisation_create(user=kwargs["user"], name=kwargs["name"])
+
+
+def image_bytes(
+    width: int = 64, height: int = 48, *, fmt: str = "PNG", colour: str = "teal", **save: Any
+) -> bytes:
+    """A real image file's bytes, e.g. ``image_bytes(600, 400, fmt="JPEG", exif=...)``."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def image_upload(name: str = "picture.png", content: bytes | None = None) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content or image_bytes(), content_type="image/png")
