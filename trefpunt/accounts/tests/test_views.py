@@ -191,6 +191,33 @@ def test_login_works_with_the_email_and_password(client, user):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
+def test_login_with_totp_asks_for_the_code_and_logs_in_with_the_right_one(client, user):
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    response = client.post("/en/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response["Location"] == "/en/accounts/2fa/authenticate/"
+    page = client.get("/en/accounts/2fa/authenticate/")
+    assert page.status_code == 200
+    assert 'name="code"' in page.content.decode()
+    wrong = client.post("/en/accounts/2fa/authenticate/", {"code": "000000"})
+    assert "code" in field_error(wrong, "code").lower()
+    assert "_auth_user_id" not in client.session
+    with time_machine.travel(timezone.now(), tick=False):
+        counter = next(iter(yield_hotp_counters_from_time()))
+        code = format_hotp_value(hotp_value(secret, counter))
+        done = client.post("/en/accounts/2fa/authenticate/", {"code": code})
+    assert done.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
 # --- public profile ---------------------------------------------------------------------
 
 
