@@ -1,7 +1,8 @@
 """Every write to the ledger.
 
 Lock order (one for the whole platform, so two transactions never wait on each
-other in a cycle): ledger accounts first, in the order escrow accounts →
+other in a cycle; the locks are ``FOR NO KEY UPDATE``, so inserting a row that
+merely references a locked account, such as a deposit or a payout, does not wait): ledger accounts first, in the order escrow accounts →
 wallets → system accounts (revenue, clearing), by ascending id within each
 group. ``journal_post`` takes its accounts in that order. A domain service
 that also locks rows of its own (contest, batch, milestone) locks the escrow
@@ -141,7 +142,7 @@ def account_lock(account: LedgerAccount) -> LedgerAccount:
     A domain service calls this on its escrow *before* locking its own rows
     (contest, batch, milestone): escrows come first in the global lock order.
     """
-    return LedgerAccount.objects.select_for_update().get(pk=account.pk)
+    return LedgerAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
 
 
 def accounts_lock(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:
@@ -153,7 +154,11 @@ def accounts_lock(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]
     account that sorts before one an earlier entry already holds.
     """
     pks = {account.pk for account in accounts}
-    locked = LedgerAccount.objects.select_for_update().filter(pk__in=pks).order_by(LOCK_ORDER, "pk")
+    locked = (
+        LedgerAccount.objects.select_for_update(no_key=True)
+        .filter(pk__in=pks)
+        .order_by(LOCK_ORDER, "pk")
+    )
     return {account.pk: account for account in locked}
 
 
@@ -486,7 +491,7 @@ def deposit_confirm(*, provider: str, provider_ref: str, amount: int, currency: 
     """
     with transaction.atomic(savepoint=False):
         deposit = (
-            Deposit.objects.select_for_update(of=("self",))
+            Deposit.objects.select_for_update(of=("self",), no_key=True)
             .select_related("wallet")
             .filter(provider=provider, provider_ref=provider_ref)
             .first()
