@@ -1,8 +1,7 @@
 """Every write to the ledger.
 
 Lock order (one for the whole platform, so two transactions never wait on each
-other in a cycle; the locks are ``FOR NO KEY UPDATE``, so inserting a row that
-merely references a locked account, such as a deposit or a payout, does not wait): ledger accounts first, in the order escrow accounts →
+other in a cycle): ledger accounts first, in the order escrow accounts →
 wallets → system accounts (revenue, clearing), by ascending id within each
 group. ``journal_post`` takes its accounts in that order. A domain service
 that also locks rows of its own (contest, batch, milestone) locks the escrow
@@ -10,7 +9,9 @@ first with ``account_lock``, then its own rows parent before child, then
 posts. A service that books several entries in one transaction (an award that
 pays three winners) locks every account it will touch up front with
 ``accounts_lock``, because the accounts of a later entry may sort before
-accounts an earlier entry already holds.
+accounts an earlier entry already holds. The locks are ``FOR NO KEY UPDATE``:
+inserting a row that merely references a locked account (a deposit, a payout,
+a posting) does not wait for it.
 
 ``journal_post`` and the escrow services join the caller's transaction
 (``atomic(savepoint=False)``) so a contest award and its payments commit or
