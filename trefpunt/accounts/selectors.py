@@ -25,6 +25,8 @@ from .models import (
 from .tokens import secret_hash
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from .models import User
 
 
@@ -80,6 +82,13 @@ def organisation_for_member(*, slug: str, user: User) -> tuple[Organisation, Mem
     if membership is None:
         raise NotFound(_("Organisation not found."))
     return membership.organisation, membership
+
+
+def membership_get(*, organisation: Organisation, user: User | AnonymousUser) -> Membership | None:
+    """The user's membership of the organisation, or ``None`` (also for visitors)."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(organisation=organisation, user=user).first()
 
 
 def organisation_get_public(*, slug: str) -> Organisation:

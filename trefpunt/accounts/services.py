@@ -574,11 +574,31 @@ def organisation_invite(
     return invitation, token
 
 
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """Join the organisation. The invitation must be addressed to one of the user's verified
-    email addresses, still open and not expired."""
+def invitation_check(*, invitation: Invitation, user: User) -> None:
+    """Raise why ``user`` may not accept ``invitation``: it must be addressed to one of their
+    verified email addresses, still open and not expired. The accept page asks the same."""
     from allauth.account.models import EmailAddress
 
+    if not EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists():
+        raise PermissionDenied(
+            _(
+                "This invitation was sent to %(email)s, but you are logged in as %(current)s. "
+                "Log in with that address to accept it, or add and verify it under "
+                "Account and security."
+            )
+            % {"email": invitation.email, "current": user.email}
+        )
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted."))
+    if invitation.expires_at < timezone.now():
+        raise Conflict(_("This invitation has expired; ask for a new one."))
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the organisation through an emailed invitation (see ``invitation_check``). The
+    invitation row is locked, so it is accepted once."""
     with transaction.atomic(durable=True):
         invitation = (
             Invitation.objects.select_for_update()
@@ -588,17 +608,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         )
         if invitation is None:
             raise NotFound(_("This invitation does not exist."))
-        if not EmailAddress.objects.filter(
-            user=user, email__iexact=invitation.email, verified=True
-        ).exists():
-            raise PermissionDenied(
-                _("This invitation was sent to %(email)s. Log in with that address to accept it.")
-                % {"email": invitation.email}
-            )
-        if invitation.accepted_at is not None:
-            raise Conflict(_("This invitation was already accepted."))
-        if invitation.expires_at < timezone.now():
-            raise Conflict(_("This invitation has expired; ask for a new one."))
+        invitation_check(invitation=invitation, user=user)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -6,7 +6,7 @@ Domain errors map to HTTP here: ``NotFound`` → 404, ``PermissionDenied`` → 4
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,7 +29,7 @@ from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
 from .forms import ApiTokenForm, InviteForm, OrganisationForm, PortfolioItemForm, ProfileForm
-from .models import Membership, Organisation, Role, User
+from .models import Invitation, Organisation, Role
 
 
 def _http(exc: ApplicationError) -> Exception:
@@ -204,12 +204,6 @@ def org_create_view(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/org_form.html", {"form": form})
 
 
-def _membership_of(request: HttpRequest, organisation: Organisation) -> Membership | None:
-    if not request.user.is_authenticated:
-        return None
-    return Membership.objects.filter(organisation=organisation, user=request.user).first()
-
-
 def _org_detail(
     request: HttpRequest,
     organisation: Organisation,
@@ -217,7 +211,7 @@ def _org_detail(
     invite_form: InviteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    membership = _membership_of(request, organisation)
+    membership = selectors.membership_get(organisation=organisation, user=request.user)
     is_admin = membership is not None and membership.role in {Role.OWNER, Role.ADMIN}
     context: dict[str, Any] = {
         "organisation": organisation,
@@ -316,26 +310,14 @@ def invitation_accept_view(request: AuthedRequest, token: str) -> HttpResponse:
 
 
 def _invitation_page(
-    request: AuthedRequest, invitation: Any, *, error: str = "", status: int = 200
+    request: AuthedRequest, invitation: Invitation, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     """What the invitation offers, and why it cannot be accepted if it cannot."""
-    from allauth.account.models import EmailAddress
-    from django.utils import timezone
-
-    user = cast(User, request.user)
     problem = error
     if not problem:
-        if invitation.accepted_at is not None:
-            problem = _("This invitation was already accepted.")
-        elif invitation.expires_at < timezone.now():
-            problem = _("This invitation has expired; ask for a new one.")
-        elif not EmailAddress.objects.filter(
-            user=user, email__iexact=invitation.email, verified=True
-        ).exists():
-            problem = _(
-                "This invitation was sent to %(email)s, but you are logged in as %(current)s. "
-                "Log in with that address to accept it, or add and verify it under "
-                "Account and security."
-            ) % {"email": invitation.email, "current": user.email}
+        try:
+            services.invitation_check(invitation=invitation, user=request.user)
+        except (PermissionDenied, Conflict) as exc:
+            problem = exc.message
     context = {"invitation": invitation, "problem": problem}
     return render(request, "accounts/invitation_accept.html", context, status=status)

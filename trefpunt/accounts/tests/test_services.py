@@ -500,6 +500,23 @@ def test_membership_remove_two_owners_removing_each_other_leaves_one_owner():
     assert Membership.objects.filter(organisation=organisation, role=Role.OWNER).count() == 1
 
 
+@pytest.mark.race
+@pytest.mark.django_db(transaction=True)
+def test_invitation_accept_twice_at_once_accepts_once():
+    organisation, owner = _org_with_owner()
+    invitee = UserFactory.create()
+    _inv, token = organisation_invite(
+        organisation=organisation, inviter=owner, email=invitee.email
+    )
+
+    def accept(index: int) -> Membership:
+        return invitation_accept(token=token, user=invitee)
+
+    outcomes = sorted(type(outcome).__name__ for outcome in run_concurrently(accept, 2))
+    assert outcomes == ["Conflict", "Membership"]
+    assert Membership.objects.filter(organisation=organisation, user=invitee).count() == 1
+
+
 # --- API tokens -----------------------------------------------------------------------
 
 
