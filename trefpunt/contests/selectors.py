@@ -1,0 +1,506 @@
+"""Reads of contests and entries, scoped to what the asking user may see.
+
+Who sees what:
+
+* A **draft** is seen only by its managers (the poster, or the owners and admins
+  of the organisation it is posted for) and staff.
+* A **private** contest is seen only by its managers, staff and invited crowd
+  members; it never appears in public lists or search, not even for them.
+* Everyone else (also without an account) sees every other contest.
+* **Entries**: managers and staff see all entries except withdrawn ones;
+  entrants always see their own. Others who may see the contest see the
+  active, winning and not-selected entries of an *open-visibility* contest; of
+  a *blind* contest only the winners, once awarded. Declined and withdrawn
+  entries are shown only to their entrant (and staff).
+* **Originals** (full-size, clean files, downloads) only to the entrant, the
+  managers and staff; everyone else gets the watermarked previews.
+
+A missing object and a forbidden one both raise ``NotFound``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trefpunt.accounts.models import Membership, Role
+from trefpunt.core.exceptions import NotFound
+from trefpunt.core.money import split_bps
+from trefpunt.ledger.models import AccountKind, LedgerAccount
+
+from .models import (
+    Contest,
+    ContestInvitation,
+    Entry,
+    EntryFile,
+    EntryFlag,
+    EntryVersion,
+    Handover,
+    Payment,
+    Prize,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from trefpunt.accounts.models import User
+
+    AnyUser = User | AnonymousUser | None
+
+PUBLIC_STATUSES = [
+    Contest.Status.OPEN,
+    Contest.Status.JUDGING,
+    Contest.Status.AWARDED,
+    Contest.Status.COMPLETED,
+]
+ACTIVE_ENTRY = [Entry.Status.SUBMITTED, Entry.Status.FINALIST]
+SHOWN_ENTRY = [*ACTIVE_ENTRY, Entry.Status.WINNER, Entry.Status.NOT_SELECTED]
+ENDS_SOON = timedelta(days=3)
+PAGE_SIZE = 12
+
+
+def _authed(user: AnyUser) -> User | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user  # type: ignore[return-value]
+
+
+def managed_organisation_ids(user: AnyUser) -> set[int]:
+    """Organisations whose contests the user manages (owner or admin)."""
+    authed = _authed(user)
+    if authed is None:
+        return set()
+    return set(
+        Membership.objects.filter(user=authed, role__in=[Role.OWNER, Role.ADMIN]).values_list(
+            "organisation_id", flat=True
+        )
+    )
+
+
+def _manager_q(user: User, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}created_by": user, f"{prefix}organisation__isnull": True}) | Q(
+        **{f"{prefix}organisation_id__in": managed_organisation_ids(user)}
+    )
+
+
+def contest_can_manage(contest: Contest, user: AnyUser) -> bool:
+    authed = _authed(user)
+    if authed is None:
+        return False
+    if contest.organisation_id is None:
+        return contest.created_by_id == authed.pk
+    return contest.organisation_id in managed_organisation_ids(authed)
+
+
+@dataclass(frozen=True)
+class ContestAccess:
+    contest: Contest
+    user: User | None
+    can_view: bool
+    can_manage: bool
+    is_staff: bool
+    is_invited: bool
+
+    @property
+    def sees_all_entries(self) -> bool:
+        return self.can_manage or self.is_staff
+
+
+def contest_access(contest: Contest, user: AnyUser) -> ContestAccess:
+    authed = _authed(user)
+    can_manage = contest_can_manage(contest, authed)
+    is_staff = bool(authed and authed.is_staff)
+    is_invited = bool(
+        authed
+        and contest.is_private
+        and ContestInvitation.objects.filter(contest=contest, user=authed).exists()
+    )
+    published = contest.status != Contest.Status.DRAFT
+    can_view = can_manage or is_staff or (published and (not contest.is_private or is_invited))
+    return ContestAccess(contest, authed, can_view, can_manage, is_staff, is_invited)
+
+
+def _contest_base() -> QuerySet[Contest]:
+    return Contest.objects.select_related("organisation", "created_by__profile").prefetch_related(
+        Prefetch("prizes", queryset=Prize.objects.order_by("position"))
+    )
+
+
+def contest_get_for_user(*, contest_id: int, user: AnyUser) -> ContestAccess:
+    contest = _contest_base().filter(pk=contest_id).first()
+    if contest is None:
+        raise NotFound(_("Contest not found."))
+    access = contest_access(contest, user)
+    if not access.can_view:
+        raise NotFound(_("Contest not found."))
+    return access
+
+
+def contest_get_for_manager(*, contest_id: int, user: AnyUser) -> Contest:
+    contest = _contest_base().filter(pk=contest_id).first()
+    if contest is None or not contest_can_manage(contest, user):
+        raise NotFound(_("Contest not found."))
+    return contest
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+def _with_figures(qs: QuerySet[Contest]) -> QuerySet[Contest]:
+    """Prize total and entry count as subqueries (two joins in one query would multiply)."""
+    prize_total = (
+        Prize.objects.filter(contest=OuterRef("pk"))
+        .values("contest")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    entry_count = (
+        Entry.objects.filter(contest=OuterRef("pk"))
+        .exclude(status__in=[Entry.Status.WITHDRAWN])
+        .values("contest")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        prize_total=Coalesce(Subquery(prize_total, output_field=IntegerField()), Value(0)),
+        entry_count=Coalesce(Subquery(entry_count, output_field=IntegerField()), Value(0)),
+    )
+
+
+@dataclass(frozen=True)
+class ContestFilters:
+    category: str = ""
+    status: str = ""
+    prize_min: int | None = None  # cents
+    prize_max: int | None = None
+    ends_soon: bool = False
+    q: str = ""
+
+
+def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Contest]:
+    """Public contests for the list page, search and the API: never drafts, never private."""
+    f = filters or ContestFilters()
+    statuses = [f.status] if f.status else PUBLIC_STATUSES
+    qs = _with_figures(_contest_base().filter(is_private=False, status__in=statuses))
+    if f.status and f.status not in PUBLIC_STATUSES:
+        qs = qs.none()
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.prize_min is not None:
+        qs = qs.filter(**{"prize_total__gte": f.prize_min})
+    if f.prize_max is not None:
+        qs = qs.filter(**{"prize_total__lte": f.prize_max})
+    if f.ends_soon:
+        now = timezone.now()
+        qs = qs.filter(status=Contest.Status.OPEN, entry_deadline__lte=now + ENDS_SOON)
+    if f.q:
+        qs = qs.filter(Q(title__icontains=f.q) | Q(summary__icontains=f.q))
+    # Open contests first, soonest deadline first; then the rest, newest first.
+    if f.ends_soon or f.status == Contest.Status.OPEN:
+        return qs.order_by("entry_deadline", "pk")
+    return qs.order_by("-published_at", "-pk")
+
+
+def contest_list_managed(*, user: User) -> QuerySet[Contest]:
+    """Every contest the user manages, drafts included (client dashboard, ``?mine=1``)."""
+    return _with_figures(_contest_base().filter(_manager_q(user))).order_by("-created_at", "-pk")
+
+
+def contest_list_invited(*, user: User) -> QuerySet[Contest]:
+    return _with_figures(
+        _contest_base().filter(
+            is_private=True,
+            status__in=PUBLIC_STATUSES,
+            invitations__user=user,
+        )
+    ).order_by("-published_at", "-pk")
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+def entries_visible_q(access: ContestAccess) -> Q:
+    """The entries of ``access.contest`` its viewer may see (a filter on ``Entry``)."""
+    if access.is_staff:
+        return Q()
+    if access.can_manage:
+        return ~Q(status=Entry.Status.WITHDRAWN)
+    own = Q(entrant=access.user) if access.user else Q(pk__in=[])
+    if not access.can_view:
+        return own
+    contest = access.contest
+    if not contest.is_blind:
+        return own | Q(status__in=SHOWN_ENTRY)
+    if contest.status in {Contest.Status.AWARDED, Contest.Status.COMPLETED}:
+        return own | Q(status=Entry.Status.WINNER)
+    return own
+
+
+def _entry_base() -> QuerySet[Entry]:
+    return Entry.objects.select_related(
+        "entrant__profile", "current_version", "contest"
+    ).prefetch_related(
+        Prefetch("current_version__files", queryset=EntryFile.objects.order_by("position", "id"))
+    )
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    unrated: bool = False
+    rated_min: int | None = None
+    finalists: bool = False
+    flagged: bool = False
+    status: str = ""
+    mine: bool = False
+
+
+def entry_list_for_viewer(
+    *, access: ContestAccess, filters: EntryFilters | None = None
+) -> QuerySet[Entry]:
+    """The entries the viewer may see, with what a grid needs loaded (constant queries).
+    Judging filters (rating, flags, finalists) apply for managers and staff only."""
+    f = filters or EntryFilters()
+    qs = _entry_base().filter(contest=access.contest).filter(entries_visible_q(access))
+    if access.sees_all_entries:
+        if f.unrated:
+            qs = qs.filter(rating__isnull=True)
+        if f.rated_min:
+            qs = qs.filter(rating__gte=f.rated_min)
+        if f.finalists:
+            qs = qs.filter(Q(status=Entry.Status.FINALIST) | Q(finalist_at__isnull=False))
+        if f.flagged:
+            qs = qs.filter(is_flagged=True)
+        if f.status:
+            qs = qs.filter(status=f.status)
+    if f.mine and access.user is not None:
+        qs = qs.filter(entrant=access.user)
+    return qs.annotate(flag_count=Count("flags")).order_by("number")
+
+
+@dataclass(frozen=True)
+class EntryAccess:
+    entry: Entry
+    contest: ContestAccess
+    is_entrant: bool
+
+    @property
+    def can_see_original(self) -> bool:
+        return self.is_entrant or self.contest.sees_all_entries
+
+    @property
+    def can_judge(self) -> bool:
+        return self.contest.can_manage
+
+
+def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
+    entry = (
+        _entry_base()
+        .select_related("contest__organisation", "contest__created_by__profile")
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None:
+        raise NotFound(_("Entry not found."))
+    access = contest_access(entry.contest, user)
+    visible = Entry.objects.filter(pk=entry.pk).filter(entries_visible_q(access)).exists()
+    is_entrant = access.user is not None and entry.entrant_id == access.user.pk
+    if not visible or not (access.can_view or is_entrant):
+        raise NotFound(_("Entry not found."))
+    return EntryAccess(entry, access, is_entrant)
+
+
+def entry_versions(*, entry: Entry) -> QuerySet[EntryVersion]:
+    return entry.versions.prefetch_related(
+        Prefetch("files", queryset=EntryFile.objects.order_by("position", "id"))
+    ).order_by("-number")
+
+
+def entry_flags(*, entry: Entry) -> QuerySet[EntryFlag]:
+    """Flags of an entry with both sides of each pair loaded (client and staff only)."""
+    return entry.flags.select_related(
+        "file",
+        "other_file",
+        "other_entry__contest",
+        "other_entry__entrant__profile",
+        "reported_by__profile",
+    ).order_by("-created_at")
+
+
+def flag_list_for_staff() -> QuerySet[EntryFlag]:
+    return EntryFlag.objects.select_related(
+        "entry__contest",
+        "entry__entrant__profile",
+        "file",
+        "other_file",
+        "other_entry__contest",
+        "other_entry__entrant__profile",
+        "reported_by__profile",
+    ).order_by("-created_at", "-id")
+
+
+def entry_file_get_for_user(*, file_id: int, user: AnyUser) -> tuple[EntryFile, EntryAccess]:
+    """An entry file and the viewer's access to its entry; not-found when the entry is
+    not visible to the viewer."""
+    entry_file = EntryFile.objects.select_related("version").filter(pk=file_id).first()
+    if entry_file is None:
+        raise NotFound(_("File not found."))
+    return entry_file, entry_get_for_user(entry_id=entry_file.version.entry_id, user=user)
+
+
+# --- money --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funding:
+    prize_pool: int
+    stipends: int
+    client_fee: int
+    fee_bps: int
+    total: int
+    wallet: LedgerAccount | None
+    balance: int
+    shortfall: int
+    deposit_amount: int
+    currency: str
+
+
+def contest_amounts(contest: Contest, prizes: list[int] | None = None) -> tuple[int, int, int]:
+    """``(prize pool, stipend budget, client fee)`` at the current fee setting."""
+    pool = sum(prizes if prizes is not None else [p.amount for p in contest.prizes.all()])
+    stipends = contest.stipend_budget
+    fee = split_bps(pool + stipends, settings.FEES_BPS["contest"]["client"])
+    return pool, stipends, fee
+
+
+def contest_funding_wallet_lookup(contest: Contest) -> LedgerAccount | None:
+    """The wallet that pays for the contest, if it exists yet (read only)."""
+    owner: dict[str, Any] = (
+        {"organisation_id": contest.organisation_id}
+        if contest.organisation_id
+        else {"user_id": contest.created_by_id}
+    )
+    return LedgerAccount.objects.filter(
+        kind=AccountKind.WALLET, currency=contest.currency, **owner
+    ).first()
+
+
+def contest_funding(*, contest: Contest) -> Funding:
+    """What publishing costs, what the paying wallet holds, and the deposit that closes the
+    gap (exactly the shortfall, raised to the smallest deposit the provider accepts)."""
+    pool, stipends, fee = contest_amounts(contest)
+    total = pool + stipends + fee
+    wallet = contest_funding_wallet_lookup(contest)
+    balance = wallet.balance if wallet else 0
+    shortfall = max(0, total - balance)
+    deposit = max(shortfall, settings.MIN_DEPOSIT_CENTS) if shortfall else 0
+    return Funding(
+        prize_pool=pool,
+        stipends=stipends,
+        client_fee=fee,
+        fee_bps=settings.FEES_BPS["contest"]["client"],
+        total=total,
+        wallet=wallet,
+        balance=balance,
+        shortfall=shortfall,
+        deposit_amount=deposit,
+        currency=contest.currency,
+    )
+
+
+def contest_escrow_lookup(contest: Contest) -> LedgerAccount | None:
+    return LedgerAccount.objects.filter(
+        kind=AccountKind.ESCROW, reference=contest.escrow_reference, currency=contest.currency
+    ).first()
+
+
+# --- dashboards ---------------------------------------------------------------------------
+
+
+def client_dashboard(*, user: User) -> list[Contest]:
+    """The user's contests with what needs their action counted (a fixed number of queries)."""
+    unrated = (
+        Entry.objects.filter(contest=OuterRef("pk"), rating__isnull=True, status__in=ACTIVE_ENTRY)
+        .values("contest")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    flagged = (
+        Entry.objects.filter(contest=OuterRef("pk"), is_flagged=True, status__in=ACTIVE_ENTRY)
+        .values("contest")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    delivered = Handover.objects.filter(contest=OuterRef("pk"), status=Handover.Status.DELIVERED)
+    return list(
+        contest_list_managed(user=user).annotate(
+            unrated_count=Coalesce(Subquery(unrated, output_field=IntegerField()), Value(0)),
+            flagged_count=Coalesce(Subquery(flagged, output_field=IntegerField()), Value(0)),
+            handover_waiting=Exists(delivered),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EntrantDashboard:
+    entries: list[Entry]
+    payments: list[Payment]
+    earned_net: int
+    invitations: list[Contest]
+    handovers_to_deliver: list[Handover]
+
+
+def entrant_dashboard(*, user: User) -> EntrantDashboard:
+    entries = list(
+        _entry_base()
+        .filter(entrant=user)
+        .select_related("contest__organisation", "contest__created_by__profile")
+        .order_by("-created_at", "-pk")[:200]
+    )
+    payments = list(
+        Payment.objects.filter(recipient=user)
+        .select_related("contest", "entry", "prize")
+        .order_by("-created_at", "-pk")
+    )
+    return EntrantDashboard(
+        entries=entries,
+        payments=payments,
+        earned_net=sum(p.net for p in payments),
+        invitations=list(contest_list_invited(user=user)),
+        handovers_to_deliver=list(
+            Handover.objects.filter(
+                entry__entrant=user, status=Handover.Status.AWAITING_FILES
+            ).select_related("entry", "contest")
+        ),
+    )
+
+
+def handover_get_for_user(*, entry_id: int, user: AnyUser) -> tuple[Handover, EntryAccess]:
+    """The handover of a winning entry: for its entrant, the contest's managers and staff."""
+    access = entry_get_for_user(entry_id=entry_id, user=user)
+    handover = (
+        Handover.objects.select_related("rights_transfer", "confirmed_by__profile")
+        .prefetch_related("files")
+        .filter(entry=access.entry)
+        .first()
+    )
+    if handover is None or not access.can_see_original:
+        raise NotFound(_("Handover not found."))
+    return handover, access
