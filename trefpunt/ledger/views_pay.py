@@ -7,6 +7,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,7 +38,7 @@ def sandbox_checkout_view(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.method == "POST" and deposit.status == Deposit.Status.PENDING:
         outcome = SANDBOX_ACTIONS.get(request.POST.get("action", ""))
         if outcome is None:
-            return HttpResponseBadRequest("Unknown action.")
+            return HttpResponseBadRequest(_("Choose Confirm payment or Cancel."))
         body = sandbox_notification(deposit, outcome)
         try:
             webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
