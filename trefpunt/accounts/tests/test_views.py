@@ -191,6 +191,24 @@ def test_login_works_with_the_email_and_password(client, user):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
+def test_password_reset_by_email_link_sets_a_new_password(client, user):
+    response = client.post("/en/accounts/password/reset/", {"email": user.email})
+    assert response["Location"] == "/en/accounts/password/reset/done/"
+    reset_link = re.compile(r"https?://[^\s/]+(/en/accounts/password/reset/key/\S+/)")
+    link = reset_link.search(str(mail.outbox[0].body))
+    assert link
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200
+    assert 'name="password1"' in form_page.content.decode()
+    action = form_page.redirect_chain[-1][0]
+    mismatch = client.post(action, {"password1": "new-pass-phrase-1", "password2": "other-phrase"})
+    assert "same password" in field_error(mismatch, "password2")
+    done = client.post(action, {"password1": "new-pass-phrase-1", "password2": "new-pass-phrase-1"})
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("new-pass-phrase-1")
+
+
 def test_login_with_totp_asks_for_the_code_and_logs_in_with_the_right_one(client, user):
     from allauth.mfa.totp.internal.auth import (
         TOTP,
