@@ -505,9 +505,7 @@ def test_membership_remove_two_owners_removing_each_other_leaves_one_owner():
 def test_invitation_accept_twice_at_once_accepts_once():
     organisation, owner = _org_with_owner()
     invitee = UserFactory.create()
-    _inv, token = organisation_invite(
-        organisation=organisation, inviter=owner, email=invitee.email
-    )
+    _inv, token = organisation_invite(organisation=organisation, inviter=owner, email=invitee.email)
 
     def accept(index: int) -> Membership:
         return invitation_accept(token=token, user=invitee)
