@@ -1,3 +1,438 @@
-from ninja import Router
+"""Contests API under /api/v1/: thin endpoints over the services and selectors.
+
+Wrong state → 409 with a message; objects the caller may not see (someone
+else's draft, a private contest they are not invited to, another entrant's
+entry in a blind contest) → 404. ``publish``, ``award`` and ``cancel`` move
+money and honour ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+
+from trefpunt.accounts.models import Organisation
+from trefpunt.accounts.selectors import organisations_user_can_post_for
+from trefpunt.core.exceptions import NotFound, ValidationFailed
+from trefpunt.core.idempotency import idempotency_key_for
+from trefpunt.core.types import AuthedRequest
+
+from . import selectors, services
+from .models import Contest, Entry, EntryFile, EntryVersion
+from .schemas import (
+    AwardIn,
+    ContestIn,
+    ContestOut,
+    ContestPage,
+    ContestPatch,
+    DeclineIn,
+    EntryOut,
+    EntryPage,
+    FinalistIn,
+    FlagOut,
+    RatingIn,
+    ReportIn,
+    VersionOut,
+)
 
 router = Router(tags=["contests"])
+PAGE_SIZE = 20
+PAGE_SIZE_MAX = 100
+
+
+def _abs(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _person(user: Any) -> dict[str, str]:
+    profile = getattr(user, "profile", None)
+    return {
+        "handle": profile.handle if profile else "",
+        "display_name": profile.display_name if profile else "",
+    }
+
+
+def _contest_out(contest: Contest, *, manages: bool) -> dict[str, Any]:
+    prizes = list(contest.prizes.all())
+    poster = _person(contest.created_by)
+    if contest.organisation_id and contest.organisation:
+        poster = {"handle": "", "display_name": contest.organisation.name}
+    return {
+        "id": contest.pk,
+        "url": _abs(contest.get_absolute_url()),
+        "title": contest.title,
+        "summary": contest.summary,
+        "description": contest.description,
+        "category": contest.category,
+        "status": contest.status,
+        "posted_by": poster,
+        "organisation": contest.organisation.slug if contest.organisation else None,
+        "currency": contest.currency,
+        "prizes": [
+            {"position": p.position, "amount": p.amount, "winner_entry_id": p.winner_id}
+            for p in prizes
+        ],
+        "prize_total": sum(p.amount for p in prizes),
+        "finalist_stipend": contest.finalist_stipend,
+        "finalists_max": contest.finalists_max,
+        "entry_deadline": contest.entry_deadline,
+        "judging_days": contest.judging_days,
+        "judging_ends_at": contest.judging_ends_at,
+        "finalist_deadline": contest.finalist_deadline,
+        "visibility": contest.visibility,
+        "max_entries_per_entrant": contest.max_entries_per_entrant,
+        "is_private": contest.is_private,
+        "entry_count": (
+            contest.entry_count
+            if hasattr(contest, "entry_count")
+            else contest.entries.exclude(status=Entry.Status.WITHDRAWN).count()
+        ),
+        "published_at": contest.published_at,
+        "awarded_at": contest.awarded_at,
+        "award_method": contest.award_method,
+        "funded_amount": contest.funded_amount if manages else None,
+        "client_fee": contest.client_fee if manages else None,
+    }
+
+
+def _file_out(item: EntryFile, *, original: bool) -> dict[str, Any]:
+    def url(variant: str) -> str:
+        return _abs(reverse("contests:file", kwargs={"pk": item.pk, "variant": variant}))
+
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "size": item.size,
+        "width": item.width,
+        "height": item.height,
+        "thumb_url": url("thumb") if item.is_image else None,
+        "preview_url": url("preview") if item.is_image else None,
+        "original_url": url("original") if original else None,
+    }
+
+
+def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
+    is_entrant = access.user is not None and entry.entrant_id == access.user.pk
+    judge = access.sees_all_entries
+    insider = judge or is_entrant
+    version = entry.current_version
+    files = list(version.files.all()) if version else []
+    return {
+        "id": entry.pk,
+        "contest_id": entry.contest_id,
+        "number": entry.number,
+        "url": _abs(entry.get_absolute_url()),
+        "title": entry.title,
+        "description": entry.description,
+        "status": entry.status,
+        "entrant": _person(entry.entrant),
+        "version": version.number if version else 0,
+        "files": [_file_out(f, original=insider) for f in files],
+        "created_at": entry.created_at,
+        "rating": entry.rating if insider else None,
+        "feedback": entry.feedback if insider else None,
+        "decline_reason": entry.decline_reason if insider else None,
+        "private_note": entry.private_note if judge else None,
+        "is_flagged": entry.is_flagged if judge else None,
+    }
+
+
+def _organisation(user: Any, slug: str | None) -> Organisation | None:
+    if not slug:
+        return None
+    organisation = organisations_user_can_post_for(user=user).filter(slug=slug).first()
+    if organisation is None:
+        raise ValidationFailed(
+            fields={"organisation": _("You can only post for organisations you own or administer.")}
+        )
+    return organisation
+
+
+def _page(number: int, size: int, count: int) -> tuple[int, int]:
+    size = max(1, min(size, PAGE_SIZE_MAX))
+    pages = max(1, math.ceil(count / size))
+    return max(1, min(number, pages)), pages
+
+
+class ContestQuery(Schema):
+    category: str = ""
+    status: str = ""
+    prize_min: int | None = None
+    prize_max: int | None = None
+    ends_soon: bool = False
+    q: str = ""
+    mine: bool = False
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+@router.get("/contests", response=ContestPage, summary="List contests")
+def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> dict[str, Any]:
+    """Public contests (never drafts or private ones), with filters; ``mine=true`` lists the
+    contests you manage instead, drafts and private ones included."""
+    if filters.mine:
+        qs = selectors.contest_list_managed(user=request.user)
+        if filters.status:
+            qs = qs.filter(status=filters.status)
+    else:
+        qs = selectors.contest_list_public(
+            filters=selectors.ContestFilters(
+                category=filters.category,
+                status=filters.status,
+                prize_min=filters.prize_min,
+                prize_max=filters.prize_max,
+                ends_soon=filters.ends_soon,
+                q=filters.q.strip(),
+            )
+        )
+    paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    page = paginator.get_page(filters.page)
+    managed = selectors.managed_organisation_ids(request.user)
+
+    def manages(c: Contest) -> bool:
+        if c.organisation_id:
+            return c.organisation_id in managed
+        return c.created_by_id == request.user.pk
+
+    return {
+        "items": [_contest_out(c, manages=manages(c)) for c in page.object_list],
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+    }
+
+
+@router.post("/contests", response={201: ContestOut}, summary="Create a draft contest")
+def contest_create_api(request: AuthedRequest, payload: ContestIn) -> Status[dict[str, Any]]:
+    data = payload.dict()
+    data["organisation"] = _organisation(request.user, data.get("organisation"))
+    contest = services.contest_create_draft(user=request.user, **data)
+    contest = selectors.contest_get_for_manager(contest_id=contest.pk, user=request.user)
+    return Status(201, _contest_out(contest, manages=True))
+
+
+@router.get("/contests/{contest_id}", response=ContestOut, summary="Get a contest")
+def contest_get_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
+    return _contest_out(access.contest, manages=access.can_manage)
+
+
+@router.patch("/contests/{contest_id}", response=ContestOut, summary="Update a draft")
+def contest_update_api(
+    request: AuthedRequest, contest_id: int, payload: ContestPatch
+) -> dict[str, Any]:
+    changes = payload.dict(exclude_unset=True)
+    if "organisation" in changes:
+        changes["organisation"] = _organisation(request.user, changes["organisation"])
+    contest = services.contest_update_draft(contest_id=contest_id, user=request.user, **changes)
+    return _contest_out(contest, manages=True)
+
+
+@router.post(
+    "/contests/{contest_id}/publish",
+    response=ContestOut,
+    summary="Publish: move prizes, stipends and fee into escrow",
+)
+def contest_publish_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    contest = services.contest_publish(
+        contest_id=contest_id,
+        user=request.user,
+        idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:publish"),
+    )
+    return _contest_out(contest, manages=True)
+
+
+@router.post("/contests/{contest_id}/close-entries", response=ContestOut, summary="Close early")
+def contest_close_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    services.contest_close_entries(contest_id=contest_id, user=request.user)
+    contest = selectors.contest_get_for_manager(contest_id=contest_id, user=request.user)
+    return _contest_out(contest, manages=True)
+
+
+@router.post("/contests/{contest_id}/award", response=ContestOut, summary="Award the prizes")
+def contest_award_api(request: AuthedRequest, contest_id: int, payload: AwardIn) -> dict[str, Any]:
+    awards: dict[int, int] = {}
+    for item in payload.awards:
+        if item.prize in awards:
+            raise ValidationFailed(fields={f"prize_{item.prize}": _("Choose one entry per prize.")})
+        awards[item.prize] = item.entry
+    contest = services.contest_award(
+        contest_id=contest_id,
+        user=request.user,
+        awards=awards,
+        idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:award"),
+    )
+    return _contest_out(contest, manages=True)
+
+
+@router.post("/contests/{contest_id}/cancel", response=ContestOut, summary="Cancel and refund")
+def contest_cancel_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    contest = services.contest_cancel(
+        contest_id=contest_id,
+        user=request.user,
+        idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:cancel"),
+    )
+    return _contest_out(contest, manages=True)
+
+
+class EntryQuery(Schema):
+    unrated: bool = False
+    rated_min: int | None = None
+    finalists: bool = False
+    flagged: bool = False
+    mine: bool = False
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+@router.get(
+    "/contests/{contest_id}/entries",
+    response=EntryPage,
+    summary="List the entries you may see",
+)
+def entry_list_api(
+    request: AuthedRequest, contest_id: int, filters: Query[EntryQuery]
+) -> dict[str, Any]:
+    """Managers see every entry (and may filter by rating, finalists, flags); in an open
+    contest others see the entries; in a blind one entrants see only their own."""
+    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
+    qs = selectors.entry_list_for_viewer(
+        access=access,
+        filters=selectors.EntryFilters(
+            unrated=filters.unrated,
+            rated_min=filters.rated_min,
+            finalists=filters.finalists,
+            flagged=filters.flagged,
+            mine=filters.mine,
+        ),
+    )
+    paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    page = paginator.get_page(filters.page)
+    return {
+        "items": [_entry_out(e, access) for e in page.object_list],
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+    }
+
+
+@router.post(
+    "/contests/{contest_id}/entries",
+    response={201: EntryOut},
+    summary="Enter the contest (multipart: title, description, files, originality_declared)",
+)
+def entry_create_api(
+    request: AuthedRequest,
+    contest_id: int,
+    title: Form[str],
+    files: File[list[UploadedFile]],
+    description: Form[str] = "",
+    originality_declared: Form[bool] = False,
+    nda_accepted: Form[bool] = False,
+) -> Status[dict[str, Any]]:
+    entry = services.entry_submit(
+        contest_id=contest_id,
+        user=request.user,
+        title=title,
+        description=description,
+        files=files,
+        originality_declared=originality_declared,
+        nda_accepted=nda_accepted,
+    )
+    access = selectors.entry_get_for_user(entry_id=entry.pk, user=request.user)
+    return Status(201, _entry_out(access.entry, access.contest))
+
+
+def _entry_response(request: HttpRequest, entry_id: int) -> dict[str, Any]:
+    access = selectors.entry_get_for_user(entry_id=entry_id, user=request.user)
+    return _entry_out(access.entry, access.contest)
+
+
+@router.get("/entries/{entry_id}", response=EntryOut, summary="Get an entry")
+def entry_get_api(request: AuthedRequest, entry_id: int) -> dict[str, Any]:
+    return _entry_response(request, entry_id)
+
+
+@router.post("/entries/{entry_id}/rating", response=EntryOut, summary="Rate, note, feedback")
+def entry_rate_api(request: AuthedRequest, entry_id: int, payload: RatingIn) -> dict[str, Any]:
+    """Only the fields you send change; ``rating: null`` clears the rating."""
+    given = payload.dict(exclude_unset=True)
+    services.entry_rate(
+        entry_id=entry_id,
+        user=request.user,
+        rating=given.get("rating", services.KEEP),
+        note=given["note"] or "" if "note" in given else services.KEEP,
+        feedback=given["feedback"] or "" if "feedback" in given else services.KEEP,
+    )
+    return _entry_response(request, entry_id)
+
+
+@router.post("/entries/{entry_id}/decline", response=EntryOut, summary="Decline with a reason")
+def entry_decline_api(request: AuthedRequest, entry_id: int, payload: DeclineIn) -> dict[str, Any]:
+    services.entry_decline(entry_id=entry_id, user=request.user, reason=payload.reason)
+    return _entry_response(request, entry_id)
+
+
+@router.post("/entries/{entry_id}/finalist", response=EntryOut, summary="Mark or unmark finalist")
+def entry_finalist_api(
+    request: AuthedRequest, entry_id: int, payload: FinalistIn
+) -> dict[str, Any]:
+    services.entry_finalist_set(entry_id=entry_id, user=request.user, finalist=payload.finalist)
+    return _entry_response(request, entry_id)
+
+
+@router.post("/entries/{entry_id}/withdraw", response=EntryOut, summary="Withdraw your entry")
+def entry_withdraw_api(request: AuthedRequest, entry_id: int) -> dict[str, Any]:
+    services.entry_withdraw(entry_id=entry_id, user=request.user)
+    return _entry_response(request, entry_id)
+
+
+def _version_out(version: EntryVersion, *, original: bool) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "note": version.note,
+        "created_at": version.created_at,
+        "files": [_file_out(f, original=original) for f in version.files.all()],
+    }
+
+
+@router.get(
+    "/entries/{entry_id}/revisions",
+    response=list[VersionOut],
+    summary="Every version of an entry (entrant and managers)",
+)
+def entry_revisions_api(request: AuthedRequest, entry_id: int) -> list[dict[str, Any]]:
+    access = selectors.entry_get_for_user(entry_id=entry_id, user=request.user)
+    if not access.can_see_original:
+        raise NotFound(_("Entry not found."))
+    return [_version_out(v, original=True) for v in selectors.entry_versions(entry=access.entry)]
+
+
+@router.post(
+    "/entries/{entry_id}/revisions",
+    response={201: VersionOut},
+    summary="Submit a revision (multipart: files, note)",
+)
+def entry_revise_api(
+    request: AuthedRequest,
+    entry_id: int,
+    files: File[list[UploadedFile]],
+    note: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    version = services.entry_revise(entry_id=entry_id, user=request.user, files=files, note=note)
+    return Status(201, _version_out(version, original=True))
+
+
+@router.post("/entries/{entry_id}/report", response={201: FlagOut}, summary="Report as copied")
+def entry_report_api(
+    request: AuthedRequest, entry_id: int, payload: ReportIn
+) -> Status[dict[str, Any]]:
+    flag = services.entry_report(entry_id=entry_id, user=request.user, reason=payload.reason)
+    return Status(201, {"id": flag.pk, "kind": flag.kind, "created_at": flag.created_at})
