@@ -156,6 +156,9 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "trefpunt.accounts.adapter.AccountAdapter"
+# Read per request (unlike ACCOUNT_SIGNUP_FORM_CLASS), so our subclass of allauth's form
+# does not import-loop: adds the display name and a field error for a taken email.
+ACCOUNT_FORMS = {"signup": "trefpunt.accounts.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trefpunt] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Trefpunt"
