@@ -1,11 +1,13 @@
 """Run the web server, the task worker and the scheduler together (what ``make run`` starts).
 
-The worker is a child process; stopping the server (Ctrl-C) stops it too.
-In production run them separately: a WSGI server and ``trefpunt db_worker``.
+The worker and the scheduler are child processes; stopping the server (Ctrl-C
+or SIGTERM) stops them too. In production run them separately: a WSGI server,
+any number of ``trefpunt db_worker`` and one ``trefpunt scheduler``.
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -13,17 +15,26 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+CHILDREN = (["db_worker", "--no-reload"], ["scheduler"])
+
 
 class Command(BaseCommand):
-    help = "Start the web server and the background task worker."
+    help = "Start the web server, the background task worker and the scheduler."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker = subprocess.Popen([sys.executable, "-m", "trefpunt", "db_worker", "--no-reload"])
-        self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        # SIGTERM (e.g. from a process manager) must stop the children too: turn it into
+        # SystemExit so the ``finally`` below runs.
+        signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
+        children = [
+            subprocess.Popen([sys.executable, "-m", "trefpunt", *command])  # noqa: S603
+            for command in CHILDREN
+        ]
+        pids = ", ".join(str(child.pid) for child in children)
+        self.stdout.write(f"Task worker and scheduler started (pids {pids}).")
         try:
             call_command(
                 "runserver",
@@ -32,8 +43,10 @@ class Command(BaseCommand):
                 use_threading=True,
             )
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
