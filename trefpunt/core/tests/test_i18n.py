@@ -1,0 +1,414 @@
+"""Dutch and English: URL prefixes, the shell in both languages, Dutch form errors, what the
+API answers, and a complete, compiled Dutch catalogue for the shell, accounts and the wallet."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.utils import translation
+
+from trefpunt.accounts.models import Organisation, Profile, User
+from trefpunt.accounts.services import api_token_create
+from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
+from trefpunt.ledger.tests.factories import funded_wallet
+
+PO_PATH = Path(settings.LOCALE_PATHS[0]) / "nl" / "LC_MESSAGES" / "django.po"
+MO_PATH = PO_PATH.with_suffix(".mo")
+# The parts translated in full; contests and microtasks get their pass later.
+COVERED = (
+    "trefpunt/templates/",
+    "trefpunt/core/",
+    "trefpunt/accounts/",
+    "trefpunt/ledger/",
+    "trefpunt/settings/",
+)
+BAD_CHECKSUM_IBAN = "NL91ABNA0417164301"
+
+
+# --- a small reader for the .po file -------------------------------------------------------
+
+
+@dataclass
+class PoEntry:
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgctxt: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+    references: list[str] = field(default_factory=list)
+    obsolete: bool = False
+
+    @property
+    def covered(self) -> bool:
+        return any(ref.startswith(COVERED) for ref in self.references)
+
+
+def _unquote(text: str) -> str:
+    body = text.strip()
+    assert body.startswith('"') and body.endswith('"'), body
+    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), body[1:-1])
+
+
+def po_entries(path: Path = PO_PATH) -> list[PoEntry]:
+    """Every entry of a gettext .po file, obsolete ones (``#~``) marked as such."""
+    entries: list[PoEntry] = []
+    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
+        entry = PoEntry()
+        target: tuple[str, int] | None = None
+        for raw in block.splitlines():
+            line = raw
+            if line.startswith("#~"):
+                entry.obsolete = True
+                line = line[2:].lstrip()
+            if line.startswith("#:"):
+                entry.references += [ref.rsplit(":", 1)[0] for ref in line[2:].split()]
+            elif line.startswith("#,"):
+                entry.flags |= {flag.strip() for flag in line[2:].split(",")}
+            elif line.startswith("#") or not line.strip():
+                continue
+            elif line.startswith('"') and target is not None:
+                name, index = target
+                if name == "msgstr":
+                    entry.msgstr[index] += _unquote(line)
+                else:
+                    setattr(entry, name, (getattr(entry, name) or "") + _unquote(line))
+            else:
+                keyword, _space, value = line.partition(" ")
+                plural_form = re.fullmatch(r"msgstr\[(\d+)\]", keyword)
+                if plural_form:
+                    target = ("msgstr", int(plural_form.group(1)))
+                    entry.msgstr[target[1]] = _unquote(value)
+                elif keyword == "msgstr":
+                    target = ("msgstr", 0)
+                    entry.msgstr[0] = _unquote(value)
+                elif keyword in {"msgid", "msgid_plural", "msgctxt"}:
+                    target = (keyword, 0)
+                    setattr(entry, keyword, _unquote(value))
+                else:
+                    raise AssertionError(f"unexpected line in {path.name}: {raw!r}")
+        if entry.msgstr:
+            entries.append(entry)
+    return entries
+
+
+def live_entries() -> list[PoEntry]:
+    return [e for e in po_entries() if e.msgid and not e.obsolete]
+
+
+def placeholders(text: str) -> list[str]:
+    """``%(name)s``, ``%d``-style, ``{name}`` placeholders and HTML tags, in sorted order."""
+    found = re.findall(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}|</?[a-z][^>]*>", text)
+    return sorted(found)
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+
+def test_po_covers_the_shell_accounts_and_wallet() -> None:
+    covered = [e for e in live_entries() if e.covered]
+
+    assert len(covered) > 300
+    assert {"Wallet", "Log in", "Sign up", "Request a payout"} <= {e.msgid for e in covered}
+
+
+def test_po_has_a_dutch_translation_for_every_shell_accounts_and_wallet_string() -> None:
+    missing = [
+        (e.msgctxt, e.msgid, e.references[:1])
+        for e in live_entries()
+        if e.covered and (not all(e.msgstr.values()) or (e.msgid_plural and len(e.msgstr) != 2))
+    ]
+    fuzzy = [
+        (e.msgid, e.references[:1]) for e in live_entries() if e.covered and "fuzzy" in e.flags
+    ]
+
+    assert missing == [], "translate these in locale/nl/LC_MESSAGES/django.po"
+    assert fuzzy == [], "review these fuzzy entries and drop the fuzzy flag"
+
+
+def test_po_translations_keep_every_placeholder_and_tag() -> None:
+    broken = [
+        (e.msgid, text)
+        for e in live_entries()
+        for index, text in e.msgstr.items()
+        if text
+        and placeholders(text) != placeholders((e.msgid_plural or e.msgid) if index else e.msgid)
+    ]
+
+    assert broken == []
+
+
+def test_po_header_is_not_fuzzy_and_names_dutch_plurals() -> None:
+    header = next(e for e in po_entries() if e.msgid == "")
+
+    assert "fuzzy" not in header.flags
+    assert "Language: nl\n" in header.msgstr[0]
+    assert "Plural-Forms: nplurals=2; plural=(n != 1);" in header.msgstr[0]
+
+
+def test_mo_matches_the_po_for_every_translated_string() -> None:
+    """A stale or missing django.mo serves English (or another app's wording) on /nl/."""
+    assert MO_PATH.exists(), "run: manage.py compilemessages --ignore=.venv --ignore=.tools"
+    stale = []
+    with translation.override("nl"):
+        for e in live_entries():
+            if not all(e.msgstr.values()) or "fuzzy" in e.flags:
+                continue
+            if e.msgid_plural:
+                got = [
+                    translation.npgettext(e.msgctxt, e.msgid, e.msgid_plural, n)
+                    if e.msgctxt
+                    else translation.ngettext(e.msgid, e.msgid_plural, n)
+                    for n in (1, 2)
+                ]
+                want = [e.msgstr[0], e.msgstr[1]]
+            else:
+                got = [
+                    translation.pgettext(e.msgctxt, e.msgid)
+                    if e.msgctxt
+                    else translation.gettext(e.msgid)
+                ]
+                want = [e.msgstr[0]]
+            if got != want:
+                stale.append(e.msgid)
+
+    assert stale == [], "django.mo is stale: run manage.py compilemessages"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
+def test_po_has_every_string_the_shell_accounts_and_wallet_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extract the strings again into a scratch copy: none of the covered ones may be new.
+
+    makemessages writes next to the nearest locale folder, so it runs in a scratch folder
+    that links to the code and holds a copy of the catalogue: the real one stays untouched.
+    """
+    scratch = tmp_path / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+    scratch.parent.mkdir(parents=True)
+    shutil.copy(PO_PATH, scratch)
+    (tmp_path / "trefpunt").symlink_to(Path(settings.BASE_DIR), target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
+        call_command(
+            "makemessages", locale=["nl"], symlinks=True, ignore_patterns=["*/tests/*"], verbosity=0
+        )
+    committed = {(e.msgctxt, e.msgid) for e in live_entries()}
+    new = [
+        (e.msgctxt, e.msgid, e.references[:1])
+        for e in po_entries(scratch)
+        if e.msgid and not e.obsolete and e.covered and (e.msgctxt, e.msgid) not in committed
+    ]
+
+    assert new == [], "run `make messages`, translate the new strings and commit the .po/.mo"
+
+
+# --- the shell in both languages ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_home_page_under_nl_shows_the_shell_in_dutch(client: Client) -> None:
+    response = client.get("/nl/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="nl">' in html
+    assert "Het trefpunt van opdrachtgevers en de crowd" in html
+    assert "The meeting point of clients and the crowd" not in html
+    assert ">Inloggen<" in html
+    assert ">Registreren<" in html
+    assert ">Sign up<" not in html
+    assert "Trefpunt is opensource-crowdsourcing die je zelf kunt draaien." in html
+    assert "open-source crowdsourcing you can run yourself" not in html
+    assert ">Naar de inhoud<" in html
+
+
+@pytest.mark.django_db
+def test_home_page_under_en_shows_the_shell_in_english(client: Client) -> None:
+    response = client.get("/en/")
+
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "The meeting point of clients and the crowd" in html
+    assert ">Sign up<" in html
+    assert "Trefpunt is open-source crowdsourcing you can run yourself." in html
+    assert "Het trefpunt van opdrachtgevers" not in html
+    assert "Registreren" not in html
+
+
+@pytest.mark.django_db
+def test_navigation_of_a_member_under_nl_is_dutch(client: Client, user: User) -> None:
+    client.force_login(user)
+
+    html = client.get("/nl/").content.decode()
+
+    for dutch in ["Portemonnee", "Mijn profiel", "Profiel bewerken", "Organisaties", "Uitloggen"]:
+        assert f">{dutch}<" in html
+    for english in ["Wallet", "My profile", "Edit profile", "Log out"]:
+        assert f">{english}<" not in html
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "prefix"),
+    [("nl", "/nl/"), ("nl-NL,nl;q=0.9,en;q=0.8", "/nl/"), ("en-GB", "/en/"), ("fr", "/en/")],
+)
+@pytest.mark.django_db
+def test_root_redirects_to_the_language_prefix_the_browser_asks_for(
+    client: Client, accept_language: str, prefix: str
+) -> None:
+    response = client.get("/", headers={"Accept-Language": accept_language})
+
+    assert response.status_code == 302
+    assert response["Location"] == prefix
+
+
+@pytest.mark.django_db
+def test_root_without_accept_language_redirects_to_english(client: Client) -> None:
+    response = client.get("/")
+
+    assert response["Location"] == "/en/"
+
+
+@pytest.mark.django_db
+def test_language_switch_points_to_the_same_page_in_the_other_language(
+    client: Client, user: User
+) -> None:
+    client.force_login(user)
+    handle = user.profile.handle
+
+    wallet = client.get("/nl/wallet/?page=1").content.decode()
+    profile = client.get(f"/en/@{handle}/").content.decode()
+
+    assert 'href="/en/wallet/?page=1" hreflang="en"' in wallet
+    assert 'href="/nl/wallet/?page=1" hreflang="nl"' in wallet
+    assert f'href="/nl/@{handle}/" hreflang="nl"' in profile
+    assert re.search(r'hreflang="nl" lang="nl">Dutch<', profile)
+    assert re.search(r'hreflang="en" lang="en">Engels<', wallet)
+
+
+# --- Dutch form errors --------------------------------------------------------------------
+
+
+def field_error(html: str, name: str) -> str:
+    match = re.search(rf'id="id_{name}_error">(.*?)</small>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+@pytest.mark.django_db
+def test_payout_form_under_nl_shows_a_bad_iban_in_dutch(client: Client, user: User) -> None:
+    funded_wallet(user, 5000)
+    client.force_login(user)
+
+    response = client.post(
+        "/nl/wallet/payout/",
+        {"amount": "30", "iban": BAD_CHECKSUM_IBAN, "account_holder": "A. Lid"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert field_error(html, "iban").startswith("De controlecijfers van deze IBAN kloppen niet")
+    assert "check digits" not in html
+    assert "Verbeter de gemarkeerde velden hieronder." in html
+    assert "Uitbetaling aanvragen" in html
+
+
+@pytest.mark.django_db
+def test_payout_form_under_nl_names_missing_fields_in_dutch(client: Client, user: User) -> None:
+    funded_wallet(user, 5000)
+    client.force_login(user)
+
+    html = client.post("/nl/wallet/payout/", {}).content.decode()
+
+    assert field_error(html, "account_holder") == "Dit veld is verplicht."
+    assert "This field is required." not in html
+
+
+@pytest.mark.django_db
+def test_profile_edit_under_nl_shows_a_taken_handle_in_dutch(client: Client, user: User) -> None:
+    Profile.objects.filter(user=UserFactory.create()).update(handle="bezet")
+    client.force_login(user)
+
+    response = client.post(
+        "/nl/settings/profile/",
+        {"display_name": "Anna", "handle": "bezet", "languages": "nl", "skills": ""},
+    )
+
+    html = response.content.decode()
+    assert field_error(html, "handle") == "Deze gebruikersnaam is al bezet."
+    assert "er is nog niets opgeslagen" in html
+    assert "This handle is taken." not in html
+
+
+@pytest.mark.django_db
+def test_organisation_page_under_nl_shows_roles_and_counts_in_dutch(
+    client: Client, user: User
+) -> None:
+    organisation = cast(Organisation, OrganisationFactory(user=user))
+    client.force_login(user)
+
+    html = client.get(f"/nl/orgs/{organisation.slug}/").content.decode()
+
+    assert "1 lid" in html
+    assert ">Leden<" in html
+    assert "Jij: Eigenaar" in html
+    assert "Iemand uitnodigen" in html
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def api_client(user: User) -> tuple[Client, dict[str, str]]:
+    _token, raw = api_token_create(user=user, name="i18n test")
+    return Client(), {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.django_db
+def test_api_answers_in_english_by_default_with_a_stable_code(user: User) -> None:
+    client, auth = api_client(user)
+
+    response = client.get(
+        "/api/v1/wallet/deposits/00000000-0000-0000-0000-000000000000", headers=auth
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["message"] == "Payment not found."
+
+
+@pytest.mark.django_db
+def test_api_messages_follow_accept_language_while_codes_and_fields_stay(user: User) -> None:
+    funded_wallet(user, 5000)
+    client, auth = api_client(user)
+
+    response = client.post(
+        "/api/v1/wallet/payouts",
+        {"amount": 3000, "iban": BAD_CHECKSUM_IBAN, "account_holder": "A. Lid"},
+        content_type="application/json",
+        headers={**auth, "Accept-Language": "nl"},
+    )
+
+    error = response.json()["error"]
+    assert response.status_code == 422
+    assert error["code"] == "invalid"
+    assert list(error["fields"]) == ["iban"]
+    assert error["fields"]["iban"][0].startswith("De controlecijfers van deze IBAN kloppen niet")
+    assert error["message"] == "Sommige velden zijn niet goed ingevuld."
+
+
+@pytest.mark.django_db
+def test_api_authentication_error_stays_english_and_machine_readable(db: None) -> None:
+    response = Client().get(
+        "/api/v1/wallet", headers={"Authorization": "Bearer tp_wrong", "Accept-Language": "nl"}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+    assert response.json()["error"]["message"].startswith("Send a valid personal access token")
