@@ -71,6 +71,7 @@ PUBLIC_STATUSES = [
     Contest.Status.AWARDED,
     Contest.Status.COMPLETED,
 ]
+DECIDED = {Contest.Status.AWARDED, Contest.Status.COMPLETED}
 ACTIVE_ENTRY = [Entry.Status.SUBMITTED, Entry.Status.FINALIST]
 SHOWN_ENTRY = [*ACTIVE_ENTRY, Entry.Status.WINNER, Entry.Status.NOT_SELECTED]
 ENDS_SOON = timedelta(days=3)

@@ -1288,7 +1288,7 @@ def _entry_for_entrant(entry_id: int, user: User) -> Entry:
     return entry
 
 
-def _revision_allowed(contest: Contest, entry: Entry, now: datetime) -> bool:
+def entry_revision_allowed(contest: Contest, entry: Entry, now: datetime) -> bool:
     if entry.status not in ACTIVE_ENTRY:
         return False
     if _entry_open_for(contest, now):
@@ -1307,7 +1307,7 @@ def entry_revise(
     """Submit a new version of an entry (all versions are kept): before the entry deadline,
     or as a finalist during the finalist round."""
     entry = _entry_for_entrant(entry_id, user)
-    if not _revision_allowed(entry.contest, entry, _now()):
+    if not entry_revision_allowed(entry.contest, entry, _now()):
         raise Conflict(
             _(
                 "You can revise an entry only before the deadline, or as a finalist in the "
@@ -1325,7 +1325,7 @@ def entry_revise(
         with transaction.atomic(durable=True):
             contest = Contest.objects.select_for_update().get(pk=entry.contest_id)
             locked = Entry.objects.select_for_update().get(pk=entry.pk)
-            if not _revision_allowed(contest, locked, _now()):
+            if not entry_revision_allowed(contest, locked, _now()):
                 raise Conflict(_("This entry can no longer be revised."), code="wrong_state")
             number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
             version = _version_store(locked, number, note, prepared, saved)

@@ -62,6 +62,17 @@ def structured_image(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Ima
     return Image.fromarray(np.clip(np.asarray(image, dtype=float) + noise, 0, 255).astype("uint8"))
 
 
+def near_copy(image: Image.Image, crop: float = 0.03, scale: float = 0.6) -> Image.Image:
+    """A copy cropped by ``crop`` on every side, shrunk and re-encoded as JPEG."""
+    w, h = image.size
+    box = (int(w * crop), int(h * crop), int(w * (1 - crop)), int(h * (1 - crop)))
+    cropped = image.crop(box)
+    small = cropped.resize((int(cropped.width * scale), int(cropped.height * scale)))
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=70)
+    return Image.open(io.BytesIO(out.getvalue()))
+
+
 def image_bytes(image: Image.Image, fmt: str = "PNG", **options: Any) -> bytes:
     out = io.BytesIO()
     image.save(out, format=fmt, **options)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 import pytest
@@ -20,17 +19,7 @@ from trefpunt.contests.originality import (
 )
 from trefpunt.contests.services import contest_award, contest_close_entries
 
-from .factories import enter, image_bytes, make_user, published, structured_image
-
-
-def _copy(image: Image.Image, crop: float = 0.03, scale: float = 0.6) -> Image.Image:
-    """Crop every side by ``crop``, shrink, re-encode as JPEG."""
-    w, h = image.size
-    cropped = image.crop((int(w * crop), int(h * crop), int(w * (1 - crop)), int(h * (1 - crop))))
-    small = cropped.resize((int(cropped.width * scale), int(cropped.height * scale)))
-    out = io.BytesIO()
-    small.save(out, "JPEG", quality=70)
-    return Image.open(io.BytesIO(out.getvalue()))
+from .factories import enter, image_bytes, make_user, near_copy, published, structured_image
 
 
 def _upload(image: Image.Image, name: str = "x.png", fmt: str = "PNG") -> SimpleUploadedFile:
@@ -46,7 +35,7 @@ def test_hamming_counts_differing_bits_of_signed_hashes():
 def test_phash_of_a_reencoded_resized_cropped_copy_is_near():
     for seed in range(10):
         original = structured_image(seed)
-        copy = _copy(original)
+        copy = near_copy(original)
         assert (
             is_near_duplicate(phash(original), dhash(original), phash(copy), dhash(copy))
             is not None
@@ -66,7 +55,7 @@ def test_entry_submit_flags_a_near_duplicate_of_another_entrants_image():
     contest = published(make_user())
     original = structured_image(42)
     first = enter(contest, files=[_upload(original)])
-    copy = enter(contest, files=[_upload(_copy(original), "mine.jpg", "JPEG")])
+    copy = enter(contest, files=[_upload(near_copy(original), "mine.jpg", "JPEG")])
     different = enter(contest, files=[_upload(structured_image(43))])
     flag = EntryFlag.objects.get(entry=copy)
     assert flag.kind == EntryFlag.Kind.NEAR_DUPLICATE
@@ -88,7 +77,7 @@ def test_entry_submit_does_not_flag_an_entrants_own_variations():
     entrant = make_user()
     original = structured_image(7)
     enter(contest, entrant, files=[_upload(original)])
-    second = enter(contest, entrant, files=[_upload(_copy(original), "v2.jpg", "JPEG")])
+    second = enter(contest, entrant, files=[_upload(near_copy(original), "v2.jpg", "JPEG")])
     assert not EntryFlag.objects.filter(entry=second).exists()
 
 
@@ -102,6 +91,6 @@ def test_entry_submit_flags_a_copy_of_a_past_winning_entry():
         contest_close_entries(contest_id=old.pk)
     contest_award(contest_id=old.pk, user=client, awards={1: winner.pk})
     new = published(make_user())
-    copy = enter(new, files=[_upload(_copy(original, crop=0.02), "c.jpg", "JPEG")])
+    copy = enter(new, files=[_upload(near_copy(original, crop=0.02), "c.jpg", "JPEG")])
     flag = EntryFlag.objects.get(entry=copy)
     assert flag.other_entry == winner

@@ -1,0 +1,273 @@
+"""Forms of the contest pages. They only parse input (amounts in euros → cents, dates);
+the services validate the rules and their errors are put next to the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.money import parse_amount
+
+from .models import Category, Contest
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One or more files; ``cleaned_data`` holds a list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": ".png,.jpg,.jpeg,.webp,.pdf,.zip"}),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [d for d in data if d]
+        return [data] if data else []
+
+
+def _amount(form: forms.Form, name: str, *, required: bool) -> int | None:
+    text = (form.cleaned_data.get(name) or "").strip()
+    if not text:
+        if required:
+            form.add_error(name, _("Enter an amount."))
+        return None
+    negative = text.startswith("-")
+    try:
+        cents = parse_amount(text.lstrip("-"), field=name)
+    except ValidationFailed as exc:
+        form.add_error(name, exc.fields[name][0])
+        return None
+    return -cents if negative else cents
+
+
+class ContestForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=280,
+        help_text=_("One or two sentences shown in the contest list."),
+    )
+    description = forms.CharField(
+        label=_("Brief"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "What you need, for whom, what to avoid. Markdown: **bold**, *italic*, lists, links."
+        ),
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    post_as = forms.ChoiceField(label=_("Post as"), required=False, choices=[])
+    prize_1 = forms.CharField(label=_("First prize (€)"), max_length=20)
+    prize_2 = forms.CharField(label=_("Second prize (€)"), max_length=20, required=False)
+    prize_3 = forms.CharField(label=_("Third prize (€)"), max_length=20, required=False)
+    finalist_stipend = forms.CharField(
+        label=_("Finalist stipend (€)"),
+        max_length=20,
+        required=False,
+        help_text=_("Paid to every finalist who does not win. Leave empty for none."),
+    )
+    finalists_max = forms.IntegerField(
+        label=_("Finalists at most"), initial=5, min_value=0, max_value=10
+    )
+    entry_deadline = forms.DateTimeField(
+        label=_("Entries close"),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+    judging_days = forms.IntegerField(
+        label=_("Days to judge"),
+        initial=7,
+        min_value=1,
+        max_value=30,
+        help_text=_("If you have not awarded by then, the prizes are split (the guarantee)."),
+    )
+    visibility = forms.ChoiceField(
+        label=_("Entry visibility"),
+        choices=Contest.Visibility.choices,
+        initial=Contest.Visibility.OPEN,
+        widget=forms.RadioSelect,
+    )
+    max_entries_per_entrant = forms.IntegerField(
+        label=_("Entries per entrant"), initial=3, min_value=1, max_value=20
+    )
+    is_private = forms.BooleanField(
+        label=_("Private contest: only people I invite see the brief"), required=False
+    )
+    nda_text = forms.CharField(
+        label=_("Non-disclosure agreement"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Private contests only: entrants must accept this text to enter."),
+    )
+
+    def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.slug: o for o in organisations}
+        choices = [("", _("Myself"))] + [(o.slug, o.name) for o in organisations]
+        self.fields["post_as"].choices = choices  # type: ignore[attr-defined]
+        if len(choices) == 1:
+            self.fields["post_as"].widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        prizes = []
+        for n in (1, 2, 3):
+            amount = _amount(self, f"prize_{n}", required=n == 1)
+            if amount is not None:
+                prizes.append(amount)
+        data["prizes"] = prizes
+        data["finalist_stipend_cents"] = _amount(self, "finalist_stipend", required=False) or 0
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "summary": data["summary"],
+            "description": data.get("description", ""),
+            "category": data["category"],
+            "prizes": data["prizes"],
+            "finalist_stipend": data["finalist_stipend_cents"],
+            "finalists_max": data["finalists_max"],
+            "entry_deadline": data["entry_deadline"],
+            "judging_days": data["judging_days"],
+            "visibility": data["visibility"],
+            "max_entries_per_entrant": data["max_entries_per_entrant"],
+            "is_private": data["is_private"],
+            "nda_text": data.get("nda_text", ""),
+            "organisation": self.organisations.get(data.get("post_as") or ""),
+        }
+
+    @classmethod
+    def initial_for(cls, contest: Contest) -> dict[str, Any]:
+        def euros(cents: int) -> str:
+            return f"{cents // 100}" if cents % 100 == 0 else f"{cents // 100}.{cents % 100:02d}"
+
+        prizes = list(contest.prizes.all())
+        initial: dict[str, Any] = {
+            "title": contest.title,
+            "summary": contest.summary,
+            "description": contest.description,
+            "category": contest.category,
+            "post_as": contest.organisation.slug if contest.organisation else "",
+            "finalist_stipend": euros(contest.finalist_stipend) if contest.finalist_stipend else "",
+            "finalists_max": contest.finalists_max,
+            "entry_deadline": contest.entry_deadline,
+            "judging_days": contest.judging_days,
+            "visibility": contest.visibility,
+            "max_entries_per_entrant": contest.max_entries_per_entrant,
+            "is_private": contest.is_private,
+            "nda_text": contest.nda_text,
+        }
+        for prize in prizes:
+            initial[f"prize_{prize.position}"] = euros(prize.amount)
+        return initial
+
+
+class EntryForm(forms.Form):
+    # Not required here: the service checks every field at once and names each problem.
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"required": True}),
+    )
+    description = forms.CharField(
+        label=_("About your entry"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    files = MultipleFileField(  # type: ignore[assignment]
+        label=_("Files"),
+        required=False,
+        help_text=_("PNG, JPEG, WebP, PDF or ZIP; up to 5 files."),
+    )
+    originality_declared = forms.BooleanField(
+        label=_("This is my own original work and I have the right to submit it."),
+        required=False,
+    )
+    nda_accepted = forms.BooleanField(
+        label=_("I accept the non-disclosure agreement above."), required=False
+    )
+
+
+class FilesForm(forms.Form):
+    files = MultipleFileField(label=_("Files"), required=False)  # type: ignore[assignment]
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+
+class InviteForm(forms.Form):
+    who = forms.CharField(label=_("Handle or email address"), max_length=254)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Reference file"))
+
+
+class FinalistRoundForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("Finalists can revise until"),
+        input_formats=[DATETIME_FORMAT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+
+
+class ContestFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Any status")),
+            (Contest.Status.OPEN, _("Open for entries")),
+            (Contest.Status.JUDGING, _("Judging")),
+            (Contest.Status.AWARDED, _("Awarded")),
+            (Contest.Status.COMPLETED, _("Completed")),
+        ],
+    )
+    prize_min = forms.IntegerField(label=_("Prizes from (€)"), required=False, min_value=0)
+    prize_max = forms.IntegerField(label=_("Prizes up to (€)"), required=False, min_value=0)
+    ends_soon = forms.BooleanField(label=_("Ends within 3 days"), required=False)
+
+
+class JudgeFilterForm(forms.Form):
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("All entries")),
+            ("unrated", _("Unrated")),
+            ("finalists", _("Finalists")),
+            ("flagged", _("Flagged")),
+            ("declined", _("Declined")),
+        ],
+    )
+    rated_min = forms.TypedChoiceField(
+        label=_("Rated at least"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *[(str(n), "★" * n) for n in range(1, 6)]],
+    )
