@@ -6,3 +6,10 @@ class MicrotasksConfig(AppConfig):
     name = "trefpunt.microtasks"
     label = "microtasks"
     verbose_name = _("Microtasks")
+
+    def ready(self) -> None:
+        from trefpunt.core.templatetags.core import NAV_LINKS
+
+        entry = ("microtasks:batch_list", lambda: _("Microtasks"))
+        if all(name != entry[0] for name, _label in NAV_LINKS):
+            NAV_LINKS.append(entry)

@@ -1,0 +1,320 @@
+"""Microtask batches: items handed to workers under leases, answers, review and pay.
+
+Invariants the database enforces:
+
+- a worker answers an item at most once (unique ``Answer(worker, item)``);
+- a worker holds at most one active lease per item and per batch (partial unique
+  constraints on ``Lease``), so a worker works on one item of a batch at a time;
+- an item never holds more answers than its target (check constraint).
+
+What the database cannot enforce alone — *answers plus live leases never exceed
+the item's target* — is kept by ``services.lease_claim``: every claim and every
+submission of an item happens under that item's row lock, and the claim counts
+the live leases again after taking the lock. A lease is live while its status is
+``active`` and ``expires_at`` lies in the future, so an expired lease frees its
+item by query; nothing has to sweep first.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
+
+    class Strategy(models.TextChoices):
+        DEPTH = "depth", _("Depth-first (finish items fastest)")
+        BREADTH = "breadth", _("Breadth-first (spread answers evenly)")
+        RANDOM = "random", _("Random order")
+
+    class Method(models.TextChoices):
+        MV = "mv", _("Majority vote")
+        WMV = "wmv", _("Weighted majority vote")
+        DS = "ds", _("Dawid-Skene")
+        ODS = "ods", _("One-coin Dawid-Skene")
+
+    class PauseReason(models.TextChoices):
+        NONE = "", _("Not paused")
+        CLIENT = "client", _("Paused by the client")
+        FAIR_PAY = "fair_pay", _("Pays below the minimum hourly rate")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_batches"
+    )
+    # Set when the batch is posted (and paid) in an organisation's name.
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="microtask_batches",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    instructions = models.TextField(_("instructions"), max_length=20_000, blank=True)
+    # The answer form: a list of field specs, see ``forms_spec.py``.
+    form = models.JSONField(_("answer form"), default=list)
+    # How an item is shown: a list of {"column", "widget", "label"}, see ``rendering.py``.
+    display = models.JSONField(_("item display"), default=list)
+    # Every column seen in uploaded items, in first-seen order (export column order).
+    item_columns = models.JSONField(default=list, blank=True)
+    min_answers = models.PositiveSmallIntegerField(_("minimum answers per item"), default=3)
+    max_answers = models.PositiveSmallIntegerField(_("maximum answers per item"), default=3)
+    reward = models.PositiveIntegerField(_("reward per answer (cents)"))
+    currency = models.CharField(max_length=3, default="EUR")
+    estimated_seconds = models.PositiveIntegerField(_("estimated seconds per task"), default=30)
+    lease_seconds = models.PositiveIntegerField(_("lease time (seconds)"), default=600)
+    strategy = models.CharField(max_length=10, choices=Strategy.choices, default=Strategy.DEPTH)
+    # Worker requirements; empty means no requirement.
+    min_approval_rate = models.FloatField(null=True, blank=True)
+    min_gold_accuracy = models.FloatField(null=True, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    max_answers_per_worker = models.PositiveIntegerField(null=True, blank=True)
+    # Quality (filled in by the aggregation integration).
+    aggregation_method = models.CharField(max_length=4, choices=Method.choices, default=Method.DS)
+    confidence_target = models.FloatField(default=0.95)
+    gold_rate = models.FloatField(default=0.1)
+    gold_feedback = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    pause_reason = models.CharField(
+        max_length=10, choices=PauseReason.choices, default=PauseReason.NONE, blank=True
+    )
+    # Fee rates fixed when the batch is published, so later setting changes cannot
+    # make the escrow disagree with what it must pay.
+    client_fee_bps = models.PositiveIntegerField(default=0)
+    crowd_fee_bps = models.PositiveIntegerField(default=0)
+    # Cached statistic, refreshed by the fair-pay check; not an invariant.
+    median_seconds = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.CheckConstraint(condition=Q(reward__gt=0), name="batch_reward_positive"),
+            models.CheckConstraint(
+                condition=Q(min_answers__gte=1) & Q(max_answers__gte=F("min_answers")),
+                name="batch_redundancy_valid",
+            ),
+            models.CheckConstraint(condition=Q(lease_seconds__gte=60), name="batch_lease_min"),
+            models.CheckConstraint(
+                condition=Q(confidence_target__gt=0) & Q(confidence_target__lte=1),
+                name="batch_confidence_target_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="batch_gold_rate_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-published_at"], name="batch_status_pub")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def escrow_reference(self) -> str:
+        return f"batch:{self.pk}"
+
+    @property
+    def is_workable(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Item(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        COMPLETE = "complete", _("Complete")
+        # The batch closed before the item had enough answers.
+        CLOSED = "closed", _("Closed early")
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    # 1-based order within the batch (upload order).
+    position = models.PositiveIntegerField()
+    data = models.JSONField(default=dict)
+    is_gold = models.BooleanField(default=False)
+    gold_answer = models.JSONField(null=True, blank=True)
+    # Starts at the batch's min answers; adaptive redundancy may raise it up to max answers.
+    answers_target = models.PositiveSmallIntegerField()
+    # Denormalised count of answers, only ever changed under this row's lock.
+    answers_count = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Filled in by aggregation; exported as soon as they exist.
+    aggregated_answer = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "position"], name="item_position_unique"),
+            models.CheckConstraint(
+                condition=Q(answers_count__lte=F("answers_target")),
+                name="item_answers_within_target",
+            ),
+        ]
+        indexes = [
+            # The scheduler walks these instead of sorting the open items of a batch.
+            models.Index(
+                fields=["batch", "-answers_count", "id"],
+                condition=Q(status="open"),
+                name="item_open_depth",
+            ),
+            models.Index(
+                fields=["batch", "answers_count", "id"],
+                condition=Q(status="open"),
+                name="item_open_breadth",
+            ),
+            models.Index(fields=["batch", "status"], name="item_batch_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.position} of batch {self.batch_id}"
+
+
+class Lease(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUBMITTED = "submitted", _("Answered")
+        EXPIRED = "expired", _("Expired")
+        SKIPPED = "skipped", _("Skipped")
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="leases")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="leases")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_leases"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "item"],
+                condition=Q(status="active"),
+                name="lease_one_active_per_worker_item",
+            ),
+            models.UniqueConstraint(
+                fields=["worker", "batch"],
+                condition=Q(status="active"),
+                name="lease_one_active_per_worker_batch",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="lease_expires_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["item", "worker"], name="lease_item_worker"),
+            models.Index(
+                fields=["item", "expires_at"],
+                condition=Q(status="active"),
+                name="lease_active_item",
+            ),
+            models.Index(fields=["worker", "batch", "status"], name="lease_worker_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lease {self.pk} on item {self.item_id}"
+
+
+class Answer(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        APPEALED = "appealed", _("Appealed")
+        UPHELD = "upheld", _("Rejection upheld")
+        OVERTURNED = "overturned", _("Approved on appeal")
+
+    PAID_STATUSES = (Status.APPROVED, Status.OVERTURNED)
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="answers")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_answers"
+    )
+    lease = models.OneToOneField(Lease, on_delete=models.PROTECT, related_name="answer")
+    data = models.JSONField()
+    working_seconds = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reject_reason = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    appeal_message = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    appeal_note = models.TextField(blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+    # Gross reward paid out so far (before any crowd fee); rises when the client raises
+    # the reward of a batch whose answers were already approved.
+    paid_reward = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "item"], name="answer_once_per_worker_item"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="answer_batch_status"),
+            models.Index(fields=["batch", "worker"], name="answer_batch_worker"),
+            models.Index(fields=["worker", "-created_at"], name="answer_worker_recent"),
+            models.Index(fields=["batch", "working_seconds"], name="answer_batch_seconds"),
+            models.Index(fields=["batch", "-created_at"], name="answer_batch_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer {self.pk} to item {self.item_id}"
+
+    @property
+    def is_paid_status(self) -> bool:
+        return self.status in self.PAID_STATUSES
+
+
+class BatchWorker(models.Model):
+    """What a batch knows about one worker: exclusion by the client and quality figures
+    (gold accuracy, estimated skill, spammer flag) that the aggregation fills in."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="workers")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_batches_worked"
+    )
+    excluded = models.BooleanField(default=False)
+    excluded_at = models.DateTimeField(null=True, blank=True)
+    flagged_spammer = models.BooleanField(default=False)
+    gold_answers = models.PositiveIntegerField(default=0)
+    gold_correct = models.PositiveIntegerField(default=0)
+    skill = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "worker"], name="batch_worker_unique"),
+        ]
+
+
+class WorkerQuality(models.Model):
+    """A worker's accuracy on gold questions over every batch (filled in by aggregation);
+    batches can require a minimum."""
+
+    worker = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="microtask_quality"
+    )
+    gold_answers = models.PositiveIntegerField(default=0)
+    gold_correct = models.PositiveIntegerField(default=0)
+    gold_accuracy = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,111 @@
+"""Real concurrent transactions on PostgreSQL (skipped on SQLite): many workers claiming
+and answering at once never over-assign an item or answer it twice."""
+
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+
+from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.core.testing import run_concurrently
+from trefpunt.microtasks.models import Answer, Item, Lease
+from trefpunt.microtasks.services import (
+    answer_approve,
+    batch_close,
+    lease_answer,
+    lease_claim,
+)
+from trefpunt.microtasks.tests.factories import published_batch
+from trefpunt.microtasks.tests.money import assert_escrow_adds_up, escrow_of
+
+pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
+POS = {"sentiment": "pos"}
+
+
+def test_lease_claim_fifty_workers_fill_every_item_to_exactly_three():
+    batch = published_batch(items=200, min_answers=3, max_answers=3)
+    workers = [UserFactory.create() for _ in range(50)]
+
+    def work(i: int) -> int:
+        worker = workers[i]
+        done = 0
+        while (lease := lease_claim(batch_id=batch.pk, worker=worker)) is not None:
+            lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+            done += 1
+        return done
+
+    results = run_concurrently(work, workers=50, timeout=300)
+    errors = [str(r) for r in results if isinstance(r, Exception)]
+    assert errors == []
+    assert sum(results) == 600
+    per_item = Counter(Answer.objects.values_list("item_id", flat=True))
+    assert len(per_item) == 200
+    assert set(per_item.values()) == {3}
+    assert not Answer.objects.values("worker", "item").annotate(n=Count("pk")).filter(n__gt=1)
+    assert set(Item.objects.values_list("answers_count", "status")) == {(3, Item.Status.COMPLETE)}
+    assert not Lease.objects.filter(status=Lease.Status.ACTIVE).exists()
+
+
+def test_lease_claim_fifty_workers_at_once_never_exceed_the_target():
+    batch = published_batch(items=10, min_answers=3, max_answers=3)
+    workers = [UserFactory.create() for _ in range(50)]
+    results = run_concurrently(
+        lambda i: lease_claim(batch_id=batch.pk, worker=workers[i]), workers=50
+    )
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    leases = [r for r in results if r is not None]
+    assert len(leases) == 30
+    per_item = Counter(lease.item_id for lease in leases)
+    assert set(per_item.values()) == {3}
+    assert len({lease.worker_id for lease in leases}) == 30
+
+
+def test_lease_claim_one_worker_double_clicking_gets_one_lease():
+    batch = published_batch(items=10)
+    worker = UserFactory.create()
+    results = run_concurrently(lambda i: lease_claim(batch_id=batch.pk, worker=worker), workers=10)
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    assert {r.pk for r in results} == {Lease.objects.get().pk}
+
+
+def test_answer_approve_concurrently_pays_once():
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=1)
+    worker = UserFactory.create()
+    lease = lease_claim(batch_id=batch.pk, worker=worker)
+    assert lease is not None
+    answer = lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    results = run_concurrently(lambda i: answer_approve(answer_id=answer.pk, user=owner), workers=8)
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    assert_escrow_adds_up(batch)
+    assert escrow_of(batch).balance == 3 * 12 - 12
+
+
+def test_batch_close_while_workers_answer_keeps_the_escrow_whole():
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=60, min_answers=2, max_answers=3)
+    workers = [UserFactory.create() for _ in range(15)]
+
+    def act(i: int) -> int:
+        if i == 15:
+            batch_close(batch_id=batch.pk, user=owner)
+            return 0
+        done = 0
+        try:
+            while (lease := lease_claim(batch_id=batch.pk, worker=workers[i])) is not None:
+                lease_answer(lease_id=lease.pk, worker=workers[i], answer=POS)
+                done += 1
+        except Exception as exc:  # the batch closed under the worker: that is expected
+            if getattr(exc, "code", "") not in ("batch_not_open",):
+                raise
+        return done
+
+    results = run_concurrently(act, workers=16, timeout=300)
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    connection.close()
+    # Every answer given can still be paid from what the escrow kept.
+    for answer in Answer.objects.order_by("pk"):
+        answer_approve(answer_id=answer.pk, user=owner)
+    money = assert_escrow_adds_up(batch)
+    assert money.rewards_paid == 10 * Answer.objects.count()

@@ -1,0 +1,260 @@
+"""Leases: which item a worker gets next, expiry, skipping, and who may answer."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db.models import Count
+from django.utils import timezone
+
+from trefpunt.accounts.services import profile_update
+from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from trefpunt.microtasks.models import Answer, Batch, Item, Lease
+from trefpunt.microtasks.selectors import worker_pseudonym
+from trefpunt.microtasks.services import (
+    answer_reject,
+    batch_pause,
+    batch_worker_exclude,
+    lease_answer,
+    lease_claim,
+    lease_skip,
+    leases_expire,
+)
+from trefpunt.microtasks.tests.factories import BatchFactory, claim, published_batch
+
+pytestmark = pytest.mark.django_db
+POS = {"sentiment": "pos"}
+
+
+def positions(*leases):
+    return [lease.item.position for lease in leases]
+
+
+def test_lease_claim_depth_first_finishes_items_first():
+    batch = published_batch(items=3, min_answers=2, max_answers=2)
+    a, b, c = UserFactory.create(), UserFactory.create(), UserFactory.create()
+    first = claim(batch, a)
+    lease_answer(lease_id=first.pk, worker=a, answer=POS)
+    # Item 1 has one answer: it comes before the untouched items 2 and 3.
+    assert positions(claim(batch, b), claim(batch, c)) == [1, 2]
+
+
+def test_lease_claim_breadth_first_spreads_answers():
+    batch = published_batch(items=3, min_answers=2, max_answers=2, strategy="breadth")
+    a, b = UserFactory.create(), UserFactory.create()
+    lease_answer(lease_id=claim(batch, a).pk, worker=a, answer=POS)
+    assert positions(claim(batch, b)) == [2]
+
+
+def test_lease_claim_random_hands_out_every_item_once_per_worker():
+    batch = published_batch(items=6, min_answers=1, max_answers=1, strategy="random")
+    worker = UserFactory.create()
+    seen = []
+    while (lease := lease_claim(batch_id=batch.pk, worker=worker)) is not None:
+        seen.append(lease.item.position)
+        lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    assert sorted(seen) == [1, 2, 3, 4, 5, 6]
+
+
+def test_lease_claim_returns_the_live_lease_again():
+    batch = published_batch(items=3)
+    worker = UserFactory.create()
+    assert claim(batch, worker).pk == claim(batch, worker).pk
+    assert Lease.objects.count() == 1
+
+
+def test_lease_claim_never_offers_an_answered_or_skipped_item_again():
+    batch = published_batch(items=2, min_answers=3, max_answers=3)
+    worker = UserFactory.create()
+    lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    second = claim(batch, worker)
+    assert positions(second) == [2]
+    lease_skip(lease_id=second.pk, worker=worker)
+    assert lease_claim(batch_id=batch.pk, worker=worker) is None
+
+
+def test_lease_claim_stops_at_the_target_counting_live_leases():
+    batch = published_batch(items=1, min_answers=2, max_answers=2)
+    a, b, c = UserFactory.create(), UserFactory.create(), UserFactory.create()
+    claim(batch, a)
+    claim(batch, b)
+    assert lease_claim(batch_id=batch.pk, worker=c) is None
+
+
+def test_lease_claim_hands_an_expired_leases_item_out_again():
+    batch = published_batch(items=1, min_answers=1, max_answers=1)
+    a, b = UserFactory.create(), UserFactory.create()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = claim(batch, a)
+        assert lease_claim(batch_id=batch.pk, worker=b) is None
+        clock.shift(timedelta(seconds=batch.lease_seconds))
+        second = claim(batch, b)
+        assert second.item_id == first.item_id
+        with pytest.raises(Conflict) as exc:
+            lease_answer(lease_id=first.pk, worker=a, answer=POS)
+        assert exc.value.code == "lease_expired"
+        lease_answer(lease_id=second.pk, worker=b, answer=POS)
+    item = Item.objects.get()
+    assert (item.answers_count, item.status) == (1, Item.Status.COMPLETE)
+
+
+def test_lease_answer_refuses_a_foreign_lease():
+    batch = published_batch(items=2)
+    owner_of_lease, other = UserFactory.create(), UserFactory.create()
+    lease = claim(batch, owner_of_lease)
+    with pytest.raises(NotFound):
+        lease_answer(lease_id=lease.pk, worker=other, answer=POS)
+    with pytest.raises(NotFound):
+        lease_skip(lease_id=lease.pk, worker=other)
+    assert not Answer.objects.exists()
+
+
+def test_lease_answer_refuses_a_second_answer_on_the_same_lease():
+    batch = published_batch(items=2)
+    worker = UserFactory.create()
+    lease = claim(batch, worker)
+    lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    with pytest.raises(Conflict) as exc:
+        lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    assert exc.value.code == "lease_used"
+    assert Answer.objects.count() == 1
+
+
+def test_lease_answer_that_does_not_fit_the_form_saves_nothing():
+    batch = published_batch(items=1)
+    worker = UserFactory.create()
+    lease = claim(batch, worker)
+    with pytest.raises(ValidationFailed) as exc:
+        lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": "angry"})
+    assert "“angry” is not one of the choices" in exc.value.fields["sentiment"][0]
+    lease.refresh_from_db()
+    assert lease.status == Lease.Status.ACTIVE
+    assert not Answer.objects.exists()
+    assert Item.objects.get().answers_count == 0
+
+
+def test_lease_answer_records_working_time_bounded_by_the_lease():
+    batch = published_batch(items=2, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        lease = claim(batch, worker)
+        clock.shift(timedelta(seconds=42))
+        measured = lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+        lease = claim(batch, worker)
+        clock.shift(timedelta(seconds=30))
+        reported = lease_answer(lease_id=lease.pk, worker=worker, answer=POS, seconds=9999)
+    assert (measured.working_seconds, reported.working_seconds) == (42, 30)
+
+
+def test_lease_claim_refuses_paused_closed_and_draft_batches():
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=2)
+    batch_pause(batch_id=batch.pk, user=owner)
+    with pytest.raises(Conflict) as exc:
+        lease_claim(batch_id=batch.pk, worker=UserFactory.create())
+    assert exc.value.code == "batch_not_open"
+    draft = BatchFactory.create(items=1)
+    with pytest.raises(NotFound):
+        lease_claim(batch_id=draft.pk, worker=UserFactory.create())
+
+
+def test_lease_claim_refuses_the_batch_owner():
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=2)
+    with pytest.raises(PermissionDenied):
+        lease_claim(batch_id=batch.pk, worker=owner)
+
+
+def test_lease_claim_enforces_the_per_worker_cap():
+    batch = published_batch(items=3, min_answers=1, max_answers=1, max_answers_per_worker=2)
+    worker = UserFactory.create()
+    for _ in range(2):
+        lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    with pytest.raises(Conflict) as exc:
+        lease_claim(batch_id=batch.pk, worker=worker)
+    assert exc.value.code == "cap_reached"
+
+
+def test_lease_claim_checks_languages_from_the_profile():
+    batch = published_batch(items=1, languages="nl")
+    worker = UserFactory.create()
+    with pytest.raises(PermissionDenied) as exc:
+        lease_claim(batch_id=batch.pk, worker=worker)
+    assert "nl" in exc.value.message
+    profile = worker.profile
+    profile_update(
+        profile=profile,
+        handle=profile.handle,
+        display_name=profile.display_name,
+        languages="nl, en",
+    )
+    assert claim(batch, worker)
+
+
+def test_lease_claim_checks_the_approval_rate_counting_standing_rejections():
+    owner = UserFactory.create()
+    earlier = published_batch(owner=owner, items=2, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    for _ in range(2):
+        answer = lease_answer(lease_id=claim(earlier, worker).pk, worker=worker, answer=POS)
+        answer_reject(answer_id=answer.pk, user=owner, reason="Random clicking")
+    strict = published_batch(items=1, min_approval_rate=0.8)
+    with pytest.raises(PermissionDenied) as exc:
+        lease_claim(batch_id=strict.pk, worker=worker)
+    assert exc.value.code == "not_qualified"
+
+
+def test_lease_claim_refuses_an_excluded_worker():
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=3, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    batch_worker_exclude(
+        batch_id=batch.pk,
+        user=owner,
+        pseudonym=worker_pseudonym(batch_id=batch.pk, user_id=worker.pk),
+    )
+    with pytest.raises(PermissionDenied) as exc:
+        lease_claim(batch_id=batch.pk, worker=worker)
+    assert "excluded" in exc.value.message
+
+
+def test_lease_skip_returns_the_item_to_the_pool():
+    batch = published_batch(items=1, min_answers=1, max_answers=1)
+    a, b = UserFactory.create(), UserFactory.create()
+    lease_skip(lease_id=claim(batch, a).pk, worker=a)
+    assert claim(batch, b).item.position == 1
+
+
+def test_leases_expire_only_marks_leases_whose_time_ran_out():
+    batch = published_batch(items=2, min_answers=1, max_answers=1)
+    a, b = UserFactory.create(), UserFactory.create()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        claim(batch, a)
+        clock.shift(timedelta(minutes=6))
+        claim(batch, b)
+        clock.shift(timedelta(minutes=5))
+        assert leases_expire() == 1
+        assert leases_expire() == 0
+    assert dict(Lease.objects.values_list("worker_id", "status")) == {
+        a.pk: Lease.Status.EXPIRED,
+        b.pk: Lease.Status.ACTIVE,
+    }
+
+
+def test_many_workers_in_turn_fill_every_item_exactly_to_its_target():
+    batch = published_batch(items=10, min_answers=3, max_answers=3)
+    workers = [UserFactory.create() for _ in range(7)]
+    progress = True
+    while progress:
+        progress = False
+        for worker in workers:
+            lease = lease_claim(batch_id=batch.pk, worker=worker)
+            if lease is not None:
+                lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+                progress = True
+    counts = Answer.objects.values("item").annotate(n=Count("pk")).values_list("n", flat=True)
+    assert sorted(counts) == [3] * 10
+    assert set(Item.objects.values_list("status", flat=True)) == {Item.Status.COMPLETE}
+    assert Batch.objects.get().status == Batch.Status.OPEN
