@@ -223,7 +223,7 @@ def test_home_page_under_nl_shows_the_shell_in_dutch(client: Client) -> None:
     assert '<html lang="nl">' in html
     assert "Het trefpunt van opdrachtgevers en de crowd" in html
     assert "The meeting point of clients and the crowd" not in html
-    assert ">Inloggen<" in html
+    assert ">Aanmelden<" in html
     assert ">Registreren<" in html
     assert ">Sign up<" not in html
     assert "Trefpunt is opensource-crowdsourcing die je zelf kunt draaien." in html
@@ -250,7 +250,7 @@ def test_navigation_of_a_member_under_nl_is_dutch(client: Client, user: User) ->
 
     html = client.get("/nl/").content.decode()
 
-    for dutch in ["Portemonnee", "Mijn profiel", "Profiel bewerken", "Organisaties", "Uitloggen"]:
+    for dutch in ["Portemonnee", "Mijn profiel", "Profiel bewerken", "Organisaties", "Afmelden"]:
         assert f">{dutch}<" in html
     for english in ["Wallet", "My profile", "Edit profile", "Log out"]:
         assert f">{english}<" not in html
@@ -360,6 +360,16 @@ def test_organisation_page_under_nl_shows_roles_and_counts_in_dutch(
     assert ">Leden<" in html
     assert "Jij: Eigenaar" in html
     assert "Iemand uitnodigen" in html
+
+
+@pytest.mark.django_db
+def test_sign_up_page_under_nl_says_je_not_u(client: Client) -> None:
+    """Django's own Dutch password help says "Uw"; trefpunt/core/i18n_overrides.py rewords it."""
+    html = client.get("/nl/accounts/signup/").content.decode()
+
+    assert "Je wachtwoord mag geen veelgebruikt wachtwoord zijn." in html
+    assert "Je wachtwoord moet minstens 8 tekens lang zijn." in html
+    assert not re.search(r"\b[Uu]w\b", html)
 
 
 # --- the API ------------------------------------------------------------------------------
