@@ -7,17 +7,18 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import translation
+from playwright.sync_api import expect
 
 from trefpunt.accounts.models import Organisation, Profile, User
 from trefpunt.accounts.services import api_token_create
-from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
+from trefpunt.accounts.tests.factories import PASSWORD, OrganisationFactory, UserFactory
 from trefpunt.ledger.tests.factories import funded_wallet
 
 PO_PATH = Path(settings.LOCALE_PATHS[0]) / "nl" / "LC_MESSAGES" / "django.po"
@@ -292,6 +293,35 @@ def test_language_switch_points_to_the_same_page_in_the_other_language(
     assert f'href="/nl/@{handle}/" hreflang="nl"' in profile
     assert re.search(r'hreflang="nl" lang="nl">Dutch<', profile)
     assert re.search(r'hreflang="en" lang="en">Engels<', wallet)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_server: Any) -> None:
+    member = cast(User, UserFactory())
+    context = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Het trefpunt van opdrachtgevers en de crowd"
+        )
+        page.get_by_role("banner").get_by_role("link", name="Aanmelden").click()
+        page.get_by_label("E-mailadres").fill(member.email)
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.locator("form").get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("link", name="Portemonnee").click()
+        expect(page.get_by_role("heading", name="Je portemonnee")).to_be_visible()
+
+        page.get_by_label("Taal").click()
+        page.get_by_role("link", name="Engels").click()
+
+        expect(page.get_by_role("heading", name="Your wallet")).to_be_visible()
+        assert page.url.endswith("/en/wallet/")
+        expect(page.get_by_role("link", name="Wallet", exact=True)).to_be_visible()
+    finally:
+        context.close()
 
 
 # --- Dutch form errors --------------------------------------------------------------------
