@@ -7,6 +7,8 @@ other sites never survive. Links get ``rel="nofollow noopener noreferrer"``.
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -16,9 +18,10 @@ ALLOWED_TAGS = frozenset(
         "p",
         "br",
         "hr",
-        "h2",
         "h3",
         "h4",
+        "h5",
+        "h6",
         "strong",
         "em",
         "b",
@@ -38,14 +41,15 @@ ALLOWED_TAGS = frozenset(
         "td",
     }
 )
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
 def markdown_render(text: str) -> SafeString:
     """Render user-written Markdown to HTML that is safe to put in a page."""
     html = md.markdown(text or "", extensions=["tables", "sane_lists", "nl2br"])
-    # Headings in a brief sit below the page's own h1/h2.
-    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    # Headings in a brief sit below the page's own h1 and its section h2.
+    html = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", html)
     clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

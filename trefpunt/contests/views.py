@@ -20,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -604,7 +605,9 @@ def entry_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         and contest.status == Contest.Status.OPEN
         and contest.entry_deadline > now,
         "can_revise": access.is_entrant and services.entry_revision_allowed(contest, entry, now),
-        "can_report": request.user.is_authenticated and not access.is_entrant,
+        "can_report": request.user.is_authenticated
+        and not access.is_entrant
+        and not access.contest.can_manage,
         "can_portfolio": access.is_entrant
         and not contest.is_private
         and contest.status in {Contest.Status.AWARDED, Contest.Status.COMPLETED}
@@ -751,7 +754,10 @@ def _file_response(
     response = FileResponse(
         handle, as_attachment=as_attachment, filename=filename, content_type=content_type
     )
-    response["Cache-Control"] = "private, max-age=3600"
+    # The same URL answers the watermarked or the clean image depending on who asks: never
+    # let a cache hand one viewer's answer to another (or to the same browser after login).
+    response["Cache-Control"] = "private, max-age=600"
+    patch_vary_headers(response, ["Cookie"])
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -199,6 +199,8 @@ def test_entry_file_view_gives_originals_only_to_entrant_and_client():
     assert preview.status_code == 200
     assert preview["Content-Type"] == "image/webp"
     assert b"".join(preview.streaming_content) == read(stored.preview)  # type: ignore[attr-defined]
+    assert "Cookie" in preview["Vary"]
+    assert preview["Cache-Control"].startswith("private")
     thumb = public.get(file_url(entry, "thumb"))
     assert b"".join(thumb.streaming_content) == read(stored.thumb_public)  # type: ignore[attr-defined]
     for insider in (client, entry.entrant):
