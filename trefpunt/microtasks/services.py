@@ -47,9 +47,10 @@ from trefpunt.core.exceptions import (
     ValidationFailed,
 )
 from trefpunt.core.money import format_cents, split_bps
-from trefpunt.ledger.models import EntryKind, JournalEntry, LedgerAccount
+from trefpunt.ledger.models import Deposit, EntryKind, JournalEntry, LedgerAccount
 from trefpunt.ledger.services import (
     account_lock,
+    deposit_create,
     escrow_account,
     escrow_fund,
     escrow_refund,
@@ -566,6 +567,25 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
     except InsufficientFunds:
         raise _shortfall_error(wallet=wallet, needed=needed, currency=batch.currency) from None
     return batch
+
+
+def batch_deposit_shortfall(*, batch_id: int, user: User, return_path: str) -> Deposit:
+    """Start a deposit of exactly what publishing lacks (at least the provider's minimum
+    deposit) into the paying wallet; the client comes back to ``return_path`` to publish."""
+    from .selectors import batch_funding
+
+    batch = batch_for_manager(batch_id=batch_id, user=user)
+    if batch.status != Batch.Status.DRAFT:
+        raise Conflict(_("This batch is already published."))
+    funding = batch_funding(batch=batch)
+    if not funding.shortfall:
+        raise Conflict(_("The wallet already holds enough to publish."), code="no_shortfall")
+    return deposit_create(
+        wallet=_funding_wallet(batch),
+        user=user,
+        amount=max(funding.shortfall, int(settings.MIN_DEPOSIT_CENTS)),
+        return_path=return_path,
+    )
 
 
 def batch_pause(*, batch_id: int, user: User) -> Batch:

@@ -1,0 +1,201 @@
+"""Input and output shapes of the microtasks API. Amounts are integer cents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class BatchIn(Schema):
+    title: str
+    instructions: str = Field("", description="Markdown")
+    form: list[dict[str, Any]] = Field(
+        ...,
+        description='Answer fields: {"name", "label", "type": single|multiple|text|number, '
+        '"required", "choices": [{"value", "label"}], "min", "max", "integer", "max_length"}',
+    )
+    display: list[dict[str, Any]] = Field(
+        ...,
+        description='How an item is shown: [{"column", "widget": text|image|link, "label"}]',
+    )
+    reward: int = Field(..., description="reward per answer in cents")
+    min_answers: int = 3
+    max_answers: int = 3
+    estimated_seconds: int = Field(30, description="your estimate of the time per task")
+    lease_seconds: int = Field(600, description="how long a worker holds an item")
+    strategy: Literal["depth", "breadth", "random"] = "depth"
+    min_approval_rate: float | None = Field(None, ge=0, le=1)
+    min_gold_accuracy: float | None = Field(None, ge=0, le=1)
+    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes")
+    max_answers_per_worker: int | None = None
+    aggregation_method: Literal["mv", "wmv", "ds", "ods"] = "ds"
+    confidence_target: float = 0.95
+    gold_rate: float = 0.1
+    gold_feedback: bool = False
+    organisation: str | None = Field(None, description="slug of an organisation you administer")
+
+
+class BatchOut(Schema):
+    id: int
+    url: str
+    title: str
+    instructions: str
+    status: str
+    pause_reason: str
+    organisation: str | None
+    form: list[dict[str, Any]]
+    display: list[dict[str, Any]]
+    reward: int
+    currency: str
+    min_answers: int
+    max_answers: int
+    estimated_seconds: int
+    median_seconds: int | None
+    hourly: int | None = Field(None, description="effective hourly pay in cents")
+    lease_seconds: int
+    strategy: str
+    min_approval_rate: float | None
+    min_gold_accuracy: float | None
+    languages: list[str]
+    max_answers_per_worker: int | None
+    aggregation_method: str
+    confidence_target: float
+    gold_rate: float
+    created_at: datetime
+    published_at: datetime | None
+    closed_at: datetime | None
+    manages: bool
+
+
+class AvailableBatchOut(Schema):
+    batch: BatchOut
+    items_left: int
+    seconds_per_task: int
+    hourly: int | None
+    my_answers: int
+    cap_left: int | None
+    qualifies: bool
+    problems: list[str]
+
+
+class UploadOut(Schema):
+    added: int
+    items: int
+
+
+class MoneyOut(Schema):
+    funded: int
+    rewards_paid: int
+    fees_paid: int
+    refunded: int
+    in_escrow: int
+
+
+class ProgressOut(Schema):
+    status: str
+    items: int
+    items_done: int
+    answers: int
+    answers_target: int
+    pending_review: int
+    appeals: int
+    approved: int
+    rejected: int
+    live_leases: int
+    median_seconds: float | None
+    hourly: int | None
+    answers_last_hour: int
+    eta_seconds: int | None
+    money: MoneyOut
+
+
+class ItemOut(Schema):
+    id: int
+    position: int
+    data: dict[str, Any]
+    html: str = Field(..., description="the item as the worker sees it (escaped HTML)")
+
+
+class LeaseOut(Schema):
+    id: int
+    batch_id: int
+    status: str
+    expires_at: datetime
+    seconds_left: int
+    item: ItemOut
+    form: list[dict[str, Any]]
+
+
+class LeaseStatusOut(Schema):
+    id: int
+    status: str
+
+
+class AnswerIn(Schema):
+    answer: dict[str, Any]
+    seconds: int | None = Field(None, description="working time your program measured")
+
+
+class AnswerOut(Schema):
+    id: int
+    batch_id: int
+    item_id: int
+    lease_id: int
+    worker: str | None = Field(None, description="pseudonym of the worker (clients only)")
+    answer: dict[str, Any]
+    status: str
+    working_seconds: int
+    reward: int
+    paid_reward: int
+    reject_reason: str
+    appeal_message: str
+    appeal_note: str
+    appeal_until: datetime | None
+    created_at: datetime
+
+
+class AnswerPage(Schema):
+    items: list[AnswerOut]
+    count: int
+    page: int
+    pages: int
+
+
+class RewardIn(Schema):
+    reward: int
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class AppealIn(Schema):
+    message: str
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class BulkReviewIn(Schema):
+    decision: Literal["approve", "reject"]
+    reason: str = ""
+    worker: str | None = Field(None, description="pseudonym: only this worker's answers")
+    answer_ids: list[int] | None = None
+
+
+class BulkReviewOut(Schema):
+    changed: int
+
+
+class ExcludeIn(Schema):
+    worker: str = Field(..., description="pseudonym of the worker in this batch")
+    excluded: bool = True
+
+
+class ExcludeOut(Schema):
+    worker: str
+    excluded: bool
