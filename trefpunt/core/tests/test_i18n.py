@@ -105,10 +105,17 @@ def live_entries() -> list[PoEntry]:
     return [e for e in po_entries() if e.msgid and not e.obsolete]
 
 
+PLACEHOLDER = re.compile(
+    r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[sdifr]"  # %(name)s, %(share).0f
+    r"|%%|%[sdif]"
+    r"|\{\w*\}"  # {name}
+    r"|</?(?:a|b|br|code|em|i|p|small|span|strong)\b[^>]*>"  # HTML, not "<field name>"
+)
+
+
 def placeholders(text: str) -> list[str]:
-    """``%(name)s``, ``%d``-style, ``{name}`` placeholders and HTML tags, in sorted order."""
-    found = re.findall(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}|</?[a-z][^>]*>", text)
-    return sorted(found)
+    """Placeholders and HTML tags of a message, in sorted order."""
+    return sorted(PLACEHOLDER.findall(text))
 
 
 # --- the catalogue -------------------------------------------------------------------------
