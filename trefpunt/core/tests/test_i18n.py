@@ -146,6 +146,7 @@ def test_po_translations_keep_every_placeholder_and_tag() -> None:
     broken = [
         (e.msgid, text)
         for e in live_entries()
+        if "fuzzy" not in e.flags  # msgfmt leaves fuzzy entries out of the .mo
         for index, text in e.msgstr.items()
         if text
         and placeholders(text) != placeholders((e.msgid_plural or e.msgid) if index else e.msgid)
