@@ -34,7 +34,11 @@ FIELD_ALIASES = {"lease_seconds": "lease_minutes"}
 
 
 def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    """One entry per line: short enough to read, still plain JSON."""
+    if not isinstance(value, list) or not value:
+        return json.dumps(value, ensure_ascii=False)
+    lines = ",\n".join("  " + json.dumps(entry, ensure_ascii=False) for entry in value)
+    return f"[\n{lines}\n]"
 
 
 class BatchForm(forms.Form):
@@ -193,7 +197,7 @@ class UploadForm(forms.Form):
         label=_("Items file"),
         help_text=_(
             "CSV with a header row, or JSON Lines (one object per line). Gold questions: "
-            "columns _gold.<field name> (CSV) or a \"_gold\" object (JSON Lines)."
+            'columns _gold.<field name> (CSV) or a "_gold" object (JSON Lines).'
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson,.json,.txt"}),
     )

@@ -140,7 +140,7 @@ def _check_gold(
 
 def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, Any]]) -> ParsedFile:
     problems = _Problems()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -211,7 +211,7 @@ def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, An
             if len(items) > limit:
                 raise _file_error(_("A batch holds at most %(n)d items.") % {"n": limit})
     except csv.Error as exc:
-        problems.add(line + 1, str(exc))
+        problems.add(max(line + 1, reader.line_num), str(exc))
     problems.raise_if_any()
     if not items:
         raise _file_error(_("The file has no items, only a header line."))

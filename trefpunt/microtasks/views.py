@@ -31,16 +31,15 @@ from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
 from .exports import export_filename, export_stream
-from .formspec import answer_display
 from .forms import (
     AppealForm,
     BatchForm,
     NoteForm,
-    ReasonForm,
     RewardForm,
     UploadForm,
     service_errors,
 )
+from .formspec import answer_display
 from .models import Answer, Batch, Item, Lease
 from .rendering import item_render, markdown_render
 from .uploads import max_upload_bytes
@@ -191,6 +190,7 @@ def _panel_context(
     *,
     notice: str = "",
     stopped: str = "",
+    exhausted: bool = False,
     values: dict[str, Any] | None = None,
     errors: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
@@ -201,6 +201,7 @@ def _panel_context(
         "fields": _form_fields(batch, values, errors) if lease else [],
         "notice": notice,
         "stopped": stopped,
+        "exhausted": exhausted,
         "form_error": bool(errors),
         "answered": Answer.objects.filter(batch=batch, worker_id=request.user.pk).count(),
     }
@@ -231,12 +232,7 @@ def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET shows the item the worker holds (no lease is taken by a GET); POST claims one."""
     batch = selectors.batch_for_worker(batch_id=pk)
     if request.method == "POST":
-        lease, stopped = _claim_next(request, batch)
-        if _htmx(request):
-            return _render_work(request, batch, _panel_context(request, batch, lease, stopped=stopped))
-        if stopped:
-            messages.error(request, stopped)
-        return redirect("microtasks:work", pk=batch.pk)
+        return _after_item(request, batch, "")
     lease = selectors.lease_live_for_worker(batch=batch, user=request.user)
     return _render_work(request, batch, _panel_context(request, batch, lease))
 
@@ -244,13 +240,18 @@ def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
 def _after_item(request: AuthedRequest, batch: Batch, notice: str) -> HttpResponse:
     """After an answer or a skip: the next item (htmx) or a redirect to the work page."""
     lease, stopped = _claim_next(request, batch)
+    exhausted = lease is None and not stopped
     if _htmx(request):
-        context = _panel_context(request, batch, lease, notice=notice, stopped=stopped)
+        context = _panel_context(
+            request, batch, lease, notice=notice, stopped=stopped, exhausted=exhausted
+        )
         return _render_work(request, batch, context)
     if notice:
         messages.success(request, notice)
     if stopped:
         messages.error(request, stopped)
+    elif exhausted:
+        messages.info(request, _("There is nothing more for you in this batch right now."))
     return redirect("microtasks:work", pk=batch.pk)
 
 
@@ -447,6 +448,8 @@ def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 )
             except ValidationFailed as exc:
                 form_errors_apply(form, exc)
+                if exc.fields:
+                    form.add_error(None, exc.message)
             except NotFound:
                 raise
             except ApplicationError as exc:
@@ -575,6 +578,7 @@ def batch_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @_not_found
 def batch_reward_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    selectors.batch_for_manager(batch_id=pk, user=request.user)
     form = RewardForm(request.POST)
     if form.is_valid() and (cents := form.reward_cents()) is not None:
         try:
@@ -616,7 +620,9 @@ def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status") or Answer.Status.PENDING
     if status not in Answer.Status.values:
         status = Answer.Status.PENDING
-    page = _page(request, selectors.answers_for_review(batch=batch, status=status), REVIEW_PAGE_SIZE)
+    page = _page(
+        request, selectors.answers_for_review(batch=batch, status=status), REVIEW_PAGE_SIZE
+    )
     appeals = list(selectors.answers_for_review(batch=batch, status=Answer.Status.APPEALED)[:50])
     workers = selectors.batch_workers(batch=batch)
     return render(
@@ -677,6 +683,7 @@ def answer_review_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @_not_found
 def review_bulk_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    selectors.batch_for_manager(batch_id=pk, user=request.user)
     decision = request.POST.get("decision", "")
     worker = request.POST.get("worker") or None
     try:
@@ -747,7 +754,9 @@ def items_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 "answers": [
                     {
                         "answer": a,
-                        "worker": selectors.worker_pseudonym(batch_id=batch.pk, user_id=a.worker_id),
+                        "worker": selectors.worker_pseudonym(
+                            batch_id=batch.pk, user_id=a.worker_id
+                        ),
                         "display": answer_display(batch.form, a.data),
                     }
                     for a in answers
@@ -774,6 +783,7 @@ def workers_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @_not_found
 def worker_exclude_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    selectors.batch_for_manager(batch_id=pk, user=request.user)
     excluded = request.POST.get("excluded", "1") == "1"
     worker = request.POST.get("worker", "")
     return _batch_action(

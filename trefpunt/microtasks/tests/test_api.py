@@ -130,13 +130,19 @@ def test_lease_answer_api_refuses_unfit_foreign_and_expired_leases():
     with time_machine.travel(timezone.now(), tick=False) as clock:
         lease = claim(batch, worker)
         url = f"/api/v1/leases/{lease.pk}/answer"
-        bad = api(worker).post(url, {"answer": {"sentiment": "angry"}}, content_type="application/json")
+        bad = api(worker).post(
+            url, {"answer": {"sentiment": "angry"}}, content_type="application/json"
+        )
         assert bad.status_code == 422
         assert "sentiment" in bad.json()["error"]["fields"]
-        foreign = api(other).post(url, {"answer": {"sentiment": "pos"}}, content_type="application/json")
+        foreign = api(other).post(
+            url, {"answer": {"sentiment": "pos"}}, content_type="application/json"
+        )
         assert foreign.status_code == 404
         clock.shift(timedelta(minutes=11))
-        late = api(worker).post(url, {"answer": {"sentiment": "pos"}}, content_type="application/json")
+        late = api(worker).post(
+            url, {"answer": {"sentiment": "pos"}}, content_type="application/json"
+        )
     assert late.status_code == 409
     assert late.json()["error"]["code"] == "lease_expired"
     assert not Answer.objects.exists()
