@@ -383,3 +383,80 @@ def test_flag_dismiss_by_staff_unflags_the_entry_and_others_cannot():
     assert entry.is_flagged is False
     with pytest.raises(Conflict):
         flag_dismiss(flag_id=flag.pk, staff=make_user(is_staff=True))
+
+
+def test_contest_finalist_round_open_refusals_and_success():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    soon = timezone.now() + timedelta(days=1)
+    with pytest.raises(Conflict) as exc:
+        contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=soon)
+    assert "open for entries" in exc.value.message
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contest = contest_close_entries(contest_id=contest.pk)
+        later = timezone.now() + timedelta(days=2)
+        with pytest.raises(Conflict) as exc:
+            contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=later)
+        assert "at least one finalist" in exc.value.message
+        entry_finalist_set(entry_id=entry.pk, user=client, finalist=True)
+        too_late = timezone.now() + timedelta(days=30)
+        with pytest.raises(ValidationFailed) as exc:
+            contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=too_late)
+        assert "before judging ends" in exc.value.fields["deadline"][0]
+        with pytest.raises(NotFound):
+            contest_finalist_round_open(contest_id=contest.pk, user=entry.entrant, deadline=later)
+        opened = contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=later)
+    assert opened.finalist_deadline == later
+
+
+def test_contest_attachment_add_checks_the_file_and_serves_it_to_viewers_only():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from trefpunt.contests.services import contest_attachment_add, contest_attachment_remove
+
+    from .factories import pdf_bytes
+
+    client = make_user()
+    contest = draft(client, is_private=True)
+    with pytest.raises(ValidationFailed):
+        contest_attachment_add(
+            contest_id=contest.pk,
+            user=client,
+            upload=SimpleUploadedFile("brief.pdf", b"MZ\x90\x00 not a pdf"),
+        )
+    with pytest.raises(NotFound):
+        contest_attachment_add(
+            contest_id=contest.pk,
+            user=make_user(),
+            upload=SimpleUploadedFile("brief.pdf", pdf_bytes()),
+        )
+    attachment = contest_attachment_add(
+        contest_id=contest.pk, user=client, upload=SimpleUploadedFile("brief.pdf", pdf_bytes())
+    )
+    url = f"/en/contests/{contest.pk}/attachments/{attachment.pk}/"
+    owner = Client()
+    owner.force_login(client)
+    response = owner.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="brief.pdf"')
+    stranger = Client()
+    stranger.force_login(make_user())
+    assert stranger.get(url).status_code == 404
+    contest_attachment_remove(contest_id=contest.pk, user=client, attachment_id=attachment.pk)
+    assert owner.get(url).status_code == 404
+
+
+def test_contest_invite_after_judging_started_is_refused():
+    client = make_user()
+    invited = make_user()
+    contest = draft(client, is_private=True)
+    contest_invite(contest_id=contest.pk, user=client, who=invited.email)
+    funded_wallet(client, 33000)
+    contest_publish(contest_id=contest.pk, user=client)
+    enter(contest, invited)
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=contest.pk)
+    with pytest.raises(Conflict):
+        contest_invite(contest_id=contest.pk, user=client, who=make_user().email)

@@ -467,3 +467,25 @@ def test_staff_flags_view_is_for_staff_only():
 def test_nav_has_a_contests_link():
     content = browser().get("/en/contests/").content.decode()
     assert 'href="/en/contests/" aria-current=page' in content
+
+
+def test_dashboards_run_a_constant_number_of_queries(django_assert_max_num_queries):
+    client = make_user()
+    entrant = make_user()
+    contest = published(client, max_entries_per_entrant=10)
+    enter(contest, entrant)
+    client_session, entrant_session = browser(client), browser(entrant)
+    client_url = reverse("contests:client_dashboard")
+    entrant_url = reverse("contests:entrant_dashboard")
+    with django_assert_max_num_queries(20) as client_few:
+        assert client_session.get(client_url).status_code == 200
+    with django_assert_max_num_queries(20) as entrant_few:
+        assert entrant_session.get(entrant_url).status_code == 200
+    for _ in range(3):
+        more = published(client)
+        enter(more, entrant)
+        enter(more)
+    with django_assert_max_num_queries(len(client_few.captured_queries)):
+        assert client_session.get(client_url).status_code == 200
+    with django_assert_max_num_queries(len(entrant_few.captured_queries)):
+        assert entrant_session.get(entrant_url).status_code == 200
