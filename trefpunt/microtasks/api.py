@@ -472,5 +472,3 @@ def answer_uphold_api(request: AuthedRequest, answer_id: int, payload: NoteIn) -
         answer_id=answer_id, user=request.user, overturn=False, note=payload.note
     )
     return _reviewed(request, answer)
-
-
