@@ -401,9 +401,9 @@ def test_contest_finalist_round_open_refusals_and_success():
         assert "at least one finalist" in exc.value.message
         entry_finalist_set(entry_id=entry.pk, user=client, finalist=True)
         too_late = timezone.now() + timedelta(days=30)
-        with pytest.raises(ValidationFailed) as exc:
+        with pytest.raises(ValidationFailed) as invalid:
             contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=too_late)
-        assert "before judging ends" in exc.value.fields["deadline"][0]
+        assert "before judging ends" in invalid.value.fields["deadline"][0]
         with pytest.raises(NotFound):
             contest_finalist_round_open(contest_id=contest.pk, user=entry.entrant, deadline=later)
         opened = contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=later)
