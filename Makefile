@@ -55,7 +55,7 @@ test: lint types pytest
 
 # Extract and compile translations (needs GNU gettext; compiled .mo files are committed).
 messages: install
-	$(BIN)/trefpunt makemessages -l nl --ignore=.venv --ignore=.tools --ignore=var --ignore=bench
+	$(BIN)/trefpunt makemessages -l nl --ignore=.venv --ignore=.tools --ignore=var --ignore=bench --ignore='*/tests/*'
 	$(BIN)/trefpunt compilemessages --ignore=.venv --ignore=.tools
 
 clean:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -80,7 +81,7 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
     return _error(
         request,
         "unauthenticated",
-        "Send a valid personal access token: Authorization: Bearer tp_…",
+        gettext("Send a valid personal access token: Authorization: Bearer tp_…"),
         401,
     )
 
@@ -100,7 +101,7 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     if settings.DEBUG and getattr(settings, "API_RAISE_SERVER_ERRORS", False):
         raise exc
     logger.exception("API error on %s %s", request.method, request.path)
-    return _error(request, "server_error", "Something went wrong on our side.", 500)
+    return _error(request, "server_error", gettext("Something went wrong on our side."), 500)
 
 
 def _mount() -> None:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, get_language_info
 
 from trefpunt.core.money import format_cents
 
@@ -31,11 +31,12 @@ def language_links(context: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "code": code,
-            "name": gettext(str(name)),
+            # Each language in its own name, so a reader finds theirs whatever is shown now.
+            "name": get_language_info(code)["name_local"],
             "current": code == current,
             "url": translate_url(path, code),
         }
-        for code, name in settings.LANGUAGES
+        for code, _name in settings.LANGUAGES
     ]
 
 

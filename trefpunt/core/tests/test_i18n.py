@@ -299,8 +299,8 @@ def test_language_switch_points_to_the_same_page_in_the_other_language(
     assert 'href="/en/wallet/?page=1" hreflang="en"' in wallet
     assert 'href="/nl/wallet/?page=1" hreflang="nl"' in wallet
     assert f'href="/nl/@{handle}/" hreflang="nl"' in profile
-    assert re.search(r'hreflang="nl" lang="nl">Dutch<', profile)
-    assert re.search(r'hreflang="en" lang="en">Engels<', wallet)
+    assert re.search(r'hreflang="nl" lang="nl">Nederlands<', profile)
+    assert re.search(r'hreflang="en" lang="en">English<', wallet)
 
 
 @pytest.mark.browser
@@ -323,7 +323,7 @@ def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_ser
         expect(page.get_by_role("heading", name="Je portemonnee")).to_be_visible()
 
         page.get_by_label("Taal").click()
-        page.get_by_role("link", name="Engels").click()
+        page.get_by_role("link", name="English").click()
 
         expect(page.get_by_role("heading", name="Your wallet")).to_be_visible()
         assert page.url.endswith("/en/wallet/")
@@ -460,3 +460,13 @@ def test_api_authentication_error_stays_english_and_machine_readable(db: None) -
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
     assert response.json()["error"]["message"].startswith("Send a valid personal access token")
+
+
+@pytest.mark.django_db
+def test_opening_a_prefixed_page_remembers_the_language_for_pages_without_prefix(
+    client: Client,
+) -> None:
+    client.get("/nl/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert client.cookies["django_language"].value == "nl"
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en")["Location"] == "/nl/"
