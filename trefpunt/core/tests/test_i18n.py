@@ -452,14 +452,16 @@ def test_api_messages_follow_accept_language_while_codes_and_fields_stay(user: U
 
 
 @pytest.mark.django_db
-def test_api_authentication_error_stays_english_and_machine_readable(db: None) -> None:
+def test_api_authentication_error_follows_accept_language_with_a_stable_code(db: None) -> None:
     response = Client().get(
         "/api/v1/wallet", headers={"Authorization": "Bearer tp_wrong", "Accept-Language": "nl"}
     )
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
-    assert response.json()["error"]["message"].startswith("Send a valid personal access token")
+    assert response.json()["error"]["message"].startswith(
+        "Stuur een geldig persoonlijk toegangstoken"
+    )
 
 
 @pytest.mark.django_db
