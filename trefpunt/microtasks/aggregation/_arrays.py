@@ -1,0 +1,110 @@
+"""Input checks and small array helpers shared by the aggregation methods.
+
+Every public method takes answers as three parallel integer arrays (item, worker, label) and
+the sizes ``n_items``, ``n_workers``, ``n_classes``. They are checked here once, so the methods
+can index with them without guarding every step: a bad index would otherwise surface as an
+``IndexError`` deep inside numpy, or worse, as silently wrong counts from ``np.bincount``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+IntArray = NDArray[np.intp]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+# Two scores closer than this are a tie. Exact ties are the common case (equal vote counts,
+# symmetric posteriors); the tolerance only absorbs float rounding from summation order, so
+# that relabelling items or workers cannot turn a tie into a non-tie.
+TIE_TOLERANCE = 1e-9
+
+
+def as_index_array(values: ArrayLike, name: str, size: int) -> IntArray:
+    """Return ``values`` as a 1-D ``intp`` array whose entries all lie in ``[0, size)``.
+
+    Empty input of any dtype is accepted (``np.asarray([])`` is float64), anything else must
+    be integer-typed: silently truncating floats would hide a caller's encoding bug.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= size:
+        raise ValueError(f"{name} must lie in [0, {size}), found values in [{lo}, {hi}]")
+    return arr.astype(np.intp, copy=False)
+
+
+def check_size(value: int, name: str) -> int:
+    """Reject negative or non-integer sizes early, with the argument's name."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_answers(
+    items: ArrayLike,
+    workers: ArrayLike,
+    labels: ArrayLike,
+    n_items: int,
+    n_workers: int,
+    n_classes: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Validate the three answer arrays together (same length, indices in range)."""
+    n_items = check_size(n_items, "n_items")
+    n_workers = check_size(n_workers, "n_workers")
+    n_classes = check_size(n_classes, "n_classes")
+    it = as_index_array(items, "items", n_items)
+    wk = as_index_array(workers, "workers", n_workers)
+    lb = as_index_array(labels, "labels", n_classes)
+    if not (it.shape == wk.shape == lb.shape):
+        raise ValueError(
+            "items, workers and labels must have the same length, got "
+            f"{it.shape[0]}, {wk.shape[0]}, {lb.shape[0]}"
+        )
+    return it, wk, lb
+
+
+def check_gold(
+    gold_items: ArrayLike | None,
+    gold_labels: ArrayLike | None,
+    n_items: int,
+    n_classes: int,
+) -> tuple[IntArray, IntArray]:
+    """Validate gold (known) labels; both arrays or neither, one label per item."""
+    if gold_items is None and gold_labels is None:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if gold_items is None or gold_labels is None:
+        raise ValueError("gold_items and gold_labels must be given together")
+    gi = as_index_array(gold_items, "gold_items", n_items)
+    gl = as_index_array(gold_labels, "gold_labels", n_classes)
+    if gi.shape != gl.shape:
+        raise ValueError("gold_items and gold_labels must have the same length")
+    if np.unique(gi).size != gi.size:
+        raise ValueError("gold_items must not repeat an item")
+    return gi, gl
+
+
+def argmax_with_ties(scores: FloatArray) -> tuple[IntArray, FloatArray, BoolArray]:
+    """Per row: the lowest index of the maximum, the maximum, and whether it is tied.
+
+    The lowest index wins a tie so that results never depend on hash order or randomness;
+    the tie is *reported* because "lowest label index" is an arbitrary choice a reviewer
+    should see.
+    """
+    n_rows, n_cols = scores.shape
+    if n_cols == 0:
+        return (
+            np.full(n_rows, -1, dtype=np.intp),
+            np.zeros(n_rows),
+            np.zeros(n_rows, dtype=np.bool_),
+        )
+    best = np.argmax(scores, axis=1).astype(np.intp)
+    top = scores[np.arange(n_rows), best]
+    tied = (scores >= (top - TIE_TOLERANCE)[:, None]).sum(axis=1) > 1
+    return best, top, tied

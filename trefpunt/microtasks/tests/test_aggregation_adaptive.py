@@ -1,0 +1,168 @@
+"""Adaptive redundancy: per-answer posterior updates, the completion rule and the replay.
+
+No database.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trefpunt.microtasks.aggregation import (
+    confusion_for_updates,
+    dawid_skene,
+    item_is_complete,
+    item_posterior,
+    items_complete,
+    pooled_confusion,
+    posterior_update,
+    replay_adaptive,
+)
+from trefpunt.microtasks.aggregation.synthetic import one_coin_confusions, sample_answers
+
+
+def strong_crowd(seed: int, answers_per_item: int = 12):
+    rng = np.random.default_rng(seed)
+    confusion = one_coin_confusions(rng, rng.uniform(0.8, 0.95, size=30), 2)
+    return sample_answers(
+        rng, confusion, [0.5, 0.5], n_items=400, answers_per_item=answers_per_item
+    )
+
+
+def test_posterior_update_applies_bayes_rule() -> None:
+    confusion = np.array([[0.9, 0.1], [0.2, 0.8]])
+    updated = posterior_update([0.5, 0.5], confusion, 1)
+    assert np.allclose(updated, [0.1 / 0.9, 0.8 / 0.9])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_sequential_updates_equal_the_batch_posterior_in_any_order(answers, rnd) -> None:
+    rng = np.random.default_rng(rnd.randint(0, 2**32 - 1))
+    confusion = rng.dirichlet(np.ones(3), size=(4, 3))
+    prior = rng.dirichlet(np.ones(3))
+    shuffled = rnd.sample(answers, len(answers))
+    post = prior
+    for worker, label in shuffled:
+        post = posterior_update(post, confusion[worker], label)
+    workers = [a[0] for a in answers]
+    labels = [a[1] for a in answers]
+    assert np.allclose(post, item_posterior(prior, confusion, workers, labels), atol=1e-9)
+
+
+def test_posterior_update_keeps_ruled_out_classes_at_zero() -> None:
+    updated = posterior_update([0.0, 1.0], np.array([[0.9, 0.1], [0.1, 0.9]]), 0)
+    assert updated.tolist() == [0.0, 1.0]
+
+
+def test_posterior_update_refuses_an_all_zero_posterior() -> None:
+    with pytest.raises(ValueError, match="prior"):
+        posterior_update([0.0, 0.0], np.eye(2), 0)
+
+
+def test_item_posterior_survives_many_confident_answers() -> None:
+    confusion = np.tile(np.array([[0.999, 0.001], [0.001, 0.999]]), (1, 1, 1))
+    post = item_posterior([0.5, 0.5], confusion, np.zeros(500, dtype=int), np.zeros(500, dtype=int))
+    assert np.all(np.isfinite(post))
+    assert post[0] == pytest.approx(1.0)
+
+
+def test_item_is_not_complete_before_min_answers_even_when_confident() -> None:
+    assert not item_is_complete(0.999, 2, target=0.95, min_answers=3)
+    assert item_is_complete(0.999, 3, target=0.95, min_answers=3)
+
+
+def test_item_is_complete_at_max_answers_even_when_uncertain() -> None:
+    assert not item_is_complete(0.6, 9, target=0.95, min_answers=3, max_answers=10)
+    assert item_is_complete(0.6, 10, target=0.95, min_answers=3, max_answers=10)
+
+
+def test_item_is_complete_when_the_target_is_reached() -> None:
+    assert not item_is_complete(0.9499, 5)
+    assert item_is_complete(0.95, 5)
+
+
+def test_items_complete_takes_per_item_maximums() -> None:
+    done = items_complete([0.5, 0.5, 0.99], [2, 4, 3], min_answers=3, max_answers=[2, 5, 9])
+    assert done.tolist() == [True, False, True]
+
+
+def test_items_complete_rejects_a_target_outside_zero_to_one() -> None:
+    with pytest.raises(ValueError, match="target"):
+        items_complete([0.5], [1], target=1.5)
+
+
+def test_unseen_workers_get_the_pooled_confusion() -> None:
+    result = dawid_skene(
+        [0, 0, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1], n_items=2, n_workers=3, n_classes=2
+    )
+    conf = confusion_for_updates(result)
+    assert np.allclose(conf[2], pooled_confusion(result))
+    assert np.allclose(conf[:2], result.worker_confusion[:2])
+    assert conf[2, 0, 0] > 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_replay_stops_confident_items_early_but_never_before_min_answers(seed: int) -> None:
+    data = strong_crowd(seed)
+    replay = replay_adaptive(
+        data.items,
+        data.workers,
+        data.labels,
+        n_items=400,
+        n_workers=30,
+        n_classes=2,
+        min_answers=3,
+        target=0.95,
+        refit_every=300,
+        seed=seed,
+    )
+    used_per_item = np.bincount(data.items[replay.used], minlength=400)
+    assert used_per_item.min() >= 3
+    assert np.mean(used_per_item < 12) > 0.8
+    assert replay.answers_used < 0.6 * replay.answers_total
+    assert replay.n_refits >= 1
+    assert np.mean(replay.result.labels == data.truth) >= 0.97
+
+
+def test_replay_with_unreachable_target_uses_every_answer() -> None:
+    data = strong_crowd(5, answers_per_item=4)
+    replay = replay_adaptive(
+        data.items,
+        data.workers,
+        data.labels,
+        n_items=400,
+        n_workers=30,
+        n_classes=2,
+        target=1.0,
+        refit_every=100,
+    )
+    assert replay.answers_used == replay.answers_total
+    assert replay.used.all()
+
+
+def test_replay_respects_max_answers() -> None:
+    data = strong_crowd(6)
+    replay = replay_adaptive(
+        data.items,
+        data.workers,
+        data.labels,
+        n_items=400,
+        n_workers=30,
+        n_classes=2,
+        target=1.0,
+        max_answers=5,
+        refit_every=100,
+    )
+    assert np.bincount(data.items[replay.used], minlength=400).max() == 5
+
+
+def test_replay_of_no_answers_is_empty() -> None:
+    replay = replay_adaptive([], [], [], n_items=2, n_workers=1, n_classes=2)
+    assert replay.answers_used == 0
+    assert replay.result.labels.tolist() == [-1, -1]
