@@ -55,6 +55,7 @@ from trefpunt.core.money import format_cents, split_bps
 from trefpunt.ledger.models import AccountKind, LedgerAccount
 from trefpunt.ledger.services import (
     account_lock,
+    accounts_lock,
     deposit_create,
     escrow_account,
     escrow_fund,
@@ -850,10 +851,10 @@ def _payments_execute(
     revenue = system_account(
         kind=AccountKind.PLATFORM_REVENUE, currency=contest.currency, label="platform revenue"
     )
-    # Take every account lock now, in ascending id, so two awards that share a
-    # wallet or the revenue account cannot deadlock halfway through their postings.
-    ids = {w.pk for w in payees.values()} | {revenue.pk, escrow.funder_id or revenue.pk}
-    list(LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    # Take every account lock now, in the ledger's global order, so two awards that
+    # share a wallet or the revenue account cannot deadlock halfway through their postings.
+    funder = [escrow.funder] if escrow.funder is not None else []
+    accounts_lock([escrow, *payees.values(), revenue, *funder])
     payments: list[Payment] = []
     paid = 0
     fee_released = 0
