@@ -13,3 +13,9 @@ class ContestsConfig(AppConfig):
 
         if not any(name == "contests:list" for name, _label in NAV_LINKS):
             NAV_LINKS.append(("contests:list", lambda: gettext("Contests")))
+
+        from trefpunt.ledger.references import reference_register
+
+        from .selectors import contest_reference_labels
+
+        reference_register("contest", contest_reference_labels)

@@ -20,6 +20,7 @@ A missing object and a forbidden one both raise ``NotFound``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +47,7 @@ from trefpunt.accounts.models import Membership, Role
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
 from trefpunt.ledger.models import AccountKind, LedgerAccount
+from trefpunt.ledger.references import ReferenceLabel
 
 from .models import (
     Contest,
@@ -505,3 +508,15 @@ def handover_get_for_user(*, entry_id: int, user: AnyUser) -> tuple[Handover, En
     if handover is None or not access.can_see_original:
         raise NotFound(_("Handover not found."))
     return handover, access
+
+
+def contest_reference_labels(ids: Sequence[int]) -> dict[int, ReferenceLabel]:
+    """Wallet lines about contests: "Contest: <title>", linked to the contest (only people
+    with a wallet line about a contest see the label: its client and its paid entrants)."""
+    return {
+        pk: ReferenceLabel(
+            label=_("Contest: %(title)s") % {"title": title},
+            url=reverse("contests:detail", kwargs={"pk": pk}),
+        )
+        for pk, title in Contest.objects.filter(pk__in=ids).values_list("pk", "title")
+    }

@@ -21,6 +21,7 @@ from trefpunt.core.types import AuthedRequest
 
 from .forms import DepositForm, PayoutFailForm, PayoutForm
 from .models import Deposit, LedgerAccount, Payout
+from .references import references_describe
 from .selectors import (
     deposit_for_user,
     organisation_for_wallet_admin,
@@ -69,11 +70,19 @@ def _wallet_page(
 ) -> HttpResponse:
     paginator = Paginator(wallet_postings(wallet=wallet), HISTORY_PAGE_SIZE)
     history = paginator.get_page(request.GET.get("page"))
+    escrows = list(wallet_escrows(wallet=wallet))
+    labels = references_describe(
+        [line.entry.reference for line in history] + [escrow.reference for escrow in escrows]
+    )
+    for line in history:
+        line.reference_label = labels.get(line.entry.reference)  # type: ignore[attr-defined]
+    for escrow in escrows:
+        escrow.reference_label = labels.get(escrow.reference)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "wallet": wallet,
         "organisation": organisation,
         "summary": wallet_summary(wallet=wallet),
-        "escrows": wallet_escrows(wallet=wallet),
+        "escrows": escrows,
         "pending_payouts": wallet_payouts(wallet=wallet, status=Payout.Status.REQUESTED),
         "history": history,
         "org_query": f"?org={organisation.slug}" if organisation else "",

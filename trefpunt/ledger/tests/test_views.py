@@ -98,6 +98,8 @@ def test_wallet_view_history_is_paginated_newest_first(client: Client, user: Use
 
 def test_wallet_view_query_count_does_not_grow_with_history(client: Client, user: User) -> None:
     wallet = funded_wallet(user, 1000)
+    first = escrow_account(reference="contest:100", funder=wallet, label="Prize")
+    escrow_fund(wallet=wallet, escrow=first, amount=100, idempotency_key="c100:fund")
     client.force_login(user)
     url = reverse("ledger:wallet")
     few = page_queries(client, url)
