@@ -63,12 +63,12 @@ from .formspec import answer_clean, form_spec_clean
 from .models import Answer, Batch, BatchWorker, Item, Lease
 from .rendering import display_spec_clean
 from .selectors import (
+    WorkerStanding,
     answer_cost,
     answer_for_manager,
     answer_for_worker,
     appeal_days,
     batch_for_manager,
-    batch_for_worker,
     batch_is_managed_by,
     batch_median_seconds,
     fair_pay_min_answers,
@@ -97,6 +97,7 @@ MAX_REDUNDANCY = 20
 # periodic sweep keeps checking (the median of a large batch moves slowly).
 FAIR_PAY_INLINE_UNTIL = 200
 CLAIM_ATTEMPTS = 5
+NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
 
 
 # --- batch definition ---------------------------------------------------------------------
@@ -845,45 +846,91 @@ def _claim_attempt(
     """
     can_skip = connection.features.has_select_for_update_skip_locked
     with transaction.atomic(durable=True):
-        item = None
+        item_id: int | None = None
         queries = _claim_candidates(batch=batch, worker=worker, now=now, rejected=rejected)
         if can_skip:
             for query in queries:
-                item = query.select_for_update(no_key=True, skip_locked=True, of=("self",)).first()
-                if item is not None:
+                item_id = (
+                    query.select_for_update(no_key=True, skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if item_id is not None:
                     break
-        if item is None:
+        if item_id is None:
             for query in queries:
-                if not can_skip:  # SQLite: the write transaction already serialises claims
-                    item = query.first()
-                elif (item_id := query.values_list("pk", flat=True).first()) is not None:
-                    item = Item.objects.select_for_update(no_key=True).filter(pk=item_id).first()
-                if item is not None:
+                item_id = query.values_list("pk", flat=True).first()
+                if item_id is not None:
+                    # SQLite needs no row lock: its write transaction serialises claims.
+                    if can_skip:
+                        list(
+                            Item.objects.select_for_update(no_key=True)
+                            .filter(pk=item_id)
+                            .values_list("pk", flat=True)
+                        )
                     break
-        if item is None:
+        if item_id is None:
             return None, None
-        # The candidate query's snapshot may predate a lease committed just before the lock
-        # was taken: count again in a fresh statement.
-        fresh = (
-            Item.objects.filter(pk=item.pk)
-            .annotate(live=item_live_leases(now=now), seen=item_seen_by(user_id=worker.pk))
-            .values("status", "answers_count", "answers_target", "live", "seen")
-            .get()
+        lease_id = _lease_insert_guarded_unlocked(
+            batch=batch, item_id=item_id, worker=worker, now=now
         )
-        if (
-            fresh["status"] != Item.Status.OPEN
-            or fresh["seen"]
-            or fresh["answers_count"] + fresh["live"] >= fresh["answers_target"]
-        ):
-            return None, item.pk
-        lease = Lease.objects.create(
-            batch=batch,
-            item=item,
-            worker=worker,
-            created_at=now,
-            expires_at=now + timedelta(seconds=batch.lease_seconds),
+        if lease_id is None:
+            return None, item_id
+        return (
+            Lease(
+                pk=lease_id,
+                batch=batch,
+                item_id=item_id,
+                worker=worker,
+                status=Lease.Status.ACTIVE,
+                created_at=now,
+                expires_at=now + timedelta(seconds=batch.lease_seconds),
+            ),
+            None,
         )
-        return lease, None
+
+
+_GUARDED_INSERT = """
+INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at)
+SELECT %s, i.id, %s, %s, %s, %s
+FROM {item} i
+WHERE i.id = %s
+  AND i.status = %s
+  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %s)
+  AND i.answers_count + (
+      SELECT COUNT(*) FROM {lease} l
+      WHERE l.item_id = i.id AND l.status = %s AND l.expires_at > %s
+  ) < i.answers_target
+RETURNING id
+"""
+
+
+def _lease_insert_guarded_unlocked(
+    *, batch: Batch, item_id: int, worker: User, now: datetime
+) -> int | None:
+    """Insert the lease only if the item (locked by the caller) still has room for it and
+    the worker never leased it: one statement, so the counts it checks are read fresh, not
+    from the snapshot of the candidate query (which may predate a lease committed just
+    before the lock was taken). Returns the new lease's id, or ``None`` when the item is full.
+    """
+    ops = connection.ops
+    sql = _GUARDED_INSERT.format(lease=Lease._meta.db_table, item=Item._meta.db_table)
+    params: list[Any] = [
+        batch.pk,
+        worker.pk,
+        Lease.Status.ACTIVE.value,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(now + timedelta(seconds=batch.lease_seconds)),
+        item_id,
+        Item.Status.OPEN.value,
+        worker.pk,
+        Lease.Status.ACTIVE.value,
+        ops.adapt_datetimefield_value(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
@@ -893,7 +940,10 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     Refuses a batch that is not open, a worker who does not qualify or reached the batch's
     per-worker cap, and the batch's own client. Locks one item row at a time.
     """
-    batch = batch_for_worker(batch_id=batch_id)
+    # This is the hot path of every worker: plain rows, no joins it does not need.
+    batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(_("Batch not found."))
     now = timezone.now()
     active = list(
         Lease.objects.select_related("item").filter(
@@ -903,7 +953,9 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     for lease in active:
         if lease.expires_at > now:
             return lease
-    if batch_is_managed_by(batch=batch, user=worker):
+    if batch.owner_id == worker.pk or (
+        batch.organisation_id and batch_is_managed_by(batch=batch, user=worker)
+    ):
         raise PermissionDenied(_("You cannot work on a batch you manage."), code="own_batch")
     if batch.status != Batch.Status.OPEN:
         message = (
@@ -912,9 +964,16 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
             else _("This batch is closed.")
         )
         raise Conflict(message, code="batch_not_open")
+    # The worker's record is read only for the requirements the batch has: the approval
+    # rate is an aggregate over every answer the worker ever gave.
+    needs_record = (
+        batch.min_approval_rate is not None
+        or batch.min_gold_accuracy is not None
+        or bool(batch.languages)
+    )
     problems = qualification_problems(
         batch=batch,
-        standing=worker_standing(user=worker),
+        standing=worker_standing(user=worker) if needs_record else NO_RECORD,
         excluded=worker_is_excluded(batch=batch, user=worker),
     )
     if problems:
@@ -1012,14 +1071,23 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
     ):
         raise ValidationFailed(fields={"seconds": _("Report the working time as whole seconds.")})
     with transaction.atomic(durable=True):
-        item = Item.objects.select_for_update(no_key=True).get(pk=lease.item_id)
-        lease = Lease.objects.select_for_update(no_key=True).get(pk=lease.pk)
+        item = (
+            Item.objects.select_for_update(no_key=True)
+            .only("batch_id", "status", "answers_count", "answers_target", "completed_at")
+            .get(pk=lease.item_id)
+        )
         now = timezone.now()
-        if lease.status == Lease.Status.SUBMITTED:
-            raise Conflict(_("You already answered this item."), code="lease_used")
-        if lease.status == Lease.Status.SKIPPED:
-            raise Conflict(_("You skipped this item."), code="lease_skipped")
-        if lease.status == Lease.Status.EXPIRED or lease.expires_at <= now:
+        # The guard is the conditional update: only an active lease whose time has not run
+        # out turns into an answer (and only once).
+        used = Lease.objects.filter(
+            pk=lease.pk, status=Lease.Status.ACTIVE, expires_at__gt=now
+        ).update(status=Lease.Status.SUBMITTED, finished_at=now)
+        if not used:
+            lease.refresh_from_db(fields=["status", "expires_at"])
+            if lease.status == Lease.Status.SUBMITTED:
+                raise Conflict(_("You already answered this item."), code="lease_used")
+            if lease.status == Lease.Status.SKIPPED:
+                raise Conflict(_("You skipped this item."), code="lease_skipped")
             raise Conflict(
                 _("Your time for this item ran out, so it went back to the pool."),
                 code="lease_expired",
@@ -1035,9 +1103,6 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
             working_seconds=working,
             created_at=now,
         )
-        lease.status = Lease.Status.SUBMITTED
-        lease.finished_at = now
-        lease.save(update_fields=["status", "finished_at"])
         item.answers_count += 1
         item_answer_recorded_unlocked(item=item, answer=stored, batch=batch, now=now)
         item.save(update_fields=["answers_count", "status", "completed_at", "answers_target"])

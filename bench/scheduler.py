@@ -1,0 +1,447 @@
+"""Benchmark the microtask scheduler on PostgreSQL: many workers claiming and answering at once.
+
+    python bench/scheduler.py [--items 100000] [--redundancy 3] [--workers 32]
+                              [--mode processes|threads] [--timeout 3600]
+    python bench/scheduler.py --http http://127.0.0.1:8000 [--items 3000] [--workers 8]
+
+Service mode loads a batch of ``--items`` items (default 100,000) with ``--redundancy``
+answers each (default 3) into the PostgreSQL database of ``DATABASE_URL`` (default
+``postgres://postgres@127.0.0.1:5432/bench_scheduler``, created and migrated when missing;
+items arrive by ``COPY``), publishes it through ``batch_publish`` (the escrow is funded
+through the sandbox provider), then runs ``--workers`` concurrent workers (processes by
+default, each with its own connection) that call ``lease_claim`` and ``lease_answer`` — the
+service layer the pages and the API use — until nothing is left for them.
+
+HTTP mode does the same through the REST API of a server already running on 127.0.0.1 against
+the same database (``DATABASE_URL=… trefpunt serve``): each of ``--workers`` clients (default
+8) has its own personal access token and loops ``POST /batches/{id}/next`` →
+``POST /leases/{id}/answer`` until the server answers 204.
+
+Printed: claims per second, p50/p99 claim latency, and the checks — items over their target
+(must be 0), duplicate (worker, item) answers (must be 0), items not complete (must be 0).
+The exit status is non-zero when a check fails. Every loop is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_scheduler"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+REWARD = 5  # cents per answer
+ESTIMATED_SECONDS = 10  # 5 cents in 10 s pays € 18.00 an hour
+EMPTY_RETRIES = 3  # a worker told "nothing left" asks again this often before stopping
+
+
+def _local_only(url: str, what: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOCAL_HOSTS:
+        sys.exit(f"{what} must point at 127.0.0.1 (got {host or url!r}); this bench stays local.")
+
+
+def database_ensure(url: str) -> None:
+    """Create the benchmark database when it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def django_setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
+    os.environ.setdefault("TREFPUNT_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+    os.environ.setdefault("TREFPUNT_TASK_BACKEND", "django_tasks.backends.dummy.DummyBackend")
+    os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def batch_load(*, items: int, redundancy: int, run: str) -> int:
+    """A published batch of ``items`` items: created and published through the services,
+    the items copied in with ``COPY`` (a CSV upload would be the same rows, only slower)."""
+    from django.db import connection
+
+    from trefpunt.accounts.services import user_create
+    from trefpunt.ledger.providers.sandbox import sandbox_notification, sandbox_sign
+    from trefpunt.ledger.services import deposit_create, wallet_for_user, webhook_receive
+    from trefpunt.microtasks.models import Batch, Item
+    from trefpunt.microtasks.selectors import batch_funding
+    from trefpunt.microtasks.services import batch_create, batch_publish
+
+    client = user_create(email=f"bench-client-{run}@example.org", password=None)
+    batch = batch_create(
+        user=client,
+        title=f"Scheduler bench {run}",
+        form=[
+            {
+                "name": "label",
+                "label": "Label",
+                "type": "single",
+                "choices": ["a", "b", "c"],
+            }
+        ],
+        display=[{"column": "text", "widget": "text"}],
+        reward=REWARD,
+        estimated_seconds=ESTIMATED_SECONDS,
+        min_answers=redundancy,
+        max_answers=redundancy,
+        lease_seconds=600,
+    )
+    started = time.perf_counter()
+    columns = "batch_id, position, data, is_gold, answers_target, answers_count, status"
+    with connection.cursor() as cursor:
+        raw: Any = cursor.cursor
+        with raw.copy(f"COPY {Item._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for position in range(1, items + 1):
+                data = json.dumps({"text": f"item {position}"})
+                copy.write_row((batch.pk, position, data, False, redundancy, 0, "open"))
+        cursor.execute(f"ANALYZE {Item._meta.db_table}")
+    Batch.objects.filter(pk=batch.pk).update(item_columns=["text"])
+    loaded = time.perf_counter() - started
+    funding = batch_funding(batch=batch)
+    wallet = wallet_for_user(user=client)
+    remaining = funding.total
+    while remaining > 0:  # deposits have a maximum; pay in as many as needed
+        from django.conf import settings
+
+        amount = max(settings.MIN_DEPOSIT_CENTS, min(remaining, settings.MAX_DEPOSIT_CENTS))
+        deposit = deposit_create(wallet=wallet, user=client, amount=amount)
+        body = sandbox_notification(deposit, "paid")
+        webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
+        remaining -= amount
+    batch_publish(batch_id=batch.pk, user=client)
+    print(
+        f"loaded {items:,} items × {redundancy} answers in {loaded:.1f} s; "
+        f"escrow funded with € {funding.total / 100:,.2f}"
+    )
+    return int(batch.pk)
+
+
+def workers_create(*, n: int, run: str) -> list[int]:
+    from trefpunt.accounts.services import user_create
+
+    return [
+        user_create(email=f"bench-worker-{run}-{i}@example.org", password=None).pk for i in range(n)
+    ]
+
+
+# --- working -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerResult:
+    claims: int = 0
+    answers: int = 0
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def work_services(batch_id: int, user_id: int, limit: int, deadline: float) -> WorkerResult:
+    """One worker through the service layer: claim, answer, until nothing is left for them."""
+    from django.db import connection
+
+    from trefpunt.accounts.models import User
+    from trefpunt.microtasks.services import lease_answer, lease_claim
+
+    result = WorkerResult()
+    worker = User.objects.get(pk=user_id)
+    empty = 0
+    try:
+        for _ in range(limit):
+            if time.monotonic() > deadline:
+                result.errors.append("stopped at the time limit")
+                break
+            started = time.perf_counter()
+            lease = lease_claim(batch_id=batch_id, worker=worker)
+            result.latencies.append(time.perf_counter() - started)
+            if lease is None:
+                empty += 1
+                if empty > EMPTY_RETRIES:
+                    break
+                time.sleep(0.05)
+                continue
+            empty = 0
+            result.claims += 1
+            lease_answer(
+                lease_id=lease.pk,
+                worker=worker,
+                answer={"label": "abc"[(lease.item_id + user_id) % 3]},
+                seconds=ESTIMATED_SECONDS,
+            )
+            result.answers += 1
+    except Exception as exc:  # reported, and the run fails
+        result.errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+    return result
+
+
+def _process_init(url: str) -> None:
+    django_setup(url)
+
+
+def _process_work(args: tuple[int, int, int, float]) -> WorkerResult:
+    return work_services(*args)
+
+
+def _request(url: str, token: str, payload: dict[str, Any] | None = None) -> tuple[int, Any]:
+    body = json.dumps(payload or {}).encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def work_http(base: str, batch_id: int, token: str, limit: int, deadline: float) -> WorkerResult:
+    """One API client: POST next, POST answer, until the server answers 204."""
+    result = WorkerResult()
+    empty = 0
+    for _ in range(limit):
+        if time.monotonic() > deadline:
+            result.errors.append("stopped at the time limit")
+            break
+        started = time.perf_counter()
+        status, lease = _request(f"{base}/api/v1/batches/{batch_id}/next", token)
+        result.latencies.append(time.perf_counter() - started)
+        if status == 204:
+            empty += 1
+            if empty > EMPTY_RETRIES:
+                break
+            time.sleep(0.05)
+            continue
+        if status != 200:
+            result.errors.append(f"next: HTTP {status} {lease}")
+            break
+        empty = 0
+        result.claims += 1
+        choice = lease["form"][0]["choices"][lease["item"]["id"] % 3]["value"]
+        status, answer = _request(
+            f"{base}/api/v1/leases/{lease['id']}/answer",
+            token,
+            {"answer": {"label": choice}, "seconds": ESTIMATED_SECONDS},
+        )
+        if status != 201:
+            result.errors.append(f"answer: HTTP {status} {answer}")
+            break
+        result.answers += 1
+    return result
+
+
+# --- checks and report ---------------------------------------------------------------------------
+
+
+def checks(batch_id: int) -> dict[str, int]:
+    from django.db.models import Count, F, Q
+
+    from trefpunt.microtasks.models import Answer, Item, Lease
+
+    items = Item.objects.filter(batch_id=batch_id)
+    over = (
+        items.annotate(n=Count("answers"))
+        .filter(Q(n__gt=F("answers_target")) | Q(answers_count__gt=F("answers_target")))
+        .count()
+    )
+    duplicates = (
+        Answer.objects.filter(batch_id=batch_id)
+        .values("worker_id", "item_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "over_assigned": over,
+        "duplicates": duplicates,
+        "incomplete": items.exclude(status=Item.Status.COMPLETE).count(),
+        "answers": Answer.objects.filter(batch_id=batch_id).count(),
+        "active_leases": Lease.objects.filter(batch_id=batch_id, status="active").count(),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def report(
+    *, label: str, results: list[WorkerResult], wall: float, batch_id: int, expected: int
+) -> bool:
+    from trefpunt.ledger.selectors import ledger_verify
+
+    claims = sum(r.claims for r in results)
+    latencies = [x for r in results for x in r.latencies]
+    errors = [e for r in results for e in r.errors]
+    found = checks(batch_id)
+    ledger = ledger_verify()
+    print()
+    print(f"{label}")
+    print(f"  workers                 {len(results)}")
+    print(f"  claims                  {claims:,} in {wall:.1f} s")
+    print(f"  claims per second       {claims / wall:,.0f}")
+    print(f"  claim latency p50       {percentile(latencies, 0.50) * 1000:.1f} ms")
+    print(f"  claim latency p99       {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(f"  claim calls             {len(latencies):,} (incl. the final 'nothing left')")
+    if latencies:
+        print(f"  claim latency mean      {statistics.fmean(latencies) * 1000:.1f} ms")
+    print(f"  answers stored          {found['answers']:,} (expected {expected:,})")
+    print(f"  over-assigned items     {found['over_assigned']}")
+    print(f"  duplicate answers       {found['duplicates']}")
+    print(f"  items not complete      {found['incomplete']}")
+    print(f"  leases still active     {found['active_leases']}")
+    print(f"  ledger problems         {len(ledger)}")
+    for error in errors[:10]:
+        print(f"  error: {error}")
+    ok = (
+        found["over_assigned"] == 0
+        and found["duplicates"] == 0
+        and found["incomplete"] == 0
+        and found["answers"] == expected
+        and not errors
+        and not ledger
+    )
+    print(f"  result                  {'OK' if ok else 'FAILED'}")
+    return ok
+
+
+def run_services(args: argparse.Namespace, url: str) -> bool:
+    from django.db import connections
+
+    run = time.strftime("%Y%m%d%H%M%S")
+    batch_id = batch_load(items=args.items, redundancy=args.redundancy, run=run)
+    worker_ids = workers_create(n=args.workers, run=run)
+    connections.close_all()  # nothing shared with the worker processes
+    limit = args.items * args.redundancy + EMPTY_RETRIES + 1
+    deadline = time.monotonic() + args.timeout
+    jobs = [(batch_id, user_id, limit, deadline) for user_id in worker_ids]
+    started = time.perf_counter()
+    if args.mode == "threads":
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            results = list(pool.map(lambda job: work_services(*job), jobs))
+    else:
+        with ProcessPoolExecutor(
+            max_workers=args.workers, initializer=_process_init, initargs=(url,)
+        ) as pool:
+            results = list(pool.map(_process_work, jobs))
+    wall = time.perf_counter() - started
+    return report(
+        label=f"service layer, {args.mode}, PostgreSQL",
+        results=results,
+        wall=wall,
+        batch_id=batch_id,
+        expected=args.items * args.redundancy,
+    )
+
+
+def run_http(args: argparse.Namespace) -> bool:
+    from trefpunt.accounts.models import User
+    from trefpunt.accounts.services import api_token_create
+
+    base = args.http.rstrip("/")
+    _local_only(base, "--http")
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=10) as response:
+            response.read()
+    except OSError as exc:
+        sys.exit(f"No server answers at {base} ({exc}). Start one on the same database first.")
+    run = time.strftime("%Y%m%d%H%M%S")
+    batch_id = batch_load(items=args.items, redundancy=args.redundancy, run=run)
+    tokens = [
+        api_token_create(user=User.objects.get(pk=pk), name="bench")[1]
+        for pk in workers_create(n=args.workers, run=run)
+    ]
+    limit = args.items * args.redundancy + EMPTY_RETRIES + 1
+    deadline = time.monotonic() + args.timeout
+    started = time.perf_counter()
+    results: list[WorkerResult] = [WorkerResult() for _ in tokens]
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        outcome = work_http(base, batch_id, tokens[i], limit, deadline)
+        with lock:
+            results[i] = outcome
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=args.timeout + 60)
+    wall = time.perf_counter() - started
+    return report(
+        label=f"HTTP API at {base}, {len(tokens)} clients",
+        results=results,
+        wall=wall,
+        batch_id=batch_id,
+        expected=args.items * args.redundancy,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=None, help="default 100000 (HTTP: 3000)")
+    parser.add_argument("--redundancy", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None, help="default 32 (HTTP: 8)")
+    parser.add_argument("--mode", choices=["processes", "threads"], default="processes")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds for the work phase")
+    parser.add_argument("--http", metavar="URL", help="run through the API of this server")
+    args = parser.parse_args(argv)
+    args.items = args.items or (3000 if args.http else 100_000)
+    args.workers = args.workers or (8 if args.http else 32)
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers must be between 1 and 64")
+    if not 1 <= args.items <= 1_000_000:
+        parser.error("--items must be between 1 and 1,000,000")
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("The scheduler bench needs PostgreSQL: set DATABASE_URL=postgres://…")
+    _local_only(url, "DATABASE_URL")
+    database_ensure(url)
+    django_setup(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    runner: Callable[[], bool] = (
+        (lambda: run_http(args)) if args.http else (lambda: run_services(args, url))
+    )
+    return 0 if runner() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
