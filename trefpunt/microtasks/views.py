@@ -620,9 +620,12 @@ def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status") or Answer.Status.PENDING
     if status not in Answer.Status.values:
         status = Answer.Status.PENDING
-    page = _page(
-        request, selectors.answers_for_review(batch=batch, status=status), REVIEW_PAGE_SIZE
-    )
+    answers = selectors.answers_for_review(batch=batch, status=status)
+    worker = (request.GET.get("worker") or "").strip()
+    if worker:
+        worker_id = selectors.worker_id_for_pseudonym(batch=batch, pseudonym=worker)
+        answers = answers.filter(worker_id=worker_id or 0)
+    page = _page(request, answers, REVIEW_PAGE_SIZE)
     appeals = list(selectors.answers_for_review(batch=batch, status=Answer.Status.APPEALED)[:50])
     workers = selectors.batch_workers(batch=batch)
     return render(
@@ -631,6 +634,7 @@ def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "batch": batch,
             "status": status,
+            "worker": worker,
             "statuses": Answer.Status.choices,
             "page": page,
             "rows": [_review_row(batch, a) for a in page.object_list],

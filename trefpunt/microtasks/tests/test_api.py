@@ -310,3 +310,16 @@ def test_batch_answers_api_query_count_does_not_grow(django_assert_max_num_queri
         answer_one()
     with django_assert_max_num_queries(ANSWERS_QUERIES):
         assert client.get(f"/api/v1/batches/{batch.pk}/answers").json()["count"] == 9
+
+
+def test_batch_list_api_for_a_client_lists_own_batches_with_drafts(user):
+    published_batch(owner=user, items=1)
+    client = api(user)
+    client.post("/api/v1/batches", batch_payload(title="A draft"), content_type="application/json")
+    published_batch(items=1)  # someone else's
+    rows = client.get("/api/v1/batches?role=client").json()
+    assert sorted(r["status"] for r in rows) == ["draft", "open"]
+    assert all(r["manages"] for r in rows)
+    assert client.get("/api/v1/batches").json() == [
+        row for row in client.get("/api/v1/batches").json() if not row["batch"]["manages"]
+    ]

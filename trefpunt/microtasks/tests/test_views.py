@@ -251,3 +251,15 @@ def test_manage_list_query_count_does_not_grow(user, django_assert_max_num_queri
         published_batch(owner=user, items=2)
     with django_assert_max_num_queries(5):
         assert client.get(url("manage_list")).content.decode().count("Sentiment of reviews") == 5
+
+
+def test_review_view_filters_one_workers_answers(user):
+    batch = published_batch(owner=user, items=4, min_answers=2, max_answers=2)
+    first, second = UserFactory.create(), UserFactory.create()
+    for worker in (first, first, second):
+        lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    from trefpunt.microtasks.selectors import worker_pseudonym
+
+    pseudonym = worker_pseudonym(batch_id=batch.pk, user_id=first.pk)
+    page = logged_in(user).get(url("review", batch.pk), {"worker": pseudonym})
+    assert [row["worker"] for row in page.context["rows"]] == [pseudonym, pseudonym]
