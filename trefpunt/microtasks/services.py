@@ -876,18 +876,19 @@ def _claim_attempt(
         )
         if lease_id is None:
             return None, item_id
-        return (
-            Lease(
-                pk=lease_id,
-                batch=batch,
-                item_id=item_id,
-                worker=worker,
-                status=Lease.Status.ACTIVE,
-                created_at=now,
-                expires_at=now + timedelta(seconds=batch.lease_seconds),
-            ),
-            None,
+        lease = Lease(
+            pk=lease_id,
+            batch=batch,
+            item_id=item_id,
+            worker=worker,
+            status=Lease.Status.ACTIVE,
+            created_at=now,
+            expires_at=now + timedelta(seconds=batch.lease_seconds),
         )
+        # The row exists: mark the instance as loaded, as if it came from a query.
+        lease._state.adding = False
+        lease._state.db = connection.alias
+        return lease, None
 
 
 _GUARDED_INSERT = """
