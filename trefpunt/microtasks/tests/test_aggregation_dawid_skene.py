@@ -67,8 +67,8 @@ def test_dawid_skene_recovers_planted_labels_and_confusions(seed: int, n_classes
     error = np.abs(result.worker_confusion - confusion)
     # Each confusion row is estimated from the worker's answers on that true class; allow four
     # binomial standard errors of that many answers plus the smoothing's pull.
-    row_answers = result.worker_n_answers[:, None] * np.bincount(truth, minlength=n_classes)
-    row_answers = row_answers / truth.size
+    class_counts = np.bincount(truth, minlength=n_classes)
+    row_answers = result.worker_n_answers[:, None] * class_counts / truth.size
     allowed = 4.0 * np.sqrt(0.25 / row_answers) + n_classes / row_answers
     assert np.all(error <= allowed[:, :, None])
     # Typical errors are a fraction of that bound (about 0.2 of it for an unbiased estimate).
