@@ -2,7 +2,8 @@
 
     python bench/scheduler.py [--items 100000] [--redundancy 3] [--workers 32]
                               [--mode processes|threads] [--timeout 3600]
-    python bench/scheduler.py --http http://127.0.0.1:8000 [--items 3000] [--workers 8]
+    python bench/scheduler.py --serve 8765      # in a second terminal: a server for --http
+    python bench/scheduler.py --http http://127.0.0.1:8765 [--items 3000] [--workers 8]
 
 Service mode loads a batch of ``--items`` items (default 100,000) with ``--redundancy``
 answers each (default 3) into the PostgreSQL database of ``DATABASE_URL`` (default
@@ -13,9 +14,12 @@ default, each with its own connection) that call ``lease_claim`` and ``lease_ans
 service layer the pages and the API use — until nothing is left for them.
 
 HTTP mode does the same through the REST API of a server already running on 127.0.0.1 against
-the same database (``DATABASE_URL=… trefpunt serve``): each of ``--workers`` clients (default
-8) has its own personal access token and loops ``POST /batches/{id}/next`` →
-``POST /leases/{id}/answer`` until the server answers 204.
+the same database: each of ``--workers`` clients (default 8) has its own personal access
+token and loops ``POST /batches/{id}/next`` → ``POST /leases/{id}/answer`` until the server
+answers 204. ``python bench/scheduler.py --serve 8765`` starts such a server (Django's
+threaded development server on the bench database, without persistent connections: it runs a
+thread per request, and with ``CONN_MAX_AGE`` every finished thread would keep its database
+connection open until PostgreSQL refuses new clients).
 
 Printed: claims per second, p50/p99 claim latency, and the checks — items over their target
 (must be 0), duplicate (worker, item) answers (must be 0), items not complete (must be 0).
@@ -421,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["processes", "threads"], default="processes")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for the work phase")
     parser.add_argument("--http", metavar="URL", help="run through the API of this server")
+    parser.add_argument(
+        "--serve", metavar="PORT", type=int, help="run a local server on the bench database"
+    )
     args = parser.parse_args(argv)
     args.items = args.items or (3000 if args.http else 100_000)
     args.workers = args.workers or (8 if args.http else 32)
@@ -437,6 +444,13 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.serve:
+        from django.conf import settings
+
+        settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+        print(f"serving the bench database on http://127.0.0.1:{args.serve}/ (Ctrl-C stops)")
+        call_command("runserver", f"127.0.0.1:{args.serve}", use_reloader=False, use_threading=True)
+        return 0
     runner: Callable[[], bool] = (
         (lambda: run_http(args)) if args.http else (lambda: run_services(args, url))
     )
