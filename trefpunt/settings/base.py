@@ -98,7 +98,16 @@ TEMPLATES = [
 # DATABASE_URL selects PostgreSQL (or anything dj-database-url understands);
 # without it the embedded SQLite database lives in var/.
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Persistent connections only where the server reuses its threads (production sets
+    # TREFPUNT_DB_CONN_MAX_AGE); the development server starts a thread per request and
+    # would keep one idle connection per finished thread.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"],
+            conn_max_age=env_int("TREFPUNT_DB_CONN_MAX_AGE", 0),
+            conn_health_checks=True,
+        )
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
