@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.db.models import Count
 
 from trefpunt.accounts.models import Profile
