@@ -77,11 +77,24 @@ class Batch(models.Model):
     min_gold_accuracy = models.FloatField(null=True, blank=True)
     languages = models.JSONField(default=list, blank=True)
     max_answers_per_worker = models.PositiveIntegerField(null=True, blank=True)
-    # Quality (filled in by the aggregation integration).
+    # Quality: how answers are combined, when an item has enough, test questions.
     aggregation_method = models.CharField(max_length=4, choices=Method.choices, default=Method.DS)
     confidence_target = models.FloatField(default=0.95)
     gold_rate = models.FloatField(default=0.1)
     gold_feedback = models.BooleanField(default=False)
+    # The last full fit (``services.batch_aggregate``), read by the per-answer update without
+    # re-fitting: per single-choice field its classes, class prior and the pooled confusion
+    # matrix of an unseen worker (see ``quality.py``); each worker's own matrices are on
+    # their ``BatchWorker.estimate``. ``None`` until the first fit.
+    quality_model = models.JSONField(null=True, blank=True)
+    # What the last fit saw: how many answers, up to which answer id, at which quality
+    # version. ``quality_version`` goes up when the set of counted workers changes
+    # (exclusion), so a fit is due when it differs from ``fit_version`` or newer answers exist.
+    fit_answers = models.PositiveIntegerField(default=0)
+    fit_through = models.BigIntegerField(default=0)
+    fit_version = models.PositiveIntegerField(default=0)
+    quality_version = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     pause_reason = models.CharField(
@@ -147,9 +160,13 @@ class Item(models.Model):
     # Denormalised count of answers, only ever changed under this row's lock.
     answers_count = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    # Filled in by aggregation; exported as soon as they exist.
+    # Filled in by aggregation (per answer and by the full fit); exported as soon as they
+    # exist. ``aggregated_answer`` has the shape of an answer; ``confidence`` is that of its
+    # first categorical field; ``aggregate_details`` holds the agreement and per-field
+    # figures (numeric: median, trimmed mean, spread), see ``quality.py``.
     aggregated_answer = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
+    aggregate_details = models.JSONField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -174,6 +191,14 @@ class Item(models.Model):
                 name="item_open_breadth",
             ),
             models.Index(fields=["batch", "status"], name="item_batch_status"),
+            # Test questions are mixed in by their own query (``services._claim_candidates``).
+            models.Index(
+                fields=["batch", "-answers_count", "id"],
+                condition=Q(status="open", is_gold=True),
+                name="item_open_gold",
+            ),
+            # The results page: least certain first.
+            models.Index(fields=["batch", "confidence", "id"], name="item_batch_confidence"),
         ]
 
     def __str__(self) -> str:
@@ -275,6 +300,8 @@ class Answer(models.Model):
             models.Index(fields=["worker", "-created_at"], name="answer_worker_recent"),
             models.Index(fields=["batch", "working_seconds"], name="answer_batch_seconds"),
             models.Index(fields=["batch", "-created_at"], name="answer_batch_recent"),
+            # Answers newer than the last fit (``Batch.fit_through``), counted per answer.
+            models.Index(fields=["batch", "id"], name="answer_batch_id"),
         ]
 
     def __str__(self) -> str:
@@ -287,7 +314,15 @@ class Answer(models.Model):
 
 class BatchWorker(models.Model):
     """What a batch knows about one worker: exclusion by the client and quality figures
-    (gold accuracy, estimated skill, spammer flag) that the aggregation fills in."""
+    (gold accuracy, estimated skill, spammer flag) that the aggregation fills in.
+
+    ``estimate`` is the worker's part of the batch's last fit, read by the per-answer
+    update: ``{field name: {"confusion": K x K rows (true class -> answer), "weight": w}}``
+    for every single-choice field (``quality.py``). ``skill`` is the Dawid-Skene probability
+    of a right answer on the first single-choice field; ``spam_score`` its Raykar-Yu score
+    (0 = answers carry no information, 1 = perfect). Gold counts are live: every answer to a
+    test question updates them, and each fit recounts them.
+    """
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="workers")
     worker = models.ForeignKey(
@@ -299,6 +334,8 @@ class BatchWorker(models.Model):
     gold_answers = models.PositiveIntegerField(default=0)
     gold_correct = models.PositiveIntegerField(default=0)
     skill = models.FloatField(null=True, blank=True)
+    spam_score = models.FloatField(null=True, blank=True)
+    estimate = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -308,8 +345,14 @@ class BatchWorker(models.Model):
 
 
 class WorkerQuality(models.Model):
-    """A worker's accuracy on gold questions over every batch (filled in by aggregation);
-    batches can require a minimum."""
+    """A worker's accuracy on gold questions over every batch; batches can require a minimum.
+
+    The counts are the sums of the worker's ``BatchWorker`` gold counts. ``gold_accuracy`` is
+    the plain share correct, recorded once the worker has ``quality.GOLD_RECORD_MIN`` gold
+    answers (before that it is ``None``: no record, which keeps nobody out). Not the Wilson
+    lower bound: for a newcomer's few answers that bound is low by construction (5 of 5
+    right gives 57 %), so it would keep every new worker out of a batch asking for 80 %.
+    """
 
     worker = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="microtask_quality"

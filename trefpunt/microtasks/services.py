@@ -22,6 +22,16 @@ UPDATE SKIP LOCKED`` (workers never wait for each other), SQLite runs the same
 inside its serialised write transaction. Under the item lock the claim counts
 again and inserts the lease only if the item still has room: that guard, and
 answers being stored under the same lock, is why no item is ever over-assigned.
+
+Quality. Test questions (gold items) are mixed in at the batch's ``gold_rate`` by the claim
+and look like any other item; their answers score the worker live and are paid like every
+other answer. When an answer arrives, the item's combined answer and confidence are updated
+from its own answers and the last fit's worker estimates (``quality.item_result``, cheap):
+the item completes once its confidence reaches the batch's target after the minimum answers,
+or gets one more slot (up to the maximum, which publishing funded) while it is uncertain.
+The full fit (``batch_aggregate``) runs in the background every N answers, on exclusions and
+at close; answers of excluded workers are left out of both. Lock order for quality writes:
+batch, items by id, batch-worker rows, worker-quality rows.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,7 +70,8 @@ from trefpunt.ledger.services import (
 )
 
 from .formspec import answer_clean, form_spec_clean
-from .models import Answer, Batch, BatchWorker, Item, Lease
+from .models import Answer, Batch, BatchWorker, Item, Lease, WorkerQuality
+from .quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
 from .rendering import display_spec_clean
 from .selectors import (
     WorkerStanding,
@@ -97,6 +108,11 @@ MAX_REDUNDANCY = 20
 # periodic sweep keeps checking (the median of a large batch moves slowly).
 FAIR_PAY_INLINE_UNTIL = 200
 CLAIM_ATTEMPTS = 5
+# The full fit runs after the first REFIT_FIRST answers, then each time the answers since the
+# last fit reach as many as that fit saw (20, 40, 80, …), and from then on every
+# ``refit_every()`` answers; the periodic sweep catches whatever a missed enqueue left.
+REFIT_FIRST = 20
+ITEM_CHUNK = 500
 NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
 
 
@@ -299,7 +315,8 @@ def batch_update(
             setattr(batch, name, value)
         batch.organisation = organisation
         batch.save()
-        Item.objects.filter(batch=batch).update(answers_target=batch.min_answers)
+        Item.objects.filter(batch=batch, is_gold=False).update(answers_target=batch.min_answers)
+        Item.objects.filter(batch=batch, is_gold=True).update(answers_target=batch.max_answers)
     return batch
 
 
@@ -344,7 +361,13 @@ def items_upload(*, batch_id: int, user: User, content: bytes, filename: str) ->
                     data=parsed_item.data,
                     is_gold=parsed_item.gold_answer is not None,
                     gold_answer=parsed_item.gold_answer,
-                    answers_target=batch.min_answers,
+                    # Test questions take answers up to the funded maximum: each scores
+                    # as many workers as the budget allows.
+                    answers_target=(
+                        batch.max_answers
+                        if parsed_item.gold_answer is not None
+                        else batch.min_answers
+                    ),
                 )
                 for index, parsed_item in enumerate(parsed.items, start=1)
             ],
@@ -661,6 +684,7 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
         )
         if not was_draft and escrow is not None:
             _refund_excess_unlocked(batch=batch, escrow=escrow, now=now, created_by=user)
+            _aggregate_on_commit(batch.pk)
     return batch
 
 
@@ -777,18 +801,43 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
 def batch_worker_exclude(
     *, batch_id: int, user: User, pseudonym: str, excluded: bool = True
 ) -> BatchWorker:
-    """Keep a worker (named by their pseudonym in this batch) from further items of it."""
+    """Keep a worker (named by their pseudonym in this batch) from further items of it, and
+    take their answers out of the combined answers (``excluded=False`` lets them back in and
+    counts their answers again). Items they answered are combined again at once; an item
+    that no longer has enough counted answers, or is no longer confident enough, opens again
+    for more (up to the batch's maximum answers, already funded) while the batch is open or
+    paused. A full re-fit follows in the background. Excluding twice changes nothing.
+
+    Locks: batch, the worker's items by id, the batch-worker row.
+    """
     batch = batch_for_manager(batch_id=batch_id, user=user)
     worker_id = worker_id_for_pseudonym(batch=batch, pseudonym=pseudonym)
     if worker_id is None:
         raise NotFound(_("No worker with this id in this batch."))
     with transaction.atomic(durable=True):
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        item_ids = list(
+            Answer.objects.filter(batch=batch, worker_id=worker_id)
+            .order_by("item_id")
+            .values_list("item_id", flat=True)
+        )
+        items = list(
+            Item.objects.select_for_update(no_key=True).filter(pk__in=item_ids).order_by("pk")
+        )
         row, _created = BatchWorker.objects.select_for_update(no_key=True).get_or_create(
             batch=batch, worker_id=worker_id
         )
+        if row.excluded == excluded:
+            return row
         row.excluded = excluded
         row.excluded_at = timezone.now() if excluded else None
         row.save(update_fields=["excluded", "excluded_at", "updated_at"])
+        Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
+        now = timezone.now()
+        for item in items:
+            _item_recombine_unlocked(item=item, batch=batch, now=now, reopen=True)
+        Item.objects.bulk_update(items, ITEM_FIELDS, batch_size=ITEM_CHUNK)
+        _aggregate_on_commit(batch.pk)
     return row
 
 
@@ -804,8 +853,14 @@ def _claim_order(batch: Batch) -> list[str]:
 def _claim_candidates(
     *, batch: Batch, worker: User, now: datetime, rejected: list[int]
 ) -> list[Any]:
-    """The candidate queries in strategy order (two for *random*: from a random pivot on,
-    then the ids below it)."""
+    """The candidate queries in the order to try them.
+
+    Test questions are mixed in at the batch's ``gold_rate``: with that probability the
+    test questions come first, otherwise the other items, and each falls back on the other
+    kind when none is left for this worker. Nothing in what the worker receives tells them
+    which kind they got. *Random* splits each kind at a random pivot (the ids from the pivot
+    on, then those below it).
+    """
     candidates = (
         Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN)
         .alias(live=item_live_leases(now=now))
@@ -814,8 +869,10 @@ def _claim_candidates(
     )
     if rejected:
         candidates = candidates.exclude(pk__in=rejected)
+    gold_first = random.random() < batch.gold_rate
+    kinds = [candidates.filter(is_gold=gold_first), candidates.filter(is_gold=not gold_first)]
     if batch.strategy != Batch.Strategy.RANDOM:
-        return [candidates.order_by(*_claim_order(batch))]
+        return [kind.order_by(*_claim_order(batch)) for kind in kinds]
     bounds = Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).aggregate(
         low=Min("pk"), high=Max("pk")
     )
@@ -823,8 +880,12 @@ def _claim_candidates(
         return []
     pivot = random.randint(bounds["low"], bounds["high"])
     return [
-        candidates.filter(pk__gte=pivot).order_by("pk"),
-        candidates.filter(pk__lt=pivot).order_by("pk"),
+        query
+        for kind in kinds
+        for query in (
+            kind.filter(pk__gte=pivot).order_by("pk"),
+            kind.filter(pk__lt=pivot).order_by("pk"),
+        )
     ]
 
 
@@ -1038,19 +1099,131 @@ def leases_expire(*, now: datetime | None = None) -> int:
 # --- answers -----------------------------------------------------------------------------------
 
 
+ITEM_FIELDS = [
+    "answers_target",
+    "status",
+    "completed_at",
+    "aggregated_answer",
+    "confidence",
+    "aggregate_details",
+]
+
+
+def _item_rows(*, item_id: int, batch_id: int) -> list[AnswerRow]:
+    """The item's counted answers (excluded workers left out), each with its worker's
+    estimate from the last fit. One query."""
+    worker = BatchWorker.objects.filter(batch_id=batch_id, worker_id=OuterRef("worker_id"))
+    rows = (
+        Answer.objects.filter(item_id=item_id)
+        .annotate(
+            estimate=Subquery(worker.values("estimate")[:1]),
+            excluded=Exists(worker.filter(excluded=True)),
+        )
+        .filter(excluded=False)
+        .order_by("pk")
+        .values_list("worker_id", "data", "estimate")
+    )
+    return [AnswerRow(worker_id=w, data=d, estimate=e) for w, d, e in rows]
+
+
+def _item_has_enough(*, item: Item, batch: Batch, counted: int) -> bool:
+    """Whether an item needs no more answers: its maximum; for a test question its target
+    (the maximum); otherwise the minimum counted answers and, when the form has a field with a
+    confidence, that confidence at the batch's target."""
+    if item.answers_count >= batch.max_answers:
+        return True
+    if item.is_gold:
+        return item.answers_count >= item.answers_target
+    if counted < batch.min_answers:
+        return False
+    return item.confidence is None or item.confidence >= batch.confidence_target
+
+
+def _item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: bool) -> None:
+    """Combine the item's counted answers again and move it on: complete it when it has
+    enough, give it one more slot when it is full but uncertain (up to max answers), and with
+    ``reopen`` open a complete item that lost its certainty (exclusion). The caller holds the
+    item's row lock and saves ``ITEM_FIELDS``."""
+    rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
+    result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
+    item.aggregated_answer = result.answer
+    item.confidence = result.confidence
+    item.aggregate_details = result.details
+    _item_settle_unlocked(item=item, batch=batch, counted=len(rows), now=now, reopen=reopen)
+
+
+def _item_settle_unlocked(
+    *, item: Item, batch: Batch, counted: int, now: datetime, reopen: bool
+) -> None:
+    enough = _item_has_enough(item=item, batch=batch, counted=counted)
+    if item.status == Item.Status.OPEN:
+        if enough:
+            item.status = Item.Status.COMPLETE
+            item.completed_at = now
+        elif item.answers_count >= item.answers_target:
+            item.answers_target = item.answers_count + 1
+    elif (
+        reopen
+        and not enough
+        and not item.is_gold
+        and item.status == Item.Status.COMPLETE
+        and batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED)
+    ):
+        missing = max(1, batch.min_answers - counted)
+        item.status = Item.Status.OPEN
+        item.completed_at = None
+        item.answers_target = max(
+            item.answers_target, min(batch.max_answers, item.answers_count + missing)
+        )
+
+
+def _worker_quality_refresh_unlocked(*, worker_ids: list[int]) -> None:
+    """Recompute the workers' gold record over every batch from their batch rows."""
+    sums = {
+        row["worker_id"]: row
+        for row in BatchWorker.objects.filter(worker_id__in=worker_ids)
+        .order_by()
+        .values("worker_id")
+        .annotate(n=Sum("gold_answers"), ok=Sum("gold_correct"))
+    }
+    for worker_id in sorted(worker_ids):
+        row = sums.get(worker_id, {"n": 0, "ok": 0})
+        n, ok = int(row["n"] or 0), int(row["ok"] or 0)
+        WorkerQuality.objects.update_or_create(
+            worker_id=worker_id,
+            defaults={
+                "gold_answers": n,
+                "gold_correct": ok,
+                "gold_accuracy": ok / n if n >= GOLD_RECORD_MIN else None,
+            },
+        )
+
+
+def _gold_score_unlocked(*, batch: Batch, item: Item, answer: Answer) -> bool:
+    """Count a test answer in the worker's gold record; returns whether it was right."""
+    correct = gold_matches(batch.form, item.gold_answer, answer.data)
+    row, _created = BatchWorker.objects.get_or_create(batch=batch, worker_id=answer.worker_id)
+    BatchWorker.objects.filter(pk=row.pk).update(
+        gold_answers=F("gold_answers") + 1, gold_correct=F("gold_correct") + int(correct)
+    )
+    _worker_quality_refresh_unlocked(worker_ids=[answer.worker_id])
+    return correct
+
+
 def item_answer_recorded_unlocked(
     *, item: Item, answer: Answer, batch: Batch, now: datetime
 ) -> None:
     """Called under the item's row lock right after ``answer`` was stored and
-    ``item.answers_count`` raised; the caller saves ``item`` afterwards.
+    ``item.answers_count`` raised; the caller saves ``ITEM_FIELDS`` of ``item``.
 
-    The item completes when it has its target number of answers. This is the hook for
-    adaptive redundancy: the aggregation may complete an item early (confident enough) or
-    raise ``item.answers_target`` up to ``batch.max_answers`` while it is uncertain.
+    A test answer scores the worker. Then adaptive redundancy: the item's combined answer and
+    confidence are recomputed from its counted answers with the last fit's estimates (one
+    query, no re-fit); the item completes when confident enough after the minimum answers,
+    or at its maximum, and gets one more slot while it is uncertain.
     """
-    if item.status == Item.Status.OPEN and item.answers_count >= item.answers_target:
-        item.status = Item.Status.COMPLETE
-        item.completed_at = now
+    if item.is_gold:
+        _gold_score_unlocked(batch=batch, item=item, answer=answer)
+    _item_recombine_unlocked(item=item, batch=batch, now=now, reopen=False)
 
 
 def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | None = None) -> Answer:
@@ -1074,7 +1247,15 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
     with transaction.atomic(durable=True):
         item = (
             Item.objects.select_for_update(no_key=True)
-            .only("batch_id", "status", "answers_count", "answers_target", "completed_at")
+            .only(
+                "batch_id",
+                "status",
+                "answers_count",
+                "answers_target",
+                "completed_at",
+                "is_gold",
+                "gold_answer",
+            )
             .get(pk=lease.item_id)
         )
         now = timezone.now()
@@ -1106,11 +1287,210 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         )
         item.answers_count += 1
         item_answer_recorded_unlocked(item=item, answer=stored, batch=batch, now=now)
-        item.save(update_fields=["answers_count", "status", "completed_at", "answers_target"])
+        item.save(update_fields=["answers_count", *ITEM_FIELDS])
     answers_so_far = Answer.objects.filter(batch=batch)[: FAIR_PAY_INLINE_UNTIL + 1].count()
     if fair_pay_min_answers() <= answers_so_far <= FAIR_PAY_INLINE_UNTIL:
         batch_fair_pay_check(batch_id=batch.pk)
+    _aggregate_if_due(batch)
     return stored
+
+
+# --- aggregation: the full fit -------------------------------------------------------------------
+
+
+def refit_every() -> int:
+    return max(1, int(getattr(settings, "MICROTASK_REFIT_EVERY", 200)))
+
+
+def _refit_threshold(fit_answers: int) -> int:
+    return min(refit_every(), max(REFIT_FIRST, fit_answers))
+
+
+def _aggregate_on_commit(batch_id: int) -> None:
+    from .tasks import batch_aggregate_task
+
+    transaction.on_commit(lambda: batch_aggregate_task.enqueue(batch_id))
+
+
+def _aggregate_if_due(batch: Batch) -> None:
+    """Enqueue the full fit when the answers since the last one reach the threshold. Counts
+    at most twice the threshold (an index range on (batch, id)); enqueues at exactly the
+    threshold and, should that moment be missed by concurrent answers, at twice it. The
+    periodic sweep catches anything else."""
+    threshold = _refit_threshold(batch.fit_answers)
+    since = Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)[
+        : 2 * threshold + 1
+    ].count()
+    if since in (threshold, 2 * threshold):
+        _aggregate_on_commit(batch.pk)
+
+
+def batch_aggregate(*, batch_id: int) -> bool:
+    """The full fit of a batch: every field combined by its method over the counted answers
+    (excluded workers left out), worker estimates, skill, spammer flags and gold counts
+    stored, items updated. Returns whether it stored a fit; ``False`` when nothing changed
+    since the last one (so running it again is harmless) or a newer fit got there first.
+
+    The fit reads a snapshot without locks. Then, locking the batch, it stores the model and
+    the worker rows unless a newer fit is already stored; then, in chunks of items locked by
+    id, each item takes its result — or, when answers arrived since the snapshot, is
+    combined again from its own answers with the new estimates. Completion stays as it is
+    (a complete item is not reopened by a fit); an open item that has become confident
+    enough completes.
+    """
+    batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
+    if batch is None:
+        return False
+    last = Answer.objects.filter(batch=batch).aggregate(last=Max("pk"))["last"] or 0
+    version = batch.quality_version
+    if last == batch.fit_through and version == batch.fit_version and batch.fitted_at:
+        return False
+    excluded = set(
+        BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
+    )
+    items = list(
+        Item.objects.filter(batch=batch).order_by("pk").values_list("pk", "is_gold", "gold_answer")
+    )
+    gold = {pk: answer for pk, is_gold, answer in items if is_gold and answer}
+    gold_counts: dict[int, tuple[int, int]] = {}
+    totals: dict[int, int] = {}
+    counted: list[tuple[int, int, dict[str, Any]]] = []
+    for item_id, worker_id, data in (
+        Answer.objects.filter(batch=batch, pk__lte=last)
+        .order_by("item_id", "pk")
+        .values_list("item_id", "worker_id", "data")
+        .iterator(chunk_size=5000)
+    ):
+        totals[item_id] = totals.get(item_id, 0) + 1
+        if item_id in gold:
+            n, ok = gold_counts.get(worker_id, (0, 0))
+            gold_counts[worker_id] = (
+                n + 1,
+                ok + int(gold_matches(batch.form, gold[item_id], data)),
+            )
+        if worker_id not in excluded:
+            counted.append((item_id, worker_id, data))
+    fit = batch_fit(
+        form=batch.form,
+        method=batch.aggregation_method,
+        item_ids=[pk for pk, _g, _a in items],
+        answers=counted,
+        gold=gold,
+        gold_counts=gold_counts,
+    )
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        if batch.fit_through > last or (batch.fit_through == last and batch.fit_version > version):
+            return False
+        batch.quality_model = fit.model
+        batch.fit_answers = len(counted)
+        batch.fit_through = last
+        batch.fit_version = version
+        batch.fitted_at = now
+        batch.save(
+            update_fields=[
+                "quality_model",
+                "fit_answers",
+                "fit_through",
+                "fit_version",
+                "fitted_at",
+            ]
+        )
+        _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts)
+    ids = [pk for pk, _g, _a in items]
+    for start in range(0, len(ids), ITEM_CHUNK):
+        chunk = ids[start : start + ITEM_CHUNK]
+        with transaction.atomic(durable=True):
+            current = Batch.objects.filter(pk=batch.pk, fit_through=last, fit_version=version)
+            fitted = current.first()
+            if fitted is None:
+                break  # a newer fit stores its own results
+            changed = []
+            for item in (
+                Item.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+            ):
+                before = [getattr(item, name) for name in ITEM_FIELDS]
+                if item.answers_count == totals.get(item.pk, 0):
+                    result = fit.items[item.pk]
+                    item.aggregated_answer = result.answer
+                    item.confidence = result.confidence
+                    item.aggregate_details = result.details
+                    _item_settle_unlocked(
+                        item=item,
+                        batch=fitted,
+                        counted=fit.counted[item.pk],
+                        now=now,
+                        reopen=False,
+                    )
+                else:
+                    _item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=False)
+                if [getattr(item, name) for name in ITEM_FIELDS] != before:
+                    changed.append(item)
+            Item.objects.bulk_update(changed, ITEM_FIELDS, batch_size=ITEM_CHUNK)
+    return True
+
+
+def _batch_workers_store_unlocked(
+    *, batch: Batch, fit: Any, gold_counts: dict[int, tuple[int, int]]
+) -> None:
+    """Store each worker's estimate, skill and spammer flag from the fit, and their gold
+    counts recounted from the answers. Workers left out of the fit (excluded) keep their
+    last estimates."""
+    worker_ids = sorted(set(fit.workers) | set(gold_counts))
+    existing = {
+        row.worker_id: row
+        for row in BatchWorker.objects.select_for_update(no_key=True)
+        .filter(batch=batch, worker_id__in=worker_ids)
+        .order_by("pk")
+    }
+    new = [BatchWorker(batch=batch, worker_id=w) for w in worker_ids if w not in existing]
+    if new:
+        BatchWorker.objects.bulk_create(new, ignore_conflicts=True)
+        existing = {
+            row.worker_id: row
+            for row in BatchWorker.objects.select_for_update(no_key=True)
+            .filter(batch=batch, worker_id__in=worker_ids)
+            .order_by("pk")
+        }
+    rows = []
+    for worker_id in worker_ids:
+        row = existing[worker_id]
+        row.gold_answers, row.gold_correct = gold_counts.get(worker_id, (0, 0))
+        worker_fit = fit.workers.get(worker_id)
+        if worker_fit is not None:
+            row.estimate = worker_fit.estimate
+            row.skill = worker_fit.skill
+            row.spam_score = worker_fit.spam_score
+            row.flagged_spammer = worker_fit.flagged
+        row.updated_at = timezone.now()
+        rows.append(row)
+    BatchWorker.objects.bulk_update(
+        rows,
+        [
+            "gold_answers",
+            "gold_correct",
+            "estimate",
+            "skill",
+            "spam_score",
+            "flagged_spammer",
+            "updated_at",
+        ],
+        batch_size=ITEM_CHUNK,
+    )
+    _worker_quality_refresh_unlocked(worker_ids=worker_ids)
+
+
+def batches_aggregate_sweep() -> int:
+    """Fit every published batch with answers (or an exclusion) newer than its last fit.
+    Returns the number of batches fitted."""
+    newer = Answer.objects.filter(batch=OuterRef("pk"), pk__gt=OuterRef("fit_through"))
+    due = (
+        Batch.objects.exclude(status=Batch.Status.DRAFT)
+        .filter(Q(Exists(newer)) | ~Q(quality_version=F("fit_version")))
+        .values_list("pk", flat=True)
+    )
+    return sum(1 for batch_id in list(due) if batch_aggregate(batch_id=batch_id))
 
 
 def batch_fair_pay_check(*, batch_id: int) -> bool:

@@ -47,3 +47,16 @@ def batches_fair_pay_task() -> int:
 def leases_expire_task() -> int:
     """Tidy-up: mark leases whose time ran out."""
     return services.leases_expire()
+
+
+@task()
+def batch_aggregate_task(batch_id: int) -> bool:
+    """The full fit of one batch (enqueued every N answers, on exclusions and at close)."""
+    return services.batch_aggregate(batch_id=batch_id)
+
+
+@periodic
+@task()
+def batches_aggregate_task() -> int:
+    """Safety sweep: fit every batch with answers newer than its last fit."""
+    return services.batches_aggregate_sweep()

@@ -274,7 +274,9 @@ def test_export_jsonl_has_one_line_per_item_with_pseudonymised_answers():
     assert answer["worker"].startswith("w-")
     assert str(worker.pk) not in answer["worker"]
     assert worker.email not in json.dumps(lines)
-    assert (lines[0]["aggregated_answer"], lines[0]["confidence"]) == (None, None)
+    # The answered item is combined as the answer arrives; the other has nothing yet.
+    assert (lines[0]["aggregated_answer"], lines[0]["confidence"]) == ({"sentiment": "pos"}, 1.0)
+    assert (lines[1]["aggregated_answer"], lines[1]["confidence"]) == (None, None)
 
 
 def test_batch_list_api_query_count_does_not_grow(django_assert_max_num_queries):
