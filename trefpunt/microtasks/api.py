@@ -42,8 +42,10 @@ from .schemas import (
     NoteIn,
     ProgressOut,
     ReasonIn,
+    ResultPage,
     RewardIn,
     UploadOut,
+    WorkerOut,
 )
 
 router = Router(tags=["microtasks"])
@@ -79,6 +81,8 @@ def _batch_out(batch: Batch, *, manages: bool) -> dict[str, Any]:
         "aggregation_method": batch.aggregation_method,
         "confidence_target": batch.confidence_target,
         "gold_rate": batch.gold_rate,
+        "gold_feedback": batch.gold_feedback,
+        "fitted_at": batch.fitted_at if manages else None,
         "created_at": batch.created_at,
         "published_at": batch.published_at,
         "closed_at": batch.closed_at,
@@ -105,8 +109,15 @@ def _lease_out(lease: Lease, batch: Batch) -> dict[str, Any]:
     }
 
 
-def _answer_out(answer: Answer, *, reward: int, worker: str | None = None) -> dict[str, Any]:
+def _answer_out(
+    answer: Answer,
+    *,
+    reward: int,
+    worker: str | None = None,
+    expected: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
+        "expected_answer": expected,
         "id": answer.pk,
         "batch_id": answer.batch_id,
         "item_id": answer.item_id,
@@ -363,6 +374,117 @@ def batch_exclude_api(request: AuthedRequest, batch_id: int, payload: ExcludeIn)
     return {"worker": payload.worker, "excluded": row.excluded}
 
 
+class ResultQuery(Schema):
+    show: Literal["all", "uncertain", "gold"] = "all"
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+@router.get(
+    "/batches/{batch_id}/results",
+    response=ResultPage,
+    summary="Combined answers with confidence and agreement, least certain first",
+)
+def batch_results_api(
+    request: AuthedRequest, batch_id: int, filters: Query[ResultQuery]
+) -> dict[str, Any]:
+    batch = _manager_batch(request, batch_id)
+    items = selectors.batch_results(batch=batch, show=filters.show)
+    count = items.count()
+    page, pages, size = _page(filters.page, filters.page_size, count)
+    excluded = selectors.batch_excluded_workers(batch=batch)
+    rows = []
+    for item in items[(page - 1) * size : page * size]:
+        details = item.aggregate_details or {}
+        rows.append(
+            {
+                "item_id": item.pk,
+                "position": item.position,
+                "data": item.data,
+                "is_gold": item.is_gold,
+                "gold_answer": item.gold_answer,
+                "status": item.status,
+                "answers_count": item.answers_count,
+                "answers_target": item.answers_target,
+                "aggregated_answer": item.aggregated_answer,
+                "confidence": item.confidence,
+                "agreement": details.get("agreement"),
+                "details": details.get("fields"),
+                "answers": [
+                    {
+                        "id": a.pk,
+                        "worker": selectors.worker_pseudonym(
+                            batch_id=batch.pk, user_id=a.worker_id
+                        ),
+                        "answer": a.data,
+                        "status": a.status,
+                        "counted": a.worker_id not in excluded,
+                    }
+                    for a in sorted(item.answers.all(), key=lambda a: (a.created_at, a.pk))
+                ],
+            }
+        )
+    return {"items": rows, "count": count, "page": page, "pages": pages}
+
+
+def _worker_out(row: dict[str, Any]) -> dict[str, Any]:
+    interval = row["gold_interval"]
+    return {
+        "worker": row["pseudonym"],
+        "answers": row["answers"],
+        "approved": row["approved"],
+        "rejected": row["rejected"],
+        "pending": row["pending"],
+        "gold_answers": row["gold_answers"],
+        "gold_correct": row["gold_correct"],
+        "gold_accuracy": row["gold_accuracy"],
+        "gold_interval": list(interval) if interval else None,
+        "skill": row["skill"],
+        "spam_score": row["spam_score"],
+        "flagged_spammer": row["flagged_spammer"],
+        "excluded": row["excluded"],
+    }
+
+
+@router.get(
+    "/batches/{batch_id}/workers",
+    response=list[WorkerOut],
+    summary="Worker quality: answers, gold accuracy with interval, skill, spammer flag",
+)
+def batch_workers_api(request: AuthedRequest, batch_id: int) -> list[dict[str, Any]]:
+    batch = _manager_batch(request, batch_id)
+    return [_worker_out(row) for row in selectors.batch_workers(batch=batch)]
+
+
+def _worker_set_excluded(
+    request: AuthedRequest, batch_id: int, worker: str, excluded: bool
+) -> dict[str, Any]:
+    services.batch_worker_exclude(
+        batch_id=batch_id, user=request.user, pseudonym=worker, excluded=excluded
+    )
+    batch = _manager_batch(request, batch_id)
+    row = next(r for r in selectors.batch_workers(batch=batch) if r["pseudonym"] == worker)
+    return _worker_out(row)
+
+
+@router.post(
+    "/batches/{batch_id}/workers/{worker}/exclude",
+    response=WorkerOut,
+    summary="Exclude a worker: no more items, answers leave the combined answers (idempotent)",
+)
+def batch_worker_exclude_api(request: AuthedRequest, batch_id: int, worker: str) -> dict[str, Any]:
+    return _worker_set_excluded(request, batch_id, worker, True)
+
+
+@router.post(
+    "/batches/{batch_id}/workers/{worker}/include",
+    response=WorkerOut,
+    summary="Let an excluded worker back in; their answers count again (idempotent)",
+)
+def batch_worker_include_api(request: AuthedRequest, batch_id: int, worker: str) -> dict[str, Any]:
+    return _worker_set_excluded(request, batch_id, worker, False)
+
+
 # --- working -------------------------------------------------------------------------------
 
 
@@ -389,7 +511,10 @@ def lease_answer_api(
     answer = services.lease_answer(
         lease_id=lease_id, worker=request.user, answer=payload.answer, seconds=payload.seconds
     )
-    return Status(201, _answer_out(answer, reward=answer.batch.reward))
+    batch = answer.batch
+    item = answer.item
+    expected = item.gold_answer if batch.gold_feedback and item.is_gold else None
+    return Status(201, _answer_out(answer, reward=batch.reward, expected=expected))
 
 
 @router.post(

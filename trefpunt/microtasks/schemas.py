@@ -64,6 +64,8 @@ class BatchOut(Schema):
     aggregation_method: str
     confidence_target: float
     gold_rate: float
+    gold_feedback: bool
+    fitted_at: datetime | None = Field(None, description="time of the last full fit")
     created_at: datetime
     published_at: datetime | None
     closed_at: datetime | None
@@ -155,6 +157,11 @@ class AnswerOut(Schema):
     appeal_note: str
     appeal_until: datetime | None
     created_at: datetime
+    expected_answer: dict[str, Any] | None = Field(
+        None,
+        description="after answering a test question of a batch with gold feedback on: "
+        "the expected answer; null otherwise",
+    )
 
 
 class AnswerPage(Schema):
@@ -198,4 +205,57 @@ class ExcludeIn(Schema):
 
 class ExcludeOut(Schema):
     worker: str
+    excluded: bool
+
+
+class ResultAnswerOut(Schema):
+    id: int
+    worker: str = Field(..., description="pseudonym of the worker in this batch")
+    answer: dict[str, Any]
+    status: str
+    counted: bool = Field(..., description="false for answers of excluded workers")
+
+
+class ResultOut(Schema):
+    item_id: int
+    position: int
+    data: dict[str, Any]
+    is_gold: bool
+    gold_answer: dict[str, Any] | None
+    status: str
+    answers_count: int
+    answers_target: int
+    aggregated_answer: dict[str, Any] | None
+    confidence: float | None = Field(
+        None, description="probability of the combined answer (first categorical field)"
+    )
+    agreement: float | None = Field(
+        None, description="share of counted answers that agree with the combined answer"
+    )
+    details: dict[str, Any] | None = Field(
+        None, description="per-field figures: confidence, agreement, median, trimmed mean"
+    )
+    answers: list[ResultAnswerOut]
+
+
+class ResultPage(Schema):
+    items: list[ResultOut]
+    count: int
+    page: int
+    pages: int
+
+
+class WorkerOut(Schema):
+    worker: str = Field(..., description="pseudonym of the worker in this batch")
+    answers: int
+    approved: int
+    rejected: int
+    pending: int
+    gold_answers: int
+    gold_correct: int
+    gold_accuracy: float | None
+    gold_interval: list[float] | None = Field(None, description="95 % Wilson interval")
+    skill: float | None = Field(None, description="Dawid-Skene probability of a right answer")
+    spam_score: float | None = Field(None, description="0 = uninformative, 1 = perfect")
+    flagged_spammer: bool
     excluded: bool

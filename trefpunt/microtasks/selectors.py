@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -567,7 +567,12 @@ def answers_for_review(*, batch: Batch, status: str | None = None) -> QuerySet[A
 
 
 def batch_workers(*, batch: Batch) -> list[dict[str, Any]]:
-    """One row per worker of the batch: pseudonym, answers by status, median seconds."""
+    """One row per worker of the batch: pseudonym, answers by status, mean seconds, and the
+    quality figures: gold answers and accuracy with its 95 % Wilson interval, Dawid-Skene
+    skill, spammer score and flag, exclusion. Likely spammers first, then by answers. Two
+    queries however many workers."""
+    from .quality import gold_interval
+
     rows = (
         Answer.objects.filter(batch=batch)
         .order_by()
@@ -587,10 +592,16 @@ def batch_workers(*, batch: Batch) -> list[dict[str, Any]]:
     flags = {
         bw.worker_id: bw
         for bw in BatchWorker.objects.filter(batch=batch).only(
-            "worker_id", "excluded", "flagged_spammer", "gold_answers", "gold_correct", "skill"
+            "worker_id",
+            "excluded",
+            "flagged_spammer",
+            "gold_answers",
+            "gold_correct",
+            "skill",
+            "spam_score",
         )
     }
-    result = []
+    result: list[dict[str, Any]] = []
     for row in rows:
         info = flags.get(row["worker_id"])
         result.append(
@@ -602,8 +613,17 @@ def batch_workers(*, batch: Batch) -> list[dict[str, Any]]:
                 "flagged_spammer": bool(info and info.flagged_spammer),
                 "gold_answers": info.gold_answers if info else 0,
                 "gold_correct": info.gold_correct if info else 0,
+                "gold_accuracy": (
+                    info.gold_correct / info.gold_answers if info and info.gold_answers else None
+                ),
+                "gold_interval": gold_interval(info.gold_correct, info.gold_answers)
+                if info
+                else None,
+                "skill": info.skill if info else None,
+                "spam_score": info.spam_score if info else None,
             }
         )
+    result.sort(key=lambda r: (not r["flagged_spammer"], -r["answers"], r["worker_id"]))
     return result
 
 
@@ -615,6 +635,39 @@ def worker_id_for_pseudonym(*, batch: Batch, pseudonym: str) -> int | None:
         if worker_pseudonym(batch_id=batch.pk, user_id=worker_id) == pseudonym:
             return int(worker_id)
     return None
+
+
+RESULT_FILTERS = ("all", "uncertain", "gold")
+
+
+def batch_results(*, batch: Batch, show: str = "all") -> QuerySet[Item]:
+    """Items with their combined answer, least certain first (items without answers last),
+    answers prefetched. ``show``: ``all``, ``uncertain`` (answered, below the batch's
+    confidence target) or ``gold`` (test questions)."""
+    items = Item.objects.filter(batch=batch)
+    if show == "uncertain":
+        items = items.filter(confidence__lt=batch.confidence_target)
+    elif show == "gold":
+        items = items.filter(is_gold=True)
+    return items.prefetch_related("answers").order_by(
+        F("confidence").asc(nulls_last=True), "position"
+    )
+
+
+def batch_excluded_workers(*, batch: Batch) -> set[int]:
+    return set(
+        BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
+    )
+
+
+def batch_quality_summary(*, batch: Batch) -> dict[str, Any]:
+    """For the overview: items combined, below the target, flagged workers, last fit."""
+    items = Item.objects.filter(batch=batch).aggregate(
+        combined=Count("pk", filter=Q(confidence__isnull=False)),
+        uncertain=Count("pk", filter=Q(confidence__lt=batch.confidence_target)),
+    )
+    flagged = BatchWorker.objects.filter(batch=batch, flagged_spammer=True, excluded=False).count()
+    return {**items, "flagged": flagged, "fitted_at": batch.fitted_at}
 
 
 def items_with_answers(*, batch: Batch) -> QuerySet[Item]:

@@ -29,6 +29,7 @@ urlpatterns = [
     path("manage/<int:pk>/review/", views.review_view, name="review"),
     path("manage/<int:pk>/review/bulk/", views.review_bulk_view, name="review_bulk"),
     path("manage/<int:pk>/items/", views.items_view, name="items"),
+    path("manage/<int:pk>/results/", views.results_view, name="results"),
     path("manage/<int:pk>/workers/", views.workers_view, name="workers"),
     path("manage/<int:pk>/workers/exclude/", views.worker_exclude_view, name="worker_exclude"),
     path("manage/<int:pk>/export.<str:fmt>", views.export_view, name="export"),

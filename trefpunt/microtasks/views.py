@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trefpunt.accounts.selectors import organisations_user_can_post_for
@@ -46,6 +47,7 @@ from .uploads import max_upload_bytes
 
 REVIEW_PAGE_SIZE = 50
 ITEMS_PAGE_SIZE = 25
+RESULTS_PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
 
 
@@ -193,9 +195,11 @@ def _panel_context(
     exhausted: bool = False,
     values: dict[str, Any] | None = None,
     errors: dict[str, list[str]] | None = None,
+    feedback: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "batch": batch,
+        "feedback": feedback,
         "lease": lease,
         "item_html": item_render(batch.display, lease.item.data) if lease else "",
         "fields": _form_fields(batch, values, errors) if lease else [],
@@ -237,15 +241,51 @@ def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return _render_work(request, batch, _panel_context(request, batch, lease))
 
 
-def _after_item(request: AuthedRequest, batch: Batch, notice: str) -> HttpResponse:
+def _gold_feedback(batch: Batch, answer: Answer) -> dict[str, Any] | None:
+    """What the worker is told after answering a test question, when the client enabled it:
+    the expected answer and whether theirs matched. ``None`` for every other answer, so an
+    item shows nothing of being a test before it is answered."""
+    item = answer.item
+    if not (batch.gold_feedback and item.is_gold and item.gold_answer):
+        return None
+    from .quality import gold_matches
+
+    return {
+        "expected": answer_display(
+            [f for f in batch.form if f["name"] in item.gold_answer], item.gold_answer
+        ),
+        "correct": gold_matches(batch.form, item.gold_answer, answer.data),
+    }
+
+
+def _feedback_text(feedback: dict[str, Any]) -> str:
+    expected = "; ".join(value for _label, value in feedback["expected"])
+    if feedback["correct"]:
+        return _("Right: the expected answer was “%(answer)s”.") % {"answer": expected}
+    return _("The expected answer was “%(answer)s”.") % {"answer": expected}
+
+
+def _after_item(
+    request: AuthedRequest, batch: Batch, notice: str, feedback: dict[str, Any] | None = None
+) -> HttpResponse:
     """After an answer or a skip: the next item (htmx) or a redirect to the work page."""
     lease, stopped = _claim_next(request, batch)
     exhausted = lease is None and not stopped
     if _htmx(request):
         context = _panel_context(
-            request, batch, lease, notice=notice, stopped=stopped, exhausted=exhausted
+            request,
+            batch,
+            lease,
+            notice=notice,
+            stopped=stopped,
+            exhausted=exhausted,
+            feedback=feedback,
         )
         return _render_work(request, batch, context)
+    if feedback:
+        (messages.success if feedback["correct"] else messages.warning)(
+            request, _feedback_text(feedback)
+        )
     if notice:
         messages.success(request, notice)
     if stopped:
@@ -263,7 +303,7 @@ def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = lease.batch
     raw = _answer_from_post(batch.form, request.POST)
     try:
-        services.lease_answer(lease_id=lease.pk, worker=request.user, answer=raw)
+        stored = services.lease_answer(lease_id=lease.pk, worker=request.user, answer=raw)
     except ValidationFailed as exc:
         errors = exc.fields or {"__all__": [exc.message]}
         context = _panel_context(request, batch, lease, values=raw, errors=errors)
@@ -272,7 +312,7 @@ def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
         raise
     except ApplicationError as exc:
         return _after_item(request, batch, exc.message)
-    return _after_item(request, batch, _("Answer saved."))
+    return _after_item(request, batch, _("Answer saved."), _gold_feedback(batch, stored))
 
 
 @login_required
@@ -424,6 +464,7 @@ def manage_view(request: AuthedRequest, pk: int) -> HttpResponse:
         context.update(
             {
                 "progress": selectors.batch_progress(batch=batch),
+                "quality": selectors.batch_quality_summary(batch=batch),
                 "advice": selectors.fair_pay_advice(batch=batch),
                 "reward_form": RewardForm(),
             }
@@ -704,9 +745,16 @@ def review_bulk_view(request: AuthedRequest, pk: int) -> HttpResponse:
         _flash_error(request, exc)
     else:
         if decision == "approve":
-            messages.success(request, _("%(n)d answers approved and paid.") % {"n": n})
+            messages.success(
+                request,
+                ngettext("%(n)d answer approved and paid.", "%(n)d answers approved and paid.", n)
+                % {"n": n},
+            )
         else:
-            messages.success(request, _("%(n)d answers rejected.") % {"n": n})
+            messages.success(
+                request,
+                ngettext("%(n)d answer rejected.", "%(n)d answers rejected.", n) % {"n": n},
+            )
     return _back(request, reverse("microtasks:review", kwargs={"pk": pk}))
 
 
@@ -770,11 +818,79 @@ def items_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "microtasks/items.html", {"batch": batch, "page": page, "rows": rows})
 
 
+def _result_row(batch: Batch, item: Item, excluded: set[int]) -> dict[str, Any]:
+    """One item of the results page: combined answer, confidence, agreement, raw answers
+    (those of excluded workers marked as not counted)."""
+    details = item.aggregate_details or {}
+    fields = details.get("fields", {})
+    notes = []
+    for spec in batch.form:
+        figures = fields.get(spec["name"])
+        if spec["type"] == "number" and figures:
+            notes.append(
+                _("%(label)s: median %(median)s · trimmed mean %(mean)s · spread %(spread)s")
+                % {
+                    "label": spec["label"],
+                    "median": f"{figures['median']:g}",
+                    "mean": f"{figures['trimmed_mean']:g}",
+                    "spread": f"{figures['spread']:g}",
+                }
+            )
+    answers = sorted(item.answers.all(), key=lambda a: (a.created_at, a.pk))
+    return {
+        "item": item,
+        "html": item_render(batch.display, item.data),
+        "aggregated": answer_display(batch.form, item.aggregated_answer),
+        "agreement": details.get("agreement"),
+        "counted": details.get("answers", 0),
+        "below_target": item.confidence is not None and item.confidence < batch.confidence_target,
+        "notes": notes,
+        "gold": answer_display(
+            [f for f in batch.form if f["name"] in (item.gold_answer or {})], item.gold_answer
+        )
+        if item.is_gold
+        else [],
+        "answers": [
+            {
+                "answer": a,
+                "worker": selectors.worker_pseudonym(batch_id=batch.pk, user_id=a.worker_id),
+                "display": answer_display(batch.form, a.data),
+                "excluded": a.worker_id in excluded,
+            }
+            for a in answers
+        ],
+    }
+
+
+@login_required
+@require_GET
+@_not_found
+def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Combined answers, least certain first, with agreement and the raw answers."""
+    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    show = request.GET.get("show") or "all"
+    if show not in selectors.RESULT_FILTERS:
+        show = "all"
+    page = _page(request, selectors.batch_results(batch=batch, show=show), RESULTS_PAGE_SIZE)
+    excluded = selectors.batch_excluded_workers(batch=batch)
+    return render(
+        request,
+        "microtasks/results.html",
+        {
+            "batch": batch,
+            "page": page,
+            "show": show,
+            "rows": [_result_row(batch, item, excluded) for item in page.object_list],
+            "summary": selectors.batch_quality_summary(batch=batch),
+        },
+    )
+
+
 @login_required
 @require_GET
 @_not_found
 def workers_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Answers per worker, with bulk review and exclusion."""
+    """Answers and quality per worker, with bulk review and exclusion."""
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
     return render(
         request,
@@ -796,7 +912,11 @@ def worker_exclude_view(request: AuthedRequest, pk: int) -> HttpResponse:
         lambda: services.batch_worker_exclude(
             batch_id=pk, user=request.user, pseudonym=worker, excluded=excluded
         ),
-        _("%(worker)s gets no more items of this batch.") % {"worker": worker}
+        _(
+            "%(worker)s gets no more items of this batch, and their answers no longer count "
+            "in the combined answers."
+        )
+        % {"worker": worker}
         if excluded
         else _("%(worker)s may work on this batch again.") % {"worker": worker},
     )

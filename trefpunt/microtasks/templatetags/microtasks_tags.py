@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -37,7 +38,8 @@ def duration(seconds: Any) -> str:
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    return _("%(d)d days") % {"d": hours // 24}
+    days = hours // 24
+    return ngettext("%(d)d day", "%(d)d days", days) % {"d": days}
 
 
 @register.filter
@@ -56,6 +58,14 @@ def share(value: Any) -> str:
     if value is None:
         return "—"
     return f"{round(float(value) * 100)}\u00a0%"
+
+
+@register.filter
+def percent1(value: Any) -> str:
+    """``0.9512`` → ``95.1 %`` (one decimal, for confidences near the target)."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}\u00a0%"
 
 
 @register.simple_tag(takes_context=True)
