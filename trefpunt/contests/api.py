@@ -139,6 +139,9 @@ def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
         "rating": entry.rating if insider else None,
         "feedback": entry.feedback if insider else None,
         "decline_reason": entry.decline_reason if insider else None,
+        "decline_code": entry.decline_code if insider else None,
+        "decline_review": entry.decline_review if insider else None,
+        "shares_in_guarantee": entry.shares_in_guarantee if insider else None,
         "private_note": entry.private_note if judge else None,
         "is_flagged": entry.is_flagged if judge else None,
     }
@@ -376,7 +379,15 @@ def entry_rate_api(request: AuthedRequest, entry_id: int, payload: RatingIn) -> 
 
 @router.post("/entries/{entry_id}/decline", response=EntryOut, summary="Decline with a reason")
 def entry_decline_api(request: AuthedRequest, entry_id: int, payload: DeclineIn) -> dict[str, Any]:
-    services.entry_decline(entry_id=entry_id, user=request.user, reason=payload.reason)
+    """The entry can no longer be awarded; the entrant is told the reason. It keeps its share
+    if the guarantee splits the prizes, unless ``reason_code`` is ``copied`` or ``rules`` and
+    staff uphold the decline."""
+    services.entry_decline(
+        entry_id=entry_id,
+        user=request.user,
+        reason=payload.reason,
+        reason_code=payload.reason_code,
+    )
     return _entry_response(request, entry_id)
 
 

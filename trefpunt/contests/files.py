@@ -8,8 +8,9 @@
 * Images are decoded (bounded pixel count against decompression bombs) and
   re-encoded, which drops EXIF/XMP metadata (GPS positions, camera serials) and
   anything hidden after the image data. From the clean image we make a small
-  clean thumbnail (entrant and client), and a small and a larger downscaled,
-  watermarked preview (everyone else).
+  clean thumbnail and a mid-size clean preview (entrant and client: pages show
+  these, the full original is only a download), and a small and a mid-size
+  downscaled, watermarked preview (everyone else).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Derived:
     thumb: bytes = b""
     thumb_public: bytes = b""
     preview: bytes = b""
+    preview_clean: bytes = b""
     phash: int | None = None
     dhash: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -280,6 +282,7 @@ def file_prepare(
         derived.thumb = _webp(image, THUMB_SIDE)
         derived.thumb_public = watermark(image, THUMB_SIDE)
         derived.preview = watermark(image, PREVIEW_SIDE)
+        derived.preview_clean = _webp(image, PREVIEW_SIDE)
         derived.phash = phash(image)
         derived.dhash = dhash(image)
     return derived

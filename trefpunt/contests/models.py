@@ -225,6 +225,19 @@ class Entry(models.Model):
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    class DeclineCode(models.TextChoices):
+        # A matter of taste: the entry stays in the guarantee.
+        FIT = "fit", _("Not what I am looking for")
+        # Rule breaks: out of the guarantee only once staff uphold the decline.
+        COPIED = "copied", _("Copied, or not the entrant's own work")
+        RULES = "rules", _("Breaks the contest rules (offensive, someone else's trademark …)")
+
+    class DeclineReview(models.TextChoices):
+        NONE = "", _("No review needed")
+        PENDING = "pending", _("Waiting for staff review")
+        UPHELD = "upheld", _("Upheld by staff")
+        OVERTURNED = "overturned", _("Overturned by staff")
+
     contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="entries")
     entrant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contest_entries"
@@ -243,6 +256,18 @@ class Entry(models.Model):
     feedback_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(max_length=1000, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
+    decline_code = models.CharField(
+        max_length=10, choices=DeclineCode.choices, blank=True, default=""
+    )
+    # A decline for a rule break (copied, rules) is reviewed by staff; only an upheld one
+    # takes the entry out of the guarantee (see ``services.contest_guarantee``).
+    decline_review = models.CharField(
+        max_length=10, choices=DeclineReview.choices, blank=True, default=""
+    )
+    decline_reviewed_at = models.DateTimeField(null=True, blank=True)
+    decline_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     finalist_at = models.DateTimeField(null=True, blank=True)
     current_version = models.ForeignKey(
@@ -280,6 +305,13 @@ class Entry(models.Model):
     def is_active(self) -> bool:
         return self.status in {self.Status.SUBMITTED, self.Status.FINALIST}
 
+    @property
+    def shares_in_guarantee(self) -> bool:
+        """Active entries, and declined ones unless staff upheld a rule-break decline."""
+        if self.status == self.Status.DECLINED:
+            return self.decline_review != self.DeclineReview.UPHELD
+        return self.is_active
+
 
 class EntryVersion(models.Model):
     """One submission of an entry: the first one and every revision, all kept."""
@@ -310,7 +342,8 @@ class EntryFile(models.Model):
     """An uploaded file of an entry version, with its derived images.
 
     ``file`` is the original (re-encoded without metadata for images);
-    ``thumb`` a clean small image for the entrant and the client;
+    ``thumb`` a clean small image and ``preview_clean`` a clean mid-size one for the
+    entrant and the client (the original is only ever a download);
     ``thumb_public`` and ``preview`` are downscaled and watermarked, the only
     image anyone else ever gets.
     """
@@ -329,6 +362,9 @@ class EntryFile(models.Model):
         storage=private_storage, upload_to=entry_file_path, max_length=300, blank=True
     )
     preview = models.FileField(
+        storage=private_storage, upload_to=entry_file_path, max_length=300, blank=True
+    )
+    preview_clean = models.FileField(
         storage=private_storage, upload_to=entry_file_path, max_length=300, blank=True
     )
     width = models.PositiveIntegerField(default=0)

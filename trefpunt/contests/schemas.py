@@ -125,6 +125,13 @@ class EntryOut(Schema):
     rating: int | None = Field(None, description="entrant and managers")
     feedback: str | None = Field(None, description="entrant and managers")
     decline_reason: str | None = Field(None, description="entrant and managers")
+    decline_code: str | None = Field(None, description="entrant and managers: fit, copied, rules")
+    decline_review: str | None = Field(
+        None, description="entrant and managers: pending, upheld or overturned (rule breaks)"
+    )
+    shares_in_guarantee: bool | None = Field(
+        None, description="entrant and managers: counts if the guarantee splits the prizes"
+    )
     private_note: str | None = Field(None, description="managers only")
     is_flagged: bool | None = Field(None, description="managers only")
 
@@ -150,7 +157,14 @@ class RatingIn(Schema):
 
 
 class DeclineIn(Schema):
-    reason: str
+    reason: str = Field(..., description="the entrant is told; at least 10 characters")
+    reason_code: str = Field(
+        "fit",
+        description=(
+            "fit (not what you are looking for), copied or rules. A declined entry keeps its "
+            "share in the guarantee unless the code is copied or rules and staff uphold it."
+        ),
+    )
 
 
 class FinalistIn(Schema):

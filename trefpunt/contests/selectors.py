@@ -360,6 +360,25 @@ def flag_list_for_staff() -> QuerySet[EntryFlag]:
     ).order_by("-created_at", "-id")
 
 
+def declines_pending_review() -> QuerySet[Entry]:
+    """Declines for a rule break waiting for staff, oldest first (staff only): the ones
+    whose judging ends first matter most, since the guarantee reads the outcome."""
+    return (
+        Entry.objects.filter(
+            status=Entry.Status.DECLINED,
+            decline_review=Entry.DeclineReview.PENDING,
+            contest__status__in=[Contest.Status.OPEN, Contest.Status.JUDGING],
+        )
+        .select_related("contest", "entrant__profile", "current_version")
+        .prefetch_related(
+            Prefetch(
+                "current_version__files", queryset=EntryFile.objects.order_by("position", "id")
+            )
+        )
+        .order_by("declined_at", "pk")
+    )
+
+
 def entry_file_get_for_user(*, file_id: int, user: AnyUser) -> tuple[EntryFile, EntryAccess]:
     """An entry file and the viewer's access to its entry; not-found when the entry is
     not visible to the viewer."""

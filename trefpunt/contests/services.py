@@ -26,6 +26,17 @@ Money (all integer cents, fees fixed on the contest when it is published):
   ``prize mod n`` cents that do not divide go one each to the earliest
   submitted entries (lowest entry number) — the stated party for rounding.
 * **Cancel** (from draft, or open without entries) refunds the whole escrow.
+
+The guarantee (``contest_guarantee``) and why a client cannot game it: a prize the client
+has not awarded when judging ends is split equally among the finalists, or, without
+finalists, among every entry that *shares in the guarantee*: every entry that was not
+withdrawn, **declined ones included**. A decline tells the entrant the client will not
+choose the entry; it does not take it out of the guarantee — otherwise a client could
+decline everything and take the prize back. Only a decline for a rule break (reason code
+``copied`` or ``rules``) that **staff upheld** (``entry_decline_review``) before the split
+takes an entry out; a rule-break decline still waiting for review counts as eligible. So
+the money goes back to the client only when nobody entered, every entrant withdrew, or
+staff found every remaining entry copied or against the rules.
 """
 
 from __future__ import annotations
@@ -48,7 +59,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.accounts.models import Organisation, PortfolioItem
+from trefpunt.accounts.models import Membership, Organisation, PortfolioItem, Role
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import Conflict, InsufficientFunds, NotFound, ValidationFailed
 from trefpunt.core.money import format_cents, split_bps
@@ -168,6 +179,24 @@ def _notify(user: User, subject: str, body: str) -> None:
             logger.exception("could not email user %s", user.pk)
 
     transaction.on_commit(send)
+
+
+def _contest_managers(contest: Contest) -> list[User]:
+    """Who acts for the client: the poster, or the active owners and admins of the
+    organisation the contest is posted for (the same people ``contest_can_manage`` lets
+    in; the poster may have left the organisation since)."""
+    if contest.organisation_id is None:
+        return [contest.created_by]
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            organisation_id=contest.organisation_id,
+            role__in=[Role.OWNER, Role.ADMIN],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user_id")
+    ]
 
 
 def _url(path: str) -> str:
@@ -1034,10 +1063,12 @@ def _award_notify(contest: Contest, payments: Sequence[Payment]) -> None:
 
 def contest_guarantee(*, contest_id: int) -> Contest:
     """The guarantee, run by the sweep when judging has ended without an award: every prize
-    is split equally among the finalists, or among all active entries when there are no
-    finalists; every finalist also gets the stipend. With no active entry left at all the
-    escrow is refunded and the contest cancelled. Ends in ``completed`` (nothing to hand
-    over: the client chose no winner, so no rights pass).
+    is split equally among the finalists, or, when there are none, among all entries that
+    share in the guarantee (``Entry.shares_in_guarantee``: not withdrawn, and not declined
+    for a rule break that staff upheld — a plain decline does not count, see the module
+    docstring); every finalist also gets the stipend. With no such entry at all the escrow
+    is refunded and the contest cancelled. Ends in ``completed`` (nothing to hand over: the
+    client chose no winner, so no rights pass).
 
     Same locks and guards as ``contest_award``; whichever commits first wins."""
     contest = Contest.objects.filter(pk=contest_id).first()
@@ -1054,9 +1085,9 @@ def contest_guarantee(*, contest_id: int) -> Contest:
         if locked.status != Contest.Status.JUDGING:
             raise _wrong_state(locked, _("split the prizes"))
         entries = _entries_lock(locked)
-        active = [e for e in entries if e.status in ACTIVE_ENTRY]
+        eligible = [e for e in entries if e.shares_in_guarantee]
         now = _now()
-        if not active:
+        if not eligible:
             refunded = _refund_all(
                 locked, escrow, None, f"Contest {locked.pk}: no eligible entries"
             )
@@ -1067,9 +1098,9 @@ def contest_guarantee(*, contest_id: int) -> Contest:
             )
             _event(locked, "cancelled", None, refunded=refunded, reason="no_eligible_entries")
             return Contest.objects.get(pk=contest.pk)
-        finalists = [e for e in active if e.status == Entry.Status.FINALIST]
+        finalists = [e for e in eligible if e.status == Entry.Status.FINALIST]
         prizes = list(Prize.objects.filter(contest=locked).order_by("position"))
-        plan = _plan_prizes(locked, prizes, {}, finalists or active)
+        plan = _plan_prizes(locked, prizes, {}, finalists or eligible)
         plan += _plan_stipends(locked, finalists)
         updated = Contest.objects.filter(pk=locked.pk, status=Contest.Status.JUDGING).update(
             status=Contest.Status.COMPLETED,
@@ -1154,6 +1185,7 @@ def _version_store(
             _store(entry_file.thumb, item.name("-t", "webp"), item.thumb, saved)
             _store(entry_file.thumb_public, item.name("-tp", "webp"), item.thumb_public, saved)
             _store(entry_file.preview, item.name("-p", "webp"), item.preview, saved)
+            _store(entry_file.preview_clean, item.name("-c", "webp"), item.preview_clean, saved)
         entry_file.save()
     Entry.objects.filter(pk=entry.pk).update(current_version=version)
     entry.current_version = version
@@ -1417,8 +1449,15 @@ def entry_rate(
     return entry
 
 
-def entry_decline(*, entry_id: int, user: User, reason: str) -> Entry:
-    """Decline an entry with a reason the entrant is told (it can no longer win)."""
+RULE_BREAK_CODES = {Entry.DeclineCode.COPIED, Entry.DeclineCode.RULES}
+
+
+def entry_decline(
+    *, entry_id: int, user: User, reason: str, reason_code: str = Entry.DeclineCode.FIT
+) -> Entry:
+    """Decline an entry with a reason the entrant is told: the client cannot award it any
+    more. It keeps its share in the guarantee unless ``reason_code`` names a rule break
+    (``copied``, ``rules``) and staff uphold it (``entry_decline_review``)."""
     entry = _entry_for_manager(entry_id, user)
     errors: dict[str, str] = {}
     reason = _text(errors, "reason", reason, required=True, limit=1000)
@@ -1426,8 +1465,15 @@ def entry_decline(*, entry_id: int, user: User, reason: str) -> Entry:
         errors["reason"] = _("Tell the entrant why, in at least %(n)d characters.") % {
             "n": DECLINE_REASON_MIN
         }
+    if reason_code not in Entry.DeclineCode.values:
+        errors["reason_code"] = _("Choose why you decline: %(codes)s.") % {
+            "codes": ", ".join(Entry.DeclineCode.values)
+        }
     if errors:
         raise ValidationFailed(fields=errors)
+    review = (
+        Entry.DeclineReview.PENDING if reason_code in RULE_BREAK_CODES else Entry.DeclineReview.NONE
+    )
     with transaction.atomic(durable=True):
         contest = Contest.objects.select_for_update().get(pk=entry.contest_id)
         if contest.status not in JUDGING_STATES:
@@ -1435,6 +1481,8 @@ def entry_decline(*, entry_id: int, user: User, reason: str) -> Entry:
         updated = Entry.objects.filter(pk=entry.pk, status__in=ACTIVE_ENTRY).update(
             status=Entry.Status.DECLINED,
             decline_reason=reason,
+            decline_code=reason_code,
+            decline_review=review,
             declined_at=_now(),
             finalist_at=None,
         )
@@ -1442,11 +1490,75 @@ def entry_decline(*, entry_id: int, user: User, reason: str) -> Entry:
             raise Conflict(
                 _("Only submitted entries and finalists can be declined."), code="wrong_state"
             )
+        guarantee_note = (
+            _(
+                "The client says it breaks the rules; our staff will check. Unless they agree, "
+                "your entry keeps its share if the prizes are split by the guarantee."
+            )
+            if review
+            else _(
+                "Your entry keeps its share if the client does not award the prizes and they "
+                "are split by the guarantee."
+            )
+        )
         _notify(
             entry.entrant,
             _("Your entry “%(title)s” was declined") % {"title": entry.title},
             _("The client declined your entry in “%(contest)s”. Their reason: %(reason)s")
-            % {"contest": contest.title, "reason": reason},
+            % {"contest": contest.title, "reason": reason}
+            + "\n\n"
+            + guarantee_note
+            + "\n\n"
+            + _url(entry.get_absolute_url()),
+        )
+    entry.refresh_from_db()
+    return entry
+
+
+def entry_decline_review(*, entry_id: int, staff: User, uphold: bool) -> Entry:
+    """Staff decide on a decline for a rule break (copied, against the rules): upheld, the
+    entry leaves the guarantee; overturned, it keeps its share (it stays declined, so the
+    client still need not award it). Only while the contest is open or judging: afterwards
+    the money has moved and the review can change nothing.
+
+    Takes the contest row lock, which ``contest_guarantee`` also holds while it picks the
+    entries, so a review and the split never interleave."""
+    if not staff.is_staff:
+        raise NotFound(_("Entry not found."))
+    entry = Entry.objects.select_related("contest", "entrant").filter(pk=entry_id).first()
+    if entry is None:
+        raise NotFound(_("Entry not found."))
+    with transaction.atomic(durable=True):
+        contest = Contest.objects.select_for_update().get(pk=entry.contest_id)
+        if contest.status not in JUDGING_STATES:
+            raise _wrong_state(contest, _("review declines"))
+        updated = Entry.objects.filter(
+            pk=entry.pk,
+            status=Entry.Status.DECLINED,
+            decline_review=Entry.DeclineReview.PENDING,
+        ).update(
+            decline_review=Entry.DeclineReview.UPHELD if uphold else Entry.DeclineReview.OVERTURNED,
+            decline_reviewed_at=_now(),
+            decline_reviewed_by=staff,
+        )
+        if updated != 1:
+            raise Conflict(_("This decline is not waiting for a review."), code="wrong_state")
+        _notify(
+            entry.entrant,
+            _("Staff reviewed the decline of “%(title)s”") % {"title": entry.title},
+            (
+                _(
+                    "Our staff agree that the entry breaks the contest rules. It no longer "
+                    "shares in the guaranteed prizes."
+                )
+                if uphold
+                else _(
+                    "Our staff found no rule break. Your entry stays declined by the client, but "
+                    "keeps its share if the prizes are split by the guarantee."
+                )
+            )
+            + "\n\n"
+            + _url(entry.get_absolute_url()),
         )
     entry.refresh_from_db()
     return entry
@@ -1614,12 +1726,13 @@ def handover_deliver(
                 _store(record.file, item.name(), item.content, saved)
                 record.save()
             contest = entry.contest
-            _notify(
-                contest.created_by,
-                _("Final files for “%(title)s” are ready") % {"title": contest.title},
-                _("Check them and confirm receipt within 7 days: %(url)s")
-                % {"url": _url(reverse("contests:handover", kwargs={"pk": entry.pk}))},
-            )
+            for manager in _contest_managers(contest):
+                _notify(
+                    manager,
+                    _("Final files for “%(title)s” are ready") % {"title": contest.title},
+                    _("Check them and confirm receipt within 7 days: %(url)s")
+                    % {"url": _url(reverse("contests:handover", kwargs={"pk": entry.pk}))},
+                )
     except Exception:
         _unstore(saved)
         raise

@@ -54,13 +54,18 @@ def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+def _next_url(request: HttpRequest) -> str:
+    """The ``next`` the form sent, when it points back into this site; else empty."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
-    return redirect(default)
+        return target
+    return ""
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    return redirect(_next_url(request) or default)
 
 
 def _not_found(fn: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -443,34 +448,70 @@ def judge_view(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _entry_card(request: AuthedRequest, entry_id: int, error: str = "") -> HttpResponse:
-    access = selectors.entry_get_for_user(entry_id=entry_id, user=request.user)
-    entry = selectors.entry_list_for_viewer(access=access.contest).get(pk=entry_id)
-    return render(
-        request,
-        "contests/judge.html#entry_card",
-        {
-            "entry": entry,
-            "contest": access.contest.contest,
-            "judging_open": access.contest.contest.status in services.JUDGING_STATES,
-            "next": request.POST.get("next", ""),
-            "card_error": error,
-        },
-    )
+_JUDGE_FIELDS = ("note", "feedback", "reason", "reason_code")
 
 
-def _judge_action(request: AuthedRequest, pk: int, action: Callable[[], Any]) -> HttpResponse:
-    """Run a judging action; answer htmx with the card, a plain POST with a redirect."""
+def _entry_card(
+    request: AuthedRequest,
+    entry_id: int,
+    *,
+    error: str = "",
+    errors: dict[str, list[str]] | None = None,
+    open_form: str = "",
+    full_page: bool = False,
+) -> HttpResponse:
+    """The judging card of one entry, with the errors of the action just tried next to its
+    fields and the text the client typed kept. ``full_page`` wraps it in a page (a plain
+    POST that failed: without JavaScript there is no card to swap)."""
+    try:
+        access = selectors.entry_get_for_user(entry_id=entry_id, user=request.user)
+        entry = selectors.entry_list_for_viewer(access=access.contest).get(pk=entry_id)
+    except (NotFound, Entry.DoesNotExist):
+        # Withdrawn while the grid was open: managers no longer see it.
+        gone = Entry.objects.select_related("contest").filter(pk=entry_id).first()
+        if gone is None or not selectors.contest_can_manage(gone.contest, request.user):
+            raise Http404 from None
+        return render(request, "contests/judge.html#entry_gone", {"entry_id": entry_id})
+    contest = access.contest.contest
+    values = {name: request.POST[name] for name in _JUDGE_FIELDS if name in request.POST}
+    context = {
+        "entry": entry,
+        "contest": contest,
+        "judging_open": contest.status in services.JUDGING_STATES,
+        "next": _next_url(request),
+        "card_error": error,
+        "errors": errors or {},
+        "values": values if (error or errors) else {},
+        "open_form": open_form,
+    }
+    if full_page:
+        return render(request, "contests/judge_entry.html", context, status=422)
+    return render(request, "contests/judge.html#entry_card", context)
+
+
+def _judge_action(
+    request: AuthedRequest, pk: int, action: Callable[[], Any], form: str = ""
+) -> HttpResponse:
+    """Run a judging action; answer htmx with the card, a plain POST with a redirect, or
+    (when a field was wrong) with a page showing the card and the error next to the field."""
     error = ""
+    errors: dict[str, list[str]] = {}
     try:
         action()
     except NotFound:
         raise Http404 from None
+    except ValidationFailed as exc:
+        errors = dict(exc.fields)
+        if not errors:
+            error = exc.message
     except ApplicationError as exc:
-        details = [m for ms in exc.fields.values() for m in ms]
-        error = " ".join(details) or exc.message
+        error = exc.message
     if _htmx(request):
-        return _entry_card(request, pk, error)
+        return _entry_card(
+            request, pk, error=error, errors=errors, open_form=form if errors else ""
+        )
+    if errors:
+        return _entry_card(request, pk, errors=errors, open_form=form, full_page=True)
     if error:
         messages.error(request, error)
     entry = Entry.objects.filter(pk=pk).values_list("contest_id", flat=True).first()
@@ -501,7 +542,7 @@ def entry_rate_view(request: AuthedRequest, pk: int) -> HttpResponse:
             changes["feedback"] = post["feedback"]
         services.entry_rate(entry_id=pk, user=request.user, **changes)
 
-    return _judge_action(request, pk, act)
+    return _judge_action(request, pk, act, form="notes" if "rating" not in post else "")
 
 
 @login_required
@@ -522,8 +563,12 @@ def entry_decline_view(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: services.entry_decline(
-            entry_id=pk, user=request.user, reason=request.POST.get("reason", "")
+            entry_id=pk,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", Entry.DeclineCode.FIT),
         ),
+        form="decline",
     )
 
 
@@ -766,8 +811,9 @@ def _file_response(
 @require_GET
 @_not_found
 def entry_file_view(request: HttpRequest, pk: int, variant: str) -> HttpResponseBase:
-    """One file of an entry. ``original`` (download) only for the entrant, the client and
-    staff; ``thumb`` and ``preview`` give them the clean image and everyone else who may see
+    """One file of an entry. ``original`` (always a download, up to the upload limit) only
+    for the entrant, the client and staff; ``thumb`` and ``preview`` (shown inline, at most
+    480 and 1200 pixels) give them a clean downscaled image and everyone else who may see
     the entry the watermarked one. Anything else: 404."""
     entry_file, access = selectors.entry_file_get_for_user(file_id=pk, user=request.user)
     privileged = access.can_see_original
@@ -786,13 +832,12 @@ def entry_file_view(request: HttpRequest, pk: int, variant: str) -> HttpResponse
     if variant == "thumb":
         source = entry_file.thumb if privileged else entry_file.thumb_public
         return _file_response(source, f"{stem}-thumb.webp", as_attachment=False)
+    if privileged and entry_file.preview_clean:
+        return _file_response(entry_file.preview_clean, f"{stem}-preview.webp", as_attachment=False)
     if privileged:
-        return _file_response(
-            entry_file.file,
-            entry_file.original_name,
-            as_attachment=False,
-            content_type=entry_file.content_type,
-        )
+        # Files stored before clean previews existed: the clean thumbnail, never the
+        # full-size original inline.
+        return _file_response(entry_file.thumb, f"{stem}-thumb.webp", as_attachment=False)
     return _file_response(entry_file.preview, f"{stem}-preview.webp", as_attachment=False)
 
 
@@ -835,12 +880,34 @@ def staff_flags_view(request: AuthedRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise Http404
     if request.method == "POST":
+        decision = request.POST.get("decision", "")
         try:
-            services.flag_dismiss(flag_id=int(request.POST.get("flag", "0")), staff=request.user)
-            messages.success(request, _("Flag dismissed."))
-        except (ApplicationError, ValueError) as exc:
-            messages.error(request, getattr(exc, "message", str(exc)))
+            if decision in {"uphold", "overturn"}:
+                services.entry_decline_review(
+                    entry_id=int(request.POST.get("entry", "0")),
+                    staff=request.user,
+                    uphold=decision == "uphold",
+                )
+                messages.success(
+                    request,
+                    _("Decline upheld: the entry no longer shares in the guarantee.")
+                    if decision == "uphold"
+                    else _("Decline overturned: the entry keeps its share in the guarantee."),
+                )
+            else:
+                services.flag_dismiss(
+                    flag_id=int(request.POST.get("flag", "0")), staff=request.user
+                )
+                messages.success(request, _("Flag dismissed."))
+        except (NotFound, ValueError):
+            messages.error(request, _("Not found; someone may have handled it already."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
         return redirect("contests:staff_flags")
     flags = selectors.flag_list_for_staff().filter(dismissed_at__isnull=True)
     page = Paginator(flags, 30).get_page(request.GET.get("page"))
-    return render(request, "contests/staff_flags.html", {"page": page})
+    return render(
+        request,
+        "contests/staff_flags.html",
+        {"page": page, "declines": list(selectors.declines_pending_review()[:100])},
+    )

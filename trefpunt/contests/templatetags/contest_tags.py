@@ -102,6 +102,11 @@ def star_values() -> list[int]:
     return [1, 2, 3, 4, 5]
 
 
+@register.simple_tag
+def decline_codes() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in Entry.DeclineCode.choices]
+
+
 @register.filter
 def poster(contest: Contest) -> str:
     """Who posted the contest: the organisation's name, or the person's display name."""

@@ -34,6 +34,18 @@ def make_organisation(owner: User) -> Organisation:
     return cast(Organisation, OrganisationFactory(user=owner))
 
 
+def join_organisation(organisation: Organisation, inviter: User, role: str) -> User:
+    """A new member with ``role``, invited and accepted through the accounts services."""
+    from trefpunt.accounts.services import invitation_accept, organisation_invite
+
+    member = make_user()
+    _invitation, token = organisation_invite(
+        organisation=organisation, inviter=inviter, email=member.email, role=role
+    )
+    invitation_accept(token=token, user=member)
+    return member
+
+
 def structured_image(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
     """A picture with structure (gradient, shapes, noise) that differs per seed."""
     rnd = random.Random(seed)

@@ -468,3 +468,35 @@ def test_entry_create_api_with_a_pdf_and_an_image_with_the_wrong_name():
     assert response.status_code == 201, response.content
     kinds = [f["kind"] for f in response.json()["files"]]
     assert kinds == ["pdf", "image"]
+
+
+def test_entry_decline_api_reason_codes_and_bad_input():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    session = api(client)
+    short = post(session, f"/entries/{entry.pk}/decline", {"reason": "no"})
+    assert short.status_code == 422
+    assert "reason" in short.json()["error"]["fields"]
+    unknown = post(
+        session,
+        f"/entries/{entry.pk}/decline",
+        {"reason": "Long enough reason.", "reason_code": "x"},
+    )
+    assert unknown.status_code == 422
+    assert "reason_code" in unknown.json()["error"]["fields"]
+    missing = post(session, f"/entries/{entry.pk}/decline", {})
+    assert missing.status_code == 422
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.SUBMITTED
+    ok = post(
+        session,
+        f"/entries/{entry.pk}/decline",
+        {"reason": "Copied from a stock site.", "reason_code": "copied"},
+    )
+    assert ok.status_code == 200
+    body = ok.json()
+    assert (body["decline_code"], body["decline_review"]) == ("copied", "pending")
+    assert body["shares_in_guarantee"] is True
+    public = api(make_user()).get(f"/api/v1/entries/{entry.pk}")
+    assert public.status_code == 404  # declined entries are shown only to entrant and client

@@ -100,14 +100,20 @@ def test_file_prepare_makes_clean_thumbnail_and_watermarked_previews():
     thumb = Image.open(io.BytesIO(derived.thumb))
     public = Image.open(io.BytesIO(derived.thumb_public))
     preview = Image.open(io.BytesIO(derived.preview))
+    clean_preview = Image.open(io.BytesIO(derived.preview_clean))
     assert max(thumb.size) == 480
     assert max(public.size) == 480
     assert max(preview.size) == 1200
+    assert clean_preview.size == preview.size
+    assert len(derived.preview_clean) < len(derived.content)
     assert (derived.width, derived.height) == (1600, 1200)
     # The watermark changes the picture visibly.
     clean = np.asarray(thumb.convert("L"), dtype=float)
     marked = np.asarray(public.convert("L"), dtype=float)
     assert np.abs(clean - marked).mean() > 3
+    clean_large = np.asarray(clean_preview.convert("L"), dtype=float)
+    marked_large = np.asarray(preview.convert("L"), dtype=float)
+    assert np.abs(clean_large - marked_large).mean() > 3
 
 
 def test_file_prepare_accepts_pdf_and_zip_and_refuses_a_broken_zip():
@@ -148,6 +154,6 @@ def test_entry_submit_stores_files_on_private_storage_with_unguessable_names(set
     assert path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
     assert not path.startswith(str(settings.MEDIA_ROOT))
     assert len(str(stored.file.name).split("/")[-1].split(".")[0]) == 32
-    assert stored.thumb and stored.thumb_public and stored.preview
+    assert stored.thumb and stored.thumb_public and stored.preview and stored.preview_clean
     assert stored.phash is not None and stored.dhash is not None
     assert stored.file.storage.exists(str(stored.file.name))

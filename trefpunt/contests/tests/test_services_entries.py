@@ -20,6 +20,7 @@ from trefpunt.contests.services import (
     contest_publish,
     contest_update_draft,
     entry_decline,
+    entry_decline_review,
     entry_finalist_set,
     entry_portfolio_add,
     entry_rate,
@@ -306,6 +307,82 @@ def test_entry_decline_needs_a_reason_and_tells_the_entrant(django_capture_on_co
     assert "Uses a trademarked font." in mail.outbox[-1].body
     with pytest.raises(Conflict):
         entry_decline(entry_id=entry.pk, user=client, reason="Declining it once more.")
+
+
+def test_entry_decline_for_a_rule_break_waits_for_staff_and_for_taste_does_not(
+    django_capture_on_commit_callbacks,
+):
+    client = make_user()
+    contest = published(client)
+    taste = enter(contest)
+    rule = enter(contest)
+    with django_capture_on_commit_callbacks(execute=True):
+        declined = entry_decline(entry_id=taste.pk, user=client, reason="Too playful for us.")
+    assert (declined.decline_code, declined.decline_review) == ("fit", "")
+    assert declined.shares_in_guarantee is True
+    assert "keeps its share" in mail.outbox[-1].body
+    with django_capture_on_commit_callbacks(execute=True):
+        flagged = entry_decline(
+            entry_id=rule.pk, user=client, reason="Uses the Nike swoosh.", reason_code="rules"
+        )
+    assert (flagged.decline_code, flagged.decline_review) == ("rules", "pending")
+    assert flagged.shares_in_guarantee is True
+    assert "our staff will check" in mail.outbox[-1].body
+
+
+def test_entry_decline_refuses_an_unknown_reason_code_and_changes_nothing():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    with pytest.raises(ValidationFailed) as exc:
+        entry_decline(
+            entry_id=entry.pk, user=client, reason="A perfectly fine reason.", reason_code="ugly"
+        )
+    assert "Choose why you decline" in exc.value.fields["reason_code"][0]
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.SUBMITTED
+    assert entry.decline_reason == ""
+
+
+def test_entry_decline_review_by_staff_only_once_and_only_before_the_money_moved(
+    django_capture_on_commit_callbacks,
+):
+    client = make_user()
+    staff = make_user(is_staff=True)
+    contest = published(client)
+    winner = enter(contest)
+    taste = enter(contest)
+    rule = enter(contest)
+    entry_decline(entry_id=taste.pk, user=client, reason="Too playful for us.")
+    entry_decline(
+        entry_id=rule.pk, user=client, reason="Traced from a stock icon.", reason_code="copied"
+    )
+    with pytest.raises(NotFound):
+        entry_decline_review(entry_id=rule.pk, staff=client, uphold=True)
+    with pytest.raises(Conflict) as exc:
+        entry_decline_review(entry_id=taste.pk, staff=staff, uphold=True)
+    assert "not waiting for a review" in exc.value.message
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewed = entry_decline_review(entry_id=rule.pk, staff=staff, uphold=True)
+    assert reviewed.decline_review == "upheld"
+    assert reviewed.decline_reviewed_by == staff
+    assert reviewed.shares_in_guarantee is False
+    assert mail.outbox[-1].to == [rule.entrant.email]
+    assert "no longer shares" in mail.outbox[-1].body
+    with pytest.raises(Conflict):
+        entry_decline_review(entry_id=rule.pk, staff=staff, uphold=False)
+    late = enter(contest)
+    entry_decline(
+        entry_id=late.pk, user=client, reason="Breaks rule 3 of the brief.", reason_code="rules"
+    )
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=contest.pk)
+    contest_award(contest_id=contest.pk, user=client, awards={1: winner.pk})
+    with pytest.raises(Conflict) as exc:
+        entry_decline_review(entry_id=late.pk, staff=staff, uphold=False)
+    assert "awarded" in exc.value.message
+    late.refresh_from_db()
+    assert late.decline_review == "pending"
 
 
 def test_entry_finalist_set_respects_the_number_of_finalists():

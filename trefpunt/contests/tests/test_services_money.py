@@ -19,6 +19,7 @@ from trefpunt.contests.services import (
     contest_guarantee,
     contest_publish,
     entry_decline,
+    entry_decline_review,
     entry_finalist_set,
     entry_withdraw,
     split_equally,
@@ -373,17 +374,84 @@ def test_contest_guarantee_splits_among_finalists_and_pays_their_stipends():
 def test_contest_guarantee_without_finalists_splits_among_all_entries_rounding_to_the_earliest():
     client = make_user()
     contest = published(client, prizes=[10000])
+    withdrawn = enter(contest)
     a, b, c = (enter(contest) for _ in range(3))
+    entry_withdraw(entry_id=withdrawn.pk, user=withdrawn.entrant)
+    contest = _judging(contest)
+    with time_machine.travel(judging_end(contest) + timedelta(seconds=1), tick=False):
+        contest_guarantee(contest_id=contest.pk)
+    shares = {p.entry_id: p.gross for p in Payment.objects.all()}
+    # 10000 / 3 = 3333 r 1: the earliest entry (#2; #1 was withdrawn) gets the extra cent.
+    assert shares == {a.pk: 3334, b.pk: 3333, c.pk: 3333}
+    assert wallet_balance(withdrawn.entrant) == 0
+    assert escrow_of(contest) == 0
+    assert_money_consistent()
+
+
+def test_contest_guarantee_still_pays_entries_the_client_declined_for_taste():
+    client = make_user()
+    contest = published(client, prizes=[10000])
+    kept = enter(contest)
     declined = enter(contest)
     contest = _judging(contest)
     entry_decline(entry_id=declined.pk, user=client, reason="Not a logo, a photograph.")
     with time_machine.travel(judging_end(contest) + timedelta(seconds=1), tick=False):
         contest_guarantee(contest_id=contest.pk)
     shares = {p.entry_id: p.gross for p in Payment.objects.all()}
-    # 10000 / 3 = 3333 r 1: the earliest entry (#1) gets the extra cent.
-    assert shares == {a.pk: 3334, b.pk: 3333, c.pk: 3333}
-    assert wallet_balance(declined.entrant) == 0
+    assert shares == {kept.pk: 5000, declined.pk: 5000}
+    assert wallet_balance(declined.entrant) == 5000 - 250
+    declined.refresh_from_db()
+    assert declined.status == Entry.Status.DECLINED  # still declined, but paid its share
     assert escrow_of(contest) == 0
+    assert_money_consistent()
+
+
+def test_contest_guarantee_cannot_be_dodged_by_declining_every_entry():
+    client = make_user()
+    contest = published(client, prizes=[20000, 10000])
+    a = enter(contest)
+    b = enter(contest)
+    contest = _judging(contest)
+    entry_decline(entry_id=a.pk, user=client, reason="Not what we had in mind at all.")
+    entry_decline(
+        entry_id=b.pk,
+        user=client,
+        reason="Looks copied from somewhere.",
+        reason_code=Entry.DeclineCode.COPIED,
+    )
+    # b's rule-break decline was never reviewed by staff: it counts as eligible.
+    with time_machine.travel(judging_end(contest) + timedelta(seconds=1), tick=False):
+        contest_guarantee(contest_id=contest.pk)
+    contest.refresh_from_db()
+    assert contest.status == Contest.Status.COMPLETED
+    assert wallet_balance(a.entrant) == wallet_balance(b.entrant) == 15000 - 750
+    assert wallet_balance(client) == 0
+    assert escrow_of(contest) == 0
+    assert_money_consistent()
+
+
+def test_contest_guarantee_leaves_out_entries_whose_rule_break_decline_staff_upheld():
+    client = make_user()
+    staff = make_user(is_staff=True)
+    contest = published(client, prizes=[10000])
+    honest = enter(contest)
+    copied = enter(contest)
+    overturned = enter(contest)
+    contest = _judging(contest)
+    for entry in (copied, overturned):
+        entry_decline(
+            entry_id=entry.pk,
+            user=client,
+            reason="Traced from a stock logo site.",
+            reason_code=Entry.DeclineCode.COPIED,
+        )
+    entry_decline_review(entry_id=copied.pk, staff=staff, uphold=True)
+    entry_decline_review(entry_id=overturned.pk, staff=staff, uphold=False)
+    with time_machine.travel(judging_end(contest) + timedelta(seconds=1), tick=False):
+        contest_guarantee(contest_id=contest.pk)
+    shares = {p.entry_id: p.gross for p in Payment.objects.all()}
+    assert shares == {honest.pk: 5000, overturned.pk: 5000}
+    assert wallet_balance(copied.entrant) == 0
     assert_money_consistent()
 
 
@@ -405,7 +473,10 @@ def test_contest_guarantee_with_no_eligible_entries_refunds_everything():
     contest = published(client)
     entry = enter(contest)
     contest = _judging(contest)
-    entry_decline(entry_id=entry.pk, user=client, reason="Copied from a stock site.")
+    entry_decline(
+        entry_id=entry.pk, user=client, reason="Copied from a stock site.", reason_code="rules"
+    )
+    entry_decline_review(entry_id=entry.pk, staff=make_user(is_staff=True), uphold=True)
     with time_machine.travel(judging_end(contest) + timedelta(seconds=1), tick=False):
         contest_guarantee(contest_id=contest.pk)
     contest.refresh_from_db()

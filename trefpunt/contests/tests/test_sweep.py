@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from trefpunt.accounts.models import User
@@ -29,7 +30,9 @@ from .factories import (
     enter,
     escrow_of,
     handover_delivered_at,
+    join_organisation,
     judging_end,
+    make_organisation,
     make_user,
     pdf_bytes,
     published,
@@ -185,6 +188,27 @@ def test_handover_confirm_records_the_rights_transfer_and_completes_the_contest(
     assert "transfers to the client" in transfer.agreement_text
     contest.refresh_from_db()
     assert contest.status == Contest.Status.COMPLETED
+
+
+def test_handover_deliver_emails_every_admin_of_the_organisation_not_the_members(
+    django_capture_on_commit_callbacks,
+):
+    owner = make_user()
+    organisation = make_organisation(owner)
+    admin = join_organisation(organisation, owner, "admin")
+    member = join_organisation(organisation, owner, "member")
+    contest = published(owner, organisation=organisation)
+    entry = enter(contest)
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contests_sweep()
+    contest_award(contest_id=contest.pk, user=admin, awards={1: entry.pk})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        handover_deliver(entry_id=entry.pk, user=entry.entrant, files=[_pdf()])
+    ready = [m for m in mail.outbox if "are ready" in m.subject]
+    assert sorted(m.to[0] for m in ready) == sorted([owner.email, admin.email])
+    assert member.email not in [m.to[0] for m in mail.outbox]
+    assert f"/contests/entries/{entry.pk}/handover/" in ready[0].body
 
 
 def test_handover_confirm_before_delivery_is_refused():

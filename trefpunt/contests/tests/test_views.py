@@ -210,6 +210,11 @@ def test_entry_file_view_gives_originals_only_to_entrant_and_client():
         assert "design.png" in original["Content-Disposition"]
         own_thumb = browser(insider).get(file_url(entry, "thumb"))
         assert b"".join(own_thumb.streaming_content) == read(stored.thumb)  # type: ignore[attr-defined]
+        # Shown inline: a clean downscaled preview, never the (up to 20 MB) original.
+        own_preview = browser(insider).get(file_url(entry, "preview"))
+        assert own_preview["Content-Type"] == "image/webp"
+        assert own_preview["Content-Disposition"].startswith("inline;")
+        assert b"".join(own_preview.streaming_content) == read(stored.preview_clean)  # type: ignore[attr-defined]
     assert public.get(file_url(entry, "whatever")).status_code == 404
 
 
@@ -489,3 +494,103 @@ def test_dashboards_run_a_constant_number_of_queries(django_assert_max_num_queri
         assert client_session.get(client_url).status_code == 200
     with django_assert_max_num_queries(len(entrant_few.captured_queries)):
         assert entrant_session.get(entrant_url).status_code == 200
+
+
+def test_entry_decline_view_htmx_puts_the_error_next_to_the_reason_and_keeps_the_text():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    url = reverse("contests:entry_decline", kwargs={"pk": entry.pk})
+    fragment = browser(client).post(
+        url, {"reason": "meh", "reason_code": "copied"}, headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert f'<small class="field-error" id="reason-{entry.pk}-error">Tell the entrant why' in html
+    assert f'aria-describedby="reason-{entry.pk}-error">meh</textarea>' in html
+    assert '<option value="copied" selected>' in html
+    assert "<details open>" in html
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.SUBMITTED
+
+
+def test_entry_decline_view_without_javascript_shows_the_error_on_a_page_and_saves_nothing():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    judge = reverse("contests:judge", kwargs={"pk": contest.pk})
+    response = browser(client).post(
+        reverse("contests:entry_decline", kwargs={"pk": entry.pk}),
+        {"reason": "A long enough reason.", "reason_code": "ugly", "next": judge},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Nothing was saved" in html
+    assert f'id="reason-code-{entry.pk}-error">Choose why you decline' in html
+    assert "A long enough reason.</textarea>" in html
+    assert f'href="{judge}">← Back to all entries' in html
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.SUBMITTED
+    assert entry.decline_reason == ""
+
+
+def test_entry_rate_view_refuses_too_long_feedback_next_to_the_field():
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    url = reverse("contests:entry_rate", kwargs={"pk": entry.pk})
+    response = browser(client).post(url, {"note": "keep", "feedback": "x" * 2001})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'id="feedback-{entry.pk}-error">At most 2000 characters.' in html
+    assert f'aria-describedby="note-{entry.pk}-error"' not in html
+    entry.refresh_from_db()
+    assert (entry.private_note, entry.feedback) == ("", "")
+
+
+def test_entry_rate_view_on_an_entry_withdrawn_meanwhile_says_so_instead_of_failing():
+    from trefpunt.contests.services import entry_withdraw
+
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    entry_withdraw(entry_id=entry.pk, user=entry.entrant)
+    url = reverse("contests:entry_rate", kwargs={"pk": entry.pk})
+    fragment = browser(client).post(url, {"rating": "3"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "was withdrawn by its entrant" in fragment.content.decode()
+    assert (
+        browser(make_user()).post(url, {"rating": "3"}, headers={"HX-Request": "true"}).status_code
+        == 404
+    )
+
+
+def test_staff_flags_view_reviews_a_rule_break_decline():
+    client = make_user()
+    staff = make_user(is_staff=True)
+    contest = published(client)
+    entry = enter(contest, title="Swoosh logo")
+    entry_decline(
+        entry_id=entry.pk, user=client, reason="Uses a sports brand's mark.", reason_code="rules"
+    )
+    session = browser(staff)
+    url = reverse("contests:staff_flags")
+    page = session.get(url).content.decode()
+    assert "Declines to review" in page and "Swoosh logo" in page
+    response = session.post(url, {"entry": str(entry.pk), "decision": "uphold"}, follow=True)
+    assert "Decline upheld" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.decline_review == Entry.DeclineReview.UPHELD
+    assert "Swoosh logo" not in session.get(url).content.decode()
+    assert (
+        browser(client).post(url, {"entry": str(entry.pk), "decision": "overturn"}).status_code
+        == 404
+    )
+
+
+def test_contest_detail_view_explains_how_the_guarantee_works():
+    contest = published(make_user(), judging_days=5)
+    html = browser().get(contest.get_absolute_url()).content.decode()
+    assert "How the guarantee works" in html
+    assert "the client has 5 days to choose the winners" in html
+    assert "declined entries too" in html
