@@ -1,7 +1,13 @@
 """Results export: CSV (one row per answer, items without answers get one row) and JSON
 Lines (one object per item with its answers). Workers appear under their per-batch
-pseudonym only. ``aggregated_answer`` and ``confidence`` are filled in by aggregation; until
-a batch has been aggregated they are empty (CSV) or null (JSON Lines).
+pseudonym only.
+
+Every item carries its combined answer (``aggregated_answer``, the answer's shape; in CSV
+also one ``aggregated.<field>`` column per field), its ``confidence`` (probability of the
+combined answer of the first categorical field) and ``agreement`` (share of counted answers
+that gave it); empty (CSV) or null (JSON Lines) until the item has counted answers. Answers
+of workers the client excluded stay in the export, marked ``counted: false`` — they do not
+enter the combined answer.
 """
 
 from __future__ import annotations
@@ -12,13 +18,34 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .models import Answer, Batch, Item
+from .models import Answer, Batch, BatchWorker, Item
 from .selectors import worker_pseudonym
 
 CHUNK = 1000
 FIXED_ITEM_COLUMNS = ["item_id", "position", "is_gold", "item_status"]
-AGGREGATE_COLUMNS = ["aggregated_answer", "confidence"]
-ANSWER_COLUMNS = ["answer_id", "worker", "answer_status", "working_seconds", "submitted_at"]
+AGGREGATE_COLUMNS = ["aggregated_answer", "confidence", "agreement"]
+ANSWER_COLUMNS = [
+    "answer_id",
+    "worker",
+    "answer_status",
+    "counted",
+    "working_seconds",
+    "submitted_at",
+]
+
+
+def _excluded(batch: Batch) -> set[int]:
+    return set(
+        BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
+    )
+
+
+def _agreement(item: Item) -> float | None:
+    return (item.aggregate_details or {}).get("agreement")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 class _Pseudonyms(dict[int, str]):
@@ -70,17 +97,22 @@ def export_csv(batch: Batch) -> Iterator[str]:
         FIXED_ITEM_COLUMNS
         + [f"item.{c}" for c in columns]
         + AGGREGATE_COLUMNS
+        + [f"aggregated.{name}" for name in fields]
         + ANSWER_COLUMNS
         + [f"answer.{name}" for name in fields]
     )
     names = _Pseudonyms(batch.pk)
+    excluded = _excluded(batch)
     for item in _items(batch):
         head = [item.pk, item.position, _cell(item.is_gold), item.status]
         head += [_cell(item.data.get(c)) for c in columns]
+        combined = item.aggregated_answer or {}
         head += [
             "" if item.aggregated_answer is None else json.dumps(item.aggregated_answer),
-            "" if item.confidence is None else f"{item.confidence:.6f}",
+            _share(item.confidence),
+            _share(_agreement(item)),
         ]
+        head += [_cell(combined.get(name)) for name in fields]
         answers = sorted(item.answers.all(), key=lambda a: (a.created_at, a.pk))
         if not answers:
             yield _csv_line(head + [""] * (len(ANSWER_COLUMNS) + len(fields)))
@@ -92,6 +124,7 @@ def export_csv(batch: Batch) -> Iterator[str]:
                     answer.pk,
                     names[answer.worker_id],
                     answer.status,
+                    _cell(answer.worker_id not in excluded),
                     answer.working_seconds,
                     answer.created_at.isoformat(),
                 ]
@@ -99,12 +132,13 @@ def export_csv(batch: Batch) -> Iterator[str]:
             )
 
 
-def _answer_json(answer: Answer, names: _Pseudonyms) -> dict[str, Any]:
+def _answer_json(answer: Answer, names: _Pseudonyms, excluded: set[int]) -> dict[str, Any]:
     return {
         "answer_id": answer.pk,
         "worker": names[answer.worker_id],
         "answer": answer.data,
         "status": answer.status,
+        "counted": answer.worker_id not in excluded,
         "working_seconds": answer.working_seconds,
         "submitted_at": answer.created_at.isoformat(),
     }
@@ -112,6 +146,7 @@ def _answer_json(answer: Answer, names: _Pseudonyms) -> dict[str, Any]:
 
 def export_jsonl(batch: Batch) -> Iterator[str]:
     names = _Pseudonyms(batch.pk)
+    excluded = _excluded(batch)
     for item in _items(batch):
         answers = sorted(item.answers.all(), key=lambda a: (a.created_at, a.pk))
         line = {
@@ -123,7 +158,9 @@ def export_jsonl(batch: Batch) -> Iterator[str]:
             "status": item.status,
             "aggregated_answer": item.aggregated_answer,
             "confidence": item.confidence,
-            "answers": [_answer_json(a, names) for a in answers],
+            "agreement": _agreement(item),
+            "aggregate_details": item.aggregate_details,
+            "answers": [_answer_json(a, names, excluded) for a in answers],
         }
         yield json.dumps(line, ensure_ascii=False) + "\n"
 

@@ -1,0 +1,222 @@
+"""Adaptive redundancy, the full fit and exclusion, through the real services."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.core.exceptions import NotFound, PermissionDenied
+from trefpunt.microtasks.models import Answer, Batch, BatchWorker, Item
+from trefpunt.microtasks.quality import AnswerRow, item_result
+from trefpunt.microtasks.selectors import worker_pseudonym
+from trefpunt.microtasks.services import (
+    batch_aggregate,
+    batch_close,
+    batch_worker_exclude,
+    batches_aggregate_sweep,
+    lease_answer,
+    lease_claim,
+)
+from trefpunt.microtasks.tasks import batch_aggregate_task
+from trefpunt.microtasks.tests.crowd import SimWorker, accurate, crowd_batch, work
+from trefpunt.microtasks.tests.factories import claim, published_batch
+
+pytestmark = pytest.mark.django_db
+
+
+def answer(batch, label, worker=None):
+    worker = worker or UserFactory.create()
+    lease = claim(batch, worker)
+    lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": label})
+    return worker, lease.item_id
+
+
+def test_lease_answer_completes_an_agreeing_item_at_min_answers():
+    batch = published_batch(items=1, min_answers=3, max_answers=7)
+    for _ in range(3):
+        answer(batch, "pos")
+    item = Item.objects.get(batch=batch)
+    assert (item.status, item.answers_count, item.answers_target) == ("complete", 3, 3)
+    assert item.aggregated_answer == {"sentiment": "pos"}
+    assert item.confidence == pytest.approx(1.0)
+    assert lease_claim(batch_id=batch.pk, worker=UserFactory.create()) is None
+
+
+def test_lease_answer_asks_for_more_on_a_contested_item_up_to_max():
+    batch = published_batch(items=1, min_answers=3, max_answers=5)
+    targets = []
+    for label in ["pos", "neg", "pos", "neg"]:
+        answer(batch, label)
+        item = Item.objects.get(batch=batch)
+        targets.append((item.status, item.answers_target))
+    # Two answers: below the minimum; three and four split: one more slot each time.
+    assert targets == [("open", 3), ("open", 3), ("open", 4), ("open", 5)]
+    answer(batch, "pos")
+    item = Item.objects.get(batch=batch)
+    assert (item.status, item.answers_count, item.answers_target) == ("complete", 5, 5)
+    assert item.confidence == pytest.approx(0.6)
+    assert lease_claim(batch_id=batch.pk, worker=UserFactory.create()) is None
+
+
+def test_lease_answer_uses_the_fitted_worker_estimates():
+    """After a fit, an item's confidence is Bayes' rule with the workers' confusion
+    matrices: a worker the fit found unreliable moves it less than a reliable one."""
+    crowd = crowd_batch(items=40, gold=0, min_answers=2, max_answers=2, gold_rate=0.0)
+    rng = random.Random(3)
+    good = [SimWorker(UserFactory.create(), accurate(crowd.truth, 0.95, rng)) for _ in range(3)]
+    poor = SimWorker(UserFactory.create(), accurate(crowd.truth, 0.4, rng))
+    work(crowd.batch, [*good, poor])
+    assert batch_aggregate(batch_id=crowd.batch.pk)
+    batch = Batch.objects.get(pk=crowd.batch.pk)
+    estimates = dict(BatchWorker.objects.filter(batch=batch).values_list("worker_id", "estimate"))
+    by_good = item_result(
+        batch.form,
+        "ds",
+        batch.quality_model,
+        [AnswerRow(good[0].user.pk, {"sentiment": "pos"}, estimates[good[0].user.pk])],
+    )
+    by_poor = item_result(
+        batch.form,
+        "ds",
+        batch.quality_model,
+        [AnswerRow(poor.user.pk, {"sentiment": "pos"}, estimates[poor.user.pk])],
+    )
+    assert by_good.confidence > by_poor.confidence
+    # The per-answer path reproduces the fit for an item the fit saw.
+    item = Item.objects.filter(batch=batch, answers_count=2).order_by("pk").first()
+    rows = [
+        AnswerRow(a.worker_id, a.data, estimates[a.worker_id])
+        for a in Answer.objects.filter(item=item).order_by("pk")
+    ]
+    assert item_result(batch.form, "ds", batch.quality_model, rows).confidence == pytest.approx(
+        item.confidence
+    )
+
+
+def test_batch_aggregate_is_idempotent():
+    batch = published_batch(items=4, min_answers=3, max_answers=3)
+    for label in ["pos", "pos", "neg"] * 4:
+        answer(batch, label)
+
+    def state():
+        items = list(
+            Item.objects.filter(batch=batch)
+            .order_by("pk")
+            .values_list("aggregated_answer", "confidence", "aggregate_details", "status")
+        )
+        workers = list(
+            BatchWorker.objects.filter(batch=batch)
+            .order_by("worker_id")
+            .values_list("worker_id", "estimate", "skill", "flagged_spammer")
+        )
+        fit = Batch.objects.filter(pk=batch.pk).values_list(
+            "quality_model", "fit_answers", "fit_through", "fitted_at"
+        )
+        return items, workers, list(fit)
+
+    assert batch_aggregate_task.call(batch.pk) is True
+    first = state()
+    assert first[2][0][1] == 12
+    assert batch_aggregate_task.call(batch.pk) is False
+    assert batch_aggregate(batch_id=batch.pk) is False
+    assert state() == first
+
+
+def test_lease_answer_enqueues_the_fit_after_the_first_answers(
+    django_capture_on_commit_callbacks,
+):
+    batch = published_batch(items=10, min_answers=3, max_answers=3)
+    for _ in range(19):
+        with django_capture_on_commit_callbacks(execute=True):
+            answer(batch, "pos")
+    assert Batch.objects.get(pk=batch.pk).fitted_at is None
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        answer(batch, "pos")
+    assert len(callbacks) == 1
+    batch.refresh_from_db()
+    assert (batch.fit_answers, batch.quality_model["method"]) == (20, "ds")
+    assert batch.quality_model["fields"]["sentiment"]["classes"] == ["pos", "neg", "neu"]
+
+
+def test_batches_aggregate_sweep_fits_only_batches_with_news():
+    fresh = published_batch(items=2, min_answers=1, max_answers=1)
+    stale = published_batch(items=2, min_answers=1, max_answers=1)
+    answer(fresh, "pos")
+    answer(stale, "neg")
+    assert batches_aggregate_sweep() == 2
+    assert batches_aggregate_sweep() == 0
+    answer(stale, "neg")
+    assert batches_aggregate_sweep() == 1
+    assert Batch.objects.get(pk=stale.pk).fit_answers == 2
+
+
+def test_batch_close_runs_the_final_fit(django_capture_on_commit_callbacks):
+    batch = published_batch(items=2, min_answers=2, max_answers=2)
+    answer(batch, "neg")
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_close(batch_id=batch.pk, user=batch.owner)
+    batch.refresh_from_db()
+    assert (batch.status, batch.fit_answers) == ("closed", 1)
+    assert Item.objects.filter(batch=batch, aggregated_answer={"sentiment": "neg"}).count() == 1
+
+
+def test_batch_worker_exclude_takes_their_answers_out_and_reopens_the_item(
+    django_capture_on_commit_callbacks,
+):
+    batch = published_batch(
+        items=1, min_answers=3, max_answers=5, aggregation_method="mv", confidence_target=0.6
+    )
+    spammer, _ = answer(batch, "neg")
+    answer(batch, "neg")
+    answer(batch, "pos")
+    item = Item.objects.get(batch=batch)
+    assert (item.status, item.aggregated_answer, item.confidence) == (
+        "complete",
+        {"sentiment": "neg"},
+        pytest.approx(2 / 3),
+    )
+    pseudonym = worker_pseudonym(batch_id=batch.pk, user_id=spammer.pk)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        row = batch_worker_exclude(batch_id=batch.pk, user=batch.owner, pseudonym=pseudonym)
+    assert row.excluded and len(callbacks) == 1
+    item.refresh_from_db()
+    # Two counted answers split 1:1 (a tie goes to the first choice); one more is needed.
+    assert (item.status, item.answers_target) == ("open", 4)
+    assert item.aggregated_answer == {"sentiment": "pos"}
+    assert item.aggregate_details["answers"] == 2
+    with pytest.raises(PermissionDenied):
+        lease_claim(batch_id=batch.pk, worker=spammer)
+    # Excluding again changes nothing.
+    batch_worker_exclude(batch_id=batch.pk, user=batch.owner, pseudonym=pseudonym)
+    assert Batch.objects.get(pk=batch.pk).quality_version == 1
+    answer(batch, "pos")
+    item.refresh_from_db()
+    assert (item.status, item.answers_count, item.aggregated_answer) == (
+        "complete",
+        4,
+        {"sentiment": "pos"},
+    )
+    assert batch_aggregate(batch_id=batch.pk)
+    # The fit counts the three answers of the others, not the excluded worker's.
+    assert Batch.objects.get(pk=batch.pk).fit_answers == 3
+    assert BatchWorker.objects.get(batch=batch, worker=spammer).estimate is None
+
+
+def test_batch_worker_exclude_never_opens_an_item_beyond_max_answers():
+    batch = published_batch(
+        items=1, min_answers=2, max_answers=2, aggregation_method="mv", confidence_target=0.9
+    )
+    spammer, _ = answer(batch, "neg")
+    answer(batch, "pos")
+    pseudonym = worker_pseudonym(batch_id=batch.pk, user_id=spammer.pk)
+    batch_worker_exclude(batch_id=batch.pk, user=batch.owner, pseudonym=pseudonym)
+    item = Item.objects.get(batch=batch)
+    assert (item.status, item.answers_target, item.answers_count) == ("complete", 2, 2)
+
+
+def test_batch_worker_exclude_of_a_stranger_is_not_found():
+    batch = published_batch(items=1)
+    with pytest.raises(NotFound):
+        batch_worker_exclude(batch_id=batch.pk, user=UserFactory.create(), pseudonym="w-x")
