@@ -84,7 +84,9 @@ def test_random_worker_is_flagged_excluded_and_results_show_combined_answers(
     assert response.status_code == 302
     assert BatchWorker.objects.get(batch=batch, worker=spammer.user).excluded
     touched = Item.objects.filter(pk__in=spammer.items)
-    assert all(item.aggregate_details["answers"] == item.answers_count - 1 for item in touched)
+    assert all(
+        (item.aggregate_details or {})["answers"] == item.answers_count - 1 for item in touched
+    )
     reopened = touched.filter(status="open").count()
     # The others finish what the exclusion reopened; the random worker gets nothing more.
     work(batch, [*good, spammer], each=run_tasks)
