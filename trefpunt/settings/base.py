@@ -275,3 +275,16 @@ LOGGING = {
 }
 
 FORM_RENDERER = "trefpunt.core.forms.FormRenderer"
+
+# --- Microtasks -------------------------------------------------------------
+# Platform minimum effective hourly pay (cents); a batch paying less after the first
+# MICROTASK_FAIR_PAY_MIN_ANSWERS answers is paused until the client raises the reward.
+MICROTASK_MIN_HOURLY_CENTS = env_int("TREFPUNT_MIN_HOURLY_CENTS", 1400)
+MICROTASK_FAIR_PAY_MIN_ANSWERS = env_int("TREFPUNT_MICROTASK_FAIR_PAY_MIN_ANSWERS", 20)
+# Answers not reviewed within this many days are approved; appeals decided within these.
+MICROTASK_REVIEW_DAYS = env_int("TREFPUNT_MICROTASK_REVIEW_DAYS", 3)
+MICROTASK_APPEAL_DAYS = env_int("TREFPUNT_MICROTASK_APPEAL_DAYS", 7)
+MICROTASK_MAX_UPLOAD_BYTES = env_int("TREFPUNT_MICROTASK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+MICROTASK_MAX_ITEMS = env_int("TREFPUNT_MICROTASK_MAX_ITEMS", 100_000)
+# The full aggregation fit of a batch runs every this many answers (after a doubling start).
+MICROTASK_REFIT_EVERY = env_int("TREFPUNT_MICROTASK_REFIT_EVERY", 200)
