@@ -109,3 +109,81 @@ def test_batch_close_while_workers_answer_keeps_the_escrow_whole():
         answer_approve(answer_id=answer.pk, user=owner)
     money = assert_escrow_adds_up(batch)
     assert money.rewards_paid == 10 * Answer.objects.count()
+
+
+def _pay_entries(answer: Answer) -> int:
+    from trefpunt.ledger.models import EntryKind, JournalEntry
+
+    return JournalEntry.objects.filter(
+        kind=EntryKind.ESCROW_RELEASE, idempotency_key__startswith=f"answer:{answer.pk}:"
+    ).count()
+
+
+def test_appeal_overturned_by_client_and_staff_at_once_pays_exactly_once():
+    from trefpunt.microtasks.services import answer_appeal, answer_reject, appeal_decide
+
+    owner = UserFactory.create()
+    staff = UserFactory.create(is_staff=True)
+    batch = published_batch(owner=owner, items=1)
+    worker = UserFactory.create()
+    lease = lease_claim(batch_id=batch.pk, worker=worker)
+    assert lease is not None
+    answer = lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    answer_reject(answer_id=answer.pk, user=owner, reason="Wrong sentiment")
+    answer_appeal(answer_id=answer.pk, worker=worker, message="It is positive, read again")
+    deciders = [owner, staff, owner, staff]
+
+    results = run_concurrently(
+        lambda i: appeal_decide(answer_id=answer.pk, user=deciders[i], overturn=True), workers=4
+    )
+
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    answer.refresh_from_db()
+    assert answer.status == Answer.Status.OVERTURNED
+    assert _pay_entries(answer) == 1
+    assert_escrow_adds_up(batch)
+
+
+def test_batch_reward_raise_twice_at_once_tops_up_once():
+    from trefpunt.microtasks.services import answer_approve, batch_reward_raise
+
+    owner = UserFactory.create()
+    batch = published_batch(owner=owner, items=2, extra_funds=10_000)
+    worker = UserFactory.create()
+    lease = lease_claim(batch_id=batch.pk, worker=worker)
+    assert lease is not None
+    answer = lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    answer_approve(answer_id=answer.pk, user=owner)
+    new_reward = batch.reward + 5
+
+    results = run_concurrently(
+        lambda i: batch_reward_raise(batch_id=batch.pk, user=owner, reward=new_reward), workers=4
+    )
+
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    answer.refresh_from_db()
+    assert answer.paid_reward == new_reward
+    assert _pay_entries(answer) == 2  # the reward, then the top-up, once
+    assert_escrow_adds_up(batch)
+
+
+def test_batch_publish_twice_at_once_funds_once():
+    from trefpunt.ledger.services import wallet_for_user
+    from trefpunt.ledger.tests.factories import fund_wallet
+    from trefpunt.microtasks.selectors import batch_funding
+    from trefpunt.microtasks.services import batch_publish
+    from trefpunt.microtasks.tests.factories import BatchFactory
+
+    owner = UserFactory.create()
+    batch = BatchFactory.create(user=owner, items=3)
+    cost = batch_funding(batch=batch).total
+    deposit = max(500, 3 * cost)
+    wallet = fund_wallet(wallet_for_user(user=owner), owner, deposit)
+
+    results = run_concurrently(lambda i: batch_publish(batch_id=batch.pk, user=owner), workers=4)
+
+    assert [type(r).__name__ for r in results if isinstance(r, Exception)] in ([], ["Conflict"] * 3)
+    wallet.refresh_from_db()
+    assert wallet.balance == deposit - cost
+    assert escrow_of(batch).balance == cost
+    assert_escrow_adds_up(batch)
