@@ -6,14 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.core.money import parse_amount
 
 from .models import Category, Contest
+from .services import MAX_FILES_PER_VERSION, prize_amount_problem
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def files_help() -> str:
+    return _("PNG, JPEG, WebP, PDF or ZIP; up to %(n)d files of at most %(mb)d MB each.") % {
+        "n": MAX_FILES_PER_VERSION,
+        "mb": max(1, settings.MAX_UPLOAD_BYTES // (1024 * 1024)),
+    }
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -113,6 +123,9 @@ class ContestForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["entry_deadline"].help_text = _(
+            "Date and time in %(zone)s. At least an hour and at most 90 days from now."
+        ) % {"zone": timezone.get_current_timezone_name()}
         self.organisations = {o.slug: o for o in organisations}
         choices = [("", _("Myself"))] + [(o.slug, o.name) for o in organisations]
         self.fields["post_as"].choices = choices  # type: ignore[attr-defined]
@@ -124,30 +137,53 @@ class ContestForm(forms.Form):
         prizes = []
         for n in (1, 2, 3):
             amount = _amount(self, f"prize_{n}", required=n == 1)
-            if amount is not None:
+            if amount is None:
+                continue
+            problem = prize_amount_problem(n, amount)
+            if problem:
+                self.add_error(f"prize_{n}", problem)
+            else:
                 prizes.append(amount)
         data["prizes"] = prizes
         data["finalist_stipend_cents"] = _amount(self, "finalist_stipend", required=False) or 0
         return data
 
+    # Service error names that belong to a differently named form field.
+    SERVICE_FIELD = {"organisation": "post_as", "prizes": "prize_1"}
+    PRIZE_FIELDS = ("prize_1", "prize_2", "prize_3")
+
     def service_fields(self) -> dict[str, Any]:
+        """The draft fields for the service; after ``is_valid()`` failed, those the form
+        could parse (``None`` for the others)."""
         data = self.cleaned_data
         return {
-            "title": data["title"],
-            "summary": data["summary"],
+            "title": data.get("title"),
+            "summary": data.get("summary"),
             "description": data.get("description", ""),
-            "category": data["category"],
-            "prizes": data["prizes"],
-            "finalist_stipend": data["finalist_stipend_cents"],
-            "finalists_max": data["finalists_max"],
-            "entry_deadline": data["entry_deadline"],
-            "judging_days": data["judging_days"],
-            "visibility": data["visibility"],
-            "max_entries_per_entrant": data["max_entries_per_entrant"],
-            "is_private": data["is_private"],
+            "category": data.get("category"),
+            "prizes": data.get("prizes", []),
+            "finalist_stipend": data.get("finalist_stipend_cents", 0),
+            "finalists_max": data.get("finalists_max"),
+            "entry_deadline": data.get("entry_deadline"),
+            "judging_days": data.get("judging_days"),
+            "visibility": data.get("visibility"),
+            "max_entries_per_entrant": data.get("max_entries_per_entrant"),
+            "is_private": data.get("is_private", False),
             "nda_text": data.get("nda_text", ""),
             "organisation": self.organisations.get(data.get("post_as") or ""),
         }
+
+    def service_errors_add(self, exc: ValidationFailed) -> None:
+        """Add the service's errors to the fields that have no form error yet. While a prize
+        field has a form error the prizes are not checked (their positions would shift)."""
+        prize_broken = any(name in self.errors for name in self.PRIZE_FIELDS)
+        for name, messages in exc.fields.items():
+            target = self.SERVICE_FIELD.get(name, name)
+            if prize_broken and target in self.PRIZE_FIELDS:
+                continue
+            if target in self.fields and target not in self.errors:
+                for message in messages:
+                    self.add_error(target, message)
 
     @classmethod
     def initial_for(cls, contest: Contest) -> dict[str, Any]:
@@ -191,7 +227,6 @@ class EntryForm(forms.Form):
     files = MultipleFileField(  # type: ignore[assignment]
         label=_("Files"),
         required=False,
-        help_text=_("PNG, JPEG, WebP, PDF or ZIP; up to 5 files."),
     )
     originality_declared = forms.BooleanField(
         label=_("This is my own original work and I have the right to submit it."),
@@ -201,12 +236,20 @@ class EntryForm(forms.Form):
         label=_("I accept the non-disclosure agreement above."), required=False
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = files_help()
+
 
 class FilesForm(forms.Form):
     files = MultipleFileField(label=_("Files"), required=False)  # type: ignore[assignment]
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = files_help()
 
 
 class ReasonForm(forms.Form):
@@ -250,6 +293,13 @@ class ContestFilterForm(forms.Form):
     prize_min = forms.IntegerField(label=_("Prizes from (€)"), required=False, min_value=0)
     prize_max = forms.IntegerField(label=_("Prizes up to (€)"), required=False, min_value=0)
     ends_soon = forms.BooleanField(label=_("Ends within 3 days"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("prize_min"), data.get("prize_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("prize_max", _("Enter an amount of at least %(min)d.") % {"min": low})
+        return data
 
 
 class JudgeFilterForm(forms.Form):

@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
+    DateTimeField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -37,6 +40,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -144,7 +148,7 @@ def contest_access(contest: Contest, user: AnyUser) -> ContestAccess:
 
 def _contest_base() -> QuerySet[Contest]:
     return Contest.objects.select_related("organisation", "created_by__profile").prefetch_related(
-        Prefetch("prizes", queryset=Prize.objects.order_by("position"))
+        Prefetch("prizes", queryset=Prize.objects.select_related("winner").order_by("position"))
     )
 
 
@@ -217,10 +221,25 @@ def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Co
         qs = qs.filter(status=Contest.Status.OPEN, entry_deadline__lte=now + ENDS_SOON)
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(summary__icontains=f.q))
-    # Open contests first, soonest deadline first; then the rest, newest first.
+    # Open contests first, soonest deadline first; then those in judging, soonest decision
+    # first; then the decided ones, newest first.
     if f.ends_soon or f.status == Contest.Status.OPEN:
         return qs.order_by("entry_deadline", "pk")
-    return qs.order_by("-published_at", "-pk")
+    rank = Case(
+        When(status=Contest.Status.OPEN, then=Value(0)),
+        When(status=Contest.Status.JUDGING, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    due = Case(
+        When(status=Contest.Status.OPEN, then=F("entry_deadline")),
+        When(status=Contest.Status.JUDGING, then=F("judging_ends_at")),
+        default=None,
+        output_field=DateTimeField(),
+    )
+    return qs.alias(status_rank=rank, due=due).order_by(
+        "status_rank", F("due").asc(nulls_last=True), "-published_at", "-pk"
+    )
 
 
 def contest_list_managed(*, user: User) -> QuerySet[Contest]:

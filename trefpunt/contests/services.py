@@ -238,20 +238,29 @@ def _int(
     return value
 
 
+def prize_amount_problem(position: int, amount: Any) -> str:
+    """What is wrong with one prize amount on its own (empty when nothing): forms check each
+    prize with it even while another prize field cannot be read."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return _("Prize %(n)d must be an amount in cents.") % {"n": position}
+    if not PRIZE_MIN_CENTS <= amount <= PRIZE_MAX_CENTS:
+        return _("Prize %(n)d must be between %(min)s and %(max)s.") % {
+            "n": position,
+            "min": format_cents(PRIZE_MIN_CENTS),
+            "max": format_cents(PRIZE_MAX_CENTS),
+        }
+    return ""
+
+
 def _prizes_clean(errors: dict[str, str], prizes: Any) -> list[int]:
     if not isinstance(prizes, list | tuple) or not 1 <= len(prizes) <= MAX_PRIZES:
         errors["prizes"] = _("Offer one to three prizes.")
         return []
     cleaned: list[int] = []
     for n, amount in enumerate(prizes, start=1):
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            errors[f"prize_{n}"] = _("Prize %(n)d must be an amount in cents.") % {"n": n}
-        elif not PRIZE_MIN_CENTS <= amount <= PRIZE_MAX_CENTS:
-            errors[f"prize_{n}"] = _("Prize %(n)d must be between %(min)s and %(max)s.") % {
-                "n": n,
-                "min": format_cents(PRIZE_MIN_CENTS),
-                "max": format_cents(PRIZE_MAX_CENTS),
-            }
+        problem = prize_amount_problem(n, amount)
+        if problem:
+            errors[f"prize_{n}"] = problem
         elif cleaned and amount > cleaned[-1]:
             errors[f"prize_{n}"] = _("Prize %(n)d cannot be larger than prize %(prev)d.") % {
                 "n": n,
@@ -364,6 +373,16 @@ def _draft_clean(user: User, data: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(fields=errors)
     return out
+
+
+def contest_draft_check(*, user: User, **fields: Any) -> None:
+    """Validate draft fields without saving anything (``ValidationFailed`` names every bad
+    field). Forms use it to show the service's rules next to the fields they could parse
+    while other fields still have form errors, so every problem shows at once."""
+    unknown = set(fields) - set(_DRAFT_FIELDS)
+    if unknown:
+        raise ValidationFailed(fields={name: _("Unknown field.") for name in sorted(unknown)})
+    _draft_clean(user, fields)
 
 
 def _prizes_replace(contest: Contest, prizes: list[int]) -> None:

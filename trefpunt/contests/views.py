@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Case, Count, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.money import split_bps
 from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
@@ -98,27 +99,41 @@ def _flash_error(request: HttpRequest, exc: ApplicationError) -> None:
 @require_GET
 def contest_list_view(request: HttpRequest) -> HttpResponse:
     form = ContestFilterForm(request.GET or None)
-    filters = selectors.ContestFilters()
-    if form.is_valid():
+    # A wrong value in one filter (shown next to it) must not drop the others.
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
         data = form.cleaned_data
-        filters = selectors.ContestFilters(
-            category=data.get("category") or "",
-            status=data.get("status") or "",
-            prize_min=data["prize_min"] * 100 if data.get("prize_min") is not None else None,
-            prize_max=data["prize_max"] * 100 if data.get("prize_max") is not None else None,
-            ends_soon=bool(data.get("ends_soon")),
-            q=(data.get("q") or "").strip(),
-        )
+    filters = selectors.ContestFilters(
+        category=data.get("category") or "",
+        status=data.get("status") or "",
+        prize_min=data["prize_min"] * 100 if data.get("prize_min") is not None else None,
+        prize_max=data["prize_max"] * 100 if data.get("prize_max") is not None else None,
+        ends_soon=bool(data.get("ends_soon")),
+        q=(data.get("q") or "").strip(),
+    )
     page = Paginator(selectors.contest_list_public(filters=filters), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "contests/list.html", {"form": form, "page": page})
+    # The same filters once more for phones, folded away (ids prefixed to stay unique).
+    phone_form = ContestFilterForm(request.GET or None, auto_id="phone-%s")
+    if phone_form.is_bound:
+        phone_form.is_valid()
+    active = sum(1 for name in form.fields if request.GET.get(name))
+    return render(
+        request,
+        "contests/list.html",
+        {"form": form, "phone_form": phone_form, "active_filters": active, "page": page},
+    )
 
 
 def _detail_context(request: HttpRequest, access: selectors.ContestAccess) -> dict[str, Any]:
     contest = access.contest
     user = access.user
-    entries_qs = selectors.entry_list_for_viewer(access=access)
+    # Winners first once the contest is decided; otherwise in order of submission.
+    entries_qs = selectors.entry_list_for_viewer(access=access).order_by(
+        Case(When(status=Entry.Status.WINNER, then=Value(0)), default=Value(1)), "number"
+    )
     entries = list(entries_qs[:DETAIL_ENTRIES])
     counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
     entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
@@ -129,7 +144,15 @@ def _detail_context(request: HttpRequest, access: selectors.ContestAccess) -> di
         and contest.status == Contest.Status.OPEN
         and contest.entry_deadline > timezone.now()
     )
+    my_count = (
+        contest.entries.filter(entrant=user).exclude(status=Entry.Status.WITHDRAWN).count()
+        if can_enter
+        else 0
+    )
     return {
+        "my_count": my_count,
+        "limit_reached": my_count >= contest.max_entries_per_entrant,
+        "others_shown": len(mine) < len(entries),
         "contest": contest,
         "access": access,
         "prizes": list(contest.prizes.all()),
@@ -175,13 +198,35 @@ def contest_create_view(request: AuthedRequest) -> HttpResponse:
         try:
             contest = services.contest_create_draft(user=request.user, **form.service_fields())
         except ValidationFailed as exc:
-            form_errors_apply(form, exc)
+            _draft_errors_apply(form, exc)
         else:
             messages.success(
                 request, _("Draft saved. Check the brief, then publish to open it for entries.")
             )
             return redirect("contests:detail", pk=contest.pk)
-    return render(request, "contests/form.html", {"form": form, "contest": None})
+    elif request.method == "POST":
+        _draft_errors_complete(form, request.user)
+    return render(
+        request,
+        "contests/form.html",
+        {"form": form, "contest": None},
+        status=422 if form.errors else 200,
+    )
+
+
+def _draft_errors_apply(form: ContestForm, exc: ValidationFailed) -> None:
+    form.service_errors_add(exc)
+    if not form.errors:
+        form.add_error(None, exc.message)
+
+
+def _draft_errors_complete(form: ContestForm, user: Any) -> None:
+    """The form could not parse some fields: let the service judge the others now, so the
+    client sees every problem at once instead of one round at a time."""
+    try:
+        services.contest_draft_check(user=user, **form.service_fields())
+    except ValidationFailed as exc:
+        form.service_errors_add(exc)
 
 
 @login_required
@@ -202,10 +247,12 @@ def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.contest_update_draft(contest_id=pk, user=request.user, **form.service_fields())
         except ValidationFailed as exc:
-            form_errors_apply(form, exc)
+            _draft_errors_apply(form, exc)
         else:
             messages.success(request, _("Draft saved."))
             return redirect("contests:detail", pk=pk)
+    elif request.method == "POST":
+        _draft_errors_complete(form, request.user)
     return render(
         request,
         "contests/form.html",
@@ -217,6 +264,7 @@ def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "invite_form": InviteForm(),
             "invitations": list(contest.invitations.select_related("user__profile")),
         },
+        status=422 if form.errors else 200,
     )
 
 
@@ -611,6 +659,7 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "prizes": [
                 {
                     "prize": p,
+                    "net": p.amount - split_bps(p.amount, contest.crowd_fee_bps),
                     "field": f"prize_{p.position}",
                     "chosen": chosen.get(p.position),
                     "errors": errors.get(f"prize_{p.position}", []),
@@ -618,6 +667,7 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 for p in prizes
             ],
             "candidates": candidates,
+            "finalist_count": sum(1 for e in candidates if e.status == Entry.Status.FINALIST),
             "errors": errors.get("__all__", []) + errors.get("awards", []),
             "can_award": contest.status == Contest.Status.JUDGING,
         },

@@ -102,6 +102,12 @@ def star_values() -> list[int]:
     return [1, 2, 3, 4, 5]
 
 
+@register.filter
+def field_error_count(form: Any) -> int:
+    """How many fields of a bound form have errors (form-wide errors not counted)."""
+    return sum(1 for name in form.errors if name != "__all__")
+
+
 @register.simple_tag
 def decline_codes() -> list[tuple[str, str]]:
     return [(value, str(label)) for value, label in Entry.DeclineCode.choices]

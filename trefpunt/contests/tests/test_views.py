@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from trefpunt.accounts.models import User
 from trefpunt.contests.models import Contest, Entry, EntryFile
@@ -268,49 +269,100 @@ def test_entry_create_view_shows_errors_next_to_the_fields_and_saves_nothing():
     assert not Entry.objects.exists()
 
 
+def _brief_form(**overrides: str) -> dict[str, str]:
+    from django.utils import timezone
+
+    data = {
+        "title": "Poster for a festival",
+        "summary": "A2, bold, readable from afar.",
+        "category": "illustration",
+        "prize_1": "250",
+        "prize_2": "75,50",
+        "entry_deadline": (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+        "judging_days": "7",
+        "visibility": "open",
+        "max_entries_per_entrant": "3",
+        "finalists_max": "3",
+    }
+    data.update(overrides)
+    return data
+
+
 def test_contest_create_view_makes_a_draft_in_euros():
     client = make_user()
-    response = browser(client).post(
-        reverse("contests:create"),
-        {
-            "title": "Poster for a festival",
-            "summary": "A2, bold, readable from afar.",
-            "category": "illustration",
-            "prize_1": "250",
-            "prize_2": "75,50",
-            "entry_deadline": "2099-01-01T12:00",
-            "judging_days": "7",
-            "visibility": "open",
-            "max_entries_per_entrant": "3",
-            "finalists_max": "3",
-        },
+    response = browser(client).post(reverse("contests:create"), _brief_form())
+    contest = Contest.objects.get(created_by=client)
+    assert response.status_code == 302
+    assert response["Location"] == contest.get_absolute_url()
+    assert [p.amount for p in contest.prizes.all()] == [25000, 7550]
+    assert contest.status == Contest.Status.DRAFT
+
+
+def test_contest_create_view_refuses_a_deadline_too_far_ahead():
+    response = browser(make_user()).post(
+        reverse("contests:create"), _brief_form(entry_deadline="2099-01-01T12:00")
     )
-    # 2099 is more than 90 days ahead: the service refuses and names the field.
-    assert response.status_code == 200
-    assert "at most 90 days" in response.content.decode()
+    assert response.status_code == 422
+    assert 'id="id_entry_deadline_error">The entry deadline can be at most 90 days' in (
+        response.content.decode()
+    )
     assert not Contest.objects.exists()
 
 
 def test_contest_create_view_refuses_negative_prizes_next_to_the_field():
-    from django.utils import timezone
+    response = browser(make_user()).post(reverse("contests:create"), _brief_form(prize_1="-5"))
+    assert response.status_code == 422
+    assert 'id="id_prize_1_error">Prize 1 must be between' in response.content.decode()
+    assert not Contest.objects.exists()
 
+
+def test_contest_create_view_names_every_bad_field_at_once():
     response = browser(make_user()).post(
         reverse("contests:create"),
-        {
-            "title": "Poster",
-            "summary": "A2.",
-            "category": "illustration",
-            "prize_1": "-5",
-            "entry_deadline": (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
-            "judging_days": "7",
-            "visibility": "open",
-            "max_entries_per_entrant": "3",
-            "finalists_max": "3",
-        },
+        _brief_form(
+            title="x" * 121,
+            summary="",
+            prize_1="0",
+            prize_2="abc",
+            entry_deadline="",
+            judging_days="0",
+            visibility="secret",
+            max_entries_per_entrant="50",
+            finalist_stipend="-3",
+        ),
     )
-    assert response.status_code == 200
-    assert "Prize 1 must be between" in response.content.decode()
+    assert response.status_code == 422
+    html = response.content.decode()
+    for field in (
+        "title",
+        "summary",
+        "prize_1",
+        "prize_2",
+        "entry_deadline",
+        "judging_days",
+        "visibility",
+        "max_entries_per_entrant",
+        "finalist_stipend",
+    ):
+        assert f'id="id_{field}_error"' in html, field
+    assert "Correct the 9 fields marked below" in html
     assert not Contest.objects.exists()
+
+
+def test_contest_edit_view_shows_service_errors_next_to_the_fields_and_keeps_the_draft():
+    client = make_user()
+    contest = draft(client, title="Original title")
+    url = reverse("contests:edit", kwargs={"pk": contest.pk})
+    response = browser(client).post(
+        url, _brief_form(title="New title", prize_1="100", prize_2="200")
+    )
+    assert response.status_code == 422
+    assert 'id="id_prize_2_error">Prize 2 cannot be larger than prize 1.' in (
+        response.content.decode()
+    )
+    contest.refresh_from_db()
+    assert contest.title == "Original title"
+    assert [p.amount for p in contest.prizes.all()] == [30000]
 
 
 def test_contest_publish_view_offers_the_shortfall_deposit_and_redirects_to_checkout():
@@ -594,3 +646,48 @@ def test_contest_detail_view_explains_how_the_guarantee_works():
     assert "How the guarantee works" in html
     assert "the client has 5 days to choose the winners" in html
     assert "declined entries too" in html
+
+
+def test_contest_list_view_keeps_the_valid_filters_when_one_is_wrong():
+    client = make_user()
+    published(client, title="Bakery logo", category="logo")
+    published(client, title="Bike name", category="naming")
+    response = browser().get("/en/contests/?category=logo&prize_min=abc")
+    html = response.content.decode()
+    assert "Bakery logo" in html and "Bike name" not in html
+    assert 'id="id_prize_min_error">Enter a whole number.' in html
+    low_high = browser().get("/en/contests/?prize_min=500&prize_max=100").content.decode()
+    assert 'id="id_prize_max_error">Enter an amount of at least 500.' in low_high
+
+
+def test_contest_list_view_shows_open_contests_first_soonest_deadline_first():
+    client = make_user()
+    now = timezone.now()
+    published(client, title="Closes sooner", entry_deadline=now + timedelta(days=2))
+    published(client, title="Closes later", entry_deadline=now + timedelta(days=9))
+    decided = published(client, title="Decided one")  # published last: newest
+    entry = enter(decided)
+    with time_machine.travel(decided.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=decided.pk)
+    contest_award(contest_id=decided.pk, user=client, awards={1: entry.pk})
+    html = browser().get("/en/contests/").content.decode()
+    positions = [html.index(title) for title in ("Closes sooner", "Closes later", "Decided one")]
+    assert positions == sorted(positions)
+
+
+def test_contest_detail_view_tells_the_entrant_how_many_entries_are_left():
+    contest = published(make_user(), max_entries_per_entrant=2)
+    entrant = make_user()
+    enter(contest, entrant, seed=1)
+    session = browser(entrant)
+    html = session.get(contest.get_absolute_url()).content.decode()
+    assert "You have 1 of 2 entries in." in html
+    assert 'id="enter"' in html
+    enter(contest, entrant, seed=2)
+    html = session.get(contest.get_absolute_url()).content.decode()
+    assert "You have 2 of 2 entries in." in html
+    assert "That is the most this contest allows." in html
+    assert 'id="enter"' not in html
+    visitor = browser().get(contest.get_absolute_url()).content.decode()
+    assert f"/en/accounts/login/?next=/en/contests/{contest.pk}/" in visitor
+    assert 'id="enter"' not in visitor
