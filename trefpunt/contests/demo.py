@@ -60,13 +60,24 @@ BRIEF = """## Who we are
 ## What we need
 {need}
 
-- Works small (a favicon) and large (a shop window)
-- Works in one colour
-- Warm, not cute
+{wants}
 
 ## Please avoid
-Clip art, stock icons and anything that looks like a supermarket brand.
+{avoid}
 """
+LOGO_WANTS = [
+    "Works small (a favicon) and large (a shop window)",
+    "Works in one colour",
+    "Warm, not cute",
+]
+LOGO_AVOID = "Clip art, stock icons and anything that looks like a supermarket brand."
+# What an entry says about itself, per category (the demo entries are generated pictures).
+ENTRY_NOTE = {
+    "logo": "Two weights and a one-colour version are included.",
+    "illustration": "Drawn at A2; the colours are print-safe.",
+    "naming": "The name on a mock-up of the frame, with the story behind it.",
+    "product_idea": "A sketch of the idea with the materials we would use.",
+}
 
 
 # --- pictures ---------------------------------------------------------------------------
@@ -252,11 +263,14 @@ class _Builder:
     def draft(
         self, poster: User, organisation: Organisation | None, title: str, **fields: Any
     ) -> Contest:
+        wants = fields.pop("wants", LOGO_WANTS)
         data: dict[str, Any] = {
             "summary": "A warm, simple mark that works on bags, cups and the shop window.",
             "description": BRIEF.format(
                 who=fields.pop("who", "A small business with a big heart."),
                 need=fields.pop("need", "A logo we can use for the next twenty years."),
+                wants="\n".join(f"- {line}" for line in wants),
+                avoid=fields.pop("avoid", LOGO_AVOID),
             ),
             "category": "logo",
             "prizes": [30_000],
@@ -274,7 +288,7 @@ class _Builder:
             contest_id=contest.pk,
             user=user,
             title=title,
-            description="Two weights and a one-colour version are included.",
+            description=ENTRY_NOTE.get(contest.category, ENTRY_NOTE["logo"]),
             files=[_upload(f"{title.lower().replace(' ', '-')}.png", png)],
             originality_declared=True,
             nda_accepted=True,
@@ -346,6 +360,8 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             summary="A friendly mascot for our kids' bread club, drawn in two poses.",
             who="A family bakery with twelve shops around Haarlem.",
             need="A mascot children will want on their lunch box.",
+            wants=["Two poses: waving and holding a bread roll", "Friendly, not babyish"],
+            avoid="Existing cartoon characters and anything that looks like a cereal box.",
             prizes=[60_000],
             visibility=Contest.Visibility.BLIND,
             days=9,
@@ -360,6 +376,10 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             title,
             category="naming",
             summary="A short, friendly name for an electric cargo bike for families.",
+            who="A small workshop in Utrecht that builds cargo bikes to order.",
+            need="A name for our new electric family model.",
+            wants=["Easy to say in Dutch, German and English", "At most two words"],
+            avoid="Names that are already bicycle brands.",
             prizes=[25_000],
             finalists_max=3,
         )
@@ -374,6 +394,7 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             entry_id=entries[3].pk,
             user=a,
             reason="This name is already a registered bicycle brand in Germany.",
+            reason_code=Entry.DeclineCode.RULES,
         )
         contest_close_entries(contest_id=contest.pk, user=a)
 
@@ -384,6 +405,10 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             title,
             category="illustration",
             summary="A poster for a two-day summer festival on the river.",
+            who="A volunteer-run festival on the IJssel, free for everyone.",
+            need="A poster (A2) that still reads from across the street.",
+            wants=["Room for the dates and the line-up", "Summer evening light"],
+            avoid="Photographs and stock illustrations.",
             prizes=[50_000, 15_000],
             finalist_stipend=3_000,
             finalists_max=3,
@@ -431,6 +456,9 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             title,
             category="web_app_design",
             summary="A landing page for our winter pre-orders.",
+            need="One page where customers pre-order Christmas bread.",
+            wants=["Works on a phone first", "Three products, one order button"],
+            avoid="Carousels and pop-ups.",
             prizes=[45_000],
         )
 
@@ -453,6 +481,9 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             title,
             category="product_idea",
             summary="Ideas for a reusable bread bag (private, under NDA).",
+            need="A reusable bag that keeps bread fresh and folds flat.",
+            wants=["Washable", "Fits a large sourdough loaf"],
+            avoid="Plastic.",
             prizes=[20_000],
             is_private=True,
             nda_text="Do not share the brief or your entry outside this contest.",

@@ -254,7 +254,10 @@ class FilesForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+        label=_("Where was it copied from?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text=_("A link or a description; the client and our staff see it, the entrant not."),
     )
 
 

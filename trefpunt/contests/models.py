@@ -229,8 +229,8 @@ class Entry(models.Model):
         # A matter of taste: the entry stays in the guarantee.
         FIT = "fit", _("Not what I am looking for")
         # Rule breaks: out of the guarantee only once staff uphold the decline.
-        COPIED = "copied", _("Copied, or not the entrant's own work")
-        RULES = "rules", _("Breaks the contest rules (offensive, someone else's trademark …)")
+        COPIED = "copied", _("Copied or not original")
+        RULES = "rules", _("Breaks the contest rules")
 
     class DeclineReview(models.TextChoices):
         NONE = "", _("No review needed")

@@ -538,14 +538,20 @@ def _entry_card(
 
 
 def _judge_action(
-    request: AuthedRequest, pk: int, action: Callable[[], Any], form: str = ""
+    request: AuthedRequest,
+    pk: int,
+    action: Callable[[], Any],
+    form: str = "",
+    success: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
-    """Run a judging action; answer htmx with the card, a plain POST with a redirect, or
-    (when a field was wrong) with a page showing the card and the error next to the field."""
+    """Run a judging action; answer htmx with the card, a plain POST with a redirect back to
+    the card (and a message saying what happened), or, when a field was wrong, with a page
+    showing the card and the error next to the field."""
     error = ""
     errors: dict[str, list[str]] = {}
+    result: Any = None
     try:
-        action()
+        result = action()
     except NotFound:
         raise Http404 from None
     except ValidationFailed as exc:
@@ -562,8 +568,12 @@ def _judge_action(
         return _entry_card(request, pk, errors=errors, open_form=form, full_page=True)
     if error:
         messages.error(request, error)
-    entry = Entry.objects.filter(pk=pk).values_list("contest_id", flat=True).first()
-    return _back(request, reverse("contests:judge", kwargs={"pk": entry or 0}))
+    elif success is not None:
+        messages.success(request, success(result))
+    contest_id = Entry.objects.filter(pk=pk).values_list("contest_id", flat=True).first()
+    back = _back(request, reverse("contests:judge", kwargs={"pk": contest_id or 0}))
+    back["Location"] += f"#entry-{pk}"
+    return back
 
 
 @login_required
@@ -571,7 +581,7 @@ def _judge_action(
 def entry_rate_view(request: AuthedRequest, pk: int) -> HttpResponse:
     post = request.POST
 
-    def act() -> None:
+    def act() -> Entry:
         changes: dict[str, Any] = {}
         if "rating" in post:
             raw = post["rating"].strip()
@@ -588,9 +598,15 @@ def entry_rate_view(request: AuthedRequest, pk: int) -> HttpResponse:
             changes["note"] = post["note"]
         if "feedback" in post:
             changes["feedback"] = post["feedback"]
-        services.entry_rate(entry_id=pk, user=request.user, **changes)
+        return services.entry_rate(entry_id=pk, user=request.user, **changes)
 
-    return _judge_action(request, pk, act, form="notes" if "rating" not in post else "")
+    return _judge_action(
+        request,
+        pk,
+        act,
+        form="notes" if "rating" not in post else "",
+        success=lambda entry: _("Entry #%(n)d saved.") % {"n": entry.number},
+    )
 
 
 @login_required
@@ -601,6 +617,14 @@ def entry_finalist_view(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda: services.entry_finalist_set(entry_id=pk, user=request.user, finalist=finalist),
+        success=lambda entry: (
+            (
+                _("Entry #%(n)d is a finalist.")
+                if finalist
+                else _("Entry #%(n)d is no longer a finalist.")
+            )
+            % {"n": entry.number}
+        ),
     )
 
 
@@ -617,6 +641,9 @@ def entry_decline_view(request: AuthedRequest, pk: int) -> HttpResponse:
             reason_code=request.POST.get("reason_code", Entry.DeclineCode.FIT),
         ),
         form="decline",
+        success=lambda entry: (
+            _("Entry #%(n)d declined; the entrant is told your reason.") % {"n": entry.number}
+        ),
     )
 
 
@@ -681,6 +708,18 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 @_not_found
 def entry_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _entry_page(request, pk)
+
+
+def _entry_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    revise_form: FilesForm | None = None,
+    report_form: ReasonForm | None = None,
+) -> HttpResponse:
+    """The entry page; with a bound form that failed, that form shows its errors next to its
+    fields (422)."""
     access = selectors.entry_get_for_user(entry_id=pk, user=request.user)
     entry = access.entry
     contest = access.contest.contest
@@ -708,10 +747,13 @@ def entry_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         and contest.status in {Contest.Status.AWARDED, Contest.Status.COMPLETED}
         and entry.status != Entry.Status.WITHDRAWN,
         "handover": Handover.objects.filter(entry=entry).first() if insider else None,
-        "revise_form": FilesForm(),
-        "report_form": ReasonForm(),
+        "revise_form": revise_form or FilesForm(),
+        "report_form": report_form or ReasonForm(),
     }
-    return render(request, "contests/entry.html", context)
+    failed = (revise_form is not None and revise_form.errors) or (
+        report_form is not None and report_form.errors
+    )
+    return render(request, "contests/entry.html", context, status=422 if failed else 200)
 
 
 @login_required
@@ -742,6 +784,9 @@ def entry_revise_view(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     except NotFound:
         raise Http404 from None
+    except ValidationFailed as exc:
+        form_errors_apply(form, exc)
+        return _entry_page(request, pk, revise_form=form)
     except ApplicationError as exc:
         _flash_error(request, exc)
     else:
@@ -752,10 +797,16 @@ def entry_revise_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def entry_report_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
     try:
         services.entry_report(entry_id=pk, user=request.user, reason=request.POST.get("reason", ""))
     except NotFound:
         raise Http404 from None
+    except ValidationFailed as exc:
+        form.is_valid()
+        form.errors.clear()
+        form_errors_apply(form, exc)
+        return _entry_page(request, pk, report_form=form)
     except ApplicationError as exc:
         _flash_error(request, exc)
     else:

@@ -22,6 +22,8 @@ def test_demo_load_makes_contests_in_every_state_once():
     assert Entry.objects.filter(status=Entry.Status.WINNER).exists()
     assert Entry.objects.filter(status=Entry.Status.FINALIST).exists()
     assert Entry.objects.filter(rating__isnull=False).exists()
+    # a rule-break decline waiting for staff, so the staff page has something to review
+    assert Entry.objects.filter(decline_review=Entry.DeclineReview.PENDING).exists()
     assert Payment.objects.exists()
     assert RightsTransfer.objects.count() == 1
     flags = list(EntryFlag.objects.values_list("entry__title", "other_entry__title"))

@@ -414,7 +414,8 @@ def test_entry_rate_view_answers_htmx_with_the_card_and_plain_post_with_a_redire
     judge = reverse("contests:judge", kwargs={"pk": contest.pk})
     plain = session.post(url, {"rating": "5", "next": judge + "?show=unrated"})
     assert plain.status_code == 302
-    assert plain["Location"] == judge + "?show=unrated"
+    assert plain["Location"] == judge + f"?show=unrated#entry-{entry.pk}"
+    assert f"Entry #{entry.number} saved." in session.get(plain["Location"]).content.decode()
     entry.refresh_from_db()
     assert entry.rating == 5
     bad = session.post(url, {"rating": "7"}, headers={"HX-Request": "true"})
@@ -443,11 +444,15 @@ def test_entry_decline_view_plain_post():
     client = make_user()
     contest = published(client)
     entry = enter(contest)
-    response = browser(client).post(
+    session = browser(client)
+    response = session.post(
         reverse("contests:entry_decline", kwargs={"pk": entry.pk}),
         {"reason": "Not a logo but a photo."},
     )
     assert response.status_code == 302
+    assert response["Location"].endswith(f"/judge/#entry-{entry.pk}")
+    followed = session.get(response["Location"]).content.decode()
+    assert "declined; the entrant is told your reason." in followed
     entry.refresh_from_db()
     assert entry.status == Entry.Status.DECLINED
 
@@ -691,3 +696,36 @@ def test_contest_detail_view_tells_the_entrant_how_many_entries_are_left():
     visitor = browser().get(contest.get_absolute_url()).content.decode()
     assert f"/en/accounts/login/?next=/en/contests/{contest.pk}/" in visitor
     assert 'id="enter"' not in visitor
+
+
+def test_entry_revise_view_shows_a_bad_file_next_to_the_field_and_keeps_the_version():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    contest = published(make_user())
+    entry = enter(contest)
+    response = browser(entry.entrant).post(
+        reverse("contests:entry_revise", kwargs={"pk": entry.pk}),
+        {"files": [SimpleUploadedFile("v2.png", b"<script>alert(1)</script>")], "note": "v2"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_files_error">v2.png is not a PNG' in html
+    assert '<details id="revise" open>' in html
+    assert entry.versions.count() == 1
+
+
+def test_entry_report_view_shows_a_short_reason_next_to_the_field_and_saves_nothing():
+    contest = published(make_user())
+    entry = enter(contest)
+    session = browser(make_user())
+    url = reverse("contests:entry_report", kwargs={"pk": entry.pk})
+    response = session.post(url, {"reason": "copy"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'id="id_reason_error">Say where it was copied from, in at least 10 characters.' in html
+    assert '<details id="report" open>' in html
+    assert not entry.flags.exists()
+    assert (
+        session.post(url, {"reason": "Same as the logo on dribbble.com/shots/1"}).status_code == 302
+    )
+    assert entry.flags.count() == 1
