@@ -147,15 +147,13 @@ def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
     }
 
 
-def _organisation(user: Any, slug: str | None) -> Organisation | None:
+def _organisation(user: Any, slug: str | None) -> Organisation | str | None:
+    """The organisation to post for. A slug the user may not post for is handed on as it is,
+    so the service names it together with every other bad field of the brief."""
     if not slug:
         return None
     organisation = organisations_user_can_post_for(user=user).filter(slug=slug).first()
-    if organisation is None:
-        raise ValidationFailed(
-            fields={"organisation": _("You can only post for organisations you own or administer.")}
-        )
-    return organisation
+    return organisation if organisation is not None else slug
 
 
 def _page(number: int, size: int, count: int) -> tuple[int, int]:
@@ -335,7 +333,7 @@ def entry_create_api(
     request: AuthedRequest,
     contest_id: int,
     title: Form[str],
-    files: File[list[UploadedFile]],
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
     description: Form[str] = "",
     originality_declared: Form[bool] = False,
     nda_accepted: Form[bool] = False,
@@ -345,7 +343,7 @@ def entry_create_api(
         user=request.user,
         title=title,
         description=description,
-        files=files,
+        files=files or [],
         originality_declared=originality_declared,
         nda_accepted=nda_accepted,
     )
@@ -434,10 +432,12 @@ def entry_revisions_api(request: AuthedRequest, entry_id: int) -> list[dict[str,
 def entry_revise_api(
     request: AuthedRequest,
     entry_id: int,
-    files: File[list[UploadedFile]],
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
     note: Form[str] = "",
 ) -> Status[dict[str, Any]]:
-    version = services.entry_revise(entry_id=entry_id, user=request.user, files=files, note=note)
+    version = services.entry_revise(
+        entry_id=entry_id, user=request.user, files=files or [], note=note
+    )
     return Status(201, _version_out(version, original=True))
 
 

@@ -967,7 +967,10 @@ def contest_award(
 
     Every prize must get a distinct, active entry (not withdrawn or declined). When the
     contest has fewer active entries than prizes, each of them must win a prize and the
-    prizes left over are split equally among the winners (they are guaranteed too).
+    prizes left over are guaranteed too: they are split like the guarantee splits them,
+    equally among the other entries that share in the guarantee (declined ones that staff
+    did not find breaking the rules) — so declining entries never moves their money to the
+    client's chosen winners — and among the winners only when no such entry is left.
 
     Locks escrow → contest → entries (ascending id) → wallets; the conditional
     judging → awarded update and the per-payment journal keys make a second award
@@ -1021,7 +1024,8 @@ def contest_award(
             raise ValidationFailed(fields=errors)
         winner_ids = {e.pk for e in winners.values()}
         finalists = [e for e in active if e.status == Entry.Status.FINALIST]
-        plan = _plan_prizes(locked, prizes, winners, list(winners.values()))
+        others = [e for e in entries.values() if e.shares_in_guarantee and e.pk not in winner_ids]
+        plan = _plan_prizes(locked, prizes, winners, others or list(winners.values()))
         plan += _plan_stipends(locked, [e for e in finalists if e.pk not in winner_ids])
         now = _now()
         updated = Contest.objects.filter(pk=locked.pk, status=Contest.Status.JUDGING).update(

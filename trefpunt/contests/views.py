@@ -695,6 +695,7 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
             ],
             "candidates": candidates,
             "finalist_count": sum(1 for e in candidates if e.status == Entry.Status.FINALIST),
+            "prizes_left_over": len(prizes) > len(candidates),
             "errors": errors.get("__all__", []) + errors.get("awards", []),
             "can_award": contest.status == Contest.Status.JUDGING,
         },

@@ -500,3 +500,49 @@ def test_entry_decline_api_reason_codes_and_bad_input():
     assert body["shares_in_guarantee"] is True
     public = api(make_user()).get(f"/api/v1/entries/{entry.pk}")
     assert public.status_code == 404  # declined entries are shown only to entrant and client
+
+
+def test_contest_create_api_names_every_bad_field_at_once_and_saves_nothing():
+    response = post(
+        api(make_user()),
+        "/contests",
+        brief(
+            title="",
+            summary="y" * 300,
+            category="paint",
+            prizes=[100, 200, 300, 400],
+            entry_deadline=deadline(-1).isoformat(),
+            judging_days=0,
+            visibility="secret",
+            max_entries_per_entrant=0,
+            finalist_stipend=-1,
+            finalists_max=11,
+            organisation="someone-elses-org",
+        ),
+    )
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {
+        "title",
+        "summary",
+        "category",
+        "prizes",
+        "entry_deadline",
+        "judging_days",
+        "visibility",
+        "max_entries_per_entrant",
+        "finalist_stipend",
+        "finalists_max",
+        "organisation",
+    }
+    assert not Contest.objects.exists()
+
+
+def test_entry_create_api_names_every_missing_field_at_once():
+    contest = published(make_user())
+    response = api(make_user()).post(
+        f"/api/v1/contests/{contest.pk}/entries",
+        data={"title": "", "originality_declared": "false"},
+    )
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"title", "files", "originality_declared"}
+    assert not Entry.objects.exists()

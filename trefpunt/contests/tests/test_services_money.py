@@ -111,6 +111,16 @@ def test_contest_deposit_shortfall_is_raised_to_the_smallest_deposit(settings):
     assert deposit.amount == 500
 
 
+def test_contest_deposit_shortfall_is_refused_when_the_wallet_holds_enough():
+    client = make_user()
+    contest = draft(client, prizes=[1000])
+    funded_wallet(client, 5000)
+    with pytest.raises(Conflict) as exc:
+        contest_deposit_shortfall(contest_id=contest.pk, user=client, return_path="/")
+    assert "already holds enough" in exc.value.message
+    assert not Deposit.objects.filter(status=Deposit.Status.PENDING).exists()
+
+
 def test_contest_publish_for_an_organisation_pays_from_its_wallet():
     owner = make_user()
     organisation = make_organisation(owner)
@@ -289,6 +299,23 @@ def test_contest_award_with_fewer_entries_than_prizes_splits_the_rest_among_the_
     contest_award(contest_id=contest.pk, user=client, awards={1: a.pk})
     gross = sum(p.gross for p in Payment.objects.filter(recipient=a.entrant))
     assert gross == 40001
+    assert escrow_of(contest) == 0
+    assert_money_consistent()
+
+
+def test_contest_award_gives_prizes_left_over_to_declined_entries_not_to_the_winner():
+    client = make_user()
+    contest = published(client, prizes=[30000, 10000, 5001])
+    winner = enter(contest)
+    b = enter(contest)
+    c = enter(contest)
+    _judging(contest)
+    entry_decline(entry_id=b.pk, user=client, reason="Not what we had in mind.")
+    entry_decline(entry_id=c.pk, user=client, reason="Too busy for a small logo.")
+    contest_award(contest_id=contest.pk, user=client, awards={1: winner.pk})
+    gross = {e.pk: sum(p.gross for p in Payment.objects.filter(entry=e)) for e in (winner, b, c)}
+    # prizes 2 and 3 (15001) are split between the two declined entries, the odd cent to #2
+    assert gross == {winner.pk: 30000, b.pk: 7501, c.pk: 7500}
     assert escrow_of(contest) == 0
     assert_money_consistent()
 

@@ -211,6 +211,16 @@ def test_handover_deliver_emails_every_admin_of_the_organisation_not_the_members
     assert f"/contests/entries/{entry.pk}/handover/" in ready[0].body
 
 
+def test_handover_deliver_after_confirmation_is_refused_and_stores_nothing():
+    client, _contest, entry = _awarded()
+    handover_deliver(entry_id=entry.pk, user=entry.entrant, files=[_pdf()])
+    handover_confirm(entry_id=entry.pk, user=client)
+    with pytest.raises(Conflict) as exc:
+        handover_deliver(entry_id=entry.pk, user=entry.entrant, files=[_pdf()])
+    assert "already confirmed" in exc.value.message
+    assert Handover.objects.get(entry=entry).files.count() == 1
+
+
 def test_handover_confirm_before_delivery_is_refused():
     client, _contest, entry = _awarded()
     with pytest.raises(Conflict) as exc:
