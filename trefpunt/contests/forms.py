@@ -266,7 +266,17 @@ class InviteForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=_("Reference file"))
+    file = forms.FileField(
+        label=_("Reference file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".png,.jpg,.jpeg,.webp,.pdf,.zip"}),
+        error_messages={"required": _("Choose a file to upload.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("PNG, JPEG, WebP, PDF or ZIP; at most %(mb)d MB.") % {
+            "mb": max(1, settings.MAX_UPLOAD_BYTES // (1024 * 1024))
+        }
 
 
 class FinalistRoundForm(forms.Form):

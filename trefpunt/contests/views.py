@@ -233,11 +233,17 @@ def _draft_errors_complete(form: ContestForm, user: Any) -> None:
 @require_http_methods(["GET", "POST"])
 @_not_found
 def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The draft's brief, reference files and invitations; once open, only the reference
+    files and the invitations (a private contest can invite more people while it is open)."""
     contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
-    organisations = list(organisations_user_can_post_for(user=request.user))
-    if contest.status != Contest.Status.DRAFT:
+    if contest.status not in {Contest.Status.DRAFT, Contest.Status.OPEN}:
         messages.error(request, _("Only a draft can be edited."))
         return redirect("contests:detail", pk=pk)
+    if contest.status != Contest.Status.DRAFT:
+        if request.method == "POST":
+            messages.error(request, _("The brief can no longer change: the contest is open."))
+        return _edit_page(request, contest)
+    organisations = list(organisations_user_can_post_for(user=request.user))
     form = ContestForm(
         request.POST or None,
         organisations=organisations,
@@ -253,6 +259,18 @@ def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("contests:detail", pk=pk)
     elif request.method == "POST":
         _draft_errors_complete(form, request.user)
+    return _edit_page(request, contest, form=form)
+
+
+def _edit_page(
+    request: AuthedRequest,
+    contest: Contest,
+    *,
+    form: ContestForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    invite_form: InviteForm | None = None,
+) -> HttpResponse:
+    failed = any(f is not None and f.errors for f in (form, attachment_form, invite_form))
     return render(
         request,
         "contests/form.html",
@@ -260,11 +278,11 @@ def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "form": form,
             "contest": contest,
             "attachments": list(contest.attachments.all()),
-            "attachment_form": AttachmentForm(),
-            "invite_form": InviteForm(),
+            "attachment_form": attachment_form or AttachmentForm(),
+            "invite_form": invite_form or InviteForm(),
             "invitations": list(contest.invitations.select_related("user__profile")),
         },
-        status=422 if form.errors else 200,
+        status=422 if failed else 200,
     )
 
 
@@ -272,20 +290,21 @@ def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @_not_found
 def attachment_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             services.contest_attachment_add(
                 contest_id=pk, user=request.user, upload=form.cleaned_data["file"]
             )
-            messages.success(request, _("Reference file added."))
         except ValidationFailed as exc:
-            _flash_error(request, exc)
+            form_errors_apply(form, exc)
         except ApplicationError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, _("Choose a file to upload."))
-    return _back(request, reverse("contests:edit", kwargs={"pk": pk}))
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Reference file added."))
+            return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#files")
+    return _edit_page(request, contest, attachment_form=form)
 
 
 @login_required
@@ -299,7 +318,7 @@ def attachment_remove_view(request: AuthedRequest, pk: int, aid: int) -> HttpRes
         if isinstance(exc, NotFound):
             raise
         messages.error(request, exc.message)
-    return _back(request, reverse("contests:edit", kwargs={"pk": pk}))
+    return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#files")
 
 
 @require_GET
@@ -316,21 +335,24 @@ def attachment_download_view(request: HttpRequest, pk: int, aid: int) -> HttpRes
 @require_POST
 @_not_found
 def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
             invitation = services.contest_invite(
                 contest_id=pk, user=request.user, who=form.cleaned_data["who"]
             )
+        except ValidationFailed as exc:
+            form_errors_apply(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
             messages.success(
                 request,
                 _("%(name)s is invited.") % {"name": invitation.user.profile.display_name},
             )
-        except ValidationFailed as exc:
-            _flash_error(request, exc)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-    return _back(request, reverse("contests:edit", kwargs={"pk": pk}))
+            return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#invitations")
+    return _edit_page(request, contest, invite_form=form)
 
 
 # --- publish, cancel, close -------------------------------------------------------------------
@@ -409,17 +431,21 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def finalist_round_view(request: AuthedRequest, pk: int) -> HttpResponse:
     form = FinalistRoundForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the date and time the finalist round ends."))
-        return _back(request, reverse("contests:judge", kwargs={"pk": pk}))
-    return _simple_action(
-        request,
-        pk,
-        lambda: services.contest_finalist_round_open(
-            contest_id=pk, user=request.user, deadline=form.cleaned_data["deadline"]
-        ),
-        _("Finalist round started; the finalists were told."),
-    )
+    if form.is_valid():
+        try:
+            services.contest_finalist_round_open(
+                contest_id=pk, user=request.user, deadline=form.cleaned_data["deadline"]
+            )
+        except NotFound:
+            raise Http404 from None
+        except ValidationFailed as exc:
+            form_errors_apply(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Finalist round started; the finalists were told."))
+            return _back(request, reverse("contests:judge", kwargs={"pk": pk}))
+    return _judge_page(request, pk, finalist_round_form=form)
 
 
 # --- entering -----------------------------------------------------------------------------------
@@ -477,7 +503,18 @@ def _judge_filters(form: JudgeFilterForm) -> selectors.EntryFilters:
 @require_GET
 @_not_found
 def judge_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
+    return _judge_page(request, pk)
+
+
+def _judge_page(
+    request: AuthedRequest, pk: int, finalist_round_form: FinalistRoundForm | None = None
+) -> HttpResponse:
+    """The judging grid; with a finalist round form that failed, its errors show next to its
+    field (422)."""
+    try:
+        contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
+    except NotFound:
+        raise Http404 from None
     access = selectors.contest_access(contest, request.user)
     form = JudgeFilterForm(request.GET or None)
     entries = selectors.entry_list_for_viewer(access=access, filters=_judge_filters(form))
@@ -490,9 +527,12 @@ def judge_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "form": form,
             "page": page,
             "judging_open": contest.status in services.JUDGING_STATES,
-            "finalist_round_form": FinalistRoundForm(),
-            "next": request.get_full_path(),
+            "finalist_round_form": finalist_round_form or FinalistRoundForm(),
+            "next": reverse("contests:judge", kwargs={"pk": pk})
+            if finalist_round_form is not None
+            else request.get_full_path(),
         },
+        status=422 if finalist_round_form is not None and finalist_round_form.errors else 200,
     )
 
 

@@ -729,3 +729,78 @@ def test_entry_report_view_shows_a_short_reason_next_to_the_field_and_saves_noth
         session.post(url, {"reason": "Same as the logo on dribbble.com/shots/1"}).status_code == 302
     )
     assert entry.flags.count() == 1
+
+
+def test_finalist_round_view_shows_a_bad_deadline_next_to_the_field():
+    from trefpunt.contests.services import entry_finalist_set
+
+    client = make_user()
+    contest = published(client)
+    entry = enter(contest)
+    entry_finalist_set(entry_id=entry.pk, user=client, finalist=True)
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=contest.pk)
+        url = reverse("contests:finalist_round", kwargs={"pk": contest.pk})
+        session = browser(client)
+        too_late = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+        response = session.post(url, {"deadline": too_late})
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert 'id="id_deadline_error">The finalist round must end before judging ends.' in html
+        assert (
+            '<details class="finalist-round card contest-finalist-round" id="finalist-round" open>'
+            in html
+        )
+        assert session.post(url, {"deadline": "soon"}).status_code == 422
+        assert browser(make_user()).post(url, {"deadline": too_late}).status_code == 404
+    contest.refresh_from_db()
+    assert contest.finalist_deadline is None
+
+
+def test_attachment_and_invite_errors_show_next_to_their_fields_on_the_edit_page():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = make_user()
+    contest = draft(client, is_private=True)
+    session = browser(client)
+    bad_file = session.post(
+        reverse("contests:attachment_add", kwargs={"pk": contest.pk}),
+        {"file": SimpleUploadedFile("brief.pdf", b"MZ\x90\x00 an exe")},
+    )
+    assert bad_file.status_code == 422
+    assert 'id="id_file_error">brief.pdf is not a PNG' in bad_file.content.decode()
+    no_file = session.post(reverse("contests:attachment_add", kwargs={"pk": contest.pk}), {})
+    assert 'id="id_file_error">Choose a file to upload.' in no_file.content.decode()
+    unknown = session.post(
+        reverse("contests:invite", kwargs={"pk": contest.pk}), {"who": "nobody-at-all"}
+    )
+    assert unknown.status_code == 422
+    assert 'id="id_who_error">No member with this handle or email address.' in (
+        unknown.content.decode()
+    )
+    assert not contest.attachments.exists() and not contest.invitations.exists()
+
+
+def test_contest_edit_view_of_an_open_private_contest_invites_but_keeps_the_brief(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    client = make_user()
+    contest = private_contest(client, make_user())
+    session = browser(client)
+    url = reverse("contests:edit", kwargs={"pk": contest.pk})
+    page = session.get(url).content.decode()
+    assert "Reference files and invitations" in page
+    assert 'name="title"' not in page
+    late = make_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = session.post(
+            reverse("contests:invite", kwargs={"pk": contest.pk}), {"who": late.email}
+        )
+    assert invited.status_code == 302
+    assert mail.outbox[-1].to == [late.email]
+    assert browser(late).get(contest.get_absolute_url()).status_code == 200
+    session.post(url, _brief_form(title="Changed after publishing"))
+    contest.refresh_from_db()
+    assert contest.title == "Secret rebrand"
