@@ -1,10 +1,13 @@
 """Dutch and English: URL prefixes, the shell in both languages, Dutch form errors, what the
-API answers, and a complete, compiled Dutch catalogue for the shell, accounts and the wallet."""
+API answers, a complete, compiled Dutch catalogue for every app, and Dutch contest and
+microtask pages."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -19,17 +22,18 @@ from playwright.sync_api import expect
 from trefpunt.accounts.models import Organisation, Profile, User
 from trefpunt.accounts.services import api_token_create
 from trefpunt.accounts.tests.factories import PASSWORD, OrganisationFactory, UserFactory
+from trefpunt.contests.tests.factories import make_user, published
 from trefpunt.ledger.tests.factories import funded_wallet
+from trefpunt.microtasks.tests.factories import published_batch
 
 PO_PATH = Path(settings.LOCALE_PATHS[0]) / "nl" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
-# The parts translated in full; contests and microtasks get their pass later.
-COVERED = (
-    "trefpunt/templates/",
-    "trefpunt/core/",
-    "trefpunt/accounts/",
-    "trefpunt/ledger/",
-    "trefpunt/settings/",
+CODE_DIR = Path(settings.BASE_DIR)  # the trefpunt package: every app, templates, settings
+# What makemessages reads; tests are left out (as in `make messages`).
+SOURCE_SUFFIXES = {".py", ".html", ".txt"}
+USES_GETTEXT = re.compile(
+    r"\b(?:gettext|gettext_lazy|ngettext|ngettext_lazy|pgettext|pgettext_lazy|npgettext|_)\("
+    r"|{%\s*(?:translate|trans|blocktranslate|blocktrans)\b"
 )
 BAD_CHECKSUM_IBAN = "NL91ABNA0417164301"
 
@@ -48,8 +52,14 @@ class PoEntry:
     obsolete: bool = False
 
     @property
-    def covered(self) -> bool:
-        return any(ref.startswith(COVERED) for ref in self.references)
+    def apps(self) -> set[str]:
+        """The top-level folders of trefpunt/ that use this string (``contests``, ...)."""
+        return {ref.split("/")[1] for ref in self.references if ref.startswith("trefpunt/")}
+
+    @property
+    def complete(self) -> bool:
+        plural_forms = 2 if self.msgid_plural else 1
+        return len(self.msgstr) == plural_forms and all(self.msgstr.values())
 
 
 def _unquote(text: str) -> str:
@@ -113,6 +123,11 @@ PLACEHOLDER = re.compile(
 )
 
 
+def words(text: str) -> int:
+    """Words of a message, placeholders and tags left out ("%(m)d min %(s)d s" has two)."""
+    return sum(1 for word in PLACEHOLDER.sub(" ", text).split() if re.search(r"[^\W\d_]", word))
+
+
 def placeholders(text: str) -> list[str]:
     """Placeholders and HTML tags of a message, in sorted order."""
     return sorted(PLACEHOLDER.findall(text))
@@ -121,25 +136,64 @@ def placeholders(text: str) -> list[str]:
 # --- the catalogue -------------------------------------------------------------------------
 
 
-def test_po_covers_the_shell_accounts_and_wallet() -> None:
-    covered = [e for e in live_entries() if e.covered]
+def apps_with_user_text() -> set[str]:
+    """Every folder (or top-level module) of trefpunt/ whose code or templates, tests aside,
+    call gettext: named as the catalogue's references name them (``contests``, ``api.py``)."""
+    apps = set()
+    for path in CODE_DIR.rglob("*"):
+        relative = path.relative_to(CODE_DIR).parts
+        if (
+            path.suffix in SOURCE_SUFFIXES
+            and "tests" not in relative
+            and relative[0] not in apps
+            and USES_GETTEXT.search(path.read_text(encoding="utf-8", errors="replace"))
+        ):
+            apps.add(relative[0])
+    return apps
 
-    assert len(covered) > 300
-    assert {"Wallet", "Log in", "Sign up", "Request a payout"} <= {e.msgid for e in covered}
+
+def test_po_has_strings_of_every_app_that_uses_gettext() -> None:
+    """A new app whose strings were never extracted shows up here (by folder name)."""
+    in_catalogue = set().union(*(e.apps for e in live_entries()))
+    apps = apps_with_user_text()
+
+    assert {"templates", "core", "accounts", "ledger", "contests", "microtasks"} <= apps
+    assert sorted(apps - in_catalogue) == [], "run `make messages` and translate the new app"
+    assert len(live_entries()) > 1000
 
 
-def test_po_has_a_dutch_translation_for_every_shell_accounts_and_wallet_string() -> None:
-    missing = [
-        (e.msgctxt, e.msgid, e.references[:1])
-        for e in live_entries()
-        if e.covered and (not all(e.msgstr.values()) or (e.msgid_plural and len(e.msgstr) != 2))
-    ]
-    fuzzy = [
-        (e.msgid, e.references[:1]) for e in live_entries() if e.covered and "fuzzy" in e.flags
-    ]
+def test_po_has_a_dutch_translation_for_every_string_of_every_app() -> None:
+    missing = [(e.msgctxt, e.msgid, e.references[:1]) for e in live_entries() if not e.complete]
+    fuzzy = [(e.msgid, e.references[:1]) for e in live_entries() if "fuzzy" in e.flags]
 
     assert missing == [], "translate these in locale/nl/LC_MESSAGES/django.po"
     assert fuzzy == [], "review these fuzzy entries and drop the fuzzy flag"
+
+
+@pytest.mark.parametrize("app", ["contests", "microtasks"])
+def test_po_translates_the_contest_and_microtask_strings(app: str) -> None:
+    """The two big apps are in the catalogue with Dutch that differs from the English."""
+    entries = [e for e in live_entries() if app in e.apps]
+    untranslated_looking = [
+        e.msgid for e in entries if words(e.msgid) > 3 and e.msgstr.get(0) == e.msgid
+    ]
+
+    assert len(entries) > 200
+    assert untranslated_looking == []
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU gettext (msgfmt)")
+def test_po_passes_msgfmt_check() -> None:
+    """What compilemessages runs: format strings, plurals and the header must be valid."""
+    msgfmt = cast(str, shutil.which("msgfmt"))
+    result = subprocess.run(  # noqa: S603 - our own catalogue, a fixed argument list
+        [msgfmt, "--check", "-o", os.devnull, str(PO_PATH)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_po_translations_keep_every_placeholder_and_tag() -> None:
@@ -193,10 +247,12 @@ def test_mo_matches_the_po_for_every_translated_string() -> None:
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
-def test_po_has_every_string_the_shell_accounts_and_wallet_use(
+def test_fresh_extraction_finds_no_new_or_changed_string_in_any_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Extract the strings again into a scratch copy: none of the covered ones may be new.
+    """Extract the strings of every app again into a scratch copy of the catalogue: every
+    entry must still be translated and none fuzzy (a new string, a changed one, or a plural
+    added to an old one all fail here).
 
     makemessages writes next to the nearest locale folder, so it runs in a scratch folder
     that links to the code and holds a copy of the catalogue: the real one stays untouched.
@@ -204,20 +260,21 @@ def test_po_has_every_string_the_shell_accounts_and_wallet_use(
     scratch = tmp_path / "locale" / "nl" / "LC_MESSAGES" / "django.po"
     scratch.parent.mkdir(parents=True)
     shutil.copy(PO_PATH, scratch)
-    (tmp_path / "trefpunt").symlink_to(Path(settings.BASE_DIR), target_is_directory=True)
+    (tmp_path / "trefpunt").symlink_to(CODE_DIR, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
         call_command(
             "makemessages", locale=["nl"], symlinks=True, ignore_patterns=["*/tests/*"], verbosity=0
         )
-    committed = {(e.msgctxt, e.msgid) for e in live_entries()}
-    new = [
+    fresh = [e for e in po_entries(scratch) if e.msgid and not e.obsolete]
+    not_ready = [
         (e.msgctxt, e.msgid, e.references[:1])
-        for e in po_entries(scratch)
-        if e.msgid and not e.obsolete and e.covered and (e.msgctxt, e.msgid) not in committed
+        for e in fresh
+        if not e.complete or "fuzzy" in e.flags
     ]
 
-    assert new == [], "run `make messages`, translate the new strings and commit the .po/.mo"
+    assert {app for e in fresh for app in e.apps} >= {"contests", "microtasks", "ledger"}
+    assert not_ready == [], "run `make messages`, translate the new strings and commit the .po/.mo"
 
 
 # --- the shell in both languages ----------------------------------------------------------
@@ -472,3 +529,36 @@ def test_opening_a_prefixed_page_remembers_the_language_for_pages_without_prefix
 
     assert client.cookies["django_language"].value == "nl"
     assert client.get("/", HTTP_ACCEPT_LANGUAGE="en")["Location"] == "/nl/"
+
+
+# --- contest and microtask pages ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_contest_page_under_nl_explains_the_guarantee_in_dutch(client: Client) -> None:
+    contest = published(make_user(), title="Logo voor een bakkerij")
+
+    html = client.get(f"/nl/contests/{contest.pk}/").content.decode()
+
+    assert "Zo werkt de garantie" in html
+    assert "Gegarandeerd: de prijzen staan in bewaring en worden uitbetaald." in html
+    assert "Meld je aan om mee te doen" in html
+    assert "How the guarantee works" not in html
+    assert "Log in to enter" not in html
+
+
+@pytest.mark.django_db
+def test_microtask_results_and_workers_under_nl_are_dutch(client: Client) -> None:
+    batch = published_batch(items=3)
+    client.force_login(batch.owner)
+
+    results = client.get(f"/nl/microtasks/manage/{batch.pk}/results/").content.decode()
+    workers = client.get(f"/nl/microtasks/manage/{batch.pk}/workers/").content.decode()
+
+    for dutch in ["Resultaten", "Samengevoegd antwoord", "Betrouwbaarheid", "Overeenkomst"]:
+        assert f">{dutch}<" in results
+    assert "Onder het doel" in results
+    assert ">Combined answer<" not in results
+    assert "Below the target" not in results
+    assert ">Crowdworkers<" in workers
+    assert "Crowdworkers staan hier onder een id dat alleen in deze batch geldt." in workers
