@@ -141,7 +141,9 @@ def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
         "decline_reason": entry.decline_reason if insider else None,
         "decline_code": entry.decline_code if insider else None,
         "decline_review": entry.decline_review if insider else None,
-        "shares_in_guarantee": entry.shares_in_guarantee if insider else None,
+        "shares_in_guarantee": entry.shares_in_guarantee
+        if insider and entry.contest.status in services.JUDGING_STATES
+        else None,
         "private_note": entry.private_note if judge else None,
         "is_flagged": entry.is_flagged if judge else None,
     }

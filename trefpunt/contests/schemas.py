@@ -130,7 +130,9 @@ class EntryOut(Schema):
         None, description="entrant and managers: pending, upheld or overturned (rule breaks)"
     )
     shares_in_guarantee: bool | None = Field(
-        None, description="entrant and managers: counts if the guarantee splits the prizes"
+        None,
+        description="entrant and managers, while open or judging: whether the entry gets a "
+        "share if the guarantee splits the prizes",
     )
     private_note: str | None = Field(None, description="managers only")
     is_flagged: bool | None = Field(None, description="managers only")
