@@ -13,3 +13,9 @@ class MicrotasksConfig(AppConfig):
         entry = ("microtasks:batch_list", lambda: _("Microtasks"))
         if all(name != entry[0] for name, _label in NAV_LINKS):
             NAV_LINKS.append(entry)
+
+        from trefpunt.ledger.references import reference_register
+
+        from .selectors import batch_reference_labels
+
+        reference_register("batch", batch_reference_labels)

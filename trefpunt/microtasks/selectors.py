@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import format_cents, split_bps
+from trefpunt.ledger.references import ReferenceLabel
 
 from .models import Answer, Batch, BatchWorker, Item, Lease, WorkerQuality
 
@@ -730,3 +733,15 @@ def item_live_leases(*, now: datetime) -> Any:
 
 def item_seen_by(*, user_id: int) -> Exists:
     return Exists(Lease.objects.filter(item=OuterRef("pk"), worker_id=user_id))
+
+
+def batch_reference_labels(ids: Sequence[int]) -> dict[int, ReferenceLabel]:
+    """Wallet lines about batches: "Microtasks: <title>", linked to the batch's public page
+    (which also leads its client to the management pages)."""
+    return {
+        pk: ReferenceLabel(
+            label=_("Microtasks: %(title)s") % {"title": title},
+            url=reverse("microtasks:batch_detail", kwargs={"pk": pk}),
+        )
+        for pk, title in Batch.objects.filter(pk__in=ids).values_list("pk", "title")
+    }

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.forms",
     "template_partials",
+    "ninja",  # serves Swagger UI from its own static files (the docs work offline)
     "django_tasks",
     "django_tasks_db",
     "allauth",

@@ -19,8 +19,12 @@ NAV_LINKS: list[tuple[str, Any]] = []
 
 
 @register.filter
-def money(cents: int | None, currency: str = "EUR") -> str:
-    return "" if cents is None else format_cents(int(cents), currency or "EUR")
+def money(cents: int | str | None, currency: str = "EUR") -> str:
+    """Cents as money; an empty or missing value (a template's unset variable) shows nothing
+    instead of failing the whole page."""
+    if cents is None or cents == "":
+        return ""
+    return format_cents(int(cents), currency or "EUR")
 
 
 @register.simple_tag(takes_context=True)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -62,10 +63,11 @@ def share(value: Any) -> str:
 
 @register.filter
 def percent1(value: Any) -> str:
-    """``0.9512`` → ``95.1 %`` (one decimal, for confidences near the target)."""
+    """``0.9512`` → ``95.1 %`` (one decimal, for confidences near the target; the decimal
+    separator follows the language: ``95,1 %`` in Dutch)."""
     if value is None:
         return "—"
-    return f"{float(value) * 100:.1f}\u00a0%"
+    return f"{number_format(float(value) * 100, 1, use_l10n=True)}\u00a0%"
 
 
 @register.simple_tag(takes_context=True)
