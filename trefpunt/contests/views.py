@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,6 +29,13 @@ from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFaile
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.money import split_bps
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import (
+    flash_error,
+    next_url,
+    not_found_as_404,
+    post_action,
+    redirect_back,
+)
 
 from . import selectors, services
 from .files import file_open
@@ -53,44 +59,6 @@ DETAIL_ENTRIES = 24
 
 def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _next_url(request: HttpRequest) -> str:
-    """The ``next`` the form sent, when it points back into this site; else empty."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    return redirect(_next_url(request) or default)
-
-
-def _not_found(fn: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Turn a service's ``NotFound`` into the 404 page."""
-
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-def _flash_error(request: HttpRequest, exc: ApplicationError) -> None:
-    details = [m for messages_ in exc.fields.values() for m in messages_]
-    text = (
-        " ".join(details)
-        if details and exc.message == str(ValidationFailed.default_message)
-        else exc.message
-    )
-    messages.error(request, text)
 
 
 # --- list, detail ---------------------------------------------------------------------------
@@ -178,7 +146,7 @@ def _detail_context(request: HttpRequest, access: selectors.ContestAccess) -> di
 
 
 @require_GET
-@_not_found
+@not_found_as_404
 def contest_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
     context = _detail_context(request, access)
@@ -231,7 +199,7 @@ def _draft_errors_complete(form: ContestForm, user: Any) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The draft's brief, reference files and invitations; once open, only the reference
     files and the invitations (a private contest can invite more people while it is open)."""
@@ -288,7 +256,7 @@ def _edit_page(
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def attachment_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
     contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
     form = AttachmentForm(request.POST, request.FILES)
@@ -309,7 +277,7 @@ def attachment_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def attachment_remove_view(request: AuthedRequest, pk: int, aid: int) -> HttpResponse:
     try:
         services.contest_attachment_remove(contest_id=pk, user=request.user, attachment_id=aid)
@@ -322,7 +290,7 @@ def attachment_remove_view(request: AuthedRequest, pk: int, aid: int) -> HttpRes
 
 
 @require_GET
-@_not_found
+@not_found_as_404
 def attachment_download_view(request: HttpRequest, pk: int, aid: int) -> HttpResponseBase:
     access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
     attachment = ContestAttachment.objects.filter(contest=access.contest, pk=aid).first()
@@ -333,7 +301,7 @@ def attachment_download_view(request: HttpRequest, pk: int, aid: int) -> HttpRes
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
     contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
     form = InviteForm(request.POST)
@@ -360,7 +328,7 @@ def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def contest_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The funding summary; publishes, or starts a deposit of exactly the shortfall and comes
     back here after the payment."""
@@ -377,7 +345,7 @@ def contest_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             if isinstance(exc, NotFound):
                 raise
-            _flash_error(request, exc)
+            flash_error(request, exc)
             return redirect("contests:publish", pk=pk)
         messages.success(request, _("Published. Your contest is open for entries."))
         return redirect("contests:detail", pk=pk)
@@ -393,16 +361,8 @@ def contest_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _simple_action(
     request: AuthedRequest, pk: int, action: Callable[[], Any], success: str
-) -> HttpResponse:
-    try:
-        action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, success)
-    return _back(request, reverse("contests:detail", kwargs={"pk": pk}))
+) -> HttpResponseRedirect:
+    return post_action(request, action, success, reverse("contests:detail", kwargs={"pk": pk}))
 
 
 @login_required
@@ -444,7 +404,7 @@ def finalist_round_view(request: AuthedRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Finalist round started; the finalists were told."))
-            return _back(request, reverse("contests:judge", kwargs={"pk": pk}))
+            return redirect_back(request, reverse("contests:judge", kwargs={"pk": pk}))
     return _judge_page(request, pk, finalist_round_form=form)
 
 
@@ -453,7 +413,7 @@ def finalist_round_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def entry_create_view(request: AuthedRequest, pk: int) -> HttpResponse:
     access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
     form = EntryForm(request.POST, request.FILES)
@@ -501,7 +461,7 @@ def _judge_filters(form: JudgeFilterForm) -> selectors.EntryFilters:
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def judge_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return _judge_page(request, pk)
 
@@ -566,7 +526,7 @@ def _entry_card(
         "entry": entry,
         "contest": contest,
         "judging_open": contest.status in services.JUDGING_STATES,
-        "next": _next_url(request),
+        "next": next_url(request),
         "card_error": error,
         "errors": errors or {},
         "values": values if (error or errors) else {},
@@ -611,7 +571,7 @@ def _judge_action(
     elif success is not None:
         messages.success(request, success(result))
     contest_id = Entry.objects.filter(pk=pk).values_list("contest_id", flat=True).first()
-    back = _back(request, reverse("contests:judge", kwargs={"pk": contest_id or 0}))
+    back = redirect_back(request, reverse("contests:judge", kwargs={"pk": contest_id or 0}))
     back["Location"] += f"#entry-{pk}"
     return back
 
@@ -689,7 +649,7 @@ def entry_decline_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
     contest = selectors.contest_get_for_manager(contest_id=pk, user=request.user)
     access = selectors.contest_access(contest, request.user)
@@ -747,7 +707,7 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@_not_found
+@not_found_as_404
 def entry_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _entry_page(request, pk)
 
@@ -829,7 +789,7 @@ def entry_revise_view(request: AuthedRequest, pk: int) -> HttpResponse:
         form_errors_apply(form, exc)
         return _entry_page(request, pk, revise_form=form)
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Version %(n)d is in.") % {"n": version.number})
     return redirect("contests:entry", pk=pk)
@@ -849,7 +809,7 @@ def entry_report_view(request: AuthedRequest, pk: int) -> HttpResponse:
         form_errors_apply(form, exc)
         return _entry_page(request, pk, report_form=form)
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Thank you. The client and our staff will look at it."))
     return redirect("contests:entry", pk=pk)
@@ -863,7 +823,7 @@ def entry_portfolio_view(request: AuthedRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Added to your portfolio."))
     return redirect("contests:entry", pk=pk)
@@ -874,7 +834,7 @@ def entry_portfolio_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def handover_view(request: AuthedRequest, pk: int) -> HttpResponse:
     handover, access = selectors.handover_get_for_user(entry_id=pk, user=request.user)
     form = FilesForm(request.POST or None, request.FILES or None)
@@ -951,7 +911,7 @@ def _file_response(
 
 
 @require_GET
-@_not_found
+@not_found_as_404
 def entry_file_view(request: HttpRequest, pk: int, variant: str) -> HttpResponseBase:
     """One file of an entry. ``original`` (always a download, up to the upload limit) only
     for the entrant, the client and staff; ``thumb`` and ``preview`` (shown inline, at most
@@ -985,7 +945,7 @@ def entry_file_view(request: HttpRequest, pk: int, variant: str) -> HttpResponse
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def handover_file_view(request: AuthedRequest, pk: int) -> HttpResponseBase:
     record = HandoverFile.objects.select_related("handover").filter(pk=pk).first()
     if record is None:

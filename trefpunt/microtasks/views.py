@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +28,12 @@ from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import (
+    flash_error,
+    not_found_as_404,
+    post_action,
+    redirect_back,
+)
 
 from . import selectors, services
 from .exports import export_filename, export_stream
@@ -55,35 +60,6 @@ def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
-
-
-def _not_found(fn: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Turn a selector's or service's ``NotFound`` into the 404 page."""
-
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
-
-
-def _flash_error(request: HttpRequest, exc: ApplicationError) -> None:
-    details = [m for messages_ in exc.fields.values() for m in messages_]
-    generic = exc.message == str(ValidationFailed.default_message)
-    messages.error(request, " ".join(details) if details and generic else exc.message)
-
-
 def _page(request: HttpRequest, queryset: Any, size: int) -> Any:
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
@@ -107,7 +83,7 @@ def batch_list_view(request: AuthedRequest) -> HttpResponse:
 
 
 @require_GET
-@_not_found
+@not_found_as_404
 def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_worker(batch_id=pk)
     problems: list[str] = []
@@ -231,7 +207,7 @@ def _claim_next(request: AuthedRequest, batch: Batch) -> tuple[Lease | None, str
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET shows the item the worker holds (no lease is taken by a GET); POST claims one."""
     batch = selectors.batch_for_worker(batch_id=pk)
@@ -297,7 +273,7 @@ def _after_item(
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
     lease = selectors.lease_for_worker(lease_id=pk, user=request.user)
     batch = lease.batch
@@ -317,7 +293,7 @@ def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def lease_skip_view(request: AuthedRequest, pk: int) -> HttpResponse:
     lease = selectors.lease_for_worker(lease_id=pk, user=request.user)
     try:
@@ -355,7 +331,7 @@ def answer_history_view(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def answer_appeal_view(request: AuthedRequest, pk: int) -> HttpResponse:
     answer = selectors.answer_for_worker(answer_id=pk, user=request.user)
     form = AppealForm(request.POST or None)
@@ -367,7 +343,7 @@ def answer_appeal_view(request: AuthedRequest, pk: int) -> HttpResponse:
         except ValidationFailed as exc:
             form_errors_apply(form, exc)
         except ApplicationError as exc:
-            _flash_error(request, exc)
+            flash_error(request, exc)
             return redirect("microtasks:answer_history")
         else:
             messages.success(request, _("Appeal sent. The client decides within 7 days."))
@@ -415,7 +391,7 @@ def _batch_form_view(request: AuthedRequest, batch: Batch | None) -> HttpRespons
             except NotFound:
                 raise
             except ApplicationError as exc:
-                _flash_error(request, exc)
+                flash_error(request, exc)
     return render(
         request,
         "microtasks/batch_form.html",
@@ -432,7 +408,7 @@ def batch_create_view(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def batch_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
     if batch.status != Batch.Status.DRAFT:
@@ -443,7 +419,7 @@ def batch_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def manage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client's page of a batch: the draft checklist, or progress, money and actions."""
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
@@ -474,7 +450,7 @@ def manage_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
     form = UploadForm(request.POST, request.FILES)
@@ -494,7 +470,7 @@ def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
             except NotFound:
                 raise
             except ApplicationError as exc:
-                _flash_error(request, exc)
+                flash_error(request, exc)
                 return redirect("microtasks:manage", pk=pk)
             else:
                 messages.success(request, _("%(n)d items added.") % {"n": added})
@@ -518,14 +494,14 @@ def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def items_clear_view(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         services.items_clear(batch_id=pk, user=request.user)
     except NotFound:
         raise
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("All items removed."))
     return redirect("microtasks:manage", pk=pk)
@@ -533,7 +509,7 @@ def items_clear_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@_not_found
+@not_found_as_404
 def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The funding summary; publishes, or starts a deposit of exactly the shortfall and comes
     back here after the payment."""
@@ -549,7 +525,7 @@ def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
         except NotFound:
             raise
         except ApplicationError as exc:
-            _flash_error(request, exc)
+            flash_error(request, exc)
             return redirect("microtasks:publish", pk=pk)
         messages.success(request, _("Published. Workers can start right away."))
         return redirect("microtasks:manage", pk=pk)
@@ -570,16 +546,8 @@ def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _batch_action(
     request: AuthedRequest, pk: int, action: Callable[[], Any], success: str
-) -> HttpResponse:
-    try:
-        action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        _flash_error(request, exc)
-    else:
-        messages.success(request, success)
-    return _back(request, reverse("microtasks:manage", kwargs={"pk": pk}))
+) -> HttpResponseRedirect:
+    return post_action(request, action, success, reverse("microtasks:manage", kwargs={"pk": pk}))
 
 
 @login_required
@@ -617,7 +585,7 @@ def batch_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def batch_reward_view(request: AuthedRequest, pk: int) -> HttpResponse:
     selectors.batch_for_manager(batch_id=pk, user=request.user)
     form = RewardForm(request.POST)
@@ -627,7 +595,7 @@ def batch_reward_view(request: AuthedRequest, pk: int) -> HttpResponse:
         except NotFound:
             raise
         except ApplicationError as exc:
-            _flash_error(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(
                 request, _("Reward raised. Answers already approved got the difference.")
@@ -655,7 +623,7 @@ def _review_row(batch: Batch, answer: Answer, *, error: str = "") -> dict[str, A
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
     status = request.GET.get("status") or Answer.Status.PENDING
@@ -687,7 +655,7 @@ def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def answer_review_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Approve or reject one answer (``decision``); htmx gets the re-rendered row."""
     answer = selectors.answer_for_manager(answer_id=pk, user=request.user)
@@ -721,12 +689,12 @@ def answer_review_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "microtasks/review.html#answer_row",
             {"batch": batch, "row": _review_row(batch, answer, error=error)},
         )
-    return _back(request, reverse("microtasks:review", kwargs={"pk": batch.pk}))
+    return redirect_back(request, reverse("microtasks:review", kwargs={"pk": batch.pk}))
 
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def review_bulk_view(request: AuthedRequest, pk: int) -> HttpResponse:
     selectors.batch_for_manager(batch_id=pk, user=request.user)
     decision = request.POST.get("decision", "")
@@ -742,7 +710,7 @@ def review_bulk_view(request: AuthedRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         if decision == "approve":
             messages.success(
@@ -755,12 +723,12 @@ def review_bulk_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 request,
                 ngettext("%(n)d answer rejected.", "%(n)d answers rejected.", n) % {"n": n},
             )
-    return _back(request, reverse("microtasks:review", kwargs={"pk": pk}))
+    return redirect_back(request, reverse("microtasks:review", kwargs={"pk": pk}))
 
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def appeal_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
     answer = selectors.answer_for_manager(answer_id=pk, user=request.user, allow_staff=True)
     form = NoteForm(request.POST)
@@ -776,7 +744,7 @@ def appeal_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise
     except ApplicationError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request,
@@ -784,12 +752,12 @@ def appeal_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
             if overturn
             else _("The rejection stands."),
         )
-    return _back(request, reverse("microtasks:review", kwargs={"pk": answer.batch_id}))
+    return redirect_back(request, reverse("microtasks:review", kwargs={"pk": answer.batch_id}))
 
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def items_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answers per item."""
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
@@ -864,7 +832,7 @@ def _result_row(batch: Batch, item: Item, excluded: set[int]) -> dict[str, Any]:
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Combined answers, least certain first, with agreement and the raw answers."""
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
@@ -888,7 +856,7 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def workers_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answers and quality per worker, with bulk review and exclusion."""
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
@@ -901,7 +869,7 @@ def workers_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_not_found
+@not_found_as_404
 def worker_exclude_view(request: AuthedRequest, pk: int) -> HttpResponse:
     selectors.batch_for_manager(batch_id=pk, user=request.user)
     excluded = request.POST.get("excluded", "1") == "1"
@@ -924,7 +892,7 @@ def worker_exclude_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@_not_found
+@not_found_as_404
 def export_view(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBase:
     batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
     if fmt not in ("csv", "jsonl"):

@@ -1,0 +1,67 @@
+"""Small pieces every app's views share: safe "back" redirects, service errors as flash
+messages or 404s, and a POST action that does one thing and returns."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .exceptions import ApplicationError, NotFound, ValidationFailed
+
+
+def next_url(request: HttpRequest) -> str:
+    """The ``next`` the form sent, when it points back into this site; else empty."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    return redirect(next_url(request) or default)
+
+
+def not_found_as_404(fn: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Turn a selector's or service's ``NotFound`` into the 404 page."""
+
+    @functools.wraps(fn)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFound:
+            raise Http404 from None
+
+    return wrapper
+
+
+def flash_error(request: HttpRequest, exc: ApplicationError) -> None:
+    """Show a refusal as a message; a generic "some fields are not valid" gives way to the
+    field messages themselves, since a bare button has no fields to show them next to."""
+    details = [m for field_messages in exc.fields.values() for m in field_messages]
+    generic = exc.message == str(ValidationFailed.default_message)
+    messages.error(request, " ".join(details) if details and generic else exc.message)
+
+
+def post_action(
+    request: HttpRequest, action: Callable[[], Any], success: str, default: str
+) -> HttpResponseRedirect:
+    """Run a one-button action (pause, close, cancel…): success or the refusal as a message,
+    then back to where the form came from. Objects the user may not see are a 404."""
+    try:
+        action()
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect_back(request, default)
