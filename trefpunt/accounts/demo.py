@@ -18,7 +18,7 @@ from typing import IO
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw, ImageFont
 
-from trefpunt.ledger.models import Deposit, LedgerAccount
+from trefpunt.ledger.models import AccountKind, Deposit, LedgerAccount
 from trefpunt.ledger.providers.sandbox import sandbox_notification, sandbox_sign
 from trefpunt.ledger.services import (
     deposit_create,
@@ -38,6 +38,8 @@ from .services import (
 )
 
 PASSWORD = "trefpunt-demo"  # noqa: S105 - the published demo password
+# Who counts as a client in the other apps' demos: a wallet of at least €1,000.
+CLIENT_MIN_BALANCE = 100_000
 DOMAIN = "example.com"
 
 
@@ -744,3 +746,66 @@ def demo_logins() -> list[tuple[str, str, str]]:
         ("crowd member", CROWD[0].email, PASSWORD),
         ("crowd member", CROWD[1].email, PASSWORD),
     ]
+
+
+# --- for the other apps' demos -------------------------------------------------------------
+
+
+def demo_people() -> tuple[list[User], list[Organisation], list[User]]:
+    """(individual clients, organisations with their owner, crowd) from the database, for the
+    contests and microtasks demos: whoever ``trefpunt demo`` or an operator created."""
+    org_member_ids = set(Membership.objects.values_list("user_id", flat=True))
+    wallets = {
+        a.user_id: a.balance
+        for a in LedgerAccount.objects.filter(kind=AccountKind.WALLET, user__isnull=False)
+    }
+    people = list(
+        User.objects.filter(is_active=True, is_staff=False, profile__isnull=False)
+        .select_related("profile")
+        .order_by("pk")
+    )
+    clients = [
+        u
+        for u in people
+        if u.pk not in org_member_ids
+        and ("client" in u.email.lower() or wallets.get(u.pk, 0) >= CLIENT_MIN_BALANCE)
+    ]
+    clients.sort(key=lambda u: -wallets.get(u.pk, 0))
+    client_ids = {u.pk for u in clients}
+    crowd = [u for u in people if u.pk not in org_member_ids and u.pk not in client_ids]
+    organisations = list(
+        Organisation.objects.filter(
+            memberships__role=Role.OWNER, memberships__user__is_active=True
+        ).order_by("pk")
+    )
+    return clients, organisations, crowd
+
+
+def demo_people_ensure(clients: list[User], crowd: list[User]) -> None:
+    """Add people through the accounts service when the database has too few."""
+    n = 0
+    while len(clients) < 2:
+        n += 1
+        email = f"demo-client-{n}@example.com"
+        user = User.objects.filter(email=email).first() or user_create(
+            email=email, password=PASSWORD, display_name=f"Demo Client {n}"
+        )
+        if user not in clients:
+            clients.append(user)
+    n = 0
+    while len(crowd) < 8:
+        n += 1
+        email = f"demo-crowd-{n}@example.com"
+        user = User.objects.filter(email=email).first() or user_create(
+            email=email, password=PASSWORD, display_name=f"Demo Creative {n}"
+        )
+        if user not in crowd:
+            crowd.append(user)
+
+
+def wallet_top_up(wallet: LedgerAccount, user: User, amount: int, key: str) -> None:
+    """Top the wallet up through a real (sandbox) deposit so it holds at least ``amount``."""
+    wallet.refresh_from_db()
+    short = amount - wallet.balance
+    if short > 0:
+        _fund(wallet, user, max(short, 500), key)

@@ -23,15 +23,11 @@ from django.db.models import Count
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter
 
+from trefpunt.accounts.demo import demo_people, demo_people_ensure, wallet_top_up
 from trefpunt.accounts.models import Membership, Organisation, Role, User
-from trefpunt.accounts.services import user_create
-from trefpunt.ledger.models import AccountKind, LedgerAccount
-from trefpunt.ledger.providers.sandbox import sandbox_notification, sandbox_sign
 from trefpunt.ledger.services import (
-    deposit_create,
     wallet_for_organisation,
     wallet_for_user,
-    webhook_receive,
 )
 
 from .models import Contest, Entry
@@ -50,9 +46,6 @@ from .services import (
     handover_confirm,
     handover_deliver,
 )
-
-CLIENT_MIN_BALANCE = 100_000  # €1,000
-FALLBACK_PASSWORD = "trefpunt-demo"  # noqa: S105 - the published demo password
 
 BRIEF = """## Who we are
 {who}
@@ -175,69 +168,6 @@ def _pdf(title: str) -> bytes:
 # --- people and money -----------------------------------------------------------------------
 
 
-def _people() -> tuple[list[User], list[Organisation], list[User]]:
-    """(individual clients, organisations with their owner, crowd) from the database."""
-    org_member_ids = set(Membership.objects.values_list("user_id", flat=True))
-    wallets = {
-        a.user_id: a.balance
-        for a in LedgerAccount.objects.filter(kind=AccountKind.WALLET, user__isnull=False)
-    }
-    people = list(
-        User.objects.filter(is_active=True, is_staff=False, profile__isnull=False)
-        .select_related("profile")
-        .order_by("pk")
-    )
-    clients = [
-        u
-        for u in people
-        if u.pk not in org_member_ids
-        and ("client" in u.email.lower() or wallets.get(u.pk, 0) >= CLIENT_MIN_BALANCE)
-    ]
-    clients.sort(key=lambda u: -wallets.get(u.pk, 0))
-    client_ids = {u.pk for u in clients}
-    crowd = [u for u in people if u.pk not in org_member_ids and u.pk not in client_ids]
-    organisations = list(
-        Organisation.objects.filter(
-            memberships__role=Role.OWNER, memberships__user__is_active=True
-        ).order_by("pk")
-    )
-    return clients, organisations, crowd
-
-
-def _ensure_people(clients: list[User], crowd: list[User]) -> None:
-    """Add people through the accounts service when the database has too few."""
-    n = 0
-    while len(clients) < 2:
-        n += 1
-        email = f"demo-client-{n}@example.com"
-        user = User.objects.filter(email=email).first() or user_create(
-            email=email, password=FALLBACK_PASSWORD, display_name=f"Demo Client {n}"
-        )
-        if user not in clients:
-            clients.append(user)
-    n = 0
-    while len(crowd) < 8:
-        n += 1
-        email = f"demo-crowd-{n}@example.com"
-        user = User.objects.filter(email=email).first() or user_create(
-            email=email, password=FALLBACK_PASSWORD, display_name=f"Demo Creative {n}"
-        )
-        if user not in crowd:
-            crowd.append(user)
-
-
-def _fund(wallet: LedgerAccount, user: User, amount: int, key: str) -> None:
-    """Top the wallet up through a real (sandbox) deposit so it holds at least ``amount``."""
-    wallet.refresh_from_db()
-    short = amount - wallet.balance
-    if short <= 0:
-        return
-    deposit = deposit_create(wallet=wallet, user=user, amount=max(short, 500), idempotency_key=key)
-    if deposit.status == deposit.Status.PENDING:
-        body = sandbox_notification(deposit, "paid")
-        webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
-
-
 def _publish(contest: Contest, user: User, organisation: Organisation | None) -> Contest:
     funding = contest_funding(contest=contest)
     wallet = (
@@ -245,7 +175,7 @@ def _publish(contest: Contest, user: User, organisation: Organisation | None) ->
         if organisation
         else wallet_for_user(user=user)
     )
-    _fund(wallet, user, funding.total, f"demo:contest-fund:{contest.pk}")
+    wallet_top_up(wallet, user, funding.total, f"demo:contest-fund:{contest.pk}")
     return contest_publish(contest_id=contest.pk, user=user)
 
 
@@ -320,8 +250,8 @@ def _judge(poster: User, entries: list[Entry], ratings: list[int | None]) -> Non
 
 
 def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
-    clients, organisations, crowd = _people()
-    _ensure_people(clients, crowd)
+    clients, organisations, crowd = demo_people()
+    demo_people_ensure(clients, crowd)
     a, b = clients[0], clients[1]
     organisation = organisations[0] if organisations else None
     org_poster = (
