@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -80,9 +79,7 @@ def test_createuser_with_bad_input_names_the_option_and_saves_nothing(args, opti
 
 def test_demo_load_creates_people_organisations_and_funded_wallets_once():
     out = io.StringIO()
-    started = time.monotonic()
     logins = demo.load(out)
-    assert time.monotonic() - started < 30
     crowd = [User.objects.get(email=p.email) for p in demo.CROWD]
     assert len(crowd) >= 24
     assert all(u.profile.avatar for u in crowd)
