@@ -1288,7 +1288,11 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         item.answers_count += 1
         item_answer_recorded_unlocked(item=item, answer=stored, batch=batch, now=now)
         item.save(update_fields=["answers_count", *ITEM_FIELDS])
-    answers_so_far = Answer.objects.filter(batch=batch)[: FAIR_PAY_INLINE_UNTIL + 1].count()
+    # Bounded counts on every answer: ``order_by()`` drops the model's newest-first
+    # ordering, which would make PostgreSQL sort all the batch's answers to count a few.
+    answers_so_far = (
+        Answer.objects.filter(batch=batch).order_by()[: FAIR_PAY_INLINE_UNTIL + 1].count()
+    )
     if fair_pay_min_answers() <= answers_so_far <= FAIR_PAY_INLINE_UNTIL:
         batch_fair_pay_check(batch_id=batch.pk)
     _aggregate_if_due(batch)
@@ -1318,9 +1322,11 @@ def _aggregate_if_due(batch: Batch) -> None:
     threshold and, should that moment be missed by concurrent answers, at twice it. The
     periodic sweep catches anything else."""
     threshold = _refit_threshold(batch.fit_answers)
-    since = Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)[
-        : 2 * threshold + 1
-    ].count()
+    since = (
+        Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)
+        .order_by()[: 2 * threshold + 1]
+        .count()
+    )
     if since in (threshold, 2 * threshold):
         _aggregate_on_commit(batch.pk)
 

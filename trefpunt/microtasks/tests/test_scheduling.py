@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from trefpunt.accounts.services import profile_update
@@ -258,3 +260,22 @@ def test_many_workers_in_turn_fill_every_item_exactly_to_its_target():
     assert sorted(counts) == [3] * 10
     assert set(Item.objects.values_list("status", flat=True)) == {Item.Status.COMPLETE}
     assert Batch.objects.get().status == Batch.Status.OPEN
+
+
+def test_lease_answer_never_sorts_the_batchs_answers():
+    # Every answer counts a few of the batch's answers (fair pay, refit due); sorting them
+    # newest-first made each answer cost O(answers so far) on PostgreSQL: a quadratic batch.
+    batch = published_batch(items=4, min_answers=2, max_answers=2)
+    workers = [UserFactory.create() for _ in range(3)]
+    for worker in workers[:2]:
+        lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    with CaptureQueriesContext(connection) as captured:
+        lease_answer(lease_id=claim(batch, workers[2]).pk, worker=workers[2], answer=POS)
+    batch_wide = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "microtasks_answer" WHERE ("microtasks_answer"."batch_id"' in q["sql"]
+        or 'FROM "microtasks_answer" WHERE "microtasks_answer"."batch_id"' in q["sql"]
+    ]
+    assert batch_wide, "the answer path counts the batch's answers"
+    assert not [sql for sql in batch_wide if "ORDER BY" in sql]
