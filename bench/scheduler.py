@@ -78,7 +78,11 @@ def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
     os.environ.setdefault("TREFPUNT_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
-    os.environ.setdefault("TREFPUNT_TASK_BACKEND", "django_tasks.backends.dummy.DummyBackend")
+    # The answer path enqueues the batch's full aggregation fit every so many answers; run
+    # it where it is enqueued (in production the task worker runs it on the same machine).
+    os.environ.setdefault(
+        "TREFPUNT_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+    )
     os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
     import django
 

@@ -110,8 +110,16 @@ FAIR_PAY_INLINE_UNTIL = 200
 CLAIM_ATTEMPTS = 5
 # The full fit runs after the first REFIT_FIRST answers, then each time the answers since the
 # last fit reach as many as that fit saw (20, 40, 80, …), and from then on every
-# ``refit_every()`` answers; the periodic sweep catches whatever a missed enqueue left.
+# ``refit_every()`` answers — or every REFIT_SHARE-th of the answers the last fit saw, when
+# that is more. A fit reads the whole batch (seconds at 100,000 answers), so the gaps of a
+# large batch grow with it and its fits cost a fixed multiple of its answers in all, instead
+# of a fit per few seconds of work. The periodic sweep fits a batch whose answers since its
+# last fit will not reach the next threshold soon: quiet for REFIT_QUIET, no longer open, or
+# last fitted REFIT_STALE ago.
 REFIT_FIRST = 20
+REFIT_SHARE = 10
+REFIT_QUIET = timedelta(minutes=2)
+REFIT_STALE = timedelta(minutes=30)
 ITEM_CHUNK = 500
 NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
 
@@ -1290,11 +1298,13 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         item.save(update_fields=["answers_count", *ITEM_FIELDS])
     # Bounded counts on every answer: ``order_by()`` drops the model's newest-first
     # ordering, which would make PostgreSQL sort all the batch's answers to count a few.
-    answers_so_far = (
-        Answer.objects.filter(batch=batch).order_by()[: FAIR_PAY_INLINE_UNTIL + 1].count()
-    )
-    if fair_pay_min_answers() <= answers_so_far <= FAIR_PAY_INLINE_UNTIL:
-        batch_fair_pay_check(batch_id=batch.pk)
+    # A batch whose last fit saw more answers than the inline window is past it: no count.
+    if batch.fit_answers <= FAIR_PAY_INLINE_UNTIL:
+        answers_so_far = (
+            Answer.objects.filter(batch=batch).order_by()[: FAIR_PAY_INLINE_UNTIL + 1].count()
+        )
+        if fair_pay_min_answers() <= answers_so_far <= FAIR_PAY_INLINE_UNTIL:
+            batch_fair_pay_check(batch_id=batch.pk)
     _aggregate_if_due(batch)
     return stored
 
@@ -1306,8 +1316,9 @@ def refit_every() -> int:
     return max(1, int(getattr(settings, "MICROTASK_REFIT_EVERY", 200)))
 
 
-def _refit_threshold(fit_answers: int) -> int:
-    return min(refit_every(), max(REFIT_FIRST, fit_answers))
+def refit_threshold(fit_answers: int) -> int:
+    """Answers since the last fit (which saw ``fit_answers``) at which the next one is due."""
+    return max(min(refit_every(), max(REFIT_FIRST, fit_answers)), fit_answers // REFIT_SHARE)
 
 
 def _aggregate_on_commit(batch_id: int) -> None:
@@ -1321,7 +1332,7 @@ def _aggregate_if_due(batch: Batch) -> None:
     at most twice the threshold (an index range on (batch, id)); enqueues at exactly the
     threshold and, should that moment be missed by concurrent answers, at twice it. The
     periodic sweep catches anything else."""
-    threshold = _refit_threshold(batch.fit_answers)
+    threshold = refit_threshold(batch.fit_answers)
     since = (
         Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)
         .order_by()[: 2 * threshold + 1]
@@ -1488,12 +1499,26 @@ def _batch_workers_store_unlocked(
 
 
 def batches_aggregate_sweep() -> int:
-    """Fit every published batch with answers (or an exclusion) newer than its last fit.
-    Returns the number of batches fitted."""
-    newer = Answer.objects.filter(batch=OuterRef("pk"), pk__gt=OuterRef("fit_through"))
+    """Fit the published batches whose last fit is out of date and that the answer path will
+    not fit soon: workers excluded or let back in since, or answers since the last fit while
+    the batch is no longer open, has been quiet for ``REFIT_QUIET`` or was last fitted
+    ``REFIT_STALE`` ago (a missed enqueue). Returns the number of batches fitted."""
+    now = timezone.now()
+    newest = (
+        Answer.objects.filter(batch=OuterRef("pk"), pk__gt=OuterRef("fit_through"))
+        .order_by("-pk")
+        .values("created_at")[:1]
+    )
+    news = Q(newest__isnull=False) & (
+        ~Q(status=Batch.Status.OPEN)
+        | Q(newest__lte=now - REFIT_QUIET)
+        | Q(fitted_at__isnull=True)
+        | Q(fitted_at__lte=now - REFIT_STALE)
+    )
     due = (
         Batch.objects.exclude(status=Batch.Status.DRAFT)
-        .filter(Q(Exists(newer)) | ~Q(quality_version=F("fit_version")))
+        .annotate(newest=Subquery(newest))
+        .filter(news | ~Q(quality_version=F("fit_version")))
         .values_list("pk", flat=True)
     )
     return sum(1 for batch_id in list(due) if batch_aggregate(batch_id=batch_id))

@@ -287,5 +287,6 @@ MICROTASK_REVIEW_DAYS = env_int("TREFPUNT_MICROTASK_REVIEW_DAYS", 3)
 MICROTASK_APPEAL_DAYS = env_int("TREFPUNT_MICROTASK_APPEAL_DAYS", 7)
 MICROTASK_MAX_UPLOAD_BYTES = env_int("TREFPUNT_MICROTASK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 MICROTASK_MAX_ITEMS = env_int("TREFPUNT_MICROTASK_MAX_ITEMS", 100_000)
-# The full aggregation fit of a batch runs every this many answers (after a doubling start).
+# The full aggregation fit of a batch runs every this many answers (after a doubling start;
+# a large batch every tenth of the answers its last fit saw, when that is more).
 MICROTASK_REFIT_EVERY = env_int("TREFPUNT_MICROTASK_REFIT_EVERY", 200)

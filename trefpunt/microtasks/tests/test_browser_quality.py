@@ -9,13 +9,17 @@ import csv
 import io
 import random
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.microtasks.models import BatchWorker
 from trefpunt.microtasks.selectors import worker_pseudonym
+from trefpunt.microtasks.services import REFIT_QUIET
 from trefpunt.microtasks.tasks import batches_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, at_random, crowd_batch, work
 from trefpunt.microtasks.tests.test_browser import log_in
@@ -32,7 +36,8 @@ def test_client_excludes_the_flagged_random_worker_in_the_browser(page: Page) ->
     spammer = SimWorker(UserFactory.create(), at_random(rng))
     # Real transactions: every fit enqueued on commit runs (immediate task backend).
     work(batch, [*good, spammer])
-    batches_aggregate_task.call()
+    with time_machine.travel(timezone.now() + REFIT_QUIET + timedelta(seconds=1)):
+        assert batches_aggregate_task.call() == 1
     spammer_id = worker_pseudonym(batch_id=batch.pk, user_id=spammer.user.pk)
 
     log_in(page, crowd.owner)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.core.exceptions import NotFound, PermissionDenied
@@ -12,12 +15,15 @@ from trefpunt.microtasks.models import Answer, Batch, BatchWorker, Item
 from trefpunt.microtasks.quality import AnswerRow, item_result
 from trefpunt.microtasks.selectors import worker_pseudonym
 from trefpunt.microtasks.services import (
+    REFIT_QUIET,
+    REFIT_STALE,
     batch_aggregate,
     batch_close,
     batch_worker_exclude,
     batches_aggregate_sweep,
     lease_answer,
     lease_claim,
+    refit_threshold,
 )
 from trefpunt.microtasks.tasks import batch_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, crowd_batch, work
@@ -151,8 +157,51 @@ def test_batches_aggregate_sweep_fits_only_batches_with_news():
     assert batches_aggregate_sweep() == 2
     assert batches_aggregate_sweep() == 0
     answer(stale, "neg")
-    assert batches_aggregate_sweep() == 1
+    with time_machine.travel(timezone.now() + REFIT_QUIET + timedelta(seconds=1)):
+        assert batches_aggregate_sweep() == 1
     assert Batch.objects.get(pk=stale.pk).fit_answers == 2
+
+
+def test_batches_aggregate_sweep_leaves_a_busy_batch_to_the_answer_path():
+    # A fit reads the whole batch: an open batch still receiving answers is fitted at the
+    # answer path's thresholds, not on every sweep; when it stops, it is fitted.
+    batch = published_batch(items=6, min_answers=1, max_answers=1)
+    answer(batch, "pos")
+    assert batches_aggregate_sweep() == 1
+    start = timezone.now()
+    for minute in range(1, 4):
+        with time_machine.travel(start + timedelta(minutes=minute)):
+            answer(batch, "neg")
+            assert batches_aggregate_sweep() == 0
+    with time_machine.travel(start + timedelta(minutes=3) + REFIT_QUIET + timedelta(seconds=1)):
+        assert batches_aggregate_sweep() == 1
+    assert Batch.objects.get(pk=batch.pk).fit_answers == 4
+    # Busy for longer than REFIT_STALE since its last fit: fitted anyway (a missed enqueue).
+    later = start + timedelta(minutes=6) + REFIT_STALE
+    with time_machine.travel(later):
+        answer(batch, "pos")
+        assert batches_aggregate_sweep() == 1
+    # Answers since the last fit and the batch paused: nothing more will come, fit it.
+    answer(batch, "pos")
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.PAUSED)
+    assert batches_aggregate_sweep() == 1
+
+
+@pytest.mark.parametrize(
+    ("fit_answers", "threshold"),
+    [
+        (0, 20),
+        (20, 20),
+        (40, 40),
+        (160, 160),
+        (200, 200),
+        (1_999, 200),
+        (5_000, 500),
+        (300_000, 30_000),
+    ],
+)
+def test_refit_threshold_doubles_then_steps_then_grows_with_the_batch(fit_answers, threshold):
+    assert refit_threshold(fit_answers) == threshold
 
 
 def test_batch_close_runs_the_final_fit(django_capture_on_commit_callbacks):

@@ -9,15 +9,19 @@ import csv
 import io
 import json
 import random
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from trefpunt.accounts.services import api_token_create
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.microtasks.models import Answer, BatchWorker, Item
 from trefpunt.microtasks.selectors import worker_pseudonym
+from trefpunt.microtasks.services import REFIT_QUIET
 from trefpunt.microtasks.tasks import batches_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, at_random, crowd_batch, work
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up
@@ -58,8 +62,9 @@ def test_random_worker_is_flagged_excluded_and_results_show_combined_answers(
     run_tasks = lambda: django_capture_on_commit_callbacks(execute=True)  # noqa: E731
     work(batch, [*good, spammer], each=run_tasks)
     assert spammer.answered >= 40
-    # The periodic sweep fits what arrived since the last enqueued fit.
-    assert batches_aggregate_task.call() == 1
+    # Once the batch is quiet, the periodic sweep fits what arrived since the last fit.
+    with time_machine.travel(timezone.now() + REFIT_QUIET + timedelta(seconds=1)):
+        assert batches_aggregate_task.call() == 1
 
     # --- the worker table flags the random worker, and only them -------------------------
     client = logged_in(crowd.owner)
