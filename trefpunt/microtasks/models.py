@@ -95,6 +95,9 @@ class Batch(models.Model):
     fit_version = models.PositiveIntegerField(default=0)
     quality_version = models.PositiveIntegerField(default=0)
     fitted_at = models.DateTimeField(null=True, blank=True)
+    # The ``fit_through`` whose successor fit the answer path has enqueued: one enqueue per
+    # fit however many answers cross the threshold at once (``services._aggregate_if_due``).
+    fit_requested_through = models.BigIntegerField(default=-1)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     pause_reason = models.CharField(

@@ -1328,17 +1328,24 @@ def _aggregate_on_commit(batch_id: int) -> None:
 
 
 def _aggregate_if_due(batch: Batch) -> None:
-    """Enqueue the full fit when the answers since the last one reach the threshold. Counts
-    at most twice the threshold (an index range on (batch, id)); enqueues at exactly the
-    threshold and, should that moment be missed by concurrent answers, at twice it. The
-    periodic sweep catches anything else."""
+    """Enqueue the full fit once the answers since the last one reach the threshold. Counts
+    at most the threshold (an index range on (batch, id)). Concurrent answers may cross the
+    threshold together or jump over any exact count, so the one enqueue per fit is claimed
+    with a conditional update instead; the periodic sweep catches a lost one."""
     threshold = refit_threshold(batch.fit_answers)
     since = (
         Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)
-        .order_by()[: 2 * threshold + 1]
+        .order_by()[:threshold]
         .count()
     )
-    if since in (threshold, 2 * threshold):
+    if since < threshold:
+        return
+    claimed = (
+        Batch.objects.filter(pk=batch.pk, fit_through=batch.fit_through)
+        .exclude(fit_requested_through=batch.fit_through)
+        .update(fit_requested_through=batch.fit_through)
+    )
+    if claimed:
         _aggregate_on_commit(batch.pk)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.core.exceptions import NotFound, PermissionDenied
+from trefpunt.microtasks import services
 from trefpunt.microtasks.models import Answer, Batch, BatchWorker, Item
 from trefpunt.microtasks.quality import AnswerRow, item_result
 from trefpunt.microtasks.selectors import worker_pseudonym
@@ -147,6 +148,45 @@ def test_lease_answer_enqueues_the_fit_after_the_first_answers(
     model = batch.quality_model or {}
     assert (batch.fit_answers, model["method"]) == (20, "ds")
     assert model["fields"]["sentiment"]["classes"] == ["pos", "neg", "neu"]
+
+
+def test_lease_answer_enqueues_one_fit_however_many_answers_pass_the_threshold(
+    django_capture_on_commit_callbacks,
+):
+    # Concurrent answers can jump over the exact threshold or cross it together: every
+    # answer at or past it may enqueue, but only the first claims the fit.
+    batch = published_batch(items=20, min_answers=3, max_answers=3)
+    enqueued = 0
+    for _ in range(26):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            answer(batch, "pos")
+        enqueued += len(callbacks)
+    assert enqueued == 1
+    batch.refresh_from_db()
+    assert (batch.fitted_at, batch.fit_requested_through) == (None, 0)
+    assert batch_aggregate(batch_id=batch.pk) is True
+    # The fit saw 26 answers: the next one is due 26 answers later, once.
+    for n in range(27):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            answer(batch, "neg" if n % 2 else "pos")
+        enqueued += len(callbacks)
+    assert enqueued == 2
+
+
+def test_lease_answer_enqueues_the_fit_when_concurrent_answers_jumped_the_threshold(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    batch = published_batch(items=10, min_answers=3, max_answers=3)
+    for _ in range(19):
+        answer(batch, "pos")
+    # The 20th and 21st answers commit together: both checks see 21, neither sees 20.
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_aggregate_if_due", lambda batch: None)
+        answer(batch, "pos")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        answer(batch, "pos")
+    assert len(callbacks) == 1
+    assert Batch.objects.get(pk=batch.pk).fit_answers == 21
 
 
 def test_batches_aggregate_sweep_fits_only_batches_with_news():
