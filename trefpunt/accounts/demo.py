@@ -783,24 +783,19 @@ def demo_people() -> tuple[list[User], list[Organisation], list[User]]:
 
 def demo_people_ensure(clients: list[User], crowd: list[User]) -> None:
     """Add people through the accounts service when the database has too few."""
-    n = 0
-    while len(clients) < 2:
-        n += 1
-        email = f"demo-client-{n}@example.com"
-        user = User.objects.filter(email=email).first() or user_create(
-            email=email, password=PASSWORD, display_name=f"Demo Client {n}"
-        )
-        if user not in clients:
-            clients.append(user)
-    n = 0
-    while len(crowd) < 8:
-        n += 1
-        email = f"demo-crowd-{n}@example.com"
-        user = User.objects.filter(email=email).first() or user_create(
-            email=email, password=PASSWORD, display_name=f"Demo Creative {n}"
-        )
-        if user not in crowd:
-            crowd.append(user)
+    for people, minimum, kind, name in (
+        (clients, 2, "client", "Demo Client"),
+        (crowd, 8, "crowd", "Demo Creative"),
+    ):
+        n = 0
+        while len(people) < minimum:
+            n += 1
+            email = f"demo-{kind}-{n}@example.com"
+            user = User.objects.filter(email=email).first() or user_create(
+                email=email, password=PASSWORD, display_name=f"{name} {n}"
+            )
+            if user not in people:
+                people.append(user)
 
 
 def wallet_top_up(wallet: LedgerAccount, user: User, amount: int, key: str) -> None:

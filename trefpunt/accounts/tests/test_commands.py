@@ -101,3 +101,16 @@ def test_demo_load_creates_people_organisations_and_funded_wallets_once():
     assert demo.load(io.StringIO()) == logins
     assert (User.objects.count(), Deposit.objects.count(), JournalEntry.objects.count()) == counts
     assert demo.demo_logins() == logins
+
+
+def test_demo_people_ensure_fills_an_empty_database_for_the_other_demos_once():
+    clients, organisations, crowd = demo.demo_people()
+    assert (clients, organisations, crowd) == ([], [], [])
+    demo.demo_people_ensure(clients, crowd)
+    assert (len(clients), len(crowd)) == (2, 8)
+    assert all(u.check_password(demo.PASSWORD) for u in [*clients, *crowd])
+    again_clients: list[User] = []
+    again_crowd: list[User] = []
+    demo.demo_people_ensure(again_clients, again_crowd)
+    assert (again_clients, again_crowd) == (clients, crowd)
+    assert User.objects.count() == 10
