@@ -265,10 +265,8 @@ def attachment_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
             services.contest_attachment_add(
                 contest_id=pk, user=request.user, upload=form.cleaned_data["file"]
             )
-        except ValidationFailed as exc:
-            form_errors_apply(form, exc)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, _("Reference file added."))
             return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#files")
@@ -310,10 +308,8 @@ def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
             invitation = services.contest_invite(
                 contest_id=pk, user=request.user, who=form.cleaned_data["who"]
             )
-        except ValidationFailed as exc:
-            form_errors_apply(form, exc)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form_errors_apply(form, exc)
         else:
             messages.success(
                 request,
@@ -398,10 +394,8 @@ def finalist_round_view(request: AuthedRequest, pk: int) -> HttpResponse:
             )
         except NotFound:
             raise Http404 from None
-        except ValidationFailed as exc:
-            form_errors_apply(form, exc)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form_errors_apply(form, exc)
         else:
             messages.success(request, _("Finalist round started; the finalists were told."))
             return redirect_back(request, reverse("contests:judge", kwargs={"pk": pk}))
