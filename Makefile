@@ -54,8 +54,9 @@ pytest: install browser
 test: lint types pytest
 
 # Extract and compile translations (needs GNU gettext; compiled .mo files are committed).
+# References name files without line numbers, so unrelated changes do not touch the catalogue.
 messages: install
-	$(BIN)/trefpunt makemessages -l nl --ignore=.venv --ignore=.tools --ignore=var --ignore=bench --ignore='*/tests/*'
+	$(BIN)/trefpunt makemessages -l nl --add-location=file --ignore=.venv --ignore=.tools --ignore=var --ignore=bench --ignore='*/tests/*'
 	$(BIN)/trefpunt compilemessages --ignore=.venv --ignore=.tools
 
 clean:

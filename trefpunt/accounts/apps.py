@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "trefpunt.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from .notifications import register
+
+        register()

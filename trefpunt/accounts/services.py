@@ -12,15 +12,20 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from trefpunt.community.notifications import notify_address
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 from .images import image_bounded, image_open_checked, image_square
 from .models import (
@@ -159,7 +164,9 @@ def profile_create(*, user: User, display_name: str = "", handle: str = "") -> P
         except IntegrityError:
             if handle:
                 raise ValidationFailed(fields={"handle": _("This handle is taken.")}) from None
-    raise Conflict(_("Could not find a free handle; please try again."))
+    raise Conflict(
+        _("Could not find a free handle; please try again."), code=ErrorCode.HANDLE_TAKEN
+    )
 
 
 def user_create(
@@ -170,6 +177,7 @@ def user_create(
     handle: str = "",
     is_staff: bool = False,
     verified: bool = True,
+    language: str = "",
 ) -> User:
     """Create a user with a verified (or not) email address and a profile, for operators,
     demo data and tests. Sign-up goes through allauth and ends in ``profile_create`` via the
@@ -202,7 +210,11 @@ def user_create(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, is_staff=is_staff, is_superuser=is_staff
+                email=email,
+                password=password,
+                is_staff=is_staff,
+                is_superuser=is_staff,
+                language=language or translation.get_language() or settings.LANGUAGE_CODE,
             )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
             profile_create(user=user, display_name=display_name, handle=handle)
@@ -489,7 +501,8 @@ def organisation_require_admin(*, organisation: Organisation, user: User) -> Mem
         raise NotFound(_("Organisation not found."))
     if membership.role not in {Role.OWNER, Role.ADMIN}:
         raise PermissionDenied(
-            _("Only owners and admins of %(org)s can do this.") % {"org": organisation.name}
+            _("Only owners and admins of %(org)s can do this.") % {"org": organisation.name},
+            code=ErrorCode.NOT_A_MANAGER,
         )
     return membership
 
@@ -552,24 +565,17 @@ def organisation_invite(
             raise ValidationFailed(
                 fields={"email": _("%(email)s has already been invited.") % {"email": email}}
             ) from None
-        accept_path = f"/orgs/invitations/{token}/"
-        body = render_to_string(
-            "accounts/email/invitation.txt",
-            {
-                "organisation": organisation,
-                "inviter": inviter,
-                "role": invitation.get_role_display(),
-                "url": settings.SITE_URL + accept_path,
+        notify_address(
+            address=email,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            kind="accounts.org_invitation",
+            context={
+                "inviter": str(inviter),
+                "organisation": organisation.name,
+                "role": invitation.role,
                 "days": INVITATION_DAYS,
             },
-        )
-        transaction.on_commit(
-            lambda: send_mail(
-                _("You are invited to join %(org)s on Trefpunt") % {"org": organisation.name},
-                body,
-                None,
-                [email],
-            )
+            path=f"/orgs/invitations/{token}/",
         )
     return invitation, token
 
@@ -588,12 +594,15 @@ def invitation_check(*, invitation: Invitation, user: User) -> None:
                 "Log in with that address to accept it, or add and verify it under "
                 "Account and security."
             )
-            % {"email": invitation.email, "current": user.email}
+            % {"email": invitation.email, "current": user.email},
+            code=ErrorCode.INVITATION_FOR_OTHER,
         )
     if invitation.accepted_at is not None:
-        raise Conflict(_("This invitation was already accepted."))
+        raise Conflict(_("This invitation was already accepted."), code=ErrorCode.INVITATION_USED)
     if invitation.expires_at < timezone.now():
-        raise Conflict(_("This invitation has expired; ask for a new one."))
+        raise Conflict(
+            _("This invitation has expired; ask for a new one."), code=ErrorCode.INVITATION_EXPIRED
+        )
 
 
 def invitation_accept(*, token: str, user: User) -> Membership:
@@ -638,9 +647,13 @@ def membership_remove(*, organisation: Organisation, actor: User, member_id: int
             raise NotFound(_("Member not found."))
         if membership.role == Role.OWNER:
             if actor_membership.role != Role.OWNER:
-                raise PermissionDenied(_("Only an owner can remove another owner."))
+                raise PermissionDenied(
+                    _("Only an owner can remove another owner."), code=ErrorCode.NOT_A_MANAGER
+                )
             if len(owners) <= 1:
-                raise Conflict(_("An organisation needs at least one owner."))
+                raise Conflict(
+                    _("An organisation needs at least one owner."), code=ErrorCode.LAST_OWNER
+                )
         membership.delete()
 
 
@@ -669,7 +682,7 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound(_("Token not found."))
     if not updated:
-        raise Conflict(_("This token was already revoked."))
+        raise Conflict(_("This token was already revoked."), code=ErrorCode.TOKEN_REVOKED)
     return token
 
 

@@ -61,7 +61,13 @@ from django.utils.translation import gettext as _
 
 from trefpunt.accounts.models import Membership, Organisation, PortfolioItem, Role
 from trefpunt.accounts.selectors import organisations_user_can_post_for
-from trefpunt.core.exceptions import Conflict, InsufficientFunds, NotFound, ValidationFailed
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    InsufficientFunds,
+    NotFound,
+    ValidationFailed,
+)
 from trefpunt.core.money import format_cents, split_bps
 from trefpunt.ledger.models import AccountKind, LedgerAccount
 from trefpunt.ledger.services import (
@@ -211,7 +217,7 @@ def _wrong_state(contest: Contest, action: str) -> Conflict:
     return Conflict(
         _("You cannot %(action)s: the contest is %(status)s.")
         % {"action": action, "status": _status_label(contest)},
-        code="wrong_state",
+        code=ErrorCode.WRONG_STATE,
     )
 
 
@@ -517,7 +523,10 @@ def contest_invite(*, contest_id: int, user: User, who: str) -> ContestInvitatio
 
     contest = contest_get_for_manager(contest_id=contest_id, user=user)
     if not contest.is_private:
-        raise Conflict(_("Only private contests have invitations; this one is public."))
+        raise Conflict(
+            _("Only private contests have invitations; this one is public."),
+            code=ErrorCode.NOT_PRIVATE,
+        )
     if contest.status not in {Contest.Status.DRAFT, Contest.Status.OPEN}:
         raise _wrong_state(contest, _("invite people"))
     text = (who or "").strip().lstrip("@")
@@ -646,7 +655,9 @@ def contest_deposit_shortfall(*, contest_id: int, user: User, return_path: str) 
         raise _wrong_state(contest, _("fund the contest"))
     funding = contest_funding(contest=contest)
     if not funding.shortfall:
-        raise Conflict(_("The wallet already holds enough to publish."), code="no_shortfall")
+        raise Conflict(
+            _("The wallet already holds enough to publish."), code=ErrorCode.NO_SHORTFALL
+        )
     return deposit_create(
         wallet=_paying_wallet(contest),
         user=user,
@@ -677,7 +688,7 @@ def _escrow_of(contest: Contest) -> LedgerAccount:
         kind=AccountKind.ESCROW, reference=contest.escrow_reference, currency=contest.currency
     ).first()
     if escrow is None:  # pragma: no cover - every published contest has one
-        raise Conflict(_("This contest has no escrow."))
+        raise Conflict(_("This contest has no escrow."), code=ErrorCode.NO_ESCROW)
     return escrow
 
 
@@ -711,7 +722,7 @@ def contest_cancel(*, contest_id: int, user: User, idempotency_key: str = "") ->
                     "This contest has entries; it can no longer be cancelled. Judge them and "
                     "award the prizes."
                 ),
-                code="has_entries",
+                code=ErrorCode.HAS_ENTRIES,
             )
         refunded = _refund_all(locked, escrow, user, f"Contest {locked.pk} cancelled")
         updated = Contest.objects.filter(pk=locked.pk, status=Contest.Status.OPEN).update(
@@ -741,7 +752,7 @@ def contest_close_entries(*, contest_id: int, user: User | None = None) -> Conte
         raise _wrong_state(contest, _("close entries"))
     now = _now()
     if user is None and contest.entry_deadline > now:
-        raise Conflict(_("The entry deadline has not passed yet."), code="not_due")
+        raise Conflict(_("The entry deadline has not passed yet."), code=ErrorCode.NOT_DUE)
     escrow = _escrow_of(contest)
     with transaction.atomic(durable=True):
         escrow = account_lock(escrow)
@@ -753,7 +764,7 @@ def contest_close_entries(*, contest_id: int, user: User | None = None) -> Conte
             raise Conflict(
                 _("You can close entries early once %(n)d entries are in; there are %(count)d.")
                 % {"n": EARLY_CLOSE_MIN_ENTRIES, "count": count},
-                code="too_few_entries",
+                code=ErrorCode.TOO_FEW_ENTRIES,
             )
         if count == 0:
             refunded = _refund_all(locked, escrow, None, f"Contest {locked.pk}: no entries")
@@ -794,7 +805,7 @@ def contest_finalist_round_open(*, contest_id: int, user: User, deadline: dateti
     with transaction.atomic(durable=True):
         locked = Contest.objects.select_for_update().get(pk=contest.pk)
         if not locked.entries.filter(status=Entry.Status.FINALIST).exists():
-            raise Conflict(_("Mark at least one finalist first."), code="no_finalists")
+            raise Conflict(_("Mark at least one finalist first."), code=ErrorCode.NO_FINALISTS)
         updated = Contest.objects.filter(pk=locked.pk, status=Contest.Status.JUDGING).update(
             finalist_deadline=deadline
         )
@@ -983,7 +994,7 @@ def contest_award(
         if contest.status == Contest.Status.OPEN:
             raise Conflict(
                 _("Entries are still open. Close entries (or wait for the deadline) first."),
-                code="wrong_state",
+                code=ErrorCode.WRONG_STATE,
             )
         raise _wrong_state(contest, _("award the prizes"))
     if not isinstance(awards, Mapping) or not awards:
@@ -1100,7 +1111,7 @@ def contest_guarantee(*, contest_id: int) -> Contest:
     if contest.status != Contest.Status.JUDGING:
         raise _wrong_state(contest, _("split the prizes"))
     if contest.judging_ends_at is None or contest.judging_ends_at > _now():
-        raise Conflict(_("Judging has not ended yet."), code="not_due")
+        raise Conflict(_("Judging has not ended yet."), code=ErrorCode.NOT_DUE)
     escrow = _escrow_of(contest)
     with transaction.atomic(durable=True):
         escrow = account_lock(escrow)
@@ -1284,9 +1295,9 @@ def entry_submit(
     if not access.can_view:
         raise NotFound(_("Contest not found."))
     if access.can_manage:
-        raise Conflict(_("You cannot enter your own contest."), code="own_contest")
+        raise Conflict(_("You cannot enter your own contest."), code=ErrorCode.OWN_CONTEST)
     if not _entry_open_for(contest, _now()):
-        raise Conflict(_("This contest no longer takes entries."), code="wrong_state")
+        raise Conflict(_("This contest no longer takes entries."), code=ErrorCode.WRONG_STATE)
     errors: dict[str, str] = {}
     title = _text(errors, "title", title, required=True, limit=120)
     description = _text(errors, "description", description or "", required=False, limit=4000)
@@ -1304,7 +1315,9 @@ def entry_submit(
         with transaction.atomic(durable=True):
             locked = Contest.objects.select_for_update().get(pk=contest.pk)
             if not _entry_open_for(locked, _now()):
-                raise Conflict(_("This contest no longer takes entries."), code="wrong_state")
+                raise Conflict(
+                    _("This contest no longer takes entries."), code=ErrorCode.WRONG_STATE
+                )
             mine = (
                 Entry.objects.filter(contest=locked, entrant=user)
                 .exclude(status=Entry.Status.WITHDRAWN)
@@ -1314,7 +1327,7 @@ def entry_submit(
                 raise Conflict(
                     _("You have reached the limit of %(n)d entries in this contest.")
                     % {"n": locked.max_entries_per_entrant},
-                    code="entry_limit",
+                    code=ErrorCode.ENTRY_LIMIT,
                 )
             number = (Entry.objects.filter(contest=locked).aggregate(n=Max("number"))["n"] or 0) + 1
             entry = Entry.objects.create(
@@ -1369,7 +1382,7 @@ def entry_revise(
                 "You can revise an entry only before the deadline, or as a finalist in the "
                 "finalist round."
             ),
-            code="wrong_state",
+            code=ErrorCode.WRONG_STATE,
         )
     errors: dict[str, str] = {}
     note = _text(errors, "note", note or "", required=False, limit=2000)
@@ -1382,7 +1395,9 @@ def entry_revise(
             contest = Contest.objects.select_for_update().get(pk=entry.contest_id)
             locked = Entry.objects.select_for_update().get(pk=entry.pk)
             if not entry_revision_allowed(contest, locked, _now()):
-                raise Conflict(_("This entry can no longer be revised."), code="wrong_state")
+                raise Conflict(
+                    _("This entry can no longer be revised."), code=ErrorCode.WRONG_STATE
+                )
             number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
             version = _version_store(locked, number, note, prepared, saved)
             _originality_check(locked, version)
@@ -1399,13 +1414,16 @@ def entry_withdraw(*, entry_id: int, user: User) -> Entry:
         contest = Contest.objects.select_for_update().get(pk=entry.contest_id)
         if not _entry_open_for(contest, _now()):
             raise Conflict(
-                _("Entries can be withdrawn only before the entry deadline."), code="wrong_state"
+                _("Entries can be withdrawn only before the entry deadline."),
+                code=ErrorCode.WRONG_STATE,
             )
         updated = Entry.objects.filter(pk=entry.pk, status__in=ACTIVE_ENTRY).update(
             status=Entry.Status.WITHDRAWN, withdrawn_at=_now(), finalist_at=None
         )
         if updated != 1:
-            raise Conflict(_("This entry was already withdrawn or declined."), code="wrong_state")
+            raise Conflict(
+                _("This entry was already withdrawn or declined."), code=ErrorCode.WRONG_STATE
+            )
     entry.refresh_from_db()
     return entry
 
@@ -1460,7 +1478,7 @@ def entry_rate(
             .update(**changes, updated_at=_now())
         )
         if updated != 1:
-            raise Conflict(_("This entry was withdrawn."), code="wrong_state")
+            raise Conflict(_("This entry was withdrawn."), code=ErrorCode.WRONG_STATE)
         if feedback_changed and changes["feedback"]:
             _notify(
                 entry.entrant,
@@ -1511,7 +1529,8 @@ def entry_decline(
         )
         if updated != 1:
             raise Conflict(
-                _("Only submitted entries and finalists can be declined."), code="wrong_state"
+                _("Only submitted entries and finalists can be declined."),
+                code=ErrorCode.WRONG_STATE,
             )
         guarantee_note = (
             _(
@@ -1565,7 +1584,9 @@ def entry_decline_review(*, entry_id: int, staff: User, uphold: bool) -> Entry:
             decline_reviewed_by=staff,
         )
         if updated != 1:
-            raise Conflict(_("This decline is not waiting for a review."), code="wrong_state")
+            raise Conflict(
+                _("This decline is not waiting for a review."), code=ErrorCode.WRONG_STATE
+            )
         _notify(
             entry.entrant,
             _("Staff reviewed the decline of “%(title)s”") % {"title": entry.title},
@@ -1600,7 +1621,7 @@ def entry_finalist_set(*, entry_id: int, user: User, finalist: bool) -> Entry:
                 raise Conflict(
                     _("This contest has room for %(n)d finalists; unmark one first.")
                     % {"n": contest.finalists_max},
-                    code="finalists_full",
+                    code=ErrorCode.FINALISTS_FULL,
                 )
             updated = Entry.objects.filter(pk=entry.pk, status=Entry.Status.SUBMITTED).update(
                 status=Entry.Status.FINALIST, finalist_at=_now()
@@ -1614,7 +1635,7 @@ def entry_finalist_set(*, entry_id: int, user: User, finalist: bool) -> Entry:
                 _("Only a submitted entry can become a finalist.")
                 if finalist
                 else _("This entry is not a finalist."),
-                code="wrong_state",
+                code=ErrorCode.WRONG_STATE,
             )
     entry.refresh_from_db()
     return entry
@@ -1640,7 +1661,9 @@ def entry_report(*, entry_id: int, user: User, reason: str) -> EntryFlag:
             )
             Entry.objects.filter(pk=access.entry.pk).update(is_flagged=True)
     except IntegrityError:
-        raise Conflict(_("You already reported this entry."), code="already_reported") from None
+        raise Conflict(
+            _("You already reported this entry."), code=ErrorCode.ALREADY_REPORTED
+        ) from None
     return flag
 
 
@@ -1657,7 +1680,7 @@ def flag_dismiss(*, flag_id: int, staff: User) -> EntryFlag:
             dismissed_at=_now(), dismissed_by=staff
         )
         if updated != 1:
-            raise Conflict(_("This flag was already dismissed."), code="wrong_state")
+            raise Conflict(_("This flag was already dismissed."), code=ErrorCode.WRONG_STATE)
         still_open = EntryFlag.objects.filter(entry_id=flag.entry_id, dismissed_at__isnull=True)
         Entry.objects.filter(pk=flag.entry_id).update(is_flagged=still_open.exists())
     flag.refresh_from_db()
@@ -1681,11 +1704,15 @@ def entry_portfolio_add(*, entry_id: int, user: User | None = None) -> Portfolio
         raise NotFound(_("Entry not found."))
     contest = entry.contest
     if contest.is_private:
-        raise Conflict(_("Entries of private contests stay out of portfolios."), code="private")
+        raise Conflict(
+            _("Entries of private contests stay out of portfolios."), code=ErrorCode.PRIVATE
+        )
     if contest.status not in {Contest.Status.AWARDED, Contest.Status.COMPLETED}:
-        raise Conflict(_("You can show the entry once the contest is decided."), code="wrong_state")
+        raise Conflict(
+            _("You can show the entry once the contest is decided."), code=ErrorCode.WRONG_STATE
+        )
     if entry.status == Entry.Status.WITHDRAWN:
-        raise Conflict(_("This entry was withdrawn."), code="wrong_state")
+        raise Conflict(_("This entry was withdrawn."), code=ErrorCode.WRONG_STATE)
     won = entry.status == Entry.Status.WINNER
     images = []
     first = (
@@ -1737,7 +1764,7 @@ def handover_deliver(
                 status__in=[Handover.Status.AWAITING_FILES, Handover.Status.DELIVERED],
             ).update(status=Handover.Status.DELIVERED, delivered_at=_now(), note=note)
             if updated != 1:
-                raise Conflict(_("This handover is already confirmed."), code="wrong_state")
+                raise Conflict(_("This handover is already confirmed."), code=ErrorCode.WRONG_STATE)
             for item in prepared:
                 record = HandoverFile(
                     handover=handover,
@@ -1774,7 +1801,7 @@ def _handover_confirm_locked(handover: Handover, actor: User | None, auto: bool)
         raise Conflict(
             _("Only delivered files can be confirmed; this handover is %(status)s.")
             % {"status": str(Handover.Status(handover.status).label).lower()},
-            code="wrong_state",
+            code=ErrorCode.WRONG_STATE,
         )
     entry = handover.entry
     contest = handover.contest
@@ -1827,7 +1854,7 @@ def handover_auto_confirm(*, handover_id: int) -> Handover:
             .get(pk=handover.pk)
         )
         if locked.delivered_at is None or locked.delivered_at > _now() - AUTO_CONFIRM_AFTER:
-            raise Conflict(_("Not due for automatic confirmation."), code="not_due")
+            raise Conflict(_("Not due for automatic confirmation."), code=ErrorCode.NOT_DUE)
         _handover_confirm_locked(locked, None, auto=True)
     handover.refresh_from_db()
     return handover

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .exceptions import ApplicationError, Conflict, IdempotencyKeyReused
+from .exceptions import ApplicationError, Conflict, ErrorCode, IdempotencyKeyReused
 
 HEADER = "Idempotency-Key"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -53,7 +53,8 @@ class IdempotencyMiddleware:
         if not 1 <= len(key) <= 200 or not key.isprintable():
             return _error(
                 ApplicationError(
-                    f"{HEADER} must be 1 to 200 printable characters.", code="bad_idempotency_key"
+                    f"{HEADER} must be 1 to 200 printable characters.",
+                    code=ErrorCode.BAD_IDEMPOTENCY_KEY,
                 )
             )
         owner = request_owner(request)
@@ -77,7 +78,7 @@ class IdempotencyMiddleware:
                 return _error(
                     Conflict(
                         "A request with this Idempotency-Key is still running.",
-                        code="idempotency_in_progress",
+                        code=ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                     )
                 )
             replay = HttpResponse(

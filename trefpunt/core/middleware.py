@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language_from_path
 
@@ -31,3 +32,25 @@ class LanguageCookieMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+class UserLanguageMiddleware:
+    """Remember, on the account, the language a logged-in person last used the site in, so
+    that the emails and notices sent to them later (from a background worker, without a
+    request) speak it. One cheap update, only when it changes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = get_language_from_path(request.path_info)
+        user = getattr(request, "user", None)
+        if (
+            language
+            and user is not None
+            and user.is_authenticated
+            and getattr(user, "language", language) != language
+        ):
+            get_user_model()._default_manager.filter(pk=user.pk).update(language=language)
+            user.language = language
+        return self.get_response(request)

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
+    ErrorCode,
     InsufficientFunds,
     NotFound,
     ValidationFailed,
@@ -132,7 +133,7 @@ def escrow_account(*, reference: str, funder: LedgerAccount, label: str = "") ->
     )
     if account.funder_id != funder.pk:
         raise Conflict(
-            _("This escrow is funded from another wallet."), code="escrow_funder_mismatch"
+            _("This escrow is funded from another wallet."), code=ErrorCode.ESCROW_FUNDER_MISMATCH
         )
     return account
 
@@ -219,7 +220,7 @@ def journal_post(
         if existing is not None:
             refusal = Conflict(
                 _("This idempotency key was already used for another operation."),
-                code="idempotency_key_reused",
+                code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
             )
         elif overdrawn:
             account = overdrawn[0]
@@ -270,7 +271,7 @@ def _escrow_check(escrow: LedgerAccount, wallet: LedgerAccount | None = None) ->
         raise ValueError(f"account {escrow.pk} is not an escrow")
     if wallet is not None and escrow.funder_id != wallet.pk:
         raise Conflict(
-            _("This escrow is funded from another wallet."), code="escrow_funder_mismatch"
+            _("This escrow is funded from another wallet."), code=ErrorCode.ESCROW_FUNDER_MISMATCH
         )
 
 
@@ -424,7 +425,7 @@ def _deposit_checkout(deposit: Deposit) -> Deposit:
         )
         raise ApplicationError(
             _("The payment provider could not be reached. Please try again."),
-            code="provider_unavailable",
+            code=ErrorCode.PROVIDER_UNAVAILABLE,
         ) from exc
     Deposit.objects.filter(pk=deposit.pk, provider_ref="").update(
         provider_ref=checkout.provider_ref, checkout_url=checkout.url
@@ -500,7 +501,9 @@ def deposit_confirm(*, provider: str, provider_ref: str, amount: int, currency: 
         if deposit is None:
             raise NotFound(_("Unknown payment."))
         if deposit.amount != amount or deposit.currency != currency:
-            raise Conflict(_("The paid amount does not match the deposit."), code="amount_mismatch")
+            raise Conflict(
+                _("The paid amount does not match the deposit."), code=ErrorCode.AMOUNT_MISMATCH
+            )
         clearing = system_account(
             kind=AccountKind.PROVIDER_CLEARING,
             currency=currency,
@@ -700,7 +703,7 @@ def _payout_finish(*, payout_id: int, staff: User, status: str, reason: str = ""
             status=status, handled_by=staff, handled_at=timezone.now(), failure_reason=reason
         )
         if not won:
-            raise Conflict(_("This payout was already handled."), code="payout_handled")
+            raise Conflict(_("This payout was already handled."), code=ErrorCode.PAYOUT_HANDLED)
         clearing = system_account(
             kind=AccountKind.PAYOUT_CLEARING, currency=payout.currency, label="payouts in progress"
         )

@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import (
     Conflict,
+    ErrorCode,
     InsufficientFunds,
     NotFound,
     PermissionDenied,
@@ -316,7 +317,7 @@ def batch_update(
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if batch.status != Batch.Status.DRAFT:
-            raise Conflict(_("Only a draft can be changed."))
+            raise Conflict(_("Only a draft can be changed."), code=ErrorCode.NOT_DRAFT)
         if batch.items.exists():
             _columns_still_present(batch, cleaned["display"])
         for name, value in cleaned.items():
@@ -346,12 +347,16 @@ def items_upload(*, batch_id: int, user: User, content: bytes, filename: str) ->
     number of items added."""
     batch = batch_for_manager(batch_id=batch_id, user=user)
     if batch.status != Batch.Status.DRAFT:
-        raise Conflict(_("Items can be added only while the batch is a draft."))
+        raise Conflict(
+            _("Items can be added only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
+        )
     parsed = items_parse(content=content, filename=filename, display=batch.display, form=batch.form)
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if batch.status != Batch.Status.DRAFT:
-            raise Conflict(_("Items can be added only while the batch is a draft."))
+            raise Conflict(
+                _("Items can be added only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
+            )
         existing = batch.items.aggregate(n=Count("pk"), last=Max("position"))
         if existing["n"] + len(parsed.items) > max_items_per_batch():
             raise ValidationFailed(
@@ -391,7 +396,9 @@ def items_clear(*, batch_id: int, user: User) -> int:
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if batch.status != Batch.Status.DRAFT:
-            raise Conflict(_("Items can be removed only while the batch is a draft."))
+            raise Conflict(
+                _("Items can be removed only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
+            )
         deleted, _detail = Item.objects.filter(batch=batch).delete()
         Batch.objects.filter(pk=batch.pk).update(item_columns=[])
     return deleted
@@ -572,10 +579,10 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
             if batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED):
                 return batch
             if batch.status != Batch.Status.DRAFT:
-                raise Conflict(_("This batch is closed."))
+                raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
             items = Item.objects.filter(batch=batch).count()
             if not items:
-                raise Conflict(_("Upload items before publishing."), code="no_items")
+                raise Conflict(_("Upload items before publishing."), code=ErrorCode.NO_ITEMS)
             fees = settings.FEES_BPS["microtask"]
             batch.client_fee_bps = int(fees["client"])
             batch.crowd_fee_bps = int(fees["crowd"])
@@ -608,10 +615,12 @@ def batch_deposit_shortfall(*, batch_id: int, user: User, return_path: str) -> D
 
     batch = batch_for_manager(batch_id=batch_id, user=user)
     if batch.status != Batch.Status.DRAFT:
-        raise Conflict(_("This batch is already published."))
+        raise Conflict(_("This batch is already published."), code=ErrorCode.WRONG_STATE)
     funding = batch_funding(batch=batch)
     if not funding.shortfall:
-        raise Conflict(_("The wallet already holds enough to publish."), code="no_shortfall")
+        raise Conflict(
+            _("The wallet already holds enough to publish."), code=ErrorCode.NO_SHORTFALL
+        )
     return deposit_create(
         wallet=_funding_wallet(batch),
         user=user,
@@ -628,7 +637,7 @@ def batch_pause(*, batch_id: int, user: User) -> Batch:
         if batch.status == Batch.Status.PAUSED:
             return batch
         if batch.status != Batch.Status.OPEN:
-            raise Conflict(_("Only an open batch can be paused."))
+            raise Conflict(_("Only an open batch can be paused."), code=ErrorCode.WRONG_STATE)
         batch.status = Batch.Status.PAUSED
         batch.pause_reason = Batch.PauseReason.CLIENT
         batch.save(update_fields=["status", "pause_reason"])
@@ -644,7 +653,7 @@ def batch_resume(*, batch_id: int, user: User) -> Batch:
         if batch.status == Batch.Status.OPEN:
             return batch
         if batch.status != Batch.Status.PAUSED:
-            raise Conflict(_("Only a paused batch can be resumed."))
+            raise Conflict(_("Only a paused batch can be resumed."), code=ErrorCode.WRONG_STATE)
         if batch.pause_reason == Batch.PauseReason.FAIR_PAY:
             _n, median = batch_median_seconds(batch_id=batch.pk)
             hourly = hourly_cents(reward=batch.reward, seconds=median)
@@ -657,7 +666,7 @@ def batch_resume(*, batch_id: int, user: User) -> Batch:
                             batch.currency,
                         )
                     },
-                    code="fair_pay",
+                    code=ErrorCode.FAIR_PAY,
                 )
         batch.status = Batch.Status.OPEN
         batch.pause_reason = Batch.PauseReason.NONE
@@ -732,7 +741,7 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
             }
         )
     if batch.status == Batch.Status.CLOSED:
-        raise Conflict(_("This batch is closed."))
+        raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
     wallet = _funding_wallet(batch)
     escrow = _batch_escrow(batch)
     topup = 0
@@ -741,7 +750,7 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
             account_lock(escrow)
             batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
             if batch.status == Batch.Status.CLOSED:
-                raise Conflict(_("This batch is closed."))
+                raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
             if reward == batch.reward:
                 return batch
             if reward < batch.reward:
@@ -1026,14 +1035,16 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     if batch.owner_id == worker.pk or (
         batch.organisation_id and batch_is_managed_by(batch=batch, user=worker)
     ):
-        raise PermissionDenied(_("You cannot work on a batch you manage."), code="own_batch")
+        raise PermissionDenied(
+            _("You cannot work on a batch you manage."), code=ErrorCode.OWN_BATCH
+        )
     if batch.status != Batch.Status.OPEN:
         message = (
             _("This batch is paused.")
             if batch.status == Batch.Status.PAUSED
             else _("This batch is closed.")
         )
-        raise Conflict(message, code="batch_not_open")
+        raise Conflict(message, code=ErrorCode.BATCH_NOT_OPEN)
     # The worker's record is read only for the requirements the batch has: the approval
     # rate is an aggregate over every answer the worker ever gave.
     needs_record = (
@@ -1047,14 +1058,14 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
         excluded=worker_is_excluded(batch=batch, user=worker),
     )
     if problems:
-        raise PermissionDenied(" ".join(problems), code="not_qualified")
+        raise PermissionDenied(" ".join(problems), code=ErrorCode.NOT_QUALIFIED)
     if batch.max_answers_per_worker is not None:
         answered = Answer.objects.filter(batch=batch, worker=worker).count()
         if answered >= batch.max_answers_per_worker:
             raise Conflict(
                 _("You reached this batch's limit of %(n)d answers per worker.")
                 % {"n": batch.max_answers_per_worker},
-                code="cap_reached",
+                code=ErrorCode.CAP_REACHED,
             )
     if active:
         # The worker's own lease ran out: mark it, freeing their one active lease per batch.
@@ -1088,7 +1099,7 @@ def lease_skip(*, lease_id: int, worker: User) -> Lease:
         if lease.status == Lease.Status.SKIPPED:
             return lease
         if lease.status != Lease.Status.ACTIVE:
-            raise Conflict(_("This lease is no longer active."), code="lease_inactive")
+            raise Conflict(_("This lease is no longer active."), code=ErrorCode.LEASE_INACTIVE)
         lease.status = Lease.Status.SKIPPED
         lease.finished_at = timezone.now()
         lease.save(update_fields=["status", "finished_at"])
@@ -1275,12 +1286,12 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         if not used:
             lease.refresh_from_db(fields=["status", "expires_at"])
             if lease.status == Lease.Status.SUBMITTED:
-                raise Conflict(_("You already answered this item."), code="lease_used")
+                raise Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
             if lease.status == Lease.Status.SKIPPED:
-                raise Conflict(_("You skipped this item."), code="lease_skipped")
+                raise Conflict(_("You skipped this item."), code=ErrorCode.LEASE_SKIPPED)
             raise Conflict(
                 _("Your time for this item ran out, so it went back to the pool."),
-                code="lease_expired",
+                code=ErrorCode.LEASE_EXPIRED,
             )
         elapsed = max(1, int((now - lease.created_at).total_seconds()))
         working = elapsed if seconds is None else min(seconds, elapsed)
@@ -1619,7 +1630,7 @@ def answer_approve(*, answer_id: int, user: User) -> Answer:
         if answer.status in Answer.PAID_STATUSES:
             return answer
         if answer.status != Answer.Status.PENDING:
-            raise Conflict(_("This answer was already reviewed."), code="already_reviewed")
+            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
         _approve_unlocked(answer=answer, batch=batch, escrow=escrow, user=user, now=timezone.now())
     return answer
 
@@ -1634,7 +1645,7 @@ def answer_reject(*, answer_id: int, user: User, reason: str) -> Answer:
         if answer.status == Answer.Status.REJECTED:
             return answer
         if answer.status != Answer.Status.PENDING:
-            raise Conflict(_("This answer was already reviewed."), code="already_reviewed")
+            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
         answer.status = Answer.Status.REJECTED
         answer.reject_reason = reason
         answer.reviewed_by = user
@@ -1702,14 +1713,16 @@ def answer_appeal(*, answer_id: int, worker: User, message: str) -> Answer:
             Answer.Status.UPHELD,
             Answer.Status.OVERTURNED,
         ):
-            raise Conflict(_("You already appealed this answer."), code="already_appealed")
+            raise Conflict(_("You already appealed this answer."), code=ErrorCode.ALREADY_APPEALED)
         if answer.status != Answer.Status.REJECTED:
-            raise Conflict(_("Only a rejected answer can be appealed."), code="not_rejected")
+            raise Conflict(
+                _("Only a rejected answer can be appealed."), code=ErrorCode.NOT_REJECTED
+            )
         now = timezone.now()
         if answer.reviewed_at and answer.reviewed_at <= now - timedelta(days=appeal_days()):
             raise Conflict(
                 _("The %(days)d days to appeal have passed.") % {"days": appeal_days()},
-                code="appeal_closed",
+                code=ErrorCode.APPEAL_CLOSED,
             )
         answer.status = Answer.Status.APPEALED
         answer.appeal_message = message
@@ -1742,7 +1755,7 @@ def appeal_decide(*, answer_id: int, user: User | None, overturn: bool, note: st
         if answer.status == wanted:
             return answer
         if answer.status != Answer.Status.APPEALED:
-            raise Conflict(_("This answer has no open appeal."), code="no_appeal")
+            raise Conflict(_("This answer has no open appeal."), code=ErrorCode.NO_APPEAL)
         answer.status = wanted
         answer.appeal_note = (note or "").strip()
         answer.appeal_decided_by = user

@@ -33,7 +33,12 @@ def env_int(name: str, default: int) -> int:
 SECRET_KEY = os.environ.get("TREFPUNT_SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = env_bool("TREFPUNT_DEBUG", True)
 ALLOWED_HOSTS = os.environ.get("TREFPUNT_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+# The address people reach the site at: every absolute link (emails, feeds, the API) starts
+# with it. ``make run PORT=…`` sets it to the port it serves on.
 SITE_URL = os.environ.get("TREFPUNT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The name emails, page titles and the sign-up pages call the site by (also written to
+# django.contrib.sites' row after every migrate, for allauth's emails).
+SITE_NAME = os.environ.get("TREFPUNT_SITE_NAME", "Trefpunt")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -58,6 +63,7 @@ INSTALLED_APPS = [
     "trefpunt.ledger",
     "trefpunt.contests",
     "trefpunt.microtasks",
+    "trefpunt.community",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "trefpunt.core.middleware.UserLanguageMiddleware",
     "trefpunt.core.idempotency.IdempotencyMiddleware",
 ]
 
@@ -183,7 +190,7 @@ ACCOUNT_ADAPTER = "trefpunt.accounts.adapter.AccountAdapter"
 # Read per request (unlike ACCOUNT_SIGNUP_FORM_CLASS), so our subclass of allauth's form
 # does not import-loop: adds the display name and a field error for a taken email.
 ACCOUNT_FORMS = {"signup": "trefpunt.accounts.forms.SignupForm"}
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trefpunt] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Trefpunt"
 

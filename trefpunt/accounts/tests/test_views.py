@@ -92,16 +92,19 @@ def test_signup_with_bad_input_shows_the_error_next_to_the_field_and_creates_nob
     assert not mail.outbox
 
 
-def test_signup_sends_a_verification_email_whose_link_logs_the_user_in(client):
-    response = client.post(
-        SIGNUP_URL,
-        {
-            "display_name": "Anna de Vries",
-            "email": "anna@example.org",
-            "password1": "a-long-pass-phrase",
-            "password2": "a-long-pass-phrase",
-        },
-    )
+def test_signup_sends_a_verification_email_whose_link_logs_the_user_in(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            SIGNUP_URL,
+            {
+                "display_name": "Anna de Vries",
+                "email": "anna@example.org",
+                "password1": "a-long-pass-phrase",
+                "password2": "a-long-pass-phrase",
+            },
+        )
     assert response.status_code == 302
     user = User.objects.get(email="anna@example.org")
     assert user.profile.display_name == "Anna de Vries"
@@ -191,8 +194,11 @@ def test_login_works_with_the_email_and_password(client, user):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-def test_password_reset_by_email_link_sets_a_new_password(client, user):
-    response = client.post("/en/accounts/password/reset/", {"email": user.email})
+def test_password_reset_by_email_link_sets_a_new_password(
+    client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/en/accounts/password/reset/", {"email": user.email})
     assert response["Location"] == "/en/accounts/password/reset/done/"
     reset_link = re.compile(r"https?://[^\s/]+(/en/accounts/password/reset/key/\S+/)")
     link = reset_link.search(str(mail.outbox[0].body))

@@ -264,7 +264,12 @@ def test_fresh_extraction_finds_no_new_or_changed_string_in_any_app(
     monkeypatch.chdir(tmp_path)
     with override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
         call_command(
-            "makemessages", locale=["nl"], symlinks=True, ignore_patterns=["*/tests/*"], verbosity=0
+            "makemessages",
+            locale=["nl"],
+            symlinks=True,
+            ignore_patterns=["*/tests/*"],
+            add_location="file",
+            verbosity=0,
         )
     fresh = [e for e in po_entries(scratch) if e.msgid and not e.obsolete]
     not_ready = [
