@@ -23,6 +23,9 @@ install: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
 # Migrate, load demo data on the first run, start the web server and the task worker.
+# Links in emails and the API point at the port it serves on, unless TREFPUNT_SITE_URL says
+# otherwise.
+run: export TREFPUNT_SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/trefpunt migrate --noinput
 	$(BIN)/trefpunt demo --if-empty

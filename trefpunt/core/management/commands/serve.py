@@ -12,6 +12,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         ]
         pids = ", ".join(str(child.pid) for child in children)
         self.stdout.write(f"Task worker and scheduler started (pids {pids}).")
+        self.stdout.write(
+            f"Trefpunt: {settings.SITE_URL}/  ·  API documentation: {settings.SITE_URL}/api/v1/docs"
+        )
         try:
             call_command(
                 "runserver",
