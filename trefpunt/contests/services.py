@@ -68,7 +68,9 @@ from trefpunt.core.exceptions import (
     NotFound,
     ValidationFailed,
 )
+from trefpunt.core.files import Derived, file_prepare
 from trefpunt.core.money import format_cents, split_bps
+from trefpunt.core.originality import is_near_duplicate
 from trefpunt.ledger.models import AccountKind, LedgerAccount
 from trefpunt.ledger.services import (
     account_lock,
@@ -83,7 +85,6 @@ from trefpunt.ledger.services import (
     wallet_for_user,
 )
 
-from .files import Derived, file_prepare
 from .models import (
     Category,
     Contest,
@@ -100,7 +101,6 @@ from .models import (
     Prize,
     RightsTransfer,
 )
-from .originality import is_near_duplicate
 from .selectors import (
     ACTIVE_ENTRY,
     contest_access,

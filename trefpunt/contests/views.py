@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
+from trefpunt.core.files import file_open
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.money import split_bps
 from trefpunt.core.types import AuthedRequest
@@ -38,7 +39,6 @@ from trefpunt.core.web import (
 )
 
 from . import selectors, services
-from .files import file_open
 from .forms import (
     AttachmentForm,
     ContestFilterForm,

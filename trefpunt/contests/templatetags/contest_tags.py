@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from trefpunt.contests.markdown import markdown_render
 from trefpunt.contests.models import Contest, Entry
+from trefpunt.core.markdown import markdown_render
 
 register = template.Library()
 

@@ -14,9 +14,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from PIL import Image
 
-from trefpunt.contests.files import file_prepare, sniff
 from trefpunt.contests.models import Entry, EntryFile
 from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.files import file_prepare, sniff
 
 from .factories import enter, image_bytes, make_user, pdf_bytes, published, structured_image
 

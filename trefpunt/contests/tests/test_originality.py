@@ -10,14 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from trefpunt.contests.models import EntryFlag
-from trefpunt.contests.originality import (
+from trefpunt.contests.services import contest_award, contest_close_entries
+from trefpunt.core.originality import (
     PHASH_SOFT_THRESHOLD,
     dhash,
     hamming,
     is_near_duplicate,
     phash,
 )
-from trefpunt.contests.services import contest_award, contest_close_entries
 
 from .factories import enter, image_bytes, make_user, near_copy, published, structured_image
 

@@ -9,6 +9,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 
+from trefpunt.core.markdown import markdown_render
 from trefpunt.core.money import format_cents
 
 register = template.Library()
@@ -25,6 +26,12 @@ def money(cents: int | str | None, currency: str = "EUR") -> str:
     if cents is None or cents == "":
         return ""
     return format_cents(int(cents), currency or "EUR")
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """User Markdown as sanitised HTML (``core.markdown``), for every mode's pages."""
+    return markdown_render(text)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,4 +1,5 @@
-"""Uploaded files of contests: checked by content, size-limited, images re-encoded.
+"""Uploaded files of every mode (contest entries and briefs, idea and project attachments):
+checked by content, size-limited, images re-encoded.
 
 * The type is decided by the first bytes of the file (magic numbers), never by its
   name or the browser's content type: PNG, JPEG, WebP, PDF and ZIP are accepted.
