@@ -281,6 +281,27 @@ def languages_parse(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+def _collect(errors: dict[str, str], checks: dict[str, Any]) -> dict[str, Any]:
+    """Run every check; gather each refusal's field messages into ``errors`` (the first per
+    field) and return the results of those that passed."""
+    results: dict[str, Any] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.fields.items()})
+    return results
+
+
+def _avatar_prepare(avatar: UploadedFile | None) -> Any:
+    if avatar is None:
+        return None
+    return image_square(
+        image_open_checked(avatar, field="avatar", max_bytes=settings.MAX_AVATAR_BYTES),
+        AVATAR_SIZE,
+    )
+
+
 def profile_update(
     *,
     profile: Profile,
@@ -295,40 +316,26 @@ def profile_update(
 ) -> Profile:
     """Validate everything first, then save in one transaction: nothing is half-saved."""
     errors: dict[str, str] = {}
-    checks = {
-        "handle": lambda: handle_check(handle, profile=profile),
-        "languages": lambda: languages_parse(languages),
-        "skills": lambda: skills_parse(skills),
-    }
-    results: dict[str, Any] = {}
-    for name, check in checks.items():
-        try:
-            results[name] = check()
-        except ValidationFailed as exc:
-            errors.update({k: v[0] for k, v in exc.fields.items()})
+    results = _collect(
+        errors,
+        {
+            "handle": lambda: handle_check(handle, profile=profile),
+            "languages": lambda: languages_parse(languages),
+            "skills": lambda: skills_parse(skills),
+            "avatar": lambda: _avatar_prepare(avatar),
+        },
+    )
     display_name = (display_name or "").strip()
     if not display_name:
         errors["display_name"] = _("Enter the name people see.")
-    limits = {"display_name": 80, "headline": 140, "bio": 4000, "location": 80}
-    for name, value in {
-        "display_name": display_name,
-        "headline": headline,
-        "bio": bio,
-        "location": location,
-    }.items():
-        if len(value or "") > limits[name]:
-            errors[name] = _("At most %(n)d characters.") % {"n": limits[name]}
-    avatar_file = None
-    if avatar is not None:
-        try:
-            avatar_file = image_square(
-                image_open_checked(avatar, field="avatar", max_bytes=settings.MAX_AVATAR_BYTES),
-                AVATAR_SIZE,
-            )
-        except ValidationFailed as exc:
-            errors.update({k: v[0] for k, v in exc.fields.items()})
+    texts = {"display_name": display_name, "headline": headline, "bio": bio, "location": location}
+    for name, value in texts.items():
+        limit = getattr(Profile._meta.get_field(name), "max_length", None) or 0
+        if len(value or "") > limit:
+            errors.setdefault(name, _("At most %(n)d characters.") % {"n": limit})
     if errors:
         raise ValidationFailed(fields=errors)
+    avatar_file = results["avatar"]
     with transaction.atomic(durable=True):
         profile.handle = results["handle"]
         profile.display_name = display_name

@@ -604,6 +604,33 @@ def wallet_user_may_spend(*, wallet: LedgerAccount, user: User) -> bool:
     return organisations_user_can_post_for(user=user).filter(pk=wallet.organisation_id).exists()
 
 
+def _payout_fields_clean(*, amount: int, iban: str, account_holder: str) -> tuple[str, str]:
+    """The payout's IBAN and account holder, cleaned; every bad field refused at once."""
+    errors: dict[str, str] = {}
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        errors["amount"] = _("Enter the amount as a whole number of cents.")
+    elif amount < settings.MIN_PAYOUT_CENTS:
+        errors["amount"] = _("The smallest payout is %(min)s.") % {
+            "min": format_cents(settings.MIN_PAYOUT_CENTS)
+        }
+    elif amount > settings.MAX_PAYOUT_CENTS:
+        errors["amount"] = _("The largest payout is %(max)s.") % {
+            "max": format_cents(settings.MAX_PAYOUT_CENTS)
+        }
+    try:
+        iban = iban_validate(iban)
+    except ValidationFailed as exc:
+        errors.update({k: v[0] for k, v in exc.fields.items()})
+    holder = " ".join((account_holder or "").split())
+    if not holder:
+        errors["account_holder"] = _("Enter the name of the account holder.")
+    elif len(holder) > MAX_ACCOUNT_HOLDER:
+        errors["account_holder"] = _("At most %(n)d characters.") % {"n": MAX_ACCOUNT_HOLDER}
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return iban, holder
+
+
 def payout_request(
     *,
     wallet: LedgerAccount,
@@ -626,24 +653,7 @@ def payout_request(
         existing = Payout.objects.filter(requested_by=user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    errors: dict[str, str] = {}
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        errors["amount"] = _("Enter the amount as a whole number of cents.")
-    elif amount < settings.MIN_PAYOUT_CENTS:
-        errors["amount"] = _("The smallest payout is %(min)s.") % {
-            "min": format_cents(settings.MIN_PAYOUT_CENTS)
-        }
-    try:
-        iban = iban_validate(iban)
-    except ValidationFailed as exc:
-        errors.update({k: v[0] for k, v in exc.fields.items()})
-    holder = " ".join((account_holder or "").split())
-    if not holder:
-        errors["account_holder"] = _("Enter the name of the account holder.")
-    elif len(holder) > MAX_ACCOUNT_HOLDER:
-        errors["account_holder"] = _("At most %(n)d characters.") % {"n": MAX_ACCOUNT_HOLDER}
-    if errors:
-        raise ValidationFailed(fields=errors)
+    iban, holder = _payout_fields_clean(amount=amount, iban=iban, account_holder=account_holder)
     clearing = system_account(
         kind=AccountKind.PAYOUT_CLEARING, currency=wallet.currency, label="payouts in progress"
     )

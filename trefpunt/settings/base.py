@@ -251,6 +251,7 @@ SANDBOX_WEBHOOK_SECRET = os.environ.get(
 MIN_DEPOSIT_CENTS = env_int("TREFPUNT_MIN_DEPOSIT_CENTS", 500)
 MAX_DEPOSIT_CENTS = env_int("TREFPUNT_MAX_DEPOSIT_CENTS", 10_000_000)
 MIN_PAYOUT_CENTS = env_int("TREFPUNT_MIN_PAYOUT_CENTS", 1000)
+MAX_PAYOUT_CENTS = env_int("TREFPUNT_MAX_PAYOUT_CENTS", 10_000_000)
 # Fees in basis points (1/100 of a percent), per mode and side.
 FEES_BPS = {
     "contest": {

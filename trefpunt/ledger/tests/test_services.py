@@ -431,6 +431,19 @@ def test_payout_request_refuses_more_than_the_balance_with_a_clear_message(user:
     assert ledger_verify() == []
 
 
+@override_settings(MAX_PAYOUT_CENTS=100_000)
+@pytest.mark.parametrize("amount", [100_001, 2**63, 10**30])
+def test_payout_request_refuses_more_than_the_largest_payout(user: User, amount: int) -> None:
+    wallet = funded_wallet(user, 5000)
+
+    with pytest.raises(ValidationFailed) as excinfo:
+        payout_request(wallet=wallet, user=user, amount=amount, iban=GOOD_IBAN, account_holder="A")
+
+    assert list(excinfo.value.fields) == ["amount"]
+    assert Payout.objects.count() == 0
+    assert balance(wallet) == 5000
+
+
 def test_payout_request_refuses_an_iban_with_a_bad_checksum(user: User) -> None:
     wallet = funded_wallet(user, 5000)
 
