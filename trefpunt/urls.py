@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("wallet/", include("trefpunt.ledger.urls")),
     path("contests/", include("trefpunt.contests.urls")),
     path("microtasks/", include("trefpunt.microtasks.urls")),
+    path("ideas/", include("trefpunt.ideas.urls")),
     path("admin/", admin.site.urls),
     path("", include("trefpunt.accounts.urls")),
 )

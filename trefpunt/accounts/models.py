@@ -164,6 +164,7 @@ class PortfolioItem(models.Model):
         MANUAL = "manual", _("Added by the member")
         CONTEST_WIN = "contest_win", _("Winning contest entry")
         CONTEST_ENTRY = "contest_entry", _("Contest entry")
+        IDEA = "idea", _("Rewarded idea")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolio_items"

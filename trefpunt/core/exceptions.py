@@ -81,6 +81,19 @@ class ErrorCode(StrEnum):
     ALREADY_APPEALED = "already_appealed"
     APPEAL_CLOSED = "appeal_closed"
     NO_APPEAL = "no_appeal"
+    # --- ideas ----------------------------------------------------------------------------
+    NOT_VERIFIED = "not_verified"
+    SUBMISSIONS_CLOSED = "submissions_closed"
+    VOTING_CLOSED = "voting_closed"
+    OWN_IDEA = "own_idea"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    IDEA_LOCKED = "idea_locked"
+    IDEA_MERGED = "idea_merged"
+    MERGE_SAME = "merge_same"
+    EDIT_WINDOW_PASSED = "edit_window_passed"
+    UNDECIDED_IDEAS = "undecided_ideas"
+    REWARDS_USED_UP = "rewards_used_up"
+    SAME_STAGE = "same_stage"
 
 
 class ApplicationError(Exception):

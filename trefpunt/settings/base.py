@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "trefpunt.ledger",
     "trefpunt.contests",
     "trefpunt.microtasks",
+    "trefpunt.ideas",
     "trefpunt.community",
 ]
 
@@ -262,6 +263,10 @@ FEES_BPS = {
         "client": env_int("TREFPUNT_MICROTASK_CLIENT_FEE_BPS", 2000),
         "crowd": env_int("TREFPUNT_MICROTASK_CROWD_FEE_BPS", 0),
     },
+    "ideas": {
+        "client": env_int("TREFPUNT_IDEAS_CLIENT_FEE_BPS", 1000),
+        "crowd": env_int("TREFPUNT_IDEAS_CROWD_FEE_BPS", 0),
+    },
     "project": {
         "client": env_int("TREFPUNT_PROJECT_CLIENT_FEE_BPS", 500),
         "crowd": env_int("TREFPUNT_PROJECT_CROWD_FEE_BPS", 1000),
@@ -298,3 +303,7 @@ MICROTASK_MAX_ITEMS = env_int("TREFPUNT_MICROTASK_MAX_ITEMS", 100_000)
 # The full aggregation fit of a batch runs every this many answers (after a doubling start;
 # a large batch every tenth of the answers its last fit saw, when that is more).
 MICROTASK_REFIT_EVERY = env_int("TREFPUNT_MICROTASK_REFIT_EVERY", 200)
+
+# --- Idea calls -------------------------------------------------------------
+# Minutes in which a comment's author may still edit it.
+IDEAS_COMMENT_EDIT_MINUTES = env_int("TREFPUNT_IDEAS_COMMENT_EDIT_MINUTES", 15)
