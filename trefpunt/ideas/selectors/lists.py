@@ -139,6 +139,11 @@ def _idea_base(user: AnyUser) -> QuerySet[Idea]:
     )
 
 
+def idea_loaded(*, access: IdeaAccess) -> Idea:
+    """One idea with what the API shows of it (credits, tags, the viewer's vote)."""
+    return _idea_base(access.user).get(pk=access.idea.pk)
+
+
 def idea_list_for_call(
     *, access: IdeaCallAccess, filters: IdeaFilters | None = None
 ) -> QuerySet[Idea]:
