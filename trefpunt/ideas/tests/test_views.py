@@ -1,0 +1,176 @@
+"""Pages: they render in both languages, basic flows work without JavaScript, htmx gets
+fragments, and list pages run a constant number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from trefpunt.ideas import services
+from trefpunt.ideas.models import Comment, Idea, IdeaCall, Vote
+
+from .factories import draft_call, later, make_user, open_call, post, stage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_call_list_and_pages_render_in_english_and_dutch(client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user()
+    call = open_call(owner, rewards=1)
+    idea = post(call)
+    services.comment_create(idea_id=idea.pk, user=make_user(), body="Good one")
+    client.force_login(owner)
+    for lang, word in (("en", "Idea calls"), ("nl", "Ideeënoproepen")):
+        assert word in client.get(f"/{lang}/ideas/").content.decode()
+        for url in (
+            f"/{lang}/ideas/calls/{call.pk}/",
+            f"/{lang}/ideas/{idea.pk}/",
+            f"/{lang}/ideas/dashboard/",
+            f"/{lang}/ideas/mine/",
+            f"/{lang}/ideas/calls/{call.pk}/edit/",
+            f"/{lang}/ideas/new/",
+        ):
+            response = client.get(url)
+            assert response.status_code == 200, url
+
+
+def test_create_a_call_through_the_form(client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user()
+    client.force_login(owner)
+    response = client.post(
+        "/en/ideas/new/",
+        {
+            "title": "Greener office",
+            "question": "How do we use less energy?",
+            "audience": "public",
+            "submission_deadline": later(3).strftime("%Y-%m-%dT%H:%M"),
+            "voting_deadline": later(6).strftime("%Y-%m-%dT%H:%M"),
+            "voting_mode": "up",
+            "budget_points": "10",
+            "reward_amount": "50,00",
+            "reward_count": "2",
+            "tags": "Energy, Travel",
+        },
+    )
+    call = IdeaCall.objects.get(title="Greener office")
+    assert response.status_code == 302
+    assert (call.reward_amount, call.reward_count) == (5000, 2)
+
+
+def test_vote_without_javascript_redirects_and_with_htmx_returns_the_box(client) -> None:  # type: ignore[no-untyped-def]
+    call = open_call(make_user())
+    idea = post(call)
+    client.force_login(make_user())
+
+    plain = client.post(f"/en/ideas/{idea.pk}/vote/")
+    assert plain.status_code == 302
+    fragment = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert f'id="vote-{idea.pk}"' in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+    assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_comment_with_htmx_returns_the_thread(client) -> None:  # type: ignore[no-untyped-def]
+    call = open_call(make_user())
+    idea = post(call)
+    client.force_login(make_user())
+    response = client.post(f"/en/ideas/{idea.pk}/comments/", {"body": "Nice!"}, HTTP_HX_REQUEST="true")
+    assert 'id="comments-list"' in response.content.decode()
+    assert Comment.objects.filter(idea=idea, body="Nice!").exists()
+
+
+def test_similar_ideas_while_typing_and_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+    call = open_call(make_user())
+    post(call, title="Reusable coffee cups", description="A deposit on reusable coffee cups")
+    client.force_login(make_user())
+    box = client.get(
+        f"/en/ideas/calls/{call.pk}/similar/",
+        {"title": "Reusable cups for coffee", "description": "deposit"},
+    )
+    assert "Reusable coffee cups" in box.content.decode()
+    checked = client.post(
+        f"/en/ideas/calls/{call.pk}/submit/",
+        {"title": "Reusable cups for coffee", "description": "with a deposit", "action": "check"},
+    )
+    assert "Reusable coffee cups" in checked.content.decode()
+    assert Idea.objects.filter(call=call).count() == 1
+
+
+def test_stage_form_and_close_work_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user()
+    call = open_call(owner)
+    idea = post(call)
+    client.force_login(owner)
+    client.post(
+        f"/en/ideas/{idea.pk}/stage/",
+        {"stage": stage(call, "done").pk, "reason": "Already built."},
+    )
+    assert Idea.objects.get(pk=idea.pk).stage.key == "done"
+    client.post(f"/en/ideas/calls/{call.pk}/close/")
+    assert IdeaCall.objects.get(pk=call.pk).status == IdeaCall.Status.CLOSED
+
+
+def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def _grow(call: IdeaCall, n: int) -> None:
+    for i in range(n):
+        idea = post(call, title=f"Idea {i}", tags=["packaging"])
+        for _ in range(2):
+            services.idea_vote(idea_id=idea.pk, user=make_user())
+        services.comment_create(idea_id=idea.pk, user=make_user(), body="Yes")
+
+
+def test_list_pages_run_a_constant_number_of_queries(client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user()
+    call = open_call(owner)
+    _grow(call, 1)
+    viewer = make_user()
+    client.force_login(viewer)
+    services.idea_vote(idea_id=Idea.objects.filter(call=call).first().pk, user=viewer)  # type: ignore[union-attr]
+    urls = [
+        "/en/ideas/",
+        f"/en/ideas/calls/{call.pk}/",
+        f"/en/ideas/calls/{call.pk}/?sort=trending",
+        "/en/ideas/mine/",
+    ]
+    before = {url: _queries(client, url) for url in urls}
+    open_call(owner)
+    _grow(call, 4)
+    after = {url: _queries(client, url) for url in urls}
+    assert after == before
+    client.force_login(owner)
+    dashboard = _queries(client, "/en/ideas/dashboard/")
+    _grow(call, 2)
+    assert _queries(client, "/en/ideas/dashboard/") == dashboard
+
+
+def test_list_endpoints_run_a_constant_number_of_queries(client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user()
+    call = open_call(owner)
+    _grow(call, 1)
+    idea = Idea.objects.filter(call=call).first()
+    assert idea is not None
+    client.force_login(make_user())
+    urls = [
+        "/api/v1/idea-calls",
+        f"/api/v1/idea-calls/{call.pk}/ideas",
+        f"/api/v1/ideas/{idea.pk}/comments",
+    ]
+    before = {url: _queries(client, url) for url in urls}
+    open_call(owner)
+    _grow(call, 4)
+    for _ in range(3):
+        services.comment_create(idea_id=idea.pk, user=make_user(), body="More")
+    assert {url: _queries(client, url) for url in urls} == before
+
+
+def test_a_draft_is_not_found_for_others(client) -> None:  # type: ignore[no-untyped-def]
+    call = draft_call(make_user())
+    client.force_login(make_user())
+    assert client.get(f"/en/ideas/calls/{call.pk}/").status_code == 404
