@@ -166,7 +166,7 @@ class IdeaForm(forms.Form):
     tags = forms.MultipleChoiceField(
         label=_("Tags"), required=False, choices=[], widget=forms.CheckboxSelectMultiple
     )
-    files = MultipleFileField(label=_("Attachments"), required=False)
+    files = MultipleFileField(label=_("Attachments"), required=False)  # type: ignore[assignment]
     improves = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, tags: Any = (), **kwargs: Any) -> None:

@@ -263,6 +263,10 @@ class Idea(models.Model):
             models.Index(fields=["call", "status", "-score"]),
             models.Index(fields=["call", "status", "-created_at"]),
             models.Index(fields=["author", "-created_at"]),
+            # The similar-ideas signature (count, id sum, last indexed) from the index alone.
+            models.Index(
+                fields=["call", "status", "indexed_at", "id"], name="idea_similar_sig_idx"
+            ),
         ]
 
     def __str__(self) -> str:

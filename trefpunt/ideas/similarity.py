@@ -17,7 +17,9 @@ The features of every idea are computed when it is written and stored on the row
 call's ideas. The index of a call (feature → ideas, as compressed sparse columns) is built
 from those rows and kept per process, keyed by a signature of the call's active ideas read
 from the database on every request (count, id sum, last indexed): a stale index is never
-used, and several processes each keep their own (nothing is shared in memory).
+used (ideas posted or edited since it was built are scored beside it, see
+``selectors/similar.py``), and several processes each keep their own (nothing is shared in
+memory).
 
 ``SUGGEST_MIN_SCORE``: suggestions scoring below it are not shown. The paraphrase fixture
 test (``tests/test_similarity.py``) checks that paraphrases land in the top 3 and that
@@ -34,6 +36,7 @@ import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,9 +143,9 @@ class Index:
         doc = np.repeat(np.arange(n, dtype=np.int32), lengths)
         df = np.bincount(feats, minlength=_MASK + 1)
         idf = (np.log((n + 1) / (df + 1)) + 1).astype(np.float32)
-        weights = (1 + np.log(tfs)) * idf[feats]
+        weights = ((1 + np.log(tfs)) * idf[feats]).astype(np.float32)
         norms = np.sqrt(np.bincount(doc, weights * weights, minlength=n)).astype(np.float32)
-        weights = weights / np.where(norms > 0, norms, 1)[doc]
+        weights = (weights / np.where(norms > 0, norms, 1)[doc]).astype(np.float32)
         order = np.argsort(feats, kind="stable")
         indptr = np.concatenate([[0], np.cumsum(df)])
         return cls(
@@ -152,6 +155,25 @@ class Index:
             weights=weights[order].astype(np.float32),
             idf=idf,
         )
+
+    def score_rows(self, blob: bytes, rows: Sequence[tuple[int, bytes]]) -> list[tuple[int, float]]:
+        """Cosine of the text with a few ideas that are not (yet) in the index, weighed with
+        the index's idf: the ideas posted or edited since it was built."""
+        if not rows:
+            return []
+        q = self._vector(blob)
+        out = []
+        for pk, other in rows:
+            d = self._vector(other)
+            common = set(q) & set(d)
+            out.append((pk, float(sum(q[f] * d[f] for f in common))))
+        return out
+
+    def _vector(self, blob: bytes) -> dict[int, float]:
+        feats, tfs = _unpack(blob)
+        weights = (1 + np.log(tfs.astype(np.float32))) * self.idf[feats.astype(np.int64)]
+        norm = float(np.sqrt((weights * weights).sum())) or 1.0
+        return dict(zip(feats.tolist(), (weights / norm).tolist(), strict=True))
 
     def query(
         self, blob: bytes, *, limit: int = SUGGEST_LIMIT, exclude: Iterable[int] = ()
@@ -205,10 +227,16 @@ class IndexCache:
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
-        self._items: OrderedDict[int, tuple[tuple[object, ...], Index]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[tuple[object, ...], Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, call_id: int, signature: tuple[object, ...]) -> Index | None:
+    def latest(self, call_id: int) -> Any:
+        """What is cached for the call, whatever its signature (to bring up to date)."""
+        with self._lock:
+            found = self._items.get(call_id)
+            return found[1] if found else None
+
+    def get(self, call_id: int, signature: tuple[object, ...]) -> Any:
         with self._lock:
             found = self._items.get(call_id)
             if found is None or found[0] != signature:
@@ -216,7 +244,7 @@ class IndexCache:
             self._items.move_to_end(call_id)
             return found[1]
 
-    def put(self, call_id: int, signature: tuple[object, ...], index: Index) -> None:
+    def put(self, call_id: int, signature: tuple[object, ...], index: Any) -> None:
         with self._lock:
             self._items[call_id] = (signature, index)
             self._items.move_to_end(call_id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,7 +170,7 @@ def call_access(call: IdeaCall, user: AnyUser) -> IdeaCallAccess:
     return IdeaCallAccess(call, person, can_view, can_manage, is_staff, timezone.now())
 
 
-def _call_base():  # type: ignore[no-untyped-def]
+def _call_base() -> QuerySet[IdeaCall]:
     return IdeaCall.objects.select_related("organisation", "created_by__profile", "reward_stage")
 
 

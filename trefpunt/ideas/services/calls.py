@@ -373,9 +373,7 @@ def _undecided(call: IdeaCall) -> list[Idea]:
 
 def _close_undecided(call: IdeaCall, ideas: Sequence[Idea], reason: str, user: User) -> None:
     declined = Stage.objects.filter(call=call, kind=Stage.Kind.DECLINED)
-    target = (
-        declined.filter(key=NOT_SELECTED_KEY).first() or declined.order_by("position").first()
-    )
+    target = declined.filter(key=NOT_SELECTED_KEY).first() or declined.order_by("position").first()
     if target is None:
         target = Stage.objects.create(
             call=call,

@@ -3,8 +3,8 @@ window, reports to staff, and following an idea or a call."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
 
-def comment_edit_until(comment: Comment) -> timezone.datetime:
+def comment_edit_until(comment: Comment) -> datetime:
     return comment.created_at + timedelta(minutes=int(settings.IDEAS_COMMENT_EDIT_MINUTES))
 
 
@@ -118,10 +118,11 @@ def follow_set(
     *, user: User, follow: bool, idea_id: int | None = None, call_id: int | None = None
 ) -> bool:
     """Follow or stop following an idea or a call. Returns the new state."""
-    if idea_id:
-        target = {"idea": idea_get_for_user(idea_id=idea_id, user=user).idea}
-    else:
-        target = {"call": call_get_for_user(call_id=call_id or 0, user=user).call}
+    target: dict[str, Any] = (
+        {"idea": idea_get_for_user(idea_id=idea_id, user=user).idea}
+        if idea_id
+        else {"call": call_get_for_user(call_id=call_id or 0, user=user).call}
+    )
     if follow:
         try:
             with transaction.atomic():

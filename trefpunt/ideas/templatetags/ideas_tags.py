@@ -15,7 +15,7 @@ from ..selectors import IdeaAccess, IdeaCallAccess
 
 register = template.Library()
 
-_STAGE_CLASS = {
+_STAGE_CLASS: dict[str, str] = {
     Stage.Kind.NEW: "badge-muted",
     Stage.Kind.ACTIVE: "",
     Stage.Kind.ACCEPTED: "badge-ok",

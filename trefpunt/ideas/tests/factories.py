@@ -94,7 +94,9 @@ def stage(call: IdeaCall, key: str) -> Stage:
 
 
 def balance(user: User) -> int:
-    return LedgerAccount.objects.values_list("balance", flat=True).get(pk=wallet_for_user(user=user).pk)
+    return LedgerAccount.objects.values_list("balance", flat=True).get(
+        pk=wallet_for_user(user=user).pk
+    )
 
 
 def escrow_balance(call: IdeaCall) -> int:

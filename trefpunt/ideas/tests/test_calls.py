@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from trefpunt.core.exceptions import Conflict, ErrorCode, InsufficientFunds, NotFound, ValidationFailed
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    InsufficientFunds,
+    NotFound,
+    ValidationFailed,
+)
 from trefpunt.core.models import Event
 from trefpunt.ideas import services
 from trefpunt.ideas.models import Idea, IdeaCall, Stage, StageChange

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_comment_and_reply_tell_the_author_and_followers(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     call = open_call(make_user())
     author, talker, replier = make_user(), make_user(), make_user()
@@ -46,9 +46,11 @@ def test_comment_edit_window() -> None:
     services.comment_edit(comment_id=comment.pk, user=talker, body="Fixed")
     assert Comment.objects.get(pk=comment.pk).edited_at is not None
 
-    with time_machine.travel(comment.created_at + timedelta(minutes=16)):
-        with pytest.raises(Conflict) as exc:
-            services.comment_edit(comment_id=comment.pk, user=talker, body="Late")
+    with (
+        time_machine.travel(comment.created_at + timedelta(minutes=16)),
+        pytest.raises(Conflict) as exc,
+    ):
+        services.comment_edit(comment_id=comment.pk, user=talker, body="Late")
     assert exc.value.code == ErrorCode.EDIT_WINDOW_PASSED
 
 

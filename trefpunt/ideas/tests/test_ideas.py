@@ -34,9 +34,11 @@ def test_idea_submit_credits_and_follows_its_author() -> None:
 
 def test_idea_submit_after_the_submission_deadline_is_refused() -> None:
     call = open_call(make_user())
-    with time_machine.travel(call.submission_deadline + timedelta(seconds=1)):
-        with pytest.raises(Conflict) as exc:
-            post(call)
+    with (
+        time_machine.travel(call.submission_deadline + timedelta(seconds=1)),
+        pytest.raises(Conflict) as exc,
+    ):
+        post(call)
     assert exc.value.code == ErrorCode.SUBMISSIONS_CLOSED
 
 
@@ -61,7 +63,7 @@ def test_idea_attachments_are_checked_by_content_and_get_thumbnails() -> None:
 
 
 def test_improvement_links_both_ways_and_tells_the_original_author(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     call = open_call(make_user())
     original = post(call)
@@ -99,7 +101,7 @@ def test_idea_edit_by_someone_else_is_forbidden() -> None:
 
 
 def test_idea_merge_moves_votes_without_double_counting_and_credits_both_authors(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     client = make_user()
     call = open_call(client)

@@ -14,12 +14,15 @@ from .factories import join, make_organisation, make_user, open_call, post
 pytestmark = pytest.mark.django_db
 
 
-def _private_calls():  # type: ignore[no-untyped-def]
+def _private_calls():
     owner = make_user()
     organisation = make_organisation(owner)
     member = join(organisation, owner)
     org_call = open_call(
-        owner, title="Members only question", organisation=organisation.slug, audience="organisation"
+        owner,
+        title="Members only question",
+        organisation=organisation.slug,
+        audience="organisation",
     )
     invited = make_user()
     invite_call = open_call(owner, title="Invited only question", audience="invited")
@@ -30,7 +33,7 @@ def _private_calls():  # type: ignore[no-untyped-def]
     return owner, member, invited, org_call, invite_call, org_idea, invite_idea
 
 
-def _urls(call, idea):  # type: ignore[no-untyped-def]
+def _urls(call, idea):
     attachment = idea.attachments.first()
     urls = [
         f"/en/ideas/calls/{call.pk}/",
@@ -45,11 +48,14 @@ def _urls(call, idea):  # type: ignore[no-untyped-def]
         f"/api/v1/ideas/similar?call={call.pk}&text=cups",
     ]
     if attachment:
-        urls += [f"/en/ideas/files/{attachment.pk}/thumb/", f"/en/ideas/files/{attachment.pk}/original/"]
+        urls += [
+            f"/en/ideas/files/{attachment.pk}/thumb/",
+            f"/en/ideas/files/{attachment.pk}/original/",
+        ]
     return urls
 
 
-def test_private_calls_are_not_found_for_everyone_else(client) -> None:  # type: ignore[no-untyped-def]
+def test_private_calls_are_not_found_for_everyone_else(client) -> None:
     _owner, _member, _invited, org_call, invite_call, org_idea, invite_idea = _private_calls()
     outsider = make_user()
     client.force_login(outsider)
@@ -62,12 +68,22 @@ def test_private_calls_are_not_found_for_everyone_else(client) -> None:  # type:
         for url in _urls(call, idea):
             assert client.get(url).status_code == 404, url
         assert client.post(f"/en/ideas/{idea.pk}/vote/").status_code == 404
-        assert client.post(f"/api/v1/ideas/{idea.pk}/vote", {}, content_type="application/json").status_code == 404
-        assert client.post(f"/en/ideas/calls/{call.pk}/submit/", {"title": "x", "description": "y"}).status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/ideas/{idea.pk}/vote", {}, content_type="application/json"
+            ).status_code
+            == 404
+        )
+        assert (
+            client.post(
+                f"/en/ideas/calls/{call.pk}/submit/", {"title": "x", "description": "y"}
+            ).status_code
+            == 404
+        )
 
 
-def test_private_calls_are_visible_to_their_people(client) -> None:  # type: ignore[no-untyped-def]
-    _owner, member, invited, org_call, invite_call, org_idea, invite_idea = _private_calls()
+def test_private_calls_are_visible_to_their_people(client) -> None:
+    _owner, member, invited, _org_call, _invite_call, org_idea, invite_idea = _private_calls()
     client.force_login(member)
     assert "Members only question" in client.get("/en/ideas/").content.decode()
     assert client.get(f"/en/ideas/{org_idea.pk}/").status_code == 200
@@ -79,7 +95,7 @@ def test_private_calls_are_visible_to_their_people(client) -> None:  # type: ign
     assert client.get(f"/en/ideas/{org_idea.pk}/").status_code == 404
 
 
-def test_private_calls_are_not_found_for_visitors(client) -> None:  # type: ignore[no-untyped-def]
+def test_private_calls_are_not_found_for_visitors(client) -> None:
     _owner, _member, _invited, org_call, _invite_call, org_idea, _invite_idea = _private_calls()
     for url in _urls(org_call, org_idea):
         if url.startswith("/api/"):

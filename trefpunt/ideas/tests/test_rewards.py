@@ -25,14 +25,14 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 
-def move(idea, user, key: str, reason: str = "Because.") -> None:  # type: ignore[no-untyped-def]
+def move(idea, user, key: str, reason: str = "Because.") -> None:
     services.idea_stage_move(
         idea_id=idea.pk, user=user, stage_id=stage(idea.call, key).pk, reason=reason
     )
 
 
 def test_stage_move_records_the_public_reason_and_tells_author_and_followers(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     client = make_user()
     call = open_call(client)

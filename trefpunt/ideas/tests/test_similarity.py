@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the fixture keeps each pair on its lines, readable side by side
 """Similar ideas on a fixture of paraphrased pairs in Dutch and English, written for this
 test: each paraphrase must find its original among the top 3 suggestions for at least 90 %
 of the pairs, and ideas about something else must stay below ``SUGGEST_MIN_SCORE``."""
@@ -88,14 +89,19 @@ def test_paraphrases_find_their_original_in_the_top_three() -> None:
         else:
             misses.append(title)
     share = found / len(PAIRS)
-    print(f"paraphrase pairs found in the top 3: {found}/{len(PAIRS)} ({share:.0%}); missed: {misses}")
+    print(
+        f"paraphrase pairs found in the top 3: {found}/{len(PAIRS)} ({share:.0%}); missed: {misses}"
+    )
     assert share >= 0.9, misses
 
 
 def test_paraphrases_score_above_the_threshold() -> None:
     index, _ = _index()
     above = sum(
-        any(pk == i and score >= SUGGEST_MIN_SCORE for pk, score in index.query(features(t, d), limit=3))
+        any(
+            pk == i and score >= SUGGEST_MIN_SCORE
+            for pk, score in index.query(features(t, d), limit=3)
+        )
         for i, (_o, (t, d)) in enumerate(PAIRS)
     )
     assert above / len(PAIRS) >= 0.9
@@ -109,7 +115,9 @@ def test_unrelated_ideas_are_not_suggested_above_the_threshold() -> None:
         for title, description in UNRELATED
         for _pk, score in index.query(features(title, description), limit=3)
     ]
-    print(f"highest score of an unrelated idea: {max(scores, default=0):.3f} (threshold {SUGGEST_MIN_SCORE})")
+    print(
+        f"highest score of an unrelated idea: {max(scores, default=0):.3f} (threshold {SUGGEST_MIN_SCORE})"
+    )
     assert max(scores, default=0.0) < SUGGEST_MIN_SCORE
 
 
@@ -125,9 +133,13 @@ def test_similar_ideas_reads_the_calls_active_ideas_and_rebuilds_after_a_change(
     cups = post(call, title="Reusable coffee cups", description="A deposit cup you bring back.")
     post(call, title="Longer opening hours", description="Open until eight on Sundays.")
 
-    hits = similar_ideas(call=call, title="Deposit on coffee mugs", description="bring the mug back")
+    hits = similar_ideas(
+        call=call, title="Deposit on coffee mugs", description="bring the mug back"
+    )
     assert [idea.pk for idea, _score in hits] == [cups.pk]
 
     mugs = post(call, title="Mugs with a deposit", description="Coffee mugs on deposit.")
-    hits = similar_ideas(call=call, title="Deposit on coffee mugs", description="bring the mug back")
+    hits = similar_ideas(
+        call=call, title="Deposit on coffee mugs", description="bring the mug back"
+    )
     assert {idea.pk for idea, _score in hits} == {cups.pk, mugs.pk}

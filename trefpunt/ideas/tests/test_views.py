@@ -15,7 +15,7 @@ from .factories import draft_call, later, make_user, open_call, post, stage
 pytestmark = pytest.mark.django_db
 
 
-def test_call_list_and_pages_render_in_english_and_dutch(client) -> None:  # type: ignore[no-untyped-def]
+def test_call_list_and_pages_render_in_english_and_dutch(client) -> None:
     owner = make_user()
     call = open_call(owner, rewards=1)
     idea = post(call)
@@ -35,7 +35,7 @@ def test_call_list_and_pages_render_in_english_and_dutch(client) -> None:  # typ
             assert response.status_code == 200, url
 
 
-def test_create_a_call_through_the_form(client) -> None:  # type: ignore[no-untyped-def]
+def test_create_a_call_through_the_form(client) -> None:
     owner = make_user()
     client.force_login(owner)
     response = client.post(
@@ -58,30 +58,34 @@ def test_create_a_call_through_the_form(client) -> None:  # type: ignore[no-unty
     assert (call.reward_amount, call.reward_count) == (5000, 2)
 
 
-def test_vote_without_javascript_redirects_and_with_htmx_returns_the_box(client) -> None:  # type: ignore[no-untyped-def]
+def test_vote_without_javascript_redirects_and_with_htmx_returns_the_box(client) -> None:
     call = open_call(make_user())
     idea = post(call)
     client.force_login(make_user())
 
     plain = client.post(f"/en/ideas/{idea.pk}/vote/")
     assert plain.status_code == 302
-    fragment = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, HTTP_HX_REQUEST="true")
+    fragment = client.post(
+        f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, HTTP_HX_REQUEST="true"
+    )
     assert fragment.status_code == 200
     assert f'id="vote-{idea.pk}"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert not Vote.objects.filter(idea=idea).exists()
 
 
-def test_comment_with_htmx_returns_the_thread(client) -> None:  # type: ignore[no-untyped-def]
+def test_comment_with_htmx_returns_the_thread(client) -> None:
     call = open_call(make_user())
     idea = post(call)
     client.force_login(make_user())
-    response = client.post(f"/en/ideas/{idea.pk}/comments/", {"body": "Nice!"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/en/ideas/{idea.pk}/comments/", {"body": "Nice!"}, HTTP_HX_REQUEST="true"
+    )
     assert 'id="comments-list"' in response.content.decode()
     assert Comment.objects.filter(idea=idea, body="Nice!").exists()
 
 
-def test_similar_ideas_while_typing_and_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+def test_similar_ideas_while_typing_and_without_javascript(client) -> None:
     call = open_call(make_user())
     post(call, title="Reusable coffee cups", description="A deposit on reusable coffee cups")
     client.force_login(make_user())
@@ -98,7 +102,7 @@ def test_similar_ideas_while_typing_and_without_javascript(client) -> None:  # t
     assert Idea.objects.filter(call=call).count() == 1
 
 
-def test_stage_form_and_close_work_without_javascript(client) -> None:  # type: ignore[no-untyped-def]
+def test_stage_form_and_close_work_without_javascript(client) -> None:
     owner = make_user()
     call = open_call(owner)
     idea = post(call)
@@ -112,7 +116,7 @@ def test_stage_form_and_close_work_without_javascript(client) -> None:  # type: 
     assert IdeaCall.objects.get(pk=call.pk).status == IdeaCall.Status.CLOSED
 
 
-def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+def _queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
@@ -126,7 +130,7 @@ def _grow(call: IdeaCall, n: int) -> None:
         services.comment_create(idea_id=idea.pk, user=make_user(), body="Yes")
 
 
-def test_list_pages_run_a_constant_number_of_queries(client) -> None:  # type: ignore[no-untyped-def]
+def test_list_pages_run_a_constant_number_of_queries(client) -> None:
     owner = make_user()
     call = open_call(owner)
     _grow(call, 1)
@@ -150,7 +154,7 @@ def test_list_pages_run_a_constant_number_of_queries(client) -> None:  # type: i
     assert _queries(client, "/en/ideas/dashboard/") == dashboard
 
 
-def test_list_endpoints_run_a_constant_number_of_queries(client) -> None:  # type: ignore[no-untyped-def]
+def test_list_endpoints_run_a_constant_number_of_queries(client) -> None:
     owner = make_user()
     call = open_call(owner)
     _grow(call, 1)
@@ -170,7 +174,7 @@ def test_list_endpoints_run_a_constant_number_of_queries(client) -> None:  # typ
     assert {url: _queries(client, url) for url in urls} == before
 
 
-def test_a_draft_is_not_found_for_others(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_draft_is_not_found_for_others(client) -> None:
     call = draft_call(make_user())
     client.force_login(make_user())
     assert client.get(f"/en/ideas/calls/{call.pk}/").status_code == 404

@@ -8,7 +8,13 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
-from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from trefpunt.ideas import services
 from trefpunt.ideas.models import Participant, Vote
 

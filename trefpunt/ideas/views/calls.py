@@ -208,7 +208,7 @@ def call_stage_view(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Stages saved."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect(reverse("ideas:edit", kwargs={"pk": pk}) + "#stages")
 
 
@@ -308,7 +308,7 @@ def call_cover_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 class CallFeed(Feed):
     """The newest ideas of a public call (private calls have no feed: 404)."""
 
-    def get_object(self, request: HttpRequest, pk: int) -> IdeaCall:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, pk: int) -> IdeaCall:
         try:
             access = selectors.call_get_for_user(call_id=pk, user=None)
         except NotFound:

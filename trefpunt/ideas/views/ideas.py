@@ -255,7 +255,7 @@ def idea_stage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     stages = list(Stage.objects.filter(call=access.idea.call))
     form = StageMoveForm(request.POST, stages=stages, current=access.idea.stage_id)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
     return post_action(
         request,
@@ -337,7 +337,7 @@ def comment_create_view(request: AuthedRequest, pk: int) -> HttpResponse:
             },
         )
     if comment is None:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(reverse("ideas:idea", kwargs={"pk": pk}) + "#comments")
     messages.success(request, _("Comment posted."))
     return redirect(reverse("ideas:idea", kwargs={"pk": pk}) + f"#comment-{comment.pk}")
