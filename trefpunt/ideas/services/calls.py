@@ -345,17 +345,26 @@ def call_deposit_shortfall(*, call_id: int, user: User, return_path: str) -> Dep
 # --- voting, closing ----------------------------------------------------------------------
 
 
-def call_voting_start(*, call_id: int) -> bool:
-    """Open → voting once the submission deadline passed (the sweep; harmless twice)."""
-    call = IdeaCall.objects.filter(pk=call_id).first()
-    if call is None or call.status != C.OPEN or call.submission_deadline > timezone.now():
+def call_voting_start(*, call_id: int, user: User | None = None) -> bool:
+    """Open → voting: by the sweep once the submission deadline passed (harmless twice), or
+    earlier by a manager (``user``) who has ideas enough and wants the votes to start."""
+    call = (
+        call_get_for_manager(call_id=call_id, user=user)
+        if user is not None
+        else IdeaCall.objects.filter(pk=call_id).first()
+    )
+    if call is None or call.status != C.OPEN:
+        if user is not None and call is not None:
+            raise CALL_STATES.wrong_state(call, _("start the voting"))
+        return False
+    if user is None and call.submission_deadline > timezone.now():
         return False
     with transaction.atomic(durable=True):
         updated = IdeaCall.objects.filter(pk=call.pk, status=C.OPEN).update(
             status=C.VOTING, voting_started_at=timezone.now()
         )
         if updated:
-            event_record(subject="ideacall", subject_id=call.pk, kind="voting_started")
+            event_record(subject="ideacall", subject_id=call.pk, kind="voting_started", actor=user)
     return bool(updated)
 
 
