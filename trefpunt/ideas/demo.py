@@ -70,7 +70,7 @@ def _call(user: User, title: str, **fields: object) -> IdeaCall:
         "tags": [],
     }
     data.update(fields)
-    return call_create_draft(user=user, title=title, **data)  # type: ignore[arg-type]
+    return call_create_draft(user=user, title=title, **data)
 
 
 def _publish(call: IdeaCall, user: User) -> None:
@@ -247,5 +247,5 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
     if not IdeaCall.objects.filter(title="Greener commuting").exists():
         _call(b, "Greener commuting", question="How can our people travel to work greener?")
         made += 1
-    stdout.write(f"Ideas: {made} new demo idea calls.\n")
+    stdout.write(f"ideas: {made} new demo idea calls.\n")
     return []
