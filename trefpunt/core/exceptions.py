@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     ALREADY_DONE = "already_done"
     ALREADY_REPORTED = "already_reported"
     PRIVATE = "private"
+    ESSENTIAL_NOTICE = "essential_notice"
     # --- idempotency ----------------------------------------------------------------------
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
