@@ -106,6 +106,7 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from trefpunt.accounts.api import router as accounts_router
+    from trefpunt.community.api import router as community_router
     from trefpunt.contests.api import router as contests_router
     from trefpunt.ideas.api import router as ideas_router
     from trefpunt.ledger.api import router as ledger_router
@@ -116,6 +117,7 @@ def _mount() -> None:
     api.add_router("/", contests_router)
     api.add_router("/", microtasks_router)
     api.add_router("/", ideas_router)
+    api.add_router("/", community_router)
 
 
 _mount()

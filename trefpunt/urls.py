@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from trefpunt.api import api
+from trefpunt.community import views as community_views
 from trefpunt.core import views as core_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("pay/", include("trefpunt.ledger.urls_pay")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Outside the language prefix: the link in an email's List-Unsubscribe header.
+    path("unsubscribe/<str:token>/", community_views.unsubscribe_view, name="unsubscribe"),
 ]
 urlpatterns += i18n_patterns(
     path("", core_views.home_view, name="home"),
@@ -19,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("contests/", include("trefpunt.contests.urls")),
     path("microtasks/", include("trefpunt.microtasks.urls")),
     path("ideas/", include("trefpunt.ideas.urls")),
+    path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
     path("", include("trefpunt.accounts.urls")),
 )

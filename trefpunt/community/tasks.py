@@ -6,15 +6,25 @@ from typing import Any
 
 from django_tasks import task
 
+from trefpunt.core.scheduling import periodic
+
 
 @task()
 def notification_send_task(
-    *, to: int | str, kind: str, context: dict[str, Any], path: str = "", language: str = ""
+    *,
+    to: int | str,
+    kind: str,
+    context: dict[str, Any],
+    path: str = "",
+    language: str = "",
+    uid: str = "",
 ) -> bool:
-    """Render one notice in the recipient's language and send it."""
+    """Record one notice and email it in the recipient's language, per their preference."""
     from .notifications import notification_deliver
 
-    return notification_deliver(to=to, kind=kind, context=context, path=path, language=language)
+    return notification_deliver(
+        to=to, kind=kind, context=context, path=path, language=language, uid=uid
+    )
 
 
 @task()
@@ -26,3 +36,12 @@ def email_send_task(*, subject: str, body: str, to: list[str], html: str = "") -
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+@periodic
+@task()
+def notifications_digest_task() -> int:
+    """The daily summary (sends nothing until the summary hour, and each notice once)."""
+    from .notifications import notifications_digest_send
+
+    return notifications_digest_send()

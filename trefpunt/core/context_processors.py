@@ -5,4 +5,4 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"SITE_URL": settings.SITE_URL, "SITE_NAME": "Trefpunt"}
+    return {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME}

@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     ALREADY_DONE = "already_done"
     ALREADY_REPORTED = "already_reported"
     PRIVATE = "private"
+    ESSENTIAL_NOTICE = "essential_notice"
+    EDIT_WINDOW_CLOSED = "edit_window_closed"
     # --- idempotency ----------------------------------------------------------------------
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
