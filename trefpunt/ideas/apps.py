@@ -16,8 +16,9 @@ class IdeasConfig(AppConfig):
 
         from trefpunt.ledger.references import reference_register
 
-        from .notifications import register
+        from . import notifications, threads
         from .selectors import call_reference_labels
 
         reference_register("ideacall", call_reference_labels)
-        register()
+        notifications.register()
+        threads.register()

@@ -1,20 +1,14 @@
 """Idea calls: a question to the crowd, ideas and improvements, votes and comments, stages
 with public reasons, and rewards for the ideas the client takes further.
 
-Call lifecycle (each move is one service in ``services/``, a conditional update through
-``core.states``)::
+Call: draft → open (rewards in escrow; ideas and votes) → voting (submission deadline passed;
+votes until the voting deadline) → closed (every idea answered; unspent rewards refunded).
+Each move is one service in ``services/`` through ``core.states`` (see ``stages.py``). An
+idea moves through the call's own stages (``Stage``), each move with a public reason;
+reaching the call's reward stage pays the idea's authors from escrow, once.
 
-    draft → open (rewards funded into escrow; ideas and votes)
-          → voting (submission deadline passed; votes until the voting deadline)
-          → closed (every idea has a stage decision; unspent rewards refunded)
-
-An idea moves through the call's stages (``Stage``): the default ones are submitted →
-under review → selected → in progress → done, plus not selected; the client can rename
-them and add more. Every move carries a reason the author and followers see. Reaching the
-call's reward stage pays the idea's authors from escrow, once.
-
-Every field limit is defined here once; forms, API schemas and services read them from
-the model (``limit(Model, "field")``).
+Every field limit is defined here once; forms, API schemas and services read them from the
+model (``limit(Model, "field")``).
 """
 
 from __future__ import annotations
@@ -143,8 +137,7 @@ class IdeaCall(models.Model):
 
 
 class Stage(models.Model):
-    """A step of the call's pipeline. ``kind`` says what reaching it means: ``new`` is the
-    one entry stage (no answer yet), every other kind is an answer to the author."""
+    """A step of the call's pipeline; every ``kind`` but the one ``new`` stage is an answer."""
 
     class Kind(models.TextChoices):
         NEW = "new", _("Waiting for a decision")
@@ -240,12 +233,10 @@ class Idea(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_ideas"
     )
     tags = models.ManyToManyField(CallTag, blank=True, related_name="ideas")
-    # Kept by the vote and comment services in the same transaction as the rows they count.
-    score = models.IntegerField(default=0)  # up-votes, or points in budget voting
+    score = models.IntegerField(default=0)  # up-votes or points, kept by the services
     voter_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
-    # Hashed text features for the similar-ideas suggestion (see ``similarity.py``).
-    features = models.BinaryField(default=b"")
+    features = models.BinaryField(default=b"")  # for similar ideas (``similarity.py``)
     indexed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -286,8 +277,7 @@ class Idea(models.Model):
 
 
 class IdeaAuthor(models.Model):
-    """Who is credited for an idea: its author, and the author of every idea merged into it.
-    A reward is split equally between them (the first author gets the odd cents)."""
+    """Who is credited for an idea: its author and the authors of ideas merged into it."""
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="credits")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -342,8 +332,7 @@ class IdeaUpdate(models.Model):
 
 
 class Participant(models.Model):
-    """A person's points spent in a budget-voting call. The conditional update on
-    ``points_spent`` keeps the total within the budget under concurrency."""
+    """A person's points spent in a budget-voting call (locked while they vote)."""
 
     call = models.ForeignKey(IdeaCall, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -383,7 +372,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="idea_comments"
     )
-    # Replies hang under a top-level comment (one level deep, like most forums show them).
+    # Replies hang under a top-level comment (one level deep).
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
@@ -474,8 +463,7 @@ class StageChange(models.Model):
 
 
 class RewardPayment(models.Model):
-    """One payment of an idea's reward to one credited author (one journal entry). Unique per
-    idea and person: an idea reaching the reward stage again never pays again."""
+    """One payment of an idea's reward to one credited author (one journal entry)."""
 
     call = models.ForeignKey(IdeaCall, on_delete=models.PROTECT, related_name="payments")
     idea = models.ForeignKey(Idea, on_delete=models.PROTECT, related_name="payments")
@@ -503,7 +491,7 @@ class RewardPayment(models.Model):
 
 
 class RewardedIdea(models.Model):
-    """The idea was rewarded: one row per idea (the unique key is the once-only rule)."""
+    """The idea was rewarded: one row per idea (the once-only rule)."""
 
     call = models.ForeignKey(IdeaCall, on_delete=models.PROTECT, related_name="rewarded")
     idea = models.OneToOneField(Idea, on_delete=models.PROTECT, related_name="reward")

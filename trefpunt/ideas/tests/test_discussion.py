@@ -76,3 +76,17 @@ def test_follow_and_unfollow_a_call() -> None:
     assert services.is_following(user=user, call_id=call.pk)
     services.follow_set(user=user, call_id=call.pk, follow=False)
     assert not services.is_following(user=user, call_id=call.pk)
+
+
+def test_an_idea_thread_is_between_the_client_and_the_credited_authors() -> None:
+    from trefpunt.community.threads import thread_targets
+
+    client = make_user()
+    call = open_call(client)
+    author = make_user()
+    idea = post(call, author)
+
+    target = thread_targets([("idea", idea.pk, "")])[("idea", idea.pk, "")]
+
+    assert target.participants == frozenset({client.pk, author.pk})
+    assert not target.public
