@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import (
+    Case,
     Count,
     IntegerField,
     OuterRef,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -70,7 +72,16 @@ def call_list_for_user(*, user: AnyUser, filters: CallFilters | None = None) -> 
         qs = qs.filter(organisation__slug=f.organisation)
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(question__icontains=f.q))
-    return qs.distinct().order_by("status", "submission_deadline", "-id")
+    running_first = Case(
+        When(status=IdeaCall.Status.OPEN, then=Value(0)),
+        When(status=IdeaCall.Status.VOTING, then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        qs.distinct()
+        .annotate(running_first=running_first)
+        .order_by("running_first", "submission_deadline", "-id")
+    )
 
 
 def call_tags_in_lists(*, user: AnyUser) -> list[str]:

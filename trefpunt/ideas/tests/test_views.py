@@ -178,3 +178,16 @@ def test_a_draft_is_not_found_for_others(client) -> None:
     call = draft_call(make_user())
     client.force_login(make_user())
     assert client.get(f"/en/ideas/calls/{call.pk}/").status_code == 404
+
+
+def test_call_list_shows_open_calls_first_then_voting_then_closed() -> None:
+    from trefpunt.ideas.selectors import call_list_for_user
+
+    owner = make_user()
+    closed = open_call(owner, title="Closed one")
+    services.call_close(call_id=closed.pk, user=owner)
+    voting = open_call(owner, title="Voting one")
+    services.call_voting_start(call_id=voting.pk, user=owner)
+    running = open_call(owner, title="Open one")
+
+    assert [c.pk for c in call_list_for_user(user=None)] == [running.pk, voting.pk, closed.pk]
