@@ -95,3 +95,14 @@ def comment_editable(comment: Any) -> bool:
     from ..services import comment_edit_until
 
     return timezone.now() <= comment_edit_until(comment)
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context: dict[str, Any], number: int) -> str:
+    """This page's query string with another page number (filters kept)."""
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else None
+    if query is None:
+        return f"?page={number}"
+    query["page"] = str(number)
+    return "?" + query.urlencode()

@@ -191,3 +191,13 @@ def test_call_list_shows_open_calls_first_then_voting_then_closed() -> None:
     running = open_call(owner, title="Open one")
 
     assert [c.pk for c in call_list_for_user(user=None)] == [running.pk, voting.pk, closed.pk]
+
+
+def test_pagination_keeps_the_filters(rf) -> None:
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    request = rf.get("/en/ideas/calls/1/", {"sort": "newest", "page": "2"})
+    page = Paginator(list(range(50)), 20).get_page(2)
+    html = render_to_string("ideas/_pagination.html", {"page": page, "request": request})
+    assert "?sort=newest&amp;page=1" in html and "?sort=newest&amp;page=3" in html
