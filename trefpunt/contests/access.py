@@ -309,6 +309,11 @@ class EntryAccess:
         )
 
     @property
+    def can_message(self) -> bool:
+        """The entry's conversation: the entrant and the client, nobody else."""
+        return self.is_entrant or self.contest.can_manage
+
+    @property
     def can_add_to_portfolio(self) -> bool:
         return self.is_entrant and rules.portfolio_refusal(self.contest.contest, self.entry) is None
 

@@ -20,6 +20,8 @@ class ContestsConfig(AppConfig):
 
         reference_register("contest", contest_reference_labels)
 
-        from .notifications import register
+        from .notifications import register as notifications_register
+        from .threads import register as threads_register
 
-        register()
+        notifications_register()
+        threads_register()
