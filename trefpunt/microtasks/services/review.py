@@ -1,0 +1,251 @@
+"""The client's review: approve (and pay), reject with a reason, appeals and their
+decision, bulk review, and excluding a worker from a batch.
+
+Lock order: the batch's escrow, the batch row, item rows by id, answer rows by id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
+from trefpunt.ledger.models import LedgerAccount
+from trefpunt.ledger.services import account_lock
+
+from ..models import Answer, Batch, BatchWorker, Item
+from ..selectors import (
+    answer_for_manager,
+    answer_for_worker,
+    appeal_days,
+    batch_for_manager,
+    worker_id_for_pseudonym,
+)
+from .aggregation import ITEM_CHUNK, ITEM_FIELDS, aggregate_on_commit, item_recombine_unlocked
+from .funding import answer_pay_unlocked, batch_escrow
+
+if TYPE_CHECKING:
+    from trefpunt.accounts.models import User
+
+
+def batch_worker_exclude(
+    *, batch_id: int, user: User, pseudonym: str, excluded: bool = True
+) -> BatchWorker:
+    """Keep a worker (named by their pseudonym in this batch) from further items of it, and
+    take their answers out of the combined answers (``excluded=False`` lets them back in and
+    counts their answers again). Items they answered are combined again at once; an item
+    that no longer has enough counted answers, or is no longer confident enough, opens again
+    for more (up to the batch's maximum answers, already funded) while the batch is open or
+    paused. A full re-fit follows in the background. Excluding twice changes nothing.
+
+    Locks: batch, the worker's items by id, the batch-worker row.
+    """
+    batch = batch_for_manager(batch_id=batch_id, user=user)
+    worker_id = worker_id_for_pseudonym(batch=batch, pseudonym=pseudonym)
+    if worker_id is None:
+        raise NotFound(_("No worker with this id in this batch."))
+    with transaction.atomic(durable=True):
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        item_ids = list(
+            Answer.objects.filter(batch=batch, worker_id=worker_id)
+            .order_by("item_id")
+            .values_list("item_id", flat=True)
+        )
+        items = list(
+            Item.objects.select_for_update(no_key=True).filter(pk__in=item_ids).order_by("pk")
+        )
+        row, _created = BatchWorker.objects.select_for_update(no_key=True).get_or_create(
+            batch=batch, worker_id=worker_id
+        )
+        if row.excluded == excluded:
+            return row
+        row.excluded = excluded
+        row.excluded_at = timezone.now() if excluded else None
+        row.save(update_fields=["excluded", "excluded_at", "updated_at"])
+        Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
+        now = timezone.now()
+        for item in items:
+            item_recombine_unlocked(item=item, batch=batch, now=now, reopen=True)
+        Item.objects.bulk_update(items, ITEM_FIELDS, batch_size=ITEM_CHUNK)
+        aggregate_on_commit(batch.pk)
+    return row
+
+
+def _reason_clean(reason: str, field: str, message: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < 3:
+        raise ValidationFailed(fields={field: message})
+    if len(text) > 2000:
+        raise ValidationFailed(fields={field: _("At most 2,000 characters.")})
+    return text
+
+
+def answer_approve_unlocked(
+    *, answer: Answer, batch: Batch, escrow: LedgerAccount, user: User | None, now: datetime
+) -> None:
+    Answer.objects.filter(pk=answer.pk).update(
+        status=Answer.Status.APPROVED, reviewed_by=user, reviewed_at=now
+    )
+    answer.status = Answer.Status.APPROVED
+    answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
+
+
+def answer_approve(*, answer_id: int, user: User) -> Answer:
+    """Approve an answer and pay its reward from the escrow. Approving an approved answer
+    again pays nothing. Locks: escrow, answer."""
+    answer = answer_for_manager(answer_id=answer_id, user=user)
+    escrow = batch_escrow(answer.batch)
+    with transaction.atomic(durable=True):
+        account_lock(escrow)
+        batch = Batch.objects.get(pk=answer.batch_id)
+        answer = (
+            Answer.objects.select_for_update(no_key=True).select_related("worker").get(pk=answer.pk)
+        )
+        if answer.status in Answer.PAID_STATUSES:
+            return answer
+        if answer.status != Answer.Status.PENDING:
+            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
+        answer_approve_unlocked(
+            answer=answer, batch=batch, escrow=escrow, user=user, now=timezone.now()
+        )
+    return answer
+
+
+def answer_reject(*, answer_id: int, user: User, reason: str) -> Answer:
+    """Reject an answer with a reason the worker sees; they may appeal it once. Rejecting a
+    rejected answer again changes nothing."""
+    reason = _reason_clean(reason, "reason", _("Say why the answer is rejected."))
+    answer = answer_for_manager(answer_id=answer_id, user=user)
+    with transaction.atomic(durable=True):
+        answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
+        if answer.status == Answer.Status.REJECTED:
+            return answer
+        if answer.status != Answer.Status.PENDING:
+            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
+        answer.status = Answer.Status.REJECTED
+        answer.reject_reason = reason
+        answer.reviewed_by = user
+        answer.reviewed_at = timezone.now()
+        answer.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+    return answer
+
+
+def answers_review_bulk(
+    *,
+    batch_id: int,
+    user: User,
+    decision: str,
+    reason: str = "",
+    pseudonym: str | None = None,
+    answer_ids: list[int] | None = None,
+) -> int:
+    """Approve or reject many pending answers at once: those of one worker (by pseudonym),
+    or the given ids, or all pending answers of the batch. Returns how many changed."""
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed(fields={"decision": _("Choose approve or reject.")})
+    if decision == "reject":
+        reason = _reason_clean(reason, "reason", _("Say why the answers are rejected."))
+    batch = batch_for_manager(batch_id=batch_id, user=user)
+    answers = Answer.objects.filter(batch=batch, status=Answer.Status.PENDING)
+    if pseudonym:
+        worker_id = worker_id_for_pseudonym(batch=batch, pseudonym=pseudonym)
+        if worker_id is None:
+            raise NotFound(_("No worker with this id in this batch."))
+        answers = answers.filter(worker_id=worker_id)
+    if answer_ids is not None:
+        answers = answers.filter(pk__in=answer_ids)
+    escrow = batch_escrow(batch)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        account_lock(escrow)
+        batch = Batch.objects.get(pk=batch.pk)
+        locked = list(
+            answers.select_for_update(no_key=True).select_related("worker").order_by("pk")
+        )
+        for answer in locked:
+            if decision == "approve":
+                answer_approve_unlocked(
+                    answer=answer, batch=batch, escrow=escrow, user=user, now=now
+                )
+        if decision == "reject" and locked:
+            Answer.objects.filter(pk__in=[a.pk for a in locked]).update(
+                status=Answer.Status.REJECTED,
+                reject_reason=reason,
+                reviewed_by=user,
+                reviewed_at=now,
+            )
+    return len(locked)
+
+
+def answer_appeal(*, answer_id: int, worker: User, message: str) -> Answer:
+    """The worker appeals a rejection, once, within the appeal period. Locks: escrow (the
+    settlement sweep decides on the same answers), answer."""
+    message = _reason_clean(message, "message", _("Tell the client why your answer is right."))
+    answer = answer_for_worker(answer_id=answer_id, user=worker)
+    escrow = batch_escrow(answer.batch)
+    with transaction.atomic(durable=True):
+        account_lock(escrow)
+        answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
+        if answer.status in (
+            Answer.Status.APPEALED,
+            Answer.Status.UPHELD,
+            Answer.Status.OVERTURNED,
+        ):
+            raise Conflict(_("You already appealed this answer."), code=ErrorCode.ALREADY_APPEALED)
+        if answer.status != Answer.Status.REJECTED:
+            raise Conflict(
+                _("Only a rejected answer can be appealed."), code=ErrorCode.NOT_REJECTED
+            )
+        now = timezone.now()
+        if answer.reviewed_at and answer.reviewed_at <= now - timedelta(days=appeal_days()):
+            raise Conflict(
+                _("The %(days)d days to appeal have passed.") % {"days": appeal_days()},
+                code=ErrorCode.APPEAL_CLOSED,
+            )
+        answer.status = Answer.Status.APPEALED
+        answer.appeal_message = message
+        answer.appealed_at = now
+        answer.save(update_fields=["status", "appeal_message", "appealed_at"])
+    return answer
+
+
+def appeal_decide(*, answer_id: int, user: User | None, overturn: bool, note: str = "") -> Answer:
+    """The client (or staff) decides an appeal: *overturn* approves and pays the answer,
+    *uphold* keeps the rejection (with a note for the worker). Deciding the same way again
+    changes nothing; ``user=None`` is the sweep deciding an appeal nobody answered.
+    Locks: escrow, answer."""
+    if not overturn:
+        note = _reason_clean(note, "note", _("Tell the worker why the rejection stands."))
+    if user is None:
+        answer = Answer.objects.select_related("batch").filter(pk=answer_id).first()
+        if answer is None:
+            raise NotFound(_("Answer not found."))
+    else:
+        answer = answer_for_manager(answer_id=answer_id, user=user, allow_staff=True)
+    escrow = batch_escrow(answer.batch)
+    with transaction.atomic(durable=True):
+        account_lock(escrow)
+        batch = Batch.objects.get(pk=answer.batch_id)
+        answer = (
+            Answer.objects.select_for_update(no_key=True).select_related("worker").get(pk=answer.pk)
+        )
+        wanted = Answer.Status.OVERTURNED if overturn else Answer.Status.UPHELD
+        if answer.status == wanted:
+            return answer
+        if answer.status != Answer.Status.APPEALED:
+            raise Conflict(_("This answer has no open appeal."), code=ErrorCode.NO_APPEAL)
+        answer.status = wanted
+        answer.appeal_note = (note or "").strip()
+        answer.appeal_decided_by = user
+        answer.appeal_decided_at = timezone.now()
+        answer.save(
+            update_fields=["status", "appeal_note", "appeal_decided_by", "appeal_decided_at"]
+        )
+        if overturn:
+            answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
+    return answer
