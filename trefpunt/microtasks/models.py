@@ -17,10 +17,15 @@ item by query; nothing has to sweep first.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from trefpunt.ledger.funded import Work
 
 
 class Batch(models.Model):
@@ -139,6 +144,19 @@ class Batch(models.Model):
     @property
     def escrow_reference(self) -> str:
         return f"batch:{self.pk}"
+
+    @property
+    def funded_work(self) -> Work:
+        """The batch as the ledger's funded work: its escrow pays the answers, funded from
+        (and refunded to) the organisation's wallet, or the owner's."""
+        from trefpunt.ledger.funded import Work
+
+        return Work(
+            reference=self.escrow_reference,
+            currency=self.currency,
+            poster_id=self.owner_id,
+            organisation_id=self.organisation_id,
+        )
 
     @property
     def is_workable(self) -> bool:

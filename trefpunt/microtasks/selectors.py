@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import format_cents, split_bps
+from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.references import ReferenceLabel
 
 from .models import Answer, Batch, BatchWorker, Item, Lease, WorkerQuality
@@ -374,30 +375,19 @@ class Funding:
     total: int
     balance: int
     shortfall: int
+    deposit_amount: int
     currency: str
     wallet_label: str
 
 
 def batch_funding(*, batch: Batch) -> Funding:
-    """What publishing costs and whether the paying wallet holds it."""
-    from trefpunt.ledger.models import AccountKind, LedgerAccount
-
+    """What publishing costs and whether the paying wallet holds it (``funding_quote``)."""
     fee_bps = int(settings.FEES_BPS["microtask"]["client"])
     items = Item.objects.filter(batch=batch).count()
     slots = items * batch.max_answers
     cost = answer_cost(reward=batch.reward, client_fee_bps=fee_bps)
-    if batch.organisation_id:
-        wallet = LedgerAccount.objects.filter(
-            kind=AccountKind.WALLET, organisation_id=batch.organisation_id, currency=batch.currency
-        ).first()
-        label = batch.organisation.name if batch.organisation else ""
-    else:
-        wallet = LedgerAccount.objects.filter(
-            kind=AccountKind.WALLET, user_id=batch.owner_id, currency=batch.currency
-        ).first()
-        label = _("your wallet")
-    balance = wallet.balance if wallet else 0
-    total = slots * cost
+    quote = funding_quote(work=batch.funded_work, total=slots * cost)
+    label = batch.organisation.name if batch.organisation else _("your wallet")
     return Funding(
         items=items,
         slots=slots,
@@ -405,9 +395,10 @@ def batch_funding(*, batch: Batch) -> Funding:
         reward=batch.reward,
         fee_per_answer=cost - batch.reward,
         fee_bps=fee_bps,
-        total=total,
-        balance=balance,
-        shortfall=max(0, total - balance),
+        total=quote.total,
+        balance=quote.balance,
+        shortfall=quote.shortfall,
+        deposit_amount=quote.deposit_amount,
         currency=batch.currency,
         wallet_label=str(label),
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -538,7 +537,7 @@ def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "batch": batch,
             "funding": funding,
-            "deposit_amount": max(funding.shortfall, int(settings.MIN_DEPOSIT_CENTS)),
+            "deposit_amount": funding.deposit_amount,
             "hourly": selectors.hourly_cents(reward=batch.reward, seconds=batch.estimated_seconds),
         },
     )

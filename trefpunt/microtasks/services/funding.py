@@ -25,25 +25,25 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import Conflict, ErrorCode, InsufficientFunds, ValidationFailed
+from trefpunt.core.exceptions import Conflict, ErrorCode, ValidationFailed
 from trefpunt.core.money import format_cents, split_bps
-from trefpunt.ledger.models import Deposit, EntryKind, JournalEntry, LedgerAccount
-from trefpunt.ledger.services import (
-    account_lock,
-    deposit_create,
-    escrow_account,
-    escrow_fund,
-    escrow_refund,
-    escrow_release,
-    wallet_for_organisation,
-    wallet_for_user,
+from trefpunt.ledger.funded import (
+    escrow_balance,
+    work_deposit_shortfall,
+    work_escrow_lock,
+    work_fund,
+    work_pay,
+    work_payees_lock,
+    work_refund,
 )
+from trefpunt.ledger.models import Deposit, EntryKind, JournalEntry, LedgerAccount
 
 from ..models import Answer, Batch, Item, Lease
 from ..selectors import (
     answer_cost,
     appeal_days,
     batch_for_manager,
+    batch_funding,
     batch_median_seconds,
     min_hourly_cents,
     reward_for_hourly,
@@ -57,20 +57,6 @@ logger = logging.getLogger(__name__)
 
 
 # --- money helpers ------------------------------------------------------------------------
-
-
-def _funding_wallet(batch: Batch) -> LedgerAccount:
-    if batch.organisation_id:
-        return wallet_for_organisation(organisation=batch.organisation, currency=batch.currency)  # type: ignore[arg-type]
-    return wallet_for_user(user=batch.owner, currency=batch.currency)
-
-
-def batch_escrow(batch: Batch) -> LedgerAccount:
-    return escrow_account(
-        reference=batch.escrow_reference,
-        funder=_funding_wallet(batch),
-        label=f"escrow of microtask batch {batch.pk}",
-    )
 
 
 def leases_settle_unlocked(*, batch: Batch, now: datetime) -> None:
@@ -146,8 +132,7 @@ def refund_excess_unlocked(
     The caller holds the escrow and batch locks."""
     leases_settle_unlocked(batch=batch, now=now)
     owed = liability_unlocked(batch=batch, now=now)
-    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=escrow.pk)
-    excess = balance - owed
+    excess = escrow_balance(escrow) - owed
     if excess < 0:
         logger.error("microtask batch %s escrow short by %s cents", batch.pk, -excess)
     if excess <= 0:
@@ -155,9 +140,9 @@ def refund_excess_unlocked(
     done = JournalEntry.objects.filter(
         reference=batch.escrow_reference, kind=EntryKind.ESCROW_REFUND
     ).count()
-    escrow_refund(
+    work_refund(
+        work=batch.funded_work,
         escrow=escrow,
-        wallet=escrow.funder or _funding_wallet(batch),
         amount=excess,
         idempotency_key=f"batch:{batch.pk}:refund:{done + 1}",
         description=f"Unused money of microtask batch {batch.pk}",
@@ -170,7 +155,8 @@ def answer_pay_unlocked(
     *, answer: Answer, batch: Batch, escrow: LedgerAccount, created_by: User | None
 ) -> int:
     """Pay what the answer is still owed at the batch's reward (nothing if paid in full).
-    The caller holds the escrow lock and the answer row lock."""
+    The caller holds the escrow lock and the answer row lock (and, when it pays several
+    answers in one transaction, every payee's wallet: ``work_payees_lock``)."""
     due = batch.reward - answer.paid_reward
     if due <= 0:
         return 0
@@ -185,9 +171,10 @@ def answer_pay_unlocked(
         if answer.paid_reward == 0
         else f"answer:{answer.pk}:topup:{batch.reward}"
     )
-    escrow_release(
+    work_pay(
+        work=batch.funded_work,
         escrow=escrow,
-        payee=wallet_for_user(user=answer.worker, currency=batch.currency),
+        payee_id=answer.worker_id,
         amount=due,
         crowd_fee=max(0, min(crowd_fee, due)),
         client_fee=max(0, client_fee),
@@ -200,17 +187,6 @@ def answer_pay_unlocked(
     return due
 
 
-def _shortfall_error(*, wallet: LedgerAccount, needed: int, currency: str) -> InsufficientFunds:
-    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=wallet.pk)
-    shortfall = max(0, needed - balance)
-    message = _("This needs %(needed)s; the wallet holds %(balance)s. Add %(shortfall)s first.") % {
-        "needed": format_cents(needed, currency),
-        "balance": format_cents(balance, currency),
-        "shortfall": format_cents(shortfall, currency),
-    }
-    return InsufficientFunds(message, fields={"wallet": message})
-
-
 # --- publish, raise, settle ------------------------------------------------------------------
 
 
@@ -221,62 +197,48 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
     Locks: escrow, batch. Funds items × max answers × (reward + client fee).
     """
     batch = batch_for_manager(batch_id=batch_id, user=user)
-    wallet = _funding_wallet(batch)
-    escrow = batch_escrow(batch)
-    needed = 0
-    try:
-        with transaction.atomic(durable=True):
-            account_lock(escrow)
-            batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-            if batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED):
-                return batch
-            if batch.status != Batch.Status.DRAFT:
-                raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
-            items = Item.objects.filter(batch=batch).count()
-            if not items:
-                raise Conflict(_("Upload items before publishing."), code=ErrorCode.NO_ITEMS)
-            fees = settings.FEES_BPS["microtask"]
-            batch.client_fee_bps = int(fees["client"])
-            batch.crowd_fee_bps = int(fees["crowd"])
-            needed = (
-                items
-                * batch.max_answers
-                * answer_cost(reward=batch.reward, client_fee_bps=batch.client_fee_bps)
-            )
-            escrow_fund(
-                wallet=wallet,
-                escrow=escrow,
-                amount=needed,
-                idempotency_key=f"batch:{batch.pk}:publish",
-                description=f"Microtask batch {batch.pk}: {items} items × {batch.max_answers}",
-                created_by=user,
-            )
-            now = timezone.now()
-            batch.status = Batch.Status.OPEN
-            batch.published_at = now
-            batch.save(update_fields=["status", "published_at", "client_fee_bps", "crowd_fee_bps"])
-    except InsufficientFunds:
-        raise _shortfall_error(wallet=wallet, needed=needed, currency=batch.currency) from None
+    work = batch.funded_work
+    with transaction.atomic(durable=True):
+        escrow = work_escrow_lock(work)
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        if batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED):
+            return batch
+        if batch.status != Batch.Status.DRAFT:
+            raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
+        items = Item.objects.filter(batch=batch).count()
+        if not items:
+            raise Conflict(_("Upload items before publishing."), code=ErrorCode.NO_ITEMS)
+        fees = settings.FEES_BPS["microtask"]
+        batch.client_fee_bps = int(fees["client"])
+        batch.crowd_fee_bps = int(fees["crowd"])
+        # Too little in the wallet refuses with the shortfall, and nothing moves.
+        work_fund(
+            work=work,
+            escrow=escrow,
+            amount=items
+            * batch.max_answers
+            * answer_cost(reward=batch.reward, client_fee_bps=batch.client_fee_bps),
+            idempotency_key=f"batch:{batch.pk}:publish",
+            description=f"Microtask batch {batch.pk}: {items} items × {batch.max_answers}",
+            created_by=user,
+        )
+        now = timezone.now()
+        batch.status = Batch.Status.OPEN
+        batch.published_at = now
+        batch.save(update_fields=["status", "published_at", "client_fee_bps", "crowd_fee_bps"])
     return batch
 
 
 def batch_deposit_shortfall(*, batch_id: int, user: User, return_path: str) -> Deposit:
     """Start a deposit of exactly what publishing lacks (at least the provider's minimum
     deposit) into the paying wallet; the client comes back to ``return_path`` to publish."""
-    from ..selectors import batch_funding
-
     batch = batch_for_manager(batch_id=batch_id, user=user)
     if batch.status != Batch.Status.DRAFT:
         raise Conflict(_("This batch is already published."), code=ErrorCode.WRONG_STATE)
-    funding = batch_funding(batch=batch)
-    if not funding.shortfall:
-        raise Conflict(
-            _("The wallet already holds enough to publish."), code=ErrorCode.NO_SHORTFALL
-        )
-    return deposit_create(
-        wallet=_funding_wallet(batch),
+    return work_deposit_shortfall(
+        work=batch.funded_work,
         user=user,
-        amount=max(funding.shortfall, int(settings.MIN_DEPOSIT_CENTS)),
+        total=batch_funding(batch=batch).total,
         return_path=return_path,
     )
 
@@ -287,9 +249,8 @@ def batch_settle(*, batch_id: int, now: datetime | None = None) -> int:
     batch = Batch.objects.filter(pk=batch_id, status=Batch.Status.CLOSED).first()
     if batch is None or batch.published_at is None:
         return 0
-    escrow = batch_escrow(batch)
     with transaction.atomic(durable=True):
-        account_lock(escrow)
+        escrow = work_escrow_lock(batch.funded_work)
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         return refund_excess_unlocked(
             batch=batch, escrow=escrow, now=now or timezone.now(), created_by=None
@@ -302,7 +263,8 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
     paused for fair pay opens again when the new reward pays the minimum hourly rate.
     Raising to the current reward again changes nothing.
 
-    Locks: escrow, batch, items with active leases, answers being topped up.
+    Locks: escrow, batch, items with active leases, answers being topped up, then the
+    wallets the top-ups pay into (``work_payees_lock``).
     """
     batch = batch_for_manager(batch_id=batch_id, user=user)
     if (
@@ -318,74 +280,85 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
         )
     if batch.status == Batch.Status.CLOSED:
         raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
-    wallet = _funding_wallet(batch)
-    escrow = batch_escrow(batch)
-    topup = 0
-    try:
-        with transaction.atomic(durable=True):
-            account_lock(escrow)
-            batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-            if batch.status == Batch.Status.CLOSED:
-                raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
-            if reward == batch.reward:
-                return batch
-            if reward < batch.reward:
-                raise ValidationFailed(
-                    fields={
-                        "reward": _("The new reward must be higher than %(current)s.")
-                        % {"current": format_cents(batch.reward, batch.currency)}
-                    }
-                )
-            _n, median = batch_median_seconds(batch_id=batch.pk)
-            minimum = min_hourly_cents()
-            fair_pay_paused = batch.pause_reason == Batch.PauseReason.FAIR_PAY
-            if fair_pay_paused and median:
-                needed_reward = reward_for_hourly(hourly=minimum, seconds=median)
-                if reward < needed_reward:
-                    raise ValidationFailed(
-                        fields={
-                            "reward": _(
-                                "At the median of %(seconds).0f seconds per task the reward "
-                                "must be at least %(needed)s to pay %(minimum)s an hour."
-                            )
-                            % {
-                                "seconds": median,
-                                "needed": format_cents(needed_reward, batch.currency),
-                                "minimum": format_cents(minimum, batch.currency),
-                            }
-                        }
-                    )
-            batch.reward = reward
-            if batch.status == Batch.Status.DRAFT:
-                batch.save(update_fields=["reward"])
-                return batch
-            now = timezone.now()
-            leases_settle_unlocked(batch=batch, now=now)
-            owed = liability_unlocked(batch=batch, now=now)
-            balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=escrow.pk)
-            topup = owed - balance
-            if topup > 0:
-                escrow_fund(
-                    wallet=wallet,
-                    escrow=escrow,
-                    amount=topup,
-                    idempotency_key=f"batch:{batch.pk}:raise:{reward}",
-                    description=f"Microtask batch {batch.pk}: reward raised to {reward}",
-                    created_by=user,
-                )
-            for answer in (
-                Answer.objects.select_for_update(no_key=True)
-                .select_related("worker")
-                .filter(batch=batch, status__in=Answer.PAID_STATUSES, paid_reward__lt=reward)
-                .order_by("pk")
-            ):
-                answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
-            fields = ["reward"]
-            if fair_pay_paused:
-                batch.status = Batch.Status.OPEN
-                batch.pause_reason = Batch.PauseReason.NONE
-                fields += ["status", "pause_reason"]
-            batch.save(update_fields=fields)
-    except InsufficientFunds:
-        raise _shortfall_error(wallet=wallet, needed=topup, currency=batch.currency) from None
+    work = batch.funded_work
+    with transaction.atomic(durable=True):
+        escrow = work_escrow_lock(work)
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        if batch.status == Batch.Status.CLOSED:
+            raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
+        if reward == batch.reward:
+            return batch
+        _reward_raise_check(batch, reward)
+        fair_pay_paused = batch.pause_reason == Batch.PauseReason.FAIR_PAY
+        batch.reward = reward
+        if batch.status == Batch.Status.DRAFT:
+            batch.save(update_fields=["reward"])
+            return batch
+        _reward_topup_unlocked(batch=batch, escrow=escrow, user=user)
+        fields = ["reward"]
+        if fair_pay_paused:
+            batch.status = Batch.Status.OPEN
+            batch.pause_reason = Batch.PauseReason.NONE
+            fields += ["status", "pause_reason"]
+        batch.save(update_fields=fields)
     return batch
+
+
+def _reward_raise_check(batch: Batch, reward: int) -> None:
+    """Refuse a lower reward, and one that still pays a batch paused for fair pay less than
+    the minimum hourly rate at the median working time."""
+    if reward < batch.reward:
+        raise ValidationFailed(
+            fields={
+                "reward": _("The new reward must be higher than %(current)s.")
+                % {"current": format_cents(batch.reward, batch.currency)}
+            }
+        )
+    if batch.pause_reason != Batch.PauseReason.FAIR_PAY:
+        return
+    _n, median = batch_median_seconds(batch_id=batch.pk)
+    minimum = min_hourly_cents()
+    if median and reward < (needed := reward_for_hourly(hourly=minimum, seconds=median)):
+        raise ValidationFailed(
+            fields={
+                "reward": _(
+                    "At the median of %(seconds).0f seconds per task the reward "
+                    "must be at least %(needed)s to pay %(minimum)s an hour."
+                )
+                % {
+                    "seconds": median,
+                    "needed": format_cents(needed, batch.currency),
+                    "minimum": format_cents(minimum, batch.currency),
+                }
+            }
+        )
+
+
+def _reward_topup_unlocked(*, batch: Batch, escrow: LedgerAccount, user: User) -> None:
+    """Fund what the escrow lacks at the new reward (``batch.reward``) and pay the
+    difference on answers already paid. The caller holds the escrow and batch locks."""
+    work = batch.funded_work
+    now = timezone.now()
+    leases_settle_unlocked(batch=batch, now=now)
+    owed = liability_unlocked(batch=batch, now=now)
+    answers = list(
+        Answer.objects.select_for_update(no_key=True)
+        .filter(batch=batch, status__in=Answer.PAID_STATUSES, paid_reward__lt=batch.reward)
+        .order_by("pk")
+    )
+    # Every wallet this transaction books on, locked up front in the ledger's order: the
+    # payer's (top-up), the workers' (differences) and platform revenue (fees).
+    work_payees_lock(work=work, escrow=escrow, payee_ids=[a.worker_id for a in answers])
+    topup = owed - escrow_balance(escrow)
+    if topup > 0:
+        # Too little in the wallet refuses with the shortfall, and nothing moves.
+        work_fund(
+            work=work,
+            escrow=escrow,
+            amount=topup,
+            idempotency_key=f"batch:{batch.pk}:raise:{batch.reward}",
+            description=f"Microtask batch {batch.pk}: reward raised to {batch.reward}",
+            created_by=user,
+        )
+    for answer in answers:
+        answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)

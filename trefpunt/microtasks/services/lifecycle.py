@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode
 from trefpunt.core.money import format_cents
-from trefpunt.ledger.services import account_lock
+from trefpunt.ledger.funded import work_escrow_lock
 
 from ..models import Batch, Item
 from ..selectors import (
@@ -28,7 +28,7 @@ from ..selectors import (
     reward_for_hourly,
 )
 from .aggregation import aggregate_on_commit
-from .funding import batch_escrow, refund_excess_unlocked
+from .funding import refund_excess_unlocked
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -88,10 +88,9 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
     Locks: escrow, batch, every open item (waiting for claims and answers in flight).
     """
     batch = batch_for_manager(batch_id=batch_id, user=user)
-    escrow = batch_escrow(batch) if batch.status != Batch.Status.DRAFT else None
+    published = batch.status != Batch.Status.DRAFT
     with transaction.atomic(durable=True):
-        if escrow is not None:
-            account_lock(escrow)
+        escrow = work_escrow_lock(batch.funded_work) if published else None
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if batch.status == Batch.Status.CLOSED:
             return batch

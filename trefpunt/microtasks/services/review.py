@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
+from trefpunt.ledger.funded import work_escrow_lock, work_payees_lock
 from trefpunt.ledger.models import LedgerAccount
-from trefpunt.ledger.services import account_lock
 
 from ..models import Answer, Batch, BatchWorker, Item
 from ..selectors import (
@@ -27,7 +27,7 @@ from ..selectors import (
     worker_id_for_pseudonym,
 )
 from .aggregation import ITEM_CHUNK, ITEM_FIELDS, aggregate_on_commit, item_recombine_unlocked
-from .funding import answer_pay_unlocked, batch_escrow
+from .funding import answer_pay_unlocked
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -95,17 +95,33 @@ def answer_approve_unlocked(
     answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
 
 
+def answers_approve_unlocked(
+    *,
+    answers: list[Answer],
+    batch: Batch,
+    escrow: LedgerAccount,
+    user: User | None,
+    now: datetime,
+) -> None:
+    """Approve and pay several pending answers of one batch in one transaction. The caller
+    holds the escrow lock and the answers' row locks; the workers' wallets are locked here,
+    up front and in the ledger's order, so that two such transactions paying the same
+    workers never wait on each other in a cycle."""
+    work_payees_lock(
+        work=batch.funded_work, escrow=escrow, payee_ids=[a.worker_id for a in answers]
+    )
+    for answer in answers:
+        answer_approve_unlocked(answer=answer, batch=batch, escrow=escrow, user=user, now=now)
+
+
 def answer_approve(*, answer_id: int, user: User) -> Answer:
     """Approve an answer and pay its reward from the escrow. Approving an approved answer
     again pays nothing. Locks: escrow, answer."""
     answer = answer_for_manager(answer_id=answer_id, user=user)
-    escrow = batch_escrow(answer.batch)
     with transaction.atomic(durable=True):
-        account_lock(escrow)
+        escrow = work_escrow_lock(answer.batch.funded_work)
         batch = Batch.objects.get(pk=answer.batch_id)
-        answer = (
-            Answer.objects.select_for_update(no_key=True).select_related("worker").get(pk=answer.pk)
-        )
+        answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         if answer.status in Answer.PAID_STATUSES:
             return answer
         if answer.status != Answer.Status.PENDING:
@@ -159,19 +175,13 @@ def answers_review_bulk(
         answers = answers.filter(worker_id=worker_id)
     if answer_ids is not None:
         answers = answers.filter(pk__in=answer_ids)
-    escrow = batch_escrow(batch)
     now = timezone.now()
     with transaction.atomic(durable=True):
-        account_lock(escrow)
+        escrow = work_escrow_lock(batch.funded_work)
         batch = Batch.objects.get(pk=batch.pk)
-        locked = list(
-            answers.select_for_update(no_key=True).select_related("worker").order_by("pk")
-        )
-        for answer in locked:
-            if decision == "approve":
-                answer_approve_unlocked(
-                    answer=answer, batch=batch, escrow=escrow, user=user, now=now
-                )
+        locked = list(answers.select_for_update(no_key=True).order_by("pk"))
+        if decision == "approve" and locked:
+            answers_approve_unlocked(answers=locked, batch=batch, escrow=escrow, user=user, now=now)
         if decision == "reject" and locked:
             Answer.objects.filter(pk__in=[a.pk for a in locked]).update(
                 status=Answer.Status.REJECTED,
@@ -187,9 +197,8 @@ def answer_appeal(*, answer_id: int, worker: User, message: str) -> Answer:
     settlement sweep decides on the same answers), answer."""
     message = _reason_clean(message, "message", _("Tell the client why your answer is right."))
     answer = answer_for_worker(answer_id=answer_id, user=worker)
-    escrow = batch_escrow(answer.batch)
     with transaction.atomic(durable=True):
-        account_lock(escrow)
+        work_escrow_lock(answer.batch.funded_work)
         answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         if answer.status in (
             Answer.Status.APPEALED,
@@ -227,13 +236,10 @@ def appeal_decide(*, answer_id: int, user: User | None, overturn: bool, note: st
             raise NotFound(_("Answer not found."))
     else:
         answer = answer_for_manager(answer_id=answer_id, user=user, allow_staff=True)
-    escrow = batch_escrow(answer.batch)
     with transaction.atomic(durable=True):
-        account_lock(escrow)
+        escrow = work_escrow_lock(answer.batch.funded_work)
         batch = Batch.objects.get(pk=answer.batch_id)
-        answer = (
-            Answer.objects.select_for_update(no_key=True).select_related("worker").get(pk=answer.pk)
-        )
+        answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         wanted = Answer.Status.OVERTURNED if overturn else Answer.Status.UPHELD
         if answer.status == wanted:
             return answer

@@ -9,15 +9,15 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from trefpunt.ledger.funded import Work, work_escrow_lock
 from trefpunt.ledger.models import LedgerAccount
-from trefpunt.ledger.services import account_lock
 
 from ..models import Answer, Batch, Lease
 from ..selectors import appeal_days, review_days
 from .aggregation import REFIT_QUIET, REFIT_STALE, batch_aggregate
-from .funding import batch_escrow, batch_settle
+from .funding import batch_settle
 from .lifecycle import batch_fair_pay_check
-from .review import answer_approve_unlocked, appeal_decide
+from .review import answers_approve_unlocked, appeal_decide
 
 SWEEP_CHUNK = 500
 
@@ -34,26 +34,33 @@ def answers_auto_approve(*, now: datetime | None = None) -> int:
         .distinct()
     )
     for batch_id in list(batch_ids):
-        batch = Batch.objects.get(pk=batch_id)
-        escrow = batch_escrow(batch)
+        work = Batch.objects.get(pk=batch_id).funded_work
         while True:
-            with transaction.atomic(durable=True):
-                account_lock(escrow)
-                batch = Batch.objects.get(pk=batch_id)
-                due = list(
-                    Answer.objects.select_for_update(no_key=True)
-                    .select_related("worker")
-                    .filter(batch_id=batch_id, status=Answer.Status.PENDING, created_at__lte=cutoff)
-                    .order_by("pk")[:SWEEP_CHUNK]
-                )
-                for answer in due:
-                    answer_approve_unlocked(
-                        answer=answer, batch=batch, escrow=escrow, user=None, now=now
-                    )
-            total += len(due)
-            if len(due) < SWEEP_CHUNK:
+            approved = _answers_auto_approve_chunk(
+                work=work, batch_id=batch_id, cutoff=cutoff, now=now
+            )
+            total += approved
+            if approved < SWEEP_CHUNK:
                 break
     return total
+
+
+def _answers_auto_approve_chunk(
+    *, work: Work, batch_id: int, cutoff: datetime, now: datetime
+) -> int:
+    """Approve and pay up to ``SWEEP_CHUNK`` overdue answers of one batch in one short
+    transaction. Locks: escrow, answers, the workers' wallets."""
+    with transaction.atomic(durable=True):
+        escrow = work_escrow_lock(work)
+        batch = Batch.objects.get(pk=batch_id)
+        due = list(
+            Answer.objects.select_for_update(no_key=True)
+            .filter(batch_id=batch_id, status=Answer.Status.PENDING, created_at__lte=cutoff)
+            .order_by("pk")[:SWEEP_CHUNK]
+        )
+        if due:
+            answers_approve_unlocked(answers=due, batch=batch, escrow=escrow, user=None, now=now)
+    return len(due)
 
 
 def appeals_auto_overturn(*, now: datetime | None = None) -> int:
