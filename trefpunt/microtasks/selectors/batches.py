@@ -1,318 +1,31 @@
-"""Reads of batches, items, leases and answers, scoped to who is asking.
-
-A batch is *managed* by its owner and, for a batch posted in an organisation's
-name, by that organisation's owners and admins. Everyone else gets not-found for
-the client pages of a batch — the same answer as for a batch that does not exist.
-Workers see published batches (open, paused, closed), never drafts.
-"""
+"""What a client sees of their batches: lists, funding, money, progress, the review
+queue, workers, results; and the words on wallet lines about batches."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import NotFound
-from trefpunt.core.money import format_cents, split_bps
+from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.references import ReferenceLabel
 
-from .models import Answer, Batch, BatchWorker, Item, Lease, WorkerQuality
+from ..models import Answer, Batch, BatchWorker, Item, Lease
+from .access import batches_managed_by
+from .rules import answer_cost, hourly_cents, min_hourly_cents, reward_for_hourly, worker_pseudonym
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
-
-
-# --- settings ------------------------------------------------------------------------
-
-
-def min_hourly_cents() -> int:
-    """The platform's minimum effective hourly pay for microtasks, in cents."""
-    return int(getattr(settings, "MICROTASK_MIN_HOURLY_CENTS", 1400))
-
-
-def fair_pay_min_answers() -> int:
-    return int(getattr(settings, "MICROTASK_FAIR_PAY_MIN_ANSWERS", 20))
-
-
-def review_days() -> int:
-    """Answers not reviewed within this many days are approved automatically."""
-    return int(getattr(settings, "MICROTASK_REVIEW_DAYS", 3))
-
-
-def appeal_days() -> int:
-    """A rejected answer can be appealed for this many days; an appeal not decided within
-    this many days is decided in the worker's favour."""
-    return int(getattr(settings, "MICROTASK_APPEAL_DAYS", 7))
-
-
-# --- small calculations ----------------------------------------------------------------
-
-
-def answer_cost(*, reward: int, client_fee_bps: int) -> int:
-    """What one answer takes from the escrow: the reward plus the client fee on it."""
-    return reward + split_bps(reward, client_fee_bps)
-
-
-def hourly_cents(*, reward: int, seconds: float | None) -> int | None:
-    """Effective hourly pay of ``reward`` cents per task at ``seconds`` per task."""
-    if not seconds or seconds <= 0:
-        return None
-    return int(reward * 3600 // seconds)
-
-
-def reward_for_hourly(*, hourly: int, seconds: float) -> int:
-    """The smallest reward (cents) that pays at least ``hourly`` at ``seconds`` per task."""
-    return max(1, -(-int(hourly * seconds) // 3600))
-
-
-def worker_pseudonym(*, batch_id: int, user_id: int) -> str:
-    """A worker's id in one batch's exports and client pages: stable within the batch,
-    unlinkable across batches without the server's secret key."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(),
-        f"microtasks:batch:{batch_id}:worker:{user_id}".encode(),
-        hashlib.sha256,
-    ).hexdigest()
-    return f"w-{digest[:10]}"
-
-
-# --- access ----------------------------------------------------------------------------
-
-
-def batches_managed_by(*, user: User) -> QuerySet[Batch]:
-    if not user.is_authenticated:
-        return Batch.objects.none()
-    from trefpunt.accounts.selectors import organisations_user_can_post_for
-
-    return Batch.objects.filter(
-        Q(owner=user) | Q(organisation__in=organisations_user_can_post_for(user=user))
-    )
-
-
-def batch_for_manager(*, batch_id: int, user: User) -> Batch:
-    batch = (
-        batches_managed_by(user=user)
-        .select_related("owner__profile", "organisation")
-        .filter(pk=batch_id)
-        .first()
-    )
-    if batch is None:
-        raise NotFound(_("Batch not found."))
-    return batch
-
-
-def batch_is_managed_by(*, batch: Batch, user: User) -> bool:
-    return batches_managed_by(user=user).filter(pk=batch.pk).exists()
-
-
-def batch_for_worker(*, batch_id: int) -> Batch:
-    """A published batch as workers see it; drafts are not found."""
-    batch = (
-        Batch.objects.select_related("owner__profile", "organisation")
-        .exclude(status=Batch.Status.DRAFT)
-        .filter(pk=batch_id)
-        .first()
-    )
-    if batch is None:
-        raise NotFound(_("Batch not found."))
-    return batch
-
-
-def answer_for_manager(*, answer_id: int, user: User, allow_staff: bool = False) -> Answer:
-    answers = Answer.objects.select_related("batch", "item", "worker")
-    if not (allow_staff and user.is_staff):
-        answers = answers.filter(batch__in=batches_managed_by(user=user))
-    answer = answers.filter(pk=answer_id).first()
-    if answer is None:
-        raise NotFound(_("Answer not found."))
-    return answer
-
-
-def answer_for_worker(*, answer_id: int, user: User) -> Answer:
-    answer = (
-        Answer.objects.select_related("batch", "item").filter(pk=answer_id, worker=user).first()
-    )
-    if answer is None:
-        raise NotFound(_("Answer not found."))
-    return answer
-
-
-def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = None) -> Lease | None:
-    now = now or timezone.now()
-    return (
-        Lease.objects.select_related("item")
-        .filter(batch=batch, worker=user, status=Lease.Status.ACTIVE, expires_at__gt=now)
-        .first()
-    )
-
-
-def lease_for_worker(*, lease_id: int, user: User) -> Lease:
-    lease = Lease.objects.select_related("batch", "item").filter(pk=lease_id, worker=user).first()
-    if lease is None:
-        raise NotFound(_("Lease not found."))
-    return lease
-
-
-# --- workers: qualification and statistics ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerStanding:
-    approval_rate: float | None
-    decided_answers: int
-    gold_accuracy: float | None
-    languages: list[str]
-
-
-def worker_approval_counts(*, user: User) -> tuple[int, int]:
-    """(approved, rejected) over every batch. Only rejections that stand count: an answer
-    under appeal counts for neither side, an overturned one counts as approved."""
-    counts = Answer.objects.filter(worker=user).aggregate(
-        good=Count("pk", filter=Q(status__in=Answer.PAID_STATUSES)),
-        bad=Count("pk", filter=Q(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])),
-    )
-    return counts["good"], counts["bad"]
-
-
-def worker_standing(*, user: User) -> WorkerStanding:
-    good, bad = worker_approval_counts(user=user)
-    quality = WorkerQuality.objects.filter(worker=user).first()
-    profile = getattr(user, "profile", None)
-    return WorkerStanding(
-        approval_rate=(good / (good + bad)) if good + bad else None,
-        decided_answers=good + bad,
-        gold_accuracy=quality.gold_accuracy if quality else None,
-        languages=list(profile.languages or []) if profile else [],
-    )
-
-
-def qualification_problems(
-    *,
-    batch: Batch,
-    standing: WorkerStanding,
-    excluded: bool = False,
-) -> list[str]:
-    """Why a worker may not work on ``batch`` (empty: they qualify). A worker without a
-    record yet (no reviewed answers, no gold answers) is not kept out by the minimums."""
-    problems: list[str] = []
-    if excluded:
-        problems.append(_("The client excluded you from this batch."))
-    if (
-        batch.min_approval_rate is not None
-        and standing.approval_rate is not None
-        and standing.approval_rate < batch.min_approval_rate
-    ):
-        problems.append(
-            _("Needs an approval rate of at least %(min).0f%% (yours is %(yours).0f%%).")
-            % {"min": batch.min_approval_rate * 100, "yours": standing.approval_rate * 100}
-        )
-    if (
-        batch.min_gold_accuracy is not None
-        and standing.gold_accuracy is not None
-        and standing.gold_accuracy < batch.min_gold_accuracy
-    ):
-        problems.append(
-            _(
-                "Needs an accuracy on test questions of at least %(min).0f%% "
-                "(yours is %(yours).0f%%)."
-            )
-            % {"min": batch.min_gold_accuracy * 100, "yours": standing.gold_accuracy * 100}
-        )
-    missing = [code for code in batch.languages or [] if code not in standing.languages]
-    if missing:
-        problems.append(
-            _("Needs these languages in your profile: %(codes)s.") % {"codes": ", ".join(missing)}
-        )
-    return problems
-
-
-def worker_is_excluded(*, batch: Batch, user: User) -> bool:
-    return BatchWorker.objects.filter(batch=batch, worker=user, excluded=True).exists()
-
-
-# --- the worker's list of batches ----------------------------------------------------
-
-
-@dataclass
-class AvailableBatch:
-    batch: Batch
-    items_left: int
-    seconds_per_task: int
-    hourly: int | None
-    my_answers: int
-    cap_left: int | None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def qualifies(self) -> bool:
-        return not self.problems and (self.cap_left is None or self.cap_left > 0)
-
-
-def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
-    """Open batches with what a worker wants to know, qualification checked. Five queries
-    however many batches there are."""
-    open_items = (
-        Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
-        .order_by()
-        .values("batch")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    batches = list(
-        Batch.objects.filter(status=Batch.Status.OPEN)
-        .exclude(owner=user)
-        .select_related("organisation", "owner__profile")
-        .annotate(items_left=Coalesce(Subquery(open_items), 0))
-        .order_by("-published_at", "-id")[:limit]
-    )
-    ids = [b.pk for b in batches]
-    mine = dict(
-        Answer.objects.filter(worker=user, batch_id__in=ids)
-        .order_by()
-        .values_list("batch_id")
-        .annotate(n=Count("pk"))
-    )
-    excluded = set(
-        BatchWorker.objects.filter(worker=user, batch_id__in=ids, excluded=True).values_list(
-            "batch_id", flat=True
-        )
-    )
-    standing = worker_standing(user=user)
-    rows: list[AvailableBatch] = []
-    for batch in batches:
-        seconds = batch.median_seconds or batch.estimated_seconds
-        answered = mine.get(batch.pk, 0)
-        cap_left = (
-            None
-            if batch.max_answers_per_worker is None
-            else max(0, batch.max_answers_per_worker - answered)
-        )
-        rows.append(
-            AvailableBatch(
-                batch=batch,
-                items_left=batch.items_left,
-                seconds_per_task=seconds,
-                hourly=hourly_cents(reward=batch.reward, seconds=seconds),
-                my_answers=answered,
-                cap_left=cap_left,
-                problems=qualification_problems(
-                    batch=batch, standing=standing, excluded=batch.pk in excluded
-                ),
-            )
-        )
-    return rows
 
 
 # --- the client's view of a batch ------------------------------------------------------
@@ -565,7 +278,7 @@ def batch_workers(*, batch: Batch) -> list[dict[str, Any]]:
     quality figures: gold answers and accuracy with its 95 % Wilson interval, Dawid-Skene
     skill, spammer score and flag, exclusion. Likely spammers first, then by answers. Two
     queries however many workers."""
-    from .quality import gold_interval
+    from ..quality import gold_interval
 
     rows = (
         Answer.objects.filter(batch=batch)
@@ -668,62 +381,12 @@ def items_with_answers(*, batch: Batch) -> QuerySet[Item]:
     return Item.objects.filter(batch=batch).prefetch_related("answers").order_by("position")
 
 
-def answers_of_worker(*, user: User) -> QuerySet[Answer]:
-    return Answer.objects.filter(worker=user).select_related("batch").order_by("-created_at", "-id")
-
-
-@dataclass(frozen=True)
-class Earnings:
-    paid: int
-    pending: int
-    answers: int
-
-
-def worker_earnings(*, user: User) -> Earnings:
-    """What a worker earned from microtasks (gross rewards) and what awaits review."""
-    row = Answer.objects.filter(worker=user).aggregate(
-        paid=Coalesce(Sum("paid_reward"), 0),
-        answers=Count("pk"),
-    )
-    pending = Answer.objects.filter(
-        worker=user,
-        status__in=[Answer.Status.PENDING, Answer.Status.APPEALED],
-    ).aggregate(total=Coalesce(Sum("batch__reward"), 0))["total"]
-    return Earnings(paid=row["paid"], pending=pending, answers=row["answers"])
-
-
 def appeals_open_for_staff() -> QuerySet[Answer]:
     return (
         Answer.objects.filter(status=Answer.Status.APPEALED)
         .select_related("batch", "item")
         .order_by("appealed_at", "id")
     )
-
-
-def appeal_deadline(answer: Answer) -> datetime | None:
-    if answer.status != Answer.Status.REJECTED or answer.reviewed_at is None:
-        return None
-    return answer.reviewed_at + timedelta(days=appeal_days())
-
-
-def item_live_leases(*, now: datetime) -> Any:
-    """Subquery: the number of live leases of the outer item."""
-    return Coalesce(
-        Subquery(
-            Lease.objects.filter(
-                item=OuterRef("pk"), status=Lease.Status.ACTIVE, expires_at__gt=now
-            )
-            .order_by()
-            .values("item")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        0,
-    )
-
-
-def item_seen_by(*, user_id: int) -> Exists:
-    return Exists(Lease.objects.filter(item=OuterRef("pk"), worker_id=user_id))
 
 
 def batch_reference_labels(ids: Sequence[int]) -> dict[int, ReferenceLabel]:

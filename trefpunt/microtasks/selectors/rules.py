@@ -1,0 +1,158 @@
+"""The rules behind what a worker may do and what a batch costs and pays: the platform's
+settings, pay arithmetic, qualification, the appeal window."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from trefpunt.core.money import split_bps
+
+from ..models import Answer, Batch, BatchWorker, WorkerQuality
+
+if TYPE_CHECKING:
+    from trefpunt.accounts.models import User
+
+
+# --- settings ------------------------------------------------------------------------
+
+
+def min_hourly_cents() -> int:
+    """The platform's minimum effective hourly pay for microtasks, in cents."""
+    return int(getattr(settings, "MICROTASK_MIN_HOURLY_CENTS", 1400))
+
+
+def fair_pay_min_answers() -> int:
+    return int(getattr(settings, "MICROTASK_FAIR_PAY_MIN_ANSWERS", 20))
+
+
+def review_days() -> int:
+    """Answers not reviewed within this many days are approved automatically."""
+    return int(getattr(settings, "MICROTASK_REVIEW_DAYS", 3))
+
+
+def appeal_days() -> int:
+    """A rejected answer can be appealed for this many days; an appeal not decided within
+    this many days is decided in the worker's favour."""
+    return int(getattr(settings, "MICROTASK_APPEAL_DAYS", 7))
+
+
+# --- small calculations ----------------------------------------------------------------
+
+
+def answer_cost(*, reward: int, client_fee_bps: int) -> int:
+    """What one answer takes from the escrow: the reward plus the client fee on it."""
+    return reward + split_bps(reward, client_fee_bps)
+
+
+def hourly_cents(*, reward: int, seconds: float | None) -> int | None:
+    """Effective hourly pay of ``reward`` cents per task at ``seconds`` per task."""
+    if not seconds or seconds <= 0:
+        return None
+    return int(reward * 3600 // seconds)
+
+
+def reward_for_hourly(*, hourly: int, seconds: float) -> int:
+    """The smallest reward (cents) that pays at least ``hourly`` at ``seconds`` per task."""
+    return max(1, -(-int(hourly * seconds) // 3600))
+
+
+def worker_pseudonym(*, batch_id: int, user_id: int) -> str:
+    """A worker's id in one batch's exports and client pages: stable within the batch,
+    unlinkable across batches without the server's secret key."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"microtasks:batch:{batch_id}:worker:{user_id}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    return f"w-{digest[:10]}"
+
+
+# --- workers: qualification and statistics ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerStanding:
+    approval_rate: float | None
+    decided_answers: int
+    gold_accuracy: float | None
+    languages: list[str]
+
+
+def worker_approval_counts(*, user: User) -> tuple[int, int]:
+    """(approved, rejected) over every batch. Only rejections that stand count: an answer
+    under appeal counts for neither side, an overturned one counts as approved."""
+    counts = Answer.objects.filter(worker=user).aggregate(
+        good=Count("pk", filter=Q(status__in=Answer.PAID_STATUSES)),
+        bad=Count("pk", filter=Q(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])),
+    )
+    return counts["good"], counts["bad"]
+
+
+def worker_standing(*, user: User) -> WorkerStanding:
+    good, bad = worker_approval_counts(user=user)
+    quality = WorkerQuality.objects.filter(worker=user).first()
+    profile = getattr(user, "profile", None)
+    return WorkerStanding(
+        approval_rate=(good / (good + bad)) if good + bad else None,
+        decided_answers=good + bad,
+        gold_accuracy=quality.gold_accuracy if quality else None,
+        languages=list(profile.languages or []) if profile else [],
+    )
+
+
+def qualification_problems(
+    *,
+    batch: Batch,
+    standing: WorkerStanding,
+    excluded: bool = False,
+) -> list[str]:
+    """Why a worker may not work on ``batch`` (empty: they qualify). A worker without a
+    record yet (no reviewed answers, no gold answers) is not kept out by the minimums."""
+    problems: list[str] = []
+    if excluded:
+        problems.append(_("The client excluded you from this batch."))
+    if (
+        batch.min_approval_rate is not None
+        and standing.approval_rate is not None
+        and standing.approval_rate < batch.min_approval_rate
+    ):
+        problems.append(
+            _("Needs an approval rate of at least %(min).0f%% (yours is %(yours).0f%%).")
+            % {"min": batch.min_approval_rate * 100, "yours": standing.approval_rate * 100}
+        )
+    if (
+        batch.min_gold_accuracy is not None
+        and standing.gold_accuracy is not None
+        and standing.gold_accuracy < batch.min_gold_accuracy
+    ):
+        problems.append(
+            _(
+                "Needs an accuracy on test questions of at least %(min).0f%% "
+                "(yours is %(yours).0f%%)."
+            )
+            % {"min": batch.min_gold_accuracy * 100, "yours": standing.gold_accuracy * 100}
+        )
+    missing = [code for code in batch.languages or [] if code not in standing.languages]
+    if missing:
+        problems.append(
+            _("Needs these languages in your profile: %(codes)s.") % {"codes": ", ".join(missing)}
+        )
+    return problems
+
+
+def worker_is_excluded(*, batch: Batch, user: User) -> bool:
+    return BatchWorker.objects.filter(batch=batch, worker=user, excluded=True).exists()
+
+
+def appeal_deadline(answer: Answer) -> datetime | None:
+    if answer.status != Answer.Status.REJECTED or answer.reviewed_at is None:
+        return None
+    return answer.reviewed_at + timedelta(days=appeal_days())
