@@ -3,7 +3,6 @@ queue, workers, results; and the words on wallet lines about batches."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,14 @@ from trefpunt.ledger.references import ReferenceLabel
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
 from .access import batches_managed_by
-from .rules import answer_cost, hourly_cents, min_hourly_cents, reward_for_hourly, worker_pseudonym
+from .rules import (
+    answer_cost,
+    batch_median_seconds,
+    hourly_cents,
+    min_hourly_cents,
+    reward_for_hourly,
+    worker_pseudonym,
+)
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -154,24 +160,6 @@ def batch_money(*, batch: Batch) -> Money:
         refunded=refunded,
         in_escrow=funded - released - refunded,
     )
-
-
-def batch_median_seconds(*, batch_id: int) -> tuple[int, float | None]:
-    """(answers counted, median working seconds) over answers that were not rejected."""
-    seconds = (
-        Answer.objects.filter(batch_id=batch_id)
-        .exclude(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])
-        .order_by("working_seconds")
-        .values_list("working_seconds", flat=True)
-    )
-    n = seconds.count()
-    if not n:
-        return 0, None
-    middle = n // 2
-    if n % 2:
-        return n, float(seconds[middle])
-    pair = list(seconds[middle - 1 : middle + 1])
-    return n, float(statistics.mean(pair))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -13,9 +15,16 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from trefpunt.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    ErrorCode,
+    PermissionDenied,
+)
 from trefpunt.core.money import split_bps
 
 from ..models import Answer, Batch, BatchWorker, WorkerQuality
+from ..states import ANSWER_STATES
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -153,6 +162,114 @@ def worker_is_excluded(*, batch: Batch, user: User) -> bool:
 
 
 def appeal_deadline(answer: Answer) -> datetime | None:
+    """Until when a rejected answer may be appealed (``None``: it may not be, any more or
+    at all)."""
     if answer.status != Answer.Status.REJECTED or answer.reviewed_at is None:
         return None
     return answer.reviewed_at + timedelta(days=appeal_days())
+
+
+def appeal_refusal(answer: Answer, *, now: datetime) -> Conflict | None:
+    """Why the worker may not appeal ``answer`` now (``None``: they may). The rule
+    ``answer_appeal`` enforces and the history and appeal pages read."""
+    if answer.status in (Answer.Status.APPEALED, Answer.Status.UPHELD, Answer.Status.OVERTURNED):
+        return Conflict(_("You already appealed this answer."), code=ErrorCode.ALREADY_APPEALED)
+    if not ANSWER_STATES.can(answer, Answer.Status.APPEALED):
+        return Conflict(_("Only a rejected answer can be appealed."), code=ErrorCode.NOT_REJECTED)
+    deadline = appeal_deadline(answer)
+    if deadline is not None and deadline <= now:
+        return Conflict(
+            _("The %(days)d days to appeal have passed.") % {"days": appeal_days()},
+            code=ErrorCode.APPEAL_CLOSED,
+        )
+    return None
+
+
+# --- fair pay --------------------------------------------------------------------------
+
+
+def batch_median_seconds(*, batch_id: int) -> tuple[int, float | None]:
+    """(answers counted, median working seconds) over answers that were not rejected."""
+    seconds = (
+        Answer.objects.filter(batch_id=batch_id)
+        .exclude(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])
+        .order_by("working_seconds")
+        .values_list("working_seconds", flat=True)
+    )
+    n = seconds.count()
+    if not n:
+        return 0, None
+    middle = n // 2
+    if n % 2:
+        return n, float(seconds[middle])
+    pair = list(seconds[middle - 1 : middle + 1])
+    return n, float(statistics.mean(pair))
+
+
+@dataclass(frozen=True)
+class FairPayShortfall:
+    """A batch paused for fair pay whose reward still pays less than the platform minimum
+    an hour at the median working time."""
+
+    needed: int
+    median_seconds: float
+    minimum_hourly: int
+
+
+def fair_pay_shortfall(*, batch: Batch, reward: int | None = None) -> FairPayShortfall | None:
+    """For a batch paused for fair pay: the smallest reward that pays the platform minimum
+    at the median working time, when ``reward`` (default: the batch's) is below it. The one
+    rule behind resuming such a batch, raising its reward, and the page offering either.
+    ``None`` for any other batch, before a median exists, or when the reward is enough."""
+    if batch.pause_reason != Batch.PauseReason.FAIR_PAY:
+        return None
+    _n, median = batch_median_seconds(batch_id=batch.pk)
+    if not median:
+        return None
+    minimum = min_hourly_cents()
+    needed = reward_for_hourly(hourly=minimum, seconds=median)
+    if (batch.reward if reward is None else reward) >= needed:
+        return None
+    return FairPayShortfall(needed=needed, median_seconds=median, minimum_hourly=minimum)
+
+
+# --- working on a batch ----------------------------------------------------------------
+
+
+def work_refusal(
+    *, batch: Batch, manages: bool, problems: Sequence[str], answered: int
+) -> ApplicationError | None:
+    """Why a worker may not take items of ``batch`` now (``None``: they may), from what is
+    known about them: whether they manage the batch, their qualification ``problems``
+    and how many of its items they ``answered``. The one rule: ``lease_claim`` raises it,
+    the batch page, the list of batches and the API show it."""
+    if manages:
+        return PermissionDenied(
+            _("You cannot work on a batch you manage."), code=ErrorCode.OWN_BATCH
+        )
+    if batch.status != Batch.Status.OPEN:
+        message = (
+            _("This batch is paused.")
+            if batch.status == Batch.Status.PAUSED
+            else _("This batch is closed.")
+        )
+        return Conflict(message, code=ErrorCode.BATCH_NOT_OPEN)
+    if problems:
+        return PermissionDenied(" ".join(problems), code=ErrorCode.NOT_QUALIFIED)
+    cap = batch.max_answers_per_worker
+    if cap is not None and answered >= cap:
+        return Conflict(
+            _("You reached this batch's limit of %(n)d answers per worker.") % {"n": cap},
+            code=ErrorCode.CAP_REACHED,
+        )
+    return None
+
+
+def record_needed(batch: Batch) -> bool:
+    """Whether qualifying for ``batch`` needs the worker's record (an aggregate over every
+    answer they ever gave): only for a batch with requirements."""
+    return (
+        batch.min_approval_rate is not None
+        or batch.min_gold_accuracy is not None
+        or bool(batch.languages)
+    )

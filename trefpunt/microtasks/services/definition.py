@@ -20,6 +20,7 @@ from ..formspec import form_spec_clean
 from ..models import Batch, Item
 from ..rendering import display_spec_clean
 from ..selectors import batch_for_manager, hourly_cents, min_hourly_cents, reward_for_hourly
+from ..states import batch_is_editable
 from ..uploads import items_parse, max_items_per_batch
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def batch_update(
     organisation = _organisation_for_posting(user=user, slug=organisation_slug)
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-        if batch.status != Batch.Status.DRAFT:
+        if not batch_is_editable(batch):
             raise Conflict(_("Only a draft can be changed."), code=ErrorCode.NOT_DRAFT)
         if batch.items.exists():
             _columns_still_present(batch, cleaned["display"])
@@ -247,14 +248,14 @@ def items_upload(*, batch_id: int, user: User, content: bytes, filename: str) ->
     """Add the items of a CSV or JSON Lines file to a draft; all or nothing. Returns the
     number of items added."""
     batch = batch_for_manager(batch_id=batch_id, user=user)
-    if batch.status != Batch.Status.DRAFT:
+    if not batch_is_editable(batch):
         raise Conflict(
             _("Items can be added only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
         )
     parsed = items_parse(content=content, filename=filename, display=batch.display, form=batch.form)
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-        if batch.status != Batch.Status.DRAFT:
+        if not batch_is_editable(batch):
             raise Conflict(
                 _("Items can be added only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
             )
@@ -296,7 +297,7 @@ def items_clear(*, batch_id: int, user: User) -> int:
     batch = batch_for_manager(batch_id=batch_id, user=user)
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-        if batch.status != Batch.Status.DRAFT:
+        if not batch_is_editable(batch):
             raise Conflict(
                 _("Items can be removed only while the batch is a draft."), code=ErrorCode.NOT_DRAFT
             )

@@ -44,10 +44,9 @@ from ..selectors import (
     appeal_days,
     batch_for_manager,
     batch_funding,
-    batch_median_seconds,
-    min_hourly_cents,
-    reward_for_hourly,
+    fair_pay_shortfall,
 )
+from ..states import BATCH_PUBLISH, BATCH_RUN, batch_is_editable, batch_is_running
 from .definition import MAX_REWARD_CENTS
 
 if TYPE_CHECKING:
@@ -201,16 +200,17 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
     with transaction.atomic(durable=True):
         escrow = work_escrow_lock(work)
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-        if batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED):
+        if batch_is_running(batch):
             return batch
-        if batch.status != Batch.Status.DRAFT:
+        if batch.status == Batch.Status.CLOSED:
             raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
         items = Item.objects.filter(batch=batch).count()
         if not items:
             raise Conflict(_("Upload items before publishing."), code=ErrorCode.NO_ITEMS)
+        # Fee rates are fixed now, so later setting changes cannot make the escrow
+        # disagree with what it must pay.
         fees = settings.FEES_BPS["microtask"]
         batch.client_fee_bps = int(fees["client"])
-        batch.crowd_fee_bps = int(fees["crowd"])
         # Too little in the wallet refuses with the shortfall, and nothing moves.
         work_fund(
             work=work,
@@ -222,10 +222,16 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
             description=f"Microtask batch {batch.pk}: {items} items × {batch.max_answers}",
             created_by=user,
         )
-        now = timezone.now()
-        batch.status = Batch.Status.OPEN
-        batch.published_at = now
-        batch.save(update_fields=["status", "published_at", "client_fee_bps", "crowd_fee_bps"])
+        BATCH_PUBLISH.move(
+            batch,
+            Batch.Status.OPEN,
+            action=_("publish the batch"),
+            actor=user,
+            event="published",
+            published_at=timezone.now(),
+            client_fee_bps=batch.client_fee_bps,
+            crowd_fee_bps=int(fees["crowd"]),
+        )
     return batch
 
 
@@ -233,8 +239,7 @@ def batch_deposit_shortfall(*, batch_id: int, user: User, return_path: str) -> D
     """Start a deposit of exactly what publishing lacks (at least the provider's minimum
     deposit) into the paying wallet; the client comes back to ``return_path`` to publish."""
     batch = batch_for_manager(batch_id=batch_id, user=user)
-    if batch.status != Batch.Status.DRAFT:
-        raise Conflict(_("This batch is already published."), code=ErrorCode.WRONG_STATE)
+    BATCH_PUBLISH.check(batch, Batch.Status.OPEN, _("fund the batch"))
     return work_deposit_shortfall(
         work=batch.funded_work,
         user=user,
@@ -291,16 +296,21 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
         _reward_raise_check(batch, reward)
         fair_pay_paused = batch.pause_reason == Batch.PauseReason.FAIR_PAY
         batch.reward = reward
-        if batch.status == Batch.Status.DRAFT:
+        if batch_is_editable(batch):  # a draft is funded when it is published
             batch.save(update_fields=["reward"])
             return batch
         _reward_topup_unlocked(batch=batch, escrow=escrow, user=user)
-        fields = ["reward"]
+        batch.save(update_fields=["reward"])
         if fair_pay_paused:
-            batch.status = Batch.Status.OPEN
-            batch.pause_reason = Batch.PauseReason.NONE
-            fields += ["status", "pause_reason"]
-        batch.save(update_fields=fields)
+            BATCH_RUN.move(
+                batch,
+                Batch.Status.OPEN,
+                action=_("resume the batch"),
+                actor=user,
+                event="resumed",
+                data={"reward": reward},
+                pause_reason=Batch.PauseReason.NONE,
+            )
     return batch
 
 
@@ -314,11 +324,7 @@ def _reward_raise_check(batch: Batch, reward: int) -> None:
                 % {"current": format_cents(batch.reward, batch.currency)}
             }
         )
-    if batch.pause_reason != Batch.PauseReason.FAIR_PAY:
-        return
-    _n, median = batch_median_seconds(batch_id=batch.pk)
-    minimum = min_hourly_cents()
-    if median and reward < (needed := reward_for_hourly(hourly=minimum, seconds=median)):
+    if (short := fair_pay_shortfall(batch=batch, reward=reward)) is not None:
         raise ValidationFailed(
             fields={
                 "reward": _(
@@ -326,9 +332,9 @@ def _reward_raise_check(batch: Batch, reward: int) -> None:
                     "must be at least %(needed)s to pay %(minimum)s an hour."
                 )
                 % {
-                    "seconds": median,
-                    "needed": format_cents(needed, batch.currency),
-                    "minimum": format_cents(minimum, batch.currency),
+                    "seconds": short.median_seconds,
+                    "needed": format_cents(short.needed, batch.currency),
+                    "minimum": format_cents(short.minimum_hourly, batch.currency),
                 }
             }
         )

@@ -23,59 +23,69 @@ from ..selectors import (
     batch_for_manager,
     batch_median_seconds,
     fair_pay_min_answers,
+    fair_pay_shortfall,
     hourly_cents,
     min_hourly_cents,
     reward_for_hourly,
 )
+from ..states import BATCH_RUN
 from .aggregation import aggregate_on_commit
 from .funding import refund_excess_unlocked
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
+PAUSED = Batch.Status.PAUSED
+
+
+def _batch_locked(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+
 
 def batch_pause(*, batch_id: int, user: User) -> Batch:
-    """Stop handing out items; leases already taken can still be answered."""
+    """Stop handing out items; leases already taken can still be answered. Pausing a
+    paused batch changes nothing."""
     batch = batch_for_manager(batch_id=batch_id, user=user)
     with transaction.atomic(durable=True):
-        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        batch = _batch_locked(batch)
         if batch.status == Batch.Status.PAUSED:
             return batch
-        if batch.status != Batch.Status.OPEN:
-            raise Conflict(_("Only an open batch can be paused."), code=ErrorCode.WRONG_STATE)
-        batch.status = Batch.Status.PAUSED
-        batch.pause_reason = Batch.PauseReason.CLIENT
-        batch.save(update_fields=["status", "pause_reason"])
+        BATCH_RUN.move(
+            batch,
+            Batch.Status.PAUSED,
+            action=_("pause the batch"),
+            actor=user,
+            event="paused",
+            pause_reason=Batch.PauseReason.CLIENT,
+        )
     return batch
 
 
 def batch_resume(*, batch_id: int, user: User) -> Batch:
     """Open a paused batch again. A batch paused for fair pay resumes only once its reward
-    pays the minimum hourly rate at the median working time."""
+    pays the minimum hourly rate at the median working time. Resuming an open batch
+    changes nothing."""
     batch = batch_for_manager(batch_id=batch_id, user=user)
     with transaction.atomic(durable=True):
-        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        batch = _batch_locked(batch)
         if batch.status == Batch.Status.OPEN:
             return batch
-        if batch.status != Batch.Status.PAUSED:
-            raise Conflict(_("Only a paused batch can be resumed."), code=ErrorCode.WRONG_STATE)
-        if batch.pause_reason == Batch.PauseReason.FAIR_PAY:
-            _n, median = batch_median_seconds(batch_id=batch.pk)
-            hourly = hourly_cents(reward=batch.reward, seconds=median)
-            if hourly is not None and hourly < min_hourly_cents():
-                raise Conflict(
-                    _("Raise the reward to at least %(needed)s before resuming.")
-                    % {
-                        "needed": format_cents(
-                            reward_for_hourly(hourly=min_hourly_cents(), seconds=median or 1),
-                            batch.currency,
-                        )
-                    },
-                    code=ErrorCode.FAIR_PAY,
-                )
-        batch.status = Batch.Status.OPEN
-        batch.pause_reason = Batch.PauseReason.NONE
-        batch.save(update_fields=["status", "pause_reason"])
+        action = _("resume the batch")
+        BATCH_RUN.check(batch, Batch.Status.OPEN, action)
+        if (short := fair_pay_shortfall(batch=batch)) is not None:
+            raise Conflict(
+                _("Raise the reward to at least %(needed)s before resuming.")
+                % {"needed": format_cents(short.needed, batch.currency)},
+                code=ErrorCode.FAIR_PAY,
+            )
+        BATCH_RUN.move(
+            batch,
+            Batch.Status.OPEN,
+            action=action,
+            actor=user,
+            event="resumed",
+            pause_reason=Batch.PauseReason.NONE,
+        )
     return batch
 
 
@@ -83,7 +93,7 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
     """Close the batch: no more items are handed out, open items close, and the escrow
     refunds everything that is not still owed. Workers holding a lease may still finish
     their item; answers already given are still reviewed and paid. Closing twice is
-    harmless.
+    harmless; a draft closes without money moving.
 
     Locks: escrow, batch, every open item (waiting for claims and answers in flight).
     """
@@ -91,15 +101,20 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
     published = batch.status != Batch.Status.DRAFT
     with transaction.atomic(durable=True):
         escrow = work_escrow_lock(batch.funded_work) if published else None
-        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        batch = _batch_locked(batch)
         if batch.status == Batch.Status.CLOSED:
             return batch
         now = timezone.now()
         was_draft = batch.status == Batch.Status.DRAFT
-        batch.status = Batch.Status.CLOSED
-        batch.pause_reason = Batch.PauseReason.NONE
-        batch.closed_at = now
-        batch.save(update_fields=["status", "pause_reason", "closed_at"])
+        BATCH_RUN.move(
+            batch,
+            Batch.Status.CLOSED,
+            action=_("close the batch"),
+            actor=user,
+            event="closed",
+            pause_reason=Batch.PauseReason.NONE,
+            closed_at=now,
+        )
         Item.objects.filter(batch=batch, status=Item.Status.OPEN).update(
             status=Item.Status.CLOSED, completed_at=now
         )
@@ -122,14 +137,21 @@ def batch_fair_pay_check(*, batch_id: int) -> bool:
     if batch is None:
         return False
     hourly = hourly_cents(reward=batch.reward, seconds=median)
-    if hourly is None or hourly >= min_hourly_cents():
+    if hourly is None or hourly >= min_hourly_cents() or not BATCH_RUN.can(batch, PAUSED):
         return False
-    paused = Batch.objects.filter(pk=batch_id, status=Batch.Status.OPEN).update(
-        status=Batch.Status.PAUSED, pause_reason=Batch.PauseReason.FAIR_PAY
-    )
-    if paused:
-        _fair_pay_notify(batch=batch, median=median, hourly=hourly)
-    return bool(paused)
+    try:
+        BATCH_RUN.move(
+            batch,
+            PAUSED,
+            action=_("pause the batch"),
+            event="paused_fair_pay",
+            data={"median_seconds": median, "hourly": hourly},
+            pause_reason=Batch.PauseReason.FAIR_PAY,
+        )
+    except Conflict:
+        return False  # paused or closed meanwhile
+    _fair_pay_notify(batch=batch, median=median, hourly=hourly)
+    return True
 
 
 def _fair_pay_notify(*, batch: Batch, median: float, hourly: int) -> None:

@@ -6,7 +6,7 @@ Lock order: the batch's escrow, the batch row, item rows by id, answer rows by i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -22,10 +22,11 @@ from ..models import Answer, Batch, BatchWorker, Item
 from ..selectors import (
     answer_for_manager,
     answer_for_worker,
-    appeal_days,
+    appeal_refusal,
     batch_for_manager,
     worker_id_for_pseudonym,
 )
+from ..states import ANSWER_STATES
 from .aggregation import ITEM_CHUNK, ITEM_FIELDS, aggregate_on_commit, item_recombine_unlocked
 from .funding import answer_pay_unlocked
 
@@ -88,10 +89,7 @@ def _reason_clean(reason: str, field: str, message: str) -> str:
 def answer_approve_unlocked(
     *, answer: Answer, batch: Batch, escrow: LedgerAccount, user: User | None, now: datetime
 ) -> None:
-    Answer.objects.filter(pk=answer.pk).update(
-        status=Answer.Status.APPROVED, reviewed_by=user, reviewed_at=now
-    )
-    answer.status = Answer.Status.APPROVED
+    ANSWER_STATES.move(answer, Answer.Status.APPROVED, reviewed_by=user, reviewed_at=now)
     answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
 
 
@@ -114,6 +112,10 @@ def answers_approve_unlocked(
         answer_approve_unlocked(answer=answer, batch=batch, escrow=escrow, user=user, now=now)
 
 
+def _already_reviewed() -> Conflict:
+    return Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
+
+
 def answer_approve(*, answer_id: int, user: User) -> Answer:
     """Approve an answer and pay its reward from the escrow. Approving an approved answer
     again pays nothing. Locks: escrow, answer."""
@@ -124,8 +126,8 @@ def answer_approve(*, answer_id: int, user: User) -> Answer:
         answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         if answer.status in Answer.PAID_STATUSES:
             return answer
-        if answer.status != Answer.Status.PENDING:
-            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
+        if not ANSWER_STATES.can(answer, Answer.Status.APPROVED):
+            raise _already_reviewed()
         answer_approve_unlocked(
             answer=answer, batch=batch, escrow=escrow, user=user, now=timezone.now()
         )
@@ -141,13 +143,15 @@ def answer_reject(*, answer_id: int, user: User, reason: str) -> Answer:
         answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         if answer.status == Answer.Status.REJECTED:
             return answer
-        if answer.status != Answer.Status.PENDING:
-            raise Conflict(_("This answer was already reviewed."), code=ErrorCode.ALREADY_REVIEWED)
-        answer.status = Answer.Status.REJECTED
-        answer.reject_reason = reason
-        answer.reviewed_by = user
-        answer.reviewed_at = timezone.now()
-        answer.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+        if not ANSWER_STATES.can(answer, Answer.Status.REJECTED):
+            raise _already_reviewed()
+        ANSWER_STATES.move(
+            answer,
+            Answer.Status.REJECTED,
+            reject_reason=reason,
+            reviewed_by=user,
+            reviewed_at=timezone.now(),
+        )
     return answer
 
 
@@ -183,7 +187,10 @@ def answers_review_bulk(
         if decision == "approve" and locked:
             answers_approve_unlocked(answers=locked, batch=batch, escrow=escrow, user=user, now=now)
         if decision == "reject" and locked:
-            Answer.objects.filter(pk__in=[a.pk for a in locked]).update(
+            Answer.objects.filter(
+                pk__in=[a.pk for a in locked],
+                status__in=ANSWER_STATES.sources(Answer.Status.REJECTED),
+            ).update(
                 status=Answer.Status.REJECTED,
                 reject_reason=reason,
                 reviewed_by=user,
@@ -200,26 +207,11 @@ def answer_appeal(*, answer_id: int, worker: User, message: str) -> Answer:
     with transaction.atomic(durable=True):
         work_escrow_lock(answer.batch.funded_work)
         answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
-        if answer.status in (
-            Answer.Status.APPEALED,
-            Answer.Status.UPHELD,
-            Answer.Status.OVERTURNED,
-        ):
-            raise Conflict(_("You already appealed this answer."), code=ErrorCode.ALREADY_APPEALED)
-        if answer.status != Answer.Status.REJECTED:
-            raise Conflict(
-                _("Only a rejected answer can be appealed."), code=ErrorCode.NOT_REJECTED
-            )
         now = timezone.now()
-        if answer.reviewed_at and answer.reviewed_at <= now - timedelta(days=appeal_days()):
-            raise Conflict(
-                _("The %(days)d days to appeal have passed.") % {"days": appeal_days()},
-                code=ErrorCode.APPEAL_CLOSED,
-            )
-        answer.status = Answer.Status.APPEALED
-        answer.appeal_message = message
-        answer.appealed_at = now
-        answer.save(update_fields=["status", "appeal_message", "appealed_at"])
+        refusal = appeal_refusal(answer, now=now)
+        if refusal is not None:
+            raise refusal
+        ANSWER_STATES.move(answer, Answer.Status.APPEALED, appeal_message=message, appealed_at=now)
     return answer
 
 
@@ -243,14 +235,14 @@ def appeal_decide(*, answer_id: int, user: User | None, overturn: bool, note: st
         wanted = Answer.Status.OVERTURNED if overturn else Answer.Status.UPHELD
         if answer.status == wanted:
             return answer
-        if answer.status != Answer.Status.APPEALED:
+        if not ANSWER_STATES.can(answer, wanted):
             raise Conflict(_("This answer has no open appeal."), code=ErrorCode.NO_APPEAL)
-        answer.status = wanted
-        answer.appeal_note = (note or "").strip()
-        answer.appeal_decided_by = user
-        answer.appeal_decided_at = timezone.now()
-        answer.save(
-            update_fields=["status", "appeal_note", "appeal_decided_by", "appeal_decided_at"]
+        ANSWER_STATES.move(
+            answer,
+            wanted,
+            appeal_note=(note or "").strip(),
+            appeal_decided_by=user,
+            appeal_decided_at=timezone.now(),
         )
         if overturn:
             answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)

@@ -21,7 +21,7 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, PermissionDenied
+from trefpunt.core.exceptions import ApplicationError, Conflict, ErrorCode, NotFound
 
 from ..models import Answer, Batch, Item, Lease
 from ..selectors import (
@@ -31,9 +31,12 @@ from ..selectors import (
     item_seen_by,
     lease_live_for_worker,
     qualification_problems,
+    record_needed,
+    work_refusal,
     worker_is_excluded,
     worker_standing,
 )
+from ..states import LEASE_STATES
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -193,6 +196,28 @@ def _lease_insert_guarded_unlocked(
     return int(row[0]) if row else None
 
 
+def _worker_refusal(*, batch: Batch, worker: User) -> ApplicationError | None:
+    """``work_refusal`` for this worker, reading only what the answer needs: their record
+    only for a batch with requirements (the approval rate is an aggregate over every answer
+    they ever gave), their answers here only for a batch with a per-worker cap."""
+    manages = batch.owner_id == worker.pk or bool(
+        batch.organisation_id and batch_is_managed_by(batch=batch, user=worker)
+    )
+    if manages or batch.status != Batch.Status.OPEN:
+        return work_refusal(batch=batch, manages=manages, problems=(), answered=0)
+    problems = qualification_problems(
+        batch=batch,
+        standing=worker_standing(user=worker) if record_needed(batch) else NO_RECORD,
+        excluded=worker_is_excluded(batch=batch, user=worker),
+    )
+    answered = (
+        0
+        if batch.max_answers_per_worker is None
+        else Answer.objects.filter(batch=batch, worker=worker).count()
+    )
+    return work_refusal(batch=batch, manages=False, problems=problems, answered=answered)
+
+
 def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     """The worker's next item of the batch under a new lease, their current live lease if
     they hold one, or ``None`` when there is nothing (more) for them.
@@ -213,41 +238,9 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     for lease in active:
         if lease.expires_at > now:
             return lease
-    if batch.owner_id == worker.pk or (
-        batch.organisation_id and batch_is_managed_by(batch=batch, user=worker)
-    ):
-        raise PermissionDenied(
-            _("You cannot work on a batch you manage."), code=ErrorCode.OWN_BATCH
-        )
-    if batch.status != Batch.Status.OPEN:
-        message = (
-            _("This batch is paused.")
-            if batch.status == Batch.Status.PAUSED
-            else _("This batch is closed.")
-        )
-        raise Conflict(message, code=ErrorCode.BATCH_NOT_OPEN)
-    # The worker's record is read only for the requirements the batch has: the approval
-    # rate is an aggregate over every answer the worker ever gave.
-    needs_record = (
-        batch.min_approval_rate is not None
-        or batch.min_gold_accuracy is not None
-        or bool(batch.languages)
-    )
-    problems = qualification_problems(
-        batch=batch,
-        standing=worker_standing(user=worker) if needs_record else NO_RECORD,
-        excluded=worker_is_excluded(batch=batch, user=worker),
-    )
-    if problems:
-        raise PermissionDenied(" ".join(problems), code=ErrorCode.NOT_QUALIFIED)
-    if batch.max_answers_per_worker is not None:
-        answered = Answer.objects.filter(batch=batch, worker=worker).count()
-        if answered >= batch.max_answers_per_worker:
-            raise Conflict(
-                _("You reached this batch's limit of %(n)d answers per worker.")
-                % {"n": batch.max_answers_per_worker},
-                code=ErrorCode.CAP_REACHED,
-            )
+    refusal = _worker_refusal(batch=batch, worker=worker)
+    if refusal is not None:
+        raise refusal
     if active:
         # The worker's own lease ran out: mark it, freeing their one active lease per batch.
         Lease.objects.filter(
@@ -273,15 +266,18 @@ def lease_skip(*, lease_id: int, worker: User) -> Lease:
     if lease is None:
         raise NotFound(_("Lease not found."))
     with transaction.atomic(durable=True):
+        # The item's lock, the one a claim takes: the claim that counts this lease as live
+        # and the skip that frees it do not interleave.
         Item.objects.select_for_update(no_key=True).filter(pk=lease.item_id).values_list(
             "pk"
         ).first()
-        lease = Lease.objects.select_for_update(no_key=True).get(pk=lease.pk)
-        if lease.status == Lease.Status.SKIPPED:
-            return lease
-        if lease.status != Lease.Status.ACTIVE:
-            raise Conflict(_("This lease is no longer active."), code=ErrorCode.LEASE_INACTIVE)
-        lease.status = Lease.Status.SKIPPED
-        lease.finished_at = timezone.now()
-        lease.save(update_fields=["status", "finished_at"])
+        try:
+            LEASE_STATES.move(
+                lease, Lease.Status.SKIPPED, action=_("skip"), finished_at=timezone.now()
+            )
+        except Conflict:
+            if lease.status != Lease.Status.SKIPPED:  # skipping twice changes nothing
+                raise Conflict(
+                    _("This lease is no longer active."), code=ErrorCode.LEASE_INACTIVE
+                ) from None
     return lease
