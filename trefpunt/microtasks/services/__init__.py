@@ -27,8 +27,6 @@ from .aggregation import (
 )
 from .answers import FAIR_PAY_INLINE_UNTIL, lease_answer
 from .definition import (
-    MAX_REDUNDANCY,
-    MAX_REWARD_CENTS,
     batch_create,
     batch_update,
     items_clear,
@@ -62,8 +60,6 @@ from .sweeps import (
 __all__ = [
     "CLAIM_ATTEMPTS",
     "FAIR_PAY_INLINE_UNTIL",
-    "MAX_REDUNDANCY",
-    "MAX_REWARD_CENTS",
     "REFIT_FIRST",
     "REFIT_QUIET",
     "REFIT_SHARE",

@@ -11,23 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Max
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode, ValidationFailed
 from trefpunt.core.money import format_cents
 
+from .. import limits
 from ..formspec import form_spec_clean
 from ..models import Batch, Item
 from ..rendering import display_spec_clean
 from ..selectors import batch_for_manager, hourly_cents, min_hourly_cents, reward_for_hourly
 from ..states import batch_is_editable
+from ..templatetags.microtasks_tags import duration
 from ..uploads import items_parse, max_items_per_batch
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import Organisation, User
-
-MAX_REWARD_CENTS = 10_000
-MAX_REDUNDANCY = 20
 
 
 def _json_field(value: Any, field: str) -> Any:
@@ -62,82 +62,108 @@ def _fraction(errors: dict[str, str], field: str, value: Any) -> float | None:
     return float(value)
 
 
-def _batch_fields_clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate every field of a batch definition at once; ``ValidationFailed`` names each."""
-    from trefpunt.accounts.services import languages_parse
+def reward_problem(reward: Any) -> str | None:
+    """Why ``reward`` (cents per answer) is not a reward a batch may pay, or ``None``."""
+    if (
+        isinstance(reward, bool)
+        or not isinstance(reward, int)
+        or not limits.REWARD_MIN_CENTS <= reward <= limits.REWARD_MAX_CENTS
+    ):
+        return _("The reward per answer must be between %(min)s and %(max)s.") % {
+            "min": format_cents(limits.REWARD_MIN_CENTS),
+            "max": format_cents(limits.REWARD_MAX_CENTS),
+        }
+    return None
 
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
+
+def _texts_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     title = (values.get("title") or "").strip()
-    if len(title) < 3 or len(title) > 200:
-        errors["title"] = _("Give the batch a title of 3–200 characters.")
-    out["title"] = title
+    if not limits.TITLE_MIN_LENGTH <= len(title) <= limits.TITLE_MAX_LENGTH:
+        errors["title"] = _("Give the batch a title of %(min)d–%(max)d characters.") % {
+            "min": limits.TITLE_MIN_LENGTH,
+            "max": limits.TITLE_MAX_LENGTH,
+        }
     instructions = (values.get("instructions") or "").strip()
-    if len(instructions) > 20_000:
-        errors["instructions"] = _("The instructions are at most 20,000 characters.")
-    out["instructions"] = instructions
+    if len(instructions) > limits.INSTRUCTIONS_MAX_LENGTH:
+        errors["instructions"] = _("The instructions are at most %(n)s characters.") % {
+            "n": number_format(limits.INSTRUCTIONS_MAX_LENGTH, force_grouping=True)
+        }
+    out: dict[str, Any] = {"title": title, "instructions": instructions}
     for name, cleaner in (("form", form_spec_clean), ("display", display_spec_clean)):
         try:
             out[name] = cleaner(_json_field(values.get(name), name))
         except ValidationFailed as exc:
             errors.update({k: v[0] for k, v in exc.fields.items()})
-    reward = _int_in(
-        errors,
-        "reward",
-        values.get("reward"),
-        1,
-        MAX_REWARD_CENTS,
-        _("The reward per answer must be between %(min)s and %(max)s.")
-        % {"min": format_cents(1), "max": format_cents(MAX_REWARD_CENTS)},
-    )
-    out["reward"] = reward
-    min_answers = _int_in(
-        errors,
-        "min_answers",
-        values.get("min_answers", 3),
-        1,
-        MAX_REDUNDANCY,
-        _("Ask for 1 to %(n)d answers per item.") % {"n": MAX_REDUNDANCY},
-    )
-    max_answers = _int_in(
-        errors,
-        "max_answers",
-        values.get("max_answers", min_answers or 3),
-        1,
-        MAX_REDUNDANCY,
-        _("Ask for 1 to %(n)d answers per item.") % {"n": MAX_REDUNDANCY},
-    )
-    if min_answers and max_answers and max_answers < min_answers:
-        errors["max_answers"] = _("The maximum must be at least the minimum (%(n)d).") % {
-            "n": min_answers
-        }
-    out["min_answers"], out["max_answers"] = min_answers, max_answers
-    out["estimated_seconds"] = _int_in(
+    return out
+
+
+def _pay_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The reward and the time estimate; fair pay starts before the first answer: the
+    client's own estimate must already pay the platform minimum."""
+    reward: Any = values.get("reward")
+    if (problem := reward_problem(reward)) is not None:
+        errors["reward"] = problem
+    seconds = _int_in(
         errors,
         "estimated_seconds",
-        values.get("estimated_seconds", 30),
-        1,
-        3600,
-        _("Estimate between 1 second and 1 hour per task."),
+        values.get("estimated_seconds", limits.DEFAULT_ESTIMATED_SECONDS),
+        limits.ESTIMATED_SECONDS_MIN,
+        limits.ESTIMATED_SECONDS_MAX,
+        _("Estimate between %(min)s and %(max)s per task.")
+        % {
+            "min": duration(limits.ESTIMATED_SECONDS_MIN),
+            "max": duration(limits.ESTIMATED_SECONDS_MAX),
+        },
     )
-    out["lease_seconds"] = _int_in(
+    minimum = min_hourly_cents()
+    hourly = None if problem is not None else hourly_cents(reward=reward, seconds=seconds)
+    if seconds and hourly is not None and hourly < minimum:
+        errors["reward"] = _(
+            "At %(seconds)d seconds per task this pays %(hourly)s an hour; the minimum is "
+            "%(minimum)s. Raise the reward to at least %(needed)s."
+        ) % {
+            "seconds": seconds,
+            "hourly": format_cents(hourly),
+            "minimum": format_cents(minimum),
+            "needed": format_cents(reward_for_hourly(hourly=minimum, seconds=seconds)),
+        }
+    return {"reward": reward if problem is None else None, "estimated_seconds": seconds}
+
+
+def _scheduling_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Answers per item, time per item and the order items are handed out in."""
+    most = limits.ANSWERS_PER_ITEM_MAX
+    message = _("Ask for 1 to %(n)d answers per item.") % {"n": most}
+    default = limits.DEFAULT_ANSWERS_PER_ITEM
+    low = _int_in(errors, "min_answers", values.get("min_answers", default), 1, most, message)
+    high = _int_in(
+        errors, "max_answers", values.get("max_answers", low or default), 1, most, message
+    )
+    if low and high and high < low:
+        errors["max_answers"] = _("The maximum must be at least the minimum (%(n)d).") % {"n": low}
+    lease = _int_in(
         errors,
         "lease_seconds",
-        values.get("lease_seconds", 600),
-        60,
-        4 * 3600,
-        _("The time per item must be between 1 minute and 4 hours."),
+        values.get("lease_seconds", limits.DEFAULT_LEASE_SECONDS),
+        limits.LEASE_SECONDS_MIN,
+        limits.LEASE_SECONDS_MAX,
+        _("The time per item must be between %(min)s and %(max)s.")
+        % {"min": duration(limits.LEASE_SECONDS_MIN), "max": duration(limits.LEASE_SECONDS_MAX)},
     )
     strategy = values.get("strategy") or Batch.Strategy.DEPTH
     if strategy not in Batch.Strategy.values:
         errors["strategy"] = _("Choose depth-first, breadth-first or random.")
-    out["strategy"] = strategy
-    out["min_approval_rate"] = _fraction(
-        errors, "min_approval_rate", values.get("min_approval_rate")
-    )
-    out["min_gold_accuracy"] = _fraction(
-        errors, "min_gold_accuracy", values.get("min_gold_accuracy")
-    )
+    return {"min_answers": low, "max_answers": high, "lease_seconds": lease, "strategy": strategy}
+
+
+def _workers_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Who may work on the batch, and how much of it one worker may do."""
+    from trefpunt.accounts.services import languages_parse
+
+    out: dict[str, Any] = {
+        name: _fraction(errors, name, values.get(name))
+        for name in ("min_approval_rate", "min_gold_accuracy")
+    }
     try:
         out["languages"] = languages_parse(values.get("languages") or "")
     except ValidationFailed as exc:
@@ -151,38 +177,43 @@ def _batch_fields_clean(values: dict[str, Any]) -> dict[str, Any]:
             "max_answers_per_worker",
             cap,
             1,
-            1_000_000,
+            limits.ANSWERS_PER_WORKER_MAX,
             _("Leave empty for no limit, or allow at least one answer per worker."),
         )
     )
+    return out
+
+
+def _quality_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """How answers are combined, when an item has enough, and the test questions."""
     method = values.get("aggregation_method") or Batch.Method.DS
     if method not in Batch.Method.values:
         errors["aggregation_method"] = _("Choose mv, wmv, ds or ods.")
-    out["aggregation_method"] = method
-    target = values.get("confidence_target", 0.95)
-    if isinstance(target, bool) or not isinstance(target, int | float) or not 0.5 <= target <= 1:
-        errors["confidence_target"] = _("The confidence target is between 0.5 and 1.")
-    out["confidence_target"] = target
-    gold_rate = _fraction(errors, "gold_rate", values.get("gold_rate", 0.1))
-    out["gold_rate"] = 0.1 if gold_rate is None else gold_rate
-    out["gold_feedback"] = bool(values.get("gold_feedback", False))
-    # Fair pay starts before the first answer: the client's own estimate must already pay
-    # the platform minimum.
-    if reward and out["estimated_seconds"] and "reward" not in errors:
-        minimum = min_hourly_cents()
-        hourly = hourly_cents(reward=reward, seconds=out["estimated_seconds"])
-        if hourly is not None and hourly < minimum:
-            errors["reward"] = _(
-                "At %(seconds)d seconds per task this pays %(hourly)s an hour; the minimum is "
-                "%(minimum)s. Raise the reward to at least %(needed)s."
-            ) % {
-                "seconds": out["estimated_seconds"],
-                "hourly": format_cents(hourly),
-                "minimum": format_cents(minimum),
-                "needed": format_cents(
-                    reward_for_hourly(hourly=minimum, seconds=out["estimated_seconds"])
-                ),
-            }
+    target = values.get("confidence_target", limits.DEFAULT_CONFIDENCE_TARGET)
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, int | float)
+        or not limits.CONFIDENCE_TARGET_MIN <= target <= limits.CONFIDENCE_TARGET_MAX
+    ):
+        errors["confidence_target"] = _("The confidence target is between %(min)s and %(max)s.") % {
+            "min": f"{limits.CONFIDENCE_TARGET_MIN:g}",
+            "max": f"{limits.CONFIDENCE_TARGET_MAX:g}",
+        }
+    gold_rate = _fraction(errors, "gold_rate", values.get("gold_rate", limits.DEFAULT_GOLD_RATE))
+    return {
+        "aggregation_method": method,
+        "confidence_target": target,
+        "gold_rate": limits.DEFAULT_GOLD_RATE if gold_rate is None else gold_rate,
+        "gold_feedback": bool(values.get("gold_feedback", False)),
+    }
+
+
+def _batch_fields_clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate every field of a batch definition at once; ``ValidationFailed`` names each."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for part in (_texts_clean, _pay_clean, _scheduling_clean, _workers_clean, _quality_clean):
+        out.update(part(values, errors))
     if errors:
         raise ValidationFailed(fields=errors)
     return out

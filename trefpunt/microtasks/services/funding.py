@@ -47,7 +47,7 @@ from ..selectors import (
     fair_pay_shortfall,
 )
 from ..states import BATCH_PUBLISH, BATCH_RUN, batch_is_editable, batch_is_running
-from .definition import MAX_REWARD_CENTS
+from .definition import reward_problem
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -272,17 +272,8 @@ def batch_reward_raise(*, batch_id: int, user: User, reward: int) -> Batch:
     wallets the top-ups pay into (``work_payees_lock``).
     """
     batch = batch_for_manager(batch_id=batch_id, user=user)
-    if (
-        isinstance(reward, bool)
-        or not isinstance(reward, int)
-        or not 1 <= reward <= MAX_REWARD_CENTS
-    ):
-        raise ValidationFailed(
-            fields={
-                "reward": _("The reward per answer must be between %(min)s and %(max)s.")
-                % {"min": format_cents(1), "max": format_cents(MAX_REWARD_CENTS)}
-            }
-        )
+    if (problem := reward_problem(reward)) is not None:
+        raise ValidationFailed(fields={"reward": problem})
     if batch.status == Batch.Status.CLOSED:
         raise Conflict(_("This batch is closed."), code=ErrorCode.BATCH_CLOSED)
     work = batch.funded_work

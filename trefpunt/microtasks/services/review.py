@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.ledger.funded import work_escrow_lock, work_payees_lock
 from trefpunt.ledger.models import LedgerAccount
 
+from .. import limits
 from ..models import Answer, Batch, BatchWorker, Item
 from ..selectors import (
     answer_for_manager,
@@ -79,10 +81,15 @@ def batch_worker_exclude(
 
 def _reason_clean(reason: str, field: str, message: str) -> str:
     text = (reason or "").strip()
-    if len(text) < 3:
+    if len(text) < limits.REASON_MIN_LENGTH:
         raise ValidationFailed(fields={field: message})
-    if len(text) > 2000:
-        raise ValidationFailed(fields={field: _("At most 2,000 characters.")})
+    if len(text) > limits.REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            fields={
+                field: _("At most %(n)s characters.")
+                % {"n": number_format(limits.REASON_MAX_LENGTH, force_grouping=True)}
+            }
+        )
     return text
 
 
