@@ -1,6 +1,8 @@
 """Each bound of a batch is defined once (``microtasks.limits``) and read by the model, the
 form, the API schema and the service alike."""
 
+from typing import Any
+
 import pytest
 
 from trefpunt.accounts.tests.factories import UserFactory
@@ -15,7 +17,7 @@ from trefpunt.microtasks.tests.factories import SENTIMENT_FORM, TEXT_DISPLAY
 
 def test_the_model_the_form_and_the_api_schema_read_the_same_bounds():
     schema = BatchIn.model_json_schema()["properties"]
-    form = BatchForm().fields
+    form: dict[str, Any] = dict(BatchForm().fields)
     assert Batch._meta.get_field("title").max_length == limits.TITLE_MAX_LENGTH
     assert form["title"].max_length == limits.TITLE_MAX_LENGTH
     assert schema["title"]["maxLength"] == limits.TITLE_MAX_LENGTH
@@ -24,7 +26,8 @@ def test_the_model_the_form_and_the_api_schema_read_the_same_bounds():
     assert schema["max_answers"]["maximum"] == limits.ANSWERS_PER_ITEM_MAX
     assert form["lease_minutes"].min_value * 60 == limits.LEASE_SECONDS_MIN
     assert schema["lease_seconds"]["minimum"] == limits.LEASE_SECONDS_MIN
-    assert ReasonForm().fields["reason"].max_length == limits.REASON_MAX_LENGTH
+    reason: Any = ReasonForm().fields["reason"]
+    assert reason.max_length == limits.REASON_MAX_LENGTH
     assert ReasonIn.model_json_schema()["properties"]["reason"]["maxLength"] == (
         limits.REASON_MAX_LENGTH
     )
@@ -33,7 +36,7 @@ def test_the_model_the_form_and_the_api_schema_read_the_same_bounds():
 @pytest.mark.django_db
 def test_batch_create_refuses_what_is_one_past_each_bound():
     user = UserFactory.create()
-    values = {"form": SENTIMENT_FORM, "display": TEXT_DISPLAY, "reward": 50}
+    values: dict[str, Any] = {"form": SENTIMENT_FORM, "display": TEXT_DISPLAY, "reward": 50}
     with pytest.raises(ValidationFailed) as exc:
         batch_create(
             user=user,
