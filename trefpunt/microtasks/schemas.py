@@ -59,6 +59,20 @@ class BatchIn(Schema):
     organisation: str | None = Field(None, description="slug of an organisation you administer")
 
 
+class BatchCanOut(Schema):
+    """What the caller may do with the batch now (the same rules the operations apply)."""
+
+    work: bool = Field(..., description="claim items (POST /batches/{id}/next)")
+    manage: bool
+    edit: bool = Field(..., description="change the definition and the items (a draft)")
+    publish: bool
+    pause: bool
+    resume: bool = Field(..., description="false while a fair-pay pause needs a higher reward")
+    close: bool
+    raise_reward: bool
+    review: bool = Field(..., description="review answers, results, workers, export")
+
+
 class BatchOut(Schema):
     id: int
     url: str
@@ -91,6 +105,7 @@ class BatchOut(Schema):
     published_at: datetime | None
     closed_at: datetime | None
     manages: bool
+    can: BatchCanOut
 
 
 class AvailableBatchOut(Schema):
@@ -162,6 +177,14 @@ class AnswerIn(Schema):
     seconds: int | None = Field(None, description="working time your program measured")
 
 
+class AnswerCanOut(Schema):
+    """What the caller may do with the answer now."""
+
+    appeal: bool = Field(..., description="its worker, while the rejection can be appealed")
+    review: bool = Field(..., description="its batch's client, while it is pending")
+    decide_appeal: bool = Field(..., description="its batch's client, while appealed")
+
+
 class AnswerOut(Schema):
     id: int
     batch_id: int
@@ -183,6 +206,7 @@ class AnswerOut(Schema):
         description="after answering a test question of a batch with gold feedback on: "
         "the expected answer; null otherwise",
     )
+    can: AnswerCanOut
 
 
 class AnswerPage(Schema):

@@ -7,11 +7,18 @@
 """
 
 from .access import (
+    CAPABILITIES,
+    AnswerAccess,
+    BatchAccess,
+    answer_access,
     answer_for_manager,
     answer_for_worker,
+    batch_access,
+    batch_access_for_manager,
     batch_for_manager,
     batch_for_worker,
     batch_is_managed_by,
+    batch_manages,
     batches_managed_by,
     lease_for_worker,
     lease_live_for_worker,
@@ -37,6 +44,7 @@ from .batches import (
     worker_id_for_pseudonym,
 )
 from .rules import (
+    NO_RECORD,
     FairPayShortfall,
     WorkerStanding,
     answer_cost,
@@ -57,6 +65,7 @@ from .rules import (
     worker_is_excluded,
     worker_pseudonym,
     worker_standing,
+    worker_standing_for,
 )
 from .workers import (
     AvailableBatch,
@@ -69,14 +78,19 @@ from .workers import (
 )
 
 __all__ = [
+    "CAPABILITIES",
+    "NO_RECORD",
     "RESULT_FILTERS",
+    "AnswerAccess",
     "AvailableBatch",
+    "BatchAccess",
     "Earnings",
     "FairPayShortfall",
     "Funding",
     "Money",
     "Progress",
     "WorkerStanding",
+    "answer_access",
     "answer_cost",
     "answer_for_manager",
     "answer_for_worker",
@@ -86,11 +100,14 @@ __all__ = [
     "appeal_deadline",
     "appeal_refusal",
     "appeals_open_for_staff",
+    "batch_access",
+    "batch_access_for_manager",
     "batch_excluded_workers",
     "batch_for_manager",
     "batch_for_worker",
     "batch_funding",
     "batch_is_managed_by",
+    "batch_manages",
     "batch_median_seconds",
     "batch_money",
     "batch_progress",
@@ -122,4 +139,5 @@ __all__ = [
     "worker_is_excluded",
     "worker_pseudonym",
     "worker_standing",
+    "worker_standing_for",
 ]

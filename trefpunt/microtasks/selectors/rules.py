@@ -95,6 +95,9 @@ class WorkerStanding:
     languages: list[str]
 
 
+NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
+
+
 def worker_approval_counts(*, user: User) -> tuple[int, int]:
     """(approved, rejected) over every batch. Only rejections that stand count: an answer
     under appeal counts for neither side, an overturned one counts as approved."""
@@ -115,6 +118,12 @@ def worker_standing(*, user: User) -> WorkerStanding:
         gold_accuracy=quality.gold_accuracy if quality else None,
         languages=list(profile.languages or []) if profile else [],
     )
+
+
+def worker_standing_for(*, batch: Batch, user: User) -> WorkerStanding:
+    """The worker's record as far as ``batch`` needs it: read only for a batch with
+    requirements (the approval rate is an aggregate over every answer they ever gave)."""
+    return worker_standing(user=user) if record_needed(batch) else NO_RECORD
 
 
 def qualification_problems(

@@ -3,7 +3,7 @@ subqueries the scheduler uses to find them an item."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +11,8 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
-from .rules import hourly_cents, qualification_problems, worker_standing
+from .access import BatchAccess, batch_access, batches_managed_by
+from .rules import hourly_cents, worker_standing
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -28,15 +29,20 @@ class AvailableBatch:
     hourly: int | None
     my_answers: int
     cap_left: int | None
-    problems: list[str] = field(default_factory=list)
+    access: BatchAccess
+
+    @property
+    def problems(self) -> list[str]:
+        return self.access.refusal_lines
 
     @property
     def qualifies(self) -> bool:
-        return not self.problems and (self.cap_left is None or self.cap_left > 0)
+        return self.access.can_work
 
 
 def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
-    """Open batches with what a worker wants to know, qualification checked. Five queries
+    """Open batches the worker does not manage, with what a worker wants to know and what
+    they may do (``BatchAccess``, from facts read for all batches at once). Five queries
     however many batches there are."""
     open_items = (
         Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
@@ -47,7 +53,7 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
     )
     batches = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
-        .exclude(owner=user)
+        .exclude(pk__in=batches_managed_by(user=user).values("pk"))
         .select_related("organisation", "owner__profile")
         .annotate(items_left=Coalesce(Subquery(open_items), 0))
         .order_by("-published_at", "-id")[:limit]
@@ -82,8 +88,14 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
                 hourly=hourly_cents(reward=batch.reward, seconds=seconds),
                 my_answers=answered,
                 cap_left=cap_left,
-                problems=qualification_problems(
-                    batch=batch, standing=standing, excluded=batch.pk in excluded
+                access=batch_access(
+                    batch,
+                    user,
+                    manages=False,
+                    standing=standing,
+                    excluded=batch.pk in excluded,
+                    answered=answered,
+                    with_lease=False,
                 ),
             )
         )

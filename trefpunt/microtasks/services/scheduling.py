@@ -25,16 +25,14 @@ from trefpunt.core.exceptions import ApplicationError, Conflict, ErrorCode, NotF
 
 from ..models import Answer, Batch, Item, Lease
 from ..selectors import (
-    WorkerStanding,
-    batch_is_managed_by,
+    batch_manages,
     item_live_leases,
     item_seen_by,
     lease_live_for_worker,
     qualification_problems,
-    record_needed,
     work_refusal,
     worker_is_excluded,
-    worker_standing,
+    worker_standing_for,
 )
 from ..states import LEASE_STATES
 
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
 CLAIM_ATTEMPTS = 5
-NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
 
 
 def _claim_order(batch: Batch) -> list[str]:
@@ -198,16 +195,14 @@ def _lease_insert_guarded_unlocked(
 
 def _worker_refusal(*, batch: Batch, worker: User) -> ApplicationError | None:
     """``work_refusal`` for this worker, reading only what the answer needs: their record
-    only for a batch with requirements (the approval rate is an aggregate over every answer
-    they ever gave), their answers here only for a batch with a per-worker cap."""
-    manages = batch.owner_id == worker.pk or bool(
-        batch.organisation_id and batch_is_managed_by(batch=batch, user=worker)
-    )
+    only for a batch with requirements, their answers here only for a batch with a
+    per-worker cap. The same rule as ``selectors.batch_access`` for the pages."""
+    manages = batch_manages(batch=batch, user=worker)
     if manages or batch.status != Batch.Status.OPEN:
         return work_refusal(batch=batch, manages=manages, problems=(), answered=0)
     problems = qualification_problems(
         batch=batch,
-        standing=worker_standing(user=worker) if record_needed(batch) else NO_RECORD,
+        standing=worker_standing_for(batch=batch, user=worker),
         excluded=worker_is_excluded(batch=batch, user=worker),
     )
     answered = (

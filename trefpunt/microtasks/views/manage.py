@@ -82,11 +82,11 @@ def batch_create_view(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
 def batch_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
-    if batch.status != Batch.Status.DRAFT:
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    if not access.can_edit:
         messages.error(request, _("Only a draft can be changed."))
         return redirect("microtasks:manage", pk=pk)
-    return _batch_form_view(request, batch)
+    return _batch_form_view(request, access.batch)
 
 
 @login_required
@@ -94,37 +94,43 @@ def batch_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def manage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The client's page of a batch: the draft checklist, or progress, money and actions."""
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
-    context: dict[str, Any] = {"batch": batch}
-    if batch.status == Batch.Status.DRAFT:
-        first = Item.objects.filter(batch=batch).order_by("position").first()
-        context.update(
-            {
-                "upload_form": UploadForm(),
-                "items": Item.objects.filter(batch=batch).count(),
-                "gold_items": Item.objects.filter(batch=batch, is_gold=True).count(),
-                "preview_html": item_render(batch.display, first.data) if first else "",
-                "preview_fields": answer_form_fields(batch, None, None),
-                "instructions": markdown_render(batch.instructions),
-            }
-        )
-    else:
-        context.update(
-            {
-                "progress": selectors.batch_progress(batch=batch),
-                "quality": selectors.batch_quality_summary(batch=batch),
-                "advice": selectors.fair_pay_advice(batch=batch),
-                "reward_form": RewardForm(),
-            }
-        )
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
+    if access.can_edit:
+        return render(request, "microtasks/manage.html", _draft_context(access, UploadForm()))
+    context: dict[str, Any] = {"batch": batch, "access": access}
+    context.update(
+        {
+            "progress": selectors.batch_progress(batch=batch),
+            "quality": selectors.batch_quality_summary(batch=batch),
+            "advice": selectors.fair_pay_advice(batch=batch),
+            "reward_form": RewardForm(),
+        }
+    )
     return render(request, "microtasks/manage.html", context)
+
+
+def _draft_context(access: selectors.BatchAccess, upload_form: UploadForm) -> dict[str, Any]:
+    """The draft checklist: the items uploaded so far and what workers will see."""
+    batch = access.batch
+    first = Item.objects.filter(batch=batch).order_by("position").first()
+    return {
+        "batch": batch,
+        "access": access,
+        "upload_form": upload_form,
+        "items": Item.objects.filter(batch=batch).count(),
+        "gold_items": Item.objects.filter(batch=batch, is_gold=True).count(),
+        "preview_html": item_render(batch.display, first.data) if first else "",
+        "preview_fields": answer_form_fields(batch, None, None),
+        "instructions": markdown_render(batch.instructions),
+    }
 
 
 @login_required
 @require_POST
 @not_found_as_404
 def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -147,21 +153,7 @@ def items_upload_view(request: AuthedRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("%(n)d items added.") % {"n": added})
                 return redirect("microtasks:manage", pk=pk)
-    first = Item.objects.filter(batch=batch).order_by("position").first()
-    return render(
-        request,
-        "microtasks/manage.html",
-        {
-            "batch": batch,
-            "upload_form": form,
-            "items": Item.objects.filter(batch=batch).count(),
-            "gold_items": Item.objects.filter(batch=batch, is_gold=True).count(),
-            "preview_html": item_render(batch.display, first.data) if first else "",
-            "preview_fields": answer_form_fields(batch, None, None),
-            "instructions": markdown_render(batch.instructions),
-        },
-        status=422,
-    )
+    return render(request, "microtasks/manage.html", _draft_context(access, form), status=422)
 
 
 @login_required
@@ -185,7 +177,8 @@ def items_clear_view(request: AuthedRequest, pk: int) -> HttpResponse:
 def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The funding summary; publishes, or starts a deposit of exactly the shortfall and comes
     back here after the payment."""
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
     if request.method == "POST":
         try:
             if request.POST.get("action") == "deposit":
@@ -201,7 +194,7 @@ def publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
             return redirect("microtasks:publish", pk=pk)
         messages.success(request, _("Published. Workers can start right away."))
         return redirect("microtasks:manage", pk=pk)
-    if batch.status != Batch.Status.DRAFT:
+    if not access.can_publish:
         return redirect("microtasks:manage", pk=pk)
     funding = selectors.batch_funding(batch=batch)
     return render(

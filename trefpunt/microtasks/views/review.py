@@ -50,6 +50,7 @@ def _review_row(batch: Batch, answer: Answer, *, error: str = "") -> dict[str, A
         "display": answer_display(batch.form, answer.data),
         "preview": "" if preview is None else str(preview),
         "error": error,
+        "access": selectors.answer_access(answer, manages=True),
     }
 
 
@@ -57,7 +58,8 @@ def _review_row(batch: Batch, answer: Answer, *, error: str = "") -> dict[str, A
 @require_GET
 @not_found_as_404
 def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
     status = request.GET.get("status") or Answer.Status.PENDING
     if status not in Answer.Status.values:
         status = Answer.Status.PENDING
@@ -74,6 +76,7 @@ def review_view(request: AuthedRequest, pk: int) -> HttpResponse:
         "microtasks/review.html",
         {
             "batch": batch,
+            "access": access,
             "status": status,
             "worker": worker,
             "statuses": Answer.Status.choices,
@@ -192,7 +195,8 @@ def appeal_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def items_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answers per item."""
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
     page = page_of(request, selectors.items_with_answers(batch=batch), ITEMS_PAGE_SIZE)
     rows = []
     for item in page.object_list:
@@ -215,7 +219,11 @@ def items_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "microtasks/items.html", {"batch": batch, "page": page, "rows": rows})
+    return render(
+        request,
+        "microtasks/items.html",
+        {"batch": batch, "access": access, "page": page, "rows": rows},
+    )
 
 
 def _result_row(batch: Batch, item: Item, excluded: set[int]) -> dict[str, Any]:
@@ -267,7 +275,8 @@ def _result_row(batch: Batch, item: Item, excluded: set[int]) -> dict[str, Any]:
 @not_found_as_404
 def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Combined answers, least certain first, with agreement and the raw answers."""
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
     show = request.GET.get("show") or "all"
     if show not in selectors.RESULT_FILTERS:
         show = "all"
@@ -278,6 +287,7 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
         "microtasks/results.html",
         {
             "batch": batch,
+            "access": access,
             "page": page,
             "show": show,
             "rows": [_result_row(batch, item, excluded) for item in page.object_list],
@@ -291,11 +301,12 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def workers_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Answers and quality per worker, with bulk review and exclusion."""
-    batch = selectors.batch_for_manager(batch_id=pk, user=request.user)
+    access = selectors.batch_access_for_manager(batch_id=pk, user=request.user)
+    batch = access.batch
     return render(
         request,
         "microtasks/workers.html",
-        {"batch": batch, "workers": selectors.batch_workers(batch=batch)},
+        {"batch": batch, "access": access, "workers": selectors.batch_workers(batch=batch)},
     )
 
 
@@ -344,4 +355,8 @@ def staff_appeals_view(request: AuthedRequest) -> HttpResponse:
         raise Http404
     answers = list(selectors.appeals_open_for_staff()[:100])
     rows = [_review_row(a.batch, a) for a in answers]
-    return render(request, "microtasks/staff_appeals.html", {"rows": rows})
+    return render(
+        request,
+        "microtasks/staff_appeals.html",
+        {"rows": rows, "appeal_days": selectors.appeal_days()},
+    )

@@ -13,7 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
@@ -57,32 +59,17 @@ def batch_list_view(request: AuthedRequest) -> HttpResponse:
 @not_found_as_404
 def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_worker(batch_id=pk)
-    problems: list[str] = []
-    lease = None
-    manages = False
-    if request.user.is_authenticated:
-        user: Any = request.user
-        manages = selectors.batch_is_managed_by(batch=batch, user=user)
-        problems = selectors.qualification_problems(
-            batch=batch,
-            standing=selectors.worker_standing(user=user),
-            excluded=selectors.worker_is_excluded(batch=batch, user=user),
-        )
-        lease = selectors.lease_live_for_worker(batch=batch, user=user)
     seconds = batch.median_seconds or batch.estimated_seconds
-    items_left = Item.objects.filter(batch=batch, status=Item.Status.OPEN).count()
     return render(
         request,
         "microtasks/batch_detail.html",
         {
             "batch": batch,
+            "access": selectors.batch_access(batch, request.user),
             "instructions": markdown_render(batch.instructions),
-            "problems": problems,
-            "lease": lease,
-            "manages": manages,
             "seconds": seconds,
             "hourly": selectors.hourly_cents(reward=batch.reward, seconds=seconds),
-            "items_left": items_left,
+            "items_left": Item.objects.filter(batch=batch, status=Item.Status.OPEN).count(),
         },
     )
 
@@ -246,11 +233,12 @@ def lease_skip_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def answer_history_view(request: AuthedRequest) -> HttpResponse:
     page = page_of(request, selectors.answers_of_worker(user=request.user), HISTORY_PAGE_SIZE)
+    now = timezone.now()
     rows = [
         {
             "answer": answer,
             "display": answer_display(answer.batch.form, answer.data),
-            "appeal_until": selectors.appeal_deadline(answer),
+            "access": selectors.answer_access(answer, worker=True, now=now),
         }
         for answer in page.object_list
     ]
@@ -262,6 +250,7 @@ def answer_history_view(request: AuthedRequest) -> HttpResponse:
             "rows": rows,
             "earnings": selectors.worker_earnings(user=request.user),
             "standing": selectors.worker_standing(user=request.user),
+            "appeal_days": selectors.appeal_days(),
         },
     )
 
@@ -283,7 +272,15 @@ def answer_appeal_view(request: AuthedRequest, pk: int) -> HttpResponse:
             flash_error(request, exc)
             return redirect("microtasks:answer_history")
         else:
-            messages.success(request, _("Appeal sent. The client decides within 7 days."))
+            messages.success(
+                request,
+                ngettext(
+                    "Appeal sent. The client decides within %(n)d day.",
+                    "Appeal sent. The client decides within %(n)d days.",
+                    selectors.appeal_days(),
+                )
+                % {"n": selectors.appeal_days()},
+            )
             return redirect("microtasks:answer_history")
     return render(
         request,
@@ -293,6 +290,7 @@ def answer_appeal_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "form": form,
             "display": answer_display(answer.batch.form, answer.data),
             "item_html": item_render(answer.batch.display, answer.item.data),
-            "appeal_until": selectors.appeal_deadline(answer),
+            "access": selectors.answer_access(answer, worker=True),
+            "appeal_days": selectors.appeal_days(),
         },
     )
