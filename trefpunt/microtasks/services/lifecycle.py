@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from trefpunt.community.notifications import notify
 from trefpunt.core.exceptions import Conflict, ErrorCode
 from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import work_escrow_lock
 
 from ..models import Batch, Item
+from ..notifications import FAIR_PAY_PAUSED
 from ..selectors import (
     batch_for_manager,
     batch_median_seconds,
@@ -155,29 +156,20 @@ def batch_fair_pay_check(*, batch_id: int) -> bool:
 
 
 def _fair_pay_notify(*, batch: Batch, median: float, hourly: int) -> None:
+    """Tell the client, after commit, what the batch pays and the reward that resumes it."""
     minimum = min_hourly_cents()
-    needed = reward_for_hourly(hourly=minimum, seconds=median)
-    body = _(
-        "Your microtask batch “%(title)s” is paused: workers need a median of %(seconds).0f "
-        "seconds per task, so %(reward)s per answer pays %(hourly)s an hour, below the "
-        "platform minimum of %(minimum)s. Raise the reward to at least %(needed)s to "
-        "continue; answers already given are topped up to the new reward.\n\n%(url)s"
-    ) % {
-        "title": batch.title,
-        "seconds": median,
-        "reward": format_cents(batch.reward, batch.currency),
-        "hourly": format_cents(hourly, batch.currency),
-        "minimum": format_cents(minimum, batch.currency),
-        "needed": format_cents(needed, batch.currency),
-        "url": f"{settings.SITE_URL}/microtasks/manage/{batch.pk}/",
-    }
-    owner_email = batch.owner.email
-    transaction.on_commit(
-        lambda: send_mail(
-            _("Your batch is paused: raise the reward to continue"),
-            body,
-            None,
-            [owner_email],
-            fail_silently=True,
-        )
+    notify(
+        users=[batch.owner_id],
+        kind=FAIR_PAY_PAUSED,
+        context={
+            "batch_id": batch.pk,
+            "title": batch.title,
+            "median_seconds": median,
+            "reward": batch.reward,
+            "hourly": hourly,
+            "minimum": minimum,
+            "needed": reward_for_hourly(hourly=minimum, seconds=median),
+            "currency": batch.currency,
+        },
+        path=reverse("microtasks:manage", kwargs={"pk": batch.pk}),
     )
