@@ -157,8 +157,9 @@ def test_batch_publish_with_too_little_money_names_the_shortfall(user):
 
 def test_batch_publish_needs_items(user):
     batch = BatchFactory.create(user=user)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         batch_publish(batch_id=batch.pk, user=user)
+    assert exc.value.code == ErrorCode.NO_ITEMS
 
 
 def test_batch_publish_pays_from_the_organisation_wallet(user):
@@ -283,7 +284,8 @@ def test_batch_reward_raise_refuses_a_lower_reward(user):
     batch = published_batch(owner=user, items=1)
     with pytest.raises(ValidationFailed) as exc:
         batch_reward_raise(batch_id=batch.pk, user=user, reward=5)
-    assert "higher than" in exc.value.fields["reward"][0]
+    assert exc.value.code == ErrorCode.INVALID
+    assert format_cents(10) in exc.value.fields["reward"][0]  # the current reward
 
 
 def test_batch_reward_raise_without_money_names_the_shortfall(user):

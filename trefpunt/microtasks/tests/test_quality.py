@@ -278,8 +278,9 @@ def test_batch_worker_exclude_takes_their_answers_out_and_reopens_the_item(
     assert (item.status, item.answers_target) == ("open", 4)
     assert item.aggregated_answer == {"sentiment": "pos"}
     assert (item.aggregate_details or {})["answers"] == 2
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         lease_claim(batch_id=batch.pk, worker=spammer)
+    assert exc.value.code == "not_qualified"
     # Excluding again changes nothing.
     batch_worker_exclude(batch_id=batch.pk, user=batch.owner, pseudonym=pseudonym)
     assert Batch.objects.get(pk=batch.pk).quality_version == 1
