@@ -280,3 +280,18 @@ def test_lease_answer_never_sorts_the_batchs_answers():
     ]
     assert batch_wide, "the answer path counts the batch's answers"
     assert not [sql for sql in batch_wide if "ORDER BY" in sql]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_and_answer_take_a_fixed_number_of_statements(django_assert_max_num_queries):
+    # The hot path of every worker: a claim and an answer cost the same however far the
+    # batch is (counted with the transaction's BEGIN and COMMIT). Raise these only knowingly.
+    batch = published_batch(items=20, min_answers=3, max_answers=3, gold_rate=0)
+    for worker in [UserFactory.create() for _ in range(4)] * 2:
+        with django_assert_max_num_queries(7):
+            lease = lease_claim(batch_id=batch.pk, worker=worker)
+        assert lease is not None
+        with django_assert_max_num_queries(2):  # the item the worker holds, again
+            assert lease_claim(batch_id=batch.pk, worker=worker) == lease
+        with django_assert_max_num_queries(10):
+            lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
