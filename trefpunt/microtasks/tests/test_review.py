@@ -77,9 +77,9 @@ def test_answer_reject_needs_a_reason_and_pays_nothing(user):
         "Picked without reading",
     )
     assert pay_entries(answer) == 0
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict) as refused:
         answer_approve(answer_id=answer.pk, user=user)
-    assert exc.value.code == "already_reviewed"
+    assert refused.value.code == "already_reviewed"
 
 
 def test_review_refuses_another_clients_answers(user):
