@@ -53,7 +53,8 @@ PAGE_SIZE = 50
 PAGE_SIZE_MAX = 200
 
 
-def _batch_out(batch: Batch, *, manages: bool) -> dict[str, Any]:
+def _batch_out(access: selectors.BatchAccess) -> dict[str, Any]:
+    batch, manages = access.batch, access.manages
     seconds = batch.median_seconds or batch.estimated_seconds
     return {
         "id": batch.pk,
@@ -87,7 +88,12 @@ def _batch_out(batch: Batch, *, manages: bool) -> dict[str, Any]:
         "published_at": batch.published_at,
         "closed_at": batch.closed_at,
         "manages": manages,
+        "can": access.capabilities(),
     }
+
+
+def _managed_out(request: AuthedRequest, batch: Batch) -> dict[str, Any]:
+    return _batch_out(selectors.batch_access(batch, request.user, manages=True))
 
 
 def _lease_out(lease: Lease, batch: Batch) -> dict[str, Any]:
@@ -113,10 +119,12 @@ def _answer_out(
     answer: Answer,
     *,
     reward: int,
+    access: selectors.AnswerAccess,
     worker: str | None = None,
     expected: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
+        "can": access.capabilities(),
         "expected_answer": expected,
         "id": answer.pk,
         "batch_id": answer.batch_id,
@@ -161,12 +169,12 @@ class BatchQuery(Schema):
 def batch_list_api(request: AuthedRequest, filters: Query[BatchQuery]) -> list[dict[str, Any]]:
     if filters.role == "client":
         return [
-            _batch_out(b, manages=True)
+            _managed_out(request, b)
             for b in selectors.batches_for_client(user=request.user)[:PAGE_SIZE_MAX]
         ]
     return [
         {
-            "batch": _batch_out(row.batch, manages=False),
+            "batch": _batch_out(row.access),
             "items_left": row.items_left,
             "seconds_per_task": row.seconds_per_task,
             "hourly": row.hourly,
@@ -184,15 +192,16 @@ def batch_create_api(request: AuthedRequest, payload: BatchIn) -> Status[dict[st
     values = payload.dict()
     organisation = values.pop("organisation")
     batch = services.batch_create(user=request.user, organisation_slug=organisation, **values)
-    return Status(201, _batch_out(batch, manages=True))
+    return Status(201, _managed_out(request, batch))
 
 
 @router.get("/batches/{batch_id}", response=BatchOut, summary="Get a batch")
 def batch_get_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
     managed = selectors.batches_managed_by(user=request.user).filter(pk=batch_id).first()
     if managed is not None:
-        return _batch_out(managed, manages=True)
-    return _batch_out(selectors.batch_for_worker(batch_id=batch_id), manages=False)
+        return _managed_out(request, managed)
+    batch = selectors.batch_for_worker(batch_id=batch_id)
+    return _batch_out(selectors.batch_access(batch, request.user, manages=False, with_lease=False))
 
 
 @router.put("/batches/{batch_id}", response=BatchOut, summary="Replace a draft's definition")
@@ -202,7 +211,7 @@ def batch_update_api(request: AuthedRequest, batch_id: int, payload: BatchIn) ->
     batch = services.batch_update(
         batch_id=batch_id, user=request.user, organisation_slug=organisation, **values
     )
-    return _batch_out(batch, manages=True)
+    return _managed_out(request, batch)
 
 
 @router.post(
@@ -227,17 +236,17 @@ def items_upload_api(
     summary="Publish: move items × max answers × (reward + fee) into escrow",
 )
 def batch_publish_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
-    return _batch_out(services.batch_publish(batch_id=batch_id, user=request.user), manages=True)
+    return _managed_out(request, services.batch_publish(batch_id=batch_id, user=request.user))
 
 
 @router.post("/batches/{batch_id}/pause", response=BatchOut, summary="Stop handing out items")
 def batch_pause_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
-    return _batch_out(services.batch_pause(batch_id=batch_id, user=request.user), manages=True)
+    return _managed_out(request, services.batch_pause(batch_id=batch_id, user=request.user))
 
 
 @router.post("/batches/{batch_id}/resume", response=BatchOut, summary="Hand out items again")
 def batch_resume_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
-    return _batch_out(services.batch_resume(batch_id=batch_id, user=request.user), manages=True)
+    return _managed_out(request, services.batch_resume(batch_id=batch_id, user=request.user))
 
 
 @router.post(
@@ -246,7 +255,7 @@ def batch_resume_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
     summary="Close: stop, and refund what the escrow no longer needs",
 )
 def batch_close_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
-    return _batch_out(services.batch_close(batch_id=batch_id, user=request.user), manages=True)
+    return _managed_out(request, services.batch_close(batch_id=batch_id, user=request.user))
 
 
 @router.post(
@@ -256,7 +265,7 @@ def batch_close_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
 )
 def batch_reward_api(request: AuthedRequest, batch_id: int, payload: RewardIn) -> dict[str, Any]:
     batch = services.batch_reward_raise(batch_id=batch_id, user=request.user, reward=payload.reward)
-    return _batch_out(batch, manages=True)
+    return _managed_out(request, batch)
 
 
 @router.get("/batches/{batch_id}/progress", response=ProgressOut, summary="Progress and spend")
@@ -330,11 +339,13 @@ def batch_answers_api(
     count = answers.count()
     page, pages, size = _page(filters.page, filters.page_size, count)
     rows = answers[(page - 1) * size : page * size]
+    now = timezone.now()
     return {
         "items": [
             _answer_out(
                 a,
                 reward=batch.reward,
+                access=selectors.answer_access(a, manages=True, now=now),
                 worker=selectors.worker_pseudonym(batch_id=batch.pk, user_id=a.worker_id),
             )
             for a in rows
@@ -514,7 +525,8 @@ def lease_answer_api(
     batch = answer.batch
     item = answer.item
     expected = item.gold_answer if batch.gold_feedback and item.is_gold else None
-    return Status(201, _answer_out(answer, reward=batch.reward, expected=expected))
+    access = selectors.answer_access(answer, worker=True)
+    return Status(201, _answer_out(answer, reward=batch.reward, access=access, expected=expected))
 
 
 @router.post(
@@ -537,9 +549,13 @@ def answer_history_api(request: AuthedRequest, filters: Query[HistoryQuery]) -> 
     answers = selectors.answers_of_worker(user=request.user)
     count = answers.count()
     page, pages, size = _page(filters.page, filters.page_size, count)
+    now = timezone.now()
     return {
         "items": [
-            _answer_out(a, reward=a.batch.reward) for a in answers[(page - 1) * size : page * size]
+            _answer_out(
+                a, reward=a.batch.reward, access=selectors.answer_access(a, worker=True, now=now)
+            )
+            for a in answers[(page - 1) * size : page * size]
         ],
         "count": count,
         "page": page,
@@ -556,6 +572,7 @@ def _reviewed(request: AuthedRequest, answer: Answer) -> dict[str, Any]:
     return _answer_out(
         answer,
         reward=batch.reward,
+        access=selectors.answer_access(answer, manages=True),
         worker=selectors.worker_pseudonym(batch_id=batch.pk, user_id=answer.worker_id),
     )
 
@@ -576,7 +593,9 @@ def answer_appeal_api(request: AuthedRequest, answer_id: int, payload: AppealIn)
     answer = services.answer_appeal(
         answer_id=answer_id, worker=request.user, message=payload.message
     )
-    return _answer_out(answer, reward=answer.batch.reward)
+    return _answer_out(
+        answer, reward=answer.batch.reward, access=selectors.answer_access(answer, worker=True)
+    )
 
 
 @router.post(

@@ -19,3 +19,7 @@ class MicrotasksConfig(AppConfig):
         from .selectors import batch_reference_labels
 
         reference_register("batch", batch_reference_labels)
+
+        from .notifications import register
+
+        register()

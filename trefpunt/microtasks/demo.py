@@ -22,6 +22,7 @@ import io
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
@@ -127,6 +128,242 @@ def _work(
     return answers
 
 
+@dataclass(frozen=True)
+class _People:
+    """Who the demo batches belong to and who works on them."""
+
+    a: User
+    b: User
+    crowd: list[User]
+    receipts_client: User
+    receipts_org: Organisation | None
+
+
+def _products(title: str, people: _People) -> None:
+    a, crowd = people.a, people.crowd
+    batch = batch_create(
+        user=a,
+        title=title,
+        instructions=(
+            "Two shops list a product. Decide whether both listings are **the same "
+            "product** (same brand, model and size).\n\n"
+            "- A different model number means *different*.\n"
+            "- Choose *unsure* only when the listing does not say enough."
+        ),
+        display=[
+            {"column": "shop_a", "widget": "text", "label": "Shop A"},
+            {"column": "shop_b", "widget": "text", "label": "Shop B"},
+            {"column": "listing", "widget": "link", "label": "Listing at shop B"},
+        ],
+        form=[
+            {
+                "name": "same",
+                "label": "Same product?",
+                "type": "single",
+                "choices": [
+                    {"value": "same", "label": "Same product"},
+                    {"value": "different", "label": "Different products"},
+                    {"value": "unsure", "label": "Cannot tell"},
+                ],
+            }
+        ],
+        reward=6,
+        estimated_seconds=12,
+        min_answers=3,
+        max_answers=3,
+        max_answers_per_worker=40,
+    )
+    rows = []
+    for i in range(24):
+        left, right = PRODUCTS[i % len(PRODUCTS)]
+        truth = "different" if any(k in right for k in ("1800", "XM5", "20 litre")) else "same"
+        gold = truth if i in (0, 9, 17) else ""
+        rows.append([left, right, f"https://shop.example.com/p/{1000 + i}", gold])
+    items_upload(
+        batch_id=batch.pk,
+        user=a,
+        content=_csv(["shop_a", "shop_b", "listing", "_gold.same"], rows),
+        filename="products.csv",
+    )
+    _publish(batch, a, None)
+
+    def match(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
+        different = any(k in data["shop_b"] for k in ("1800", "XM5", "20 litre"))
+        right = "different" if different else "same"
+        return {"same": right if rnd.random() < 0.85 else rnd.choice(["same", "unsure"])}
+
+    answers = _work(batch, crowd[:6], 6, match, (7, 18), seed=11)
+    for answer in answers[:15]:
+        answer_approve(answer_id=answer.pk, user=a)
+    wrong = [x for x in answers[15:] if x.data["same"] == "unsure"][:2] or answers[15:17]
+    for answer in wrong:
+        answer_reject(
+            answer_id=answer.pk,
+            user=a,
+            reason="The model numbers differ, so these are different products.",
+        )
+    if wrong:
+        answer_appeal(
+            answer_id=wrong[0].pk,
+            worker=wrong[0].worker,
+            message="Shop B's listing does not show the model number, so I could not tell.",
+        )
+
+
+def _sentiment(title: str, people: _People) -> None:
+    b, crowd = people.b, people.crowd
+    batch = batch_create(
+        user=b,
+        title=title,
+        instructions="Read the customer review and choose its overall sentiment. "
+        "Tick the topics it talks about.",
+        display=[{"column": "review", "widget": "text", "label": "Review"}],
+        form=[
+            {
+                "name": "sentiment",
+                "label": "Overall sentiment",
+                "type": "single",
+                "choices": [
+                    {"value": "positive", "label": "Positive"},
+                    {"value": "neutral", "label": "Neutral"},
+                    {"value": "negative", "label": "Negative"},
+                ],
+            },
+            {
+                "name": "topics",
+                "label": "Topics",
+                "type": "multiple",
+                "required": False,
+                "choices": ["delivery", "quality", "price", "service"],
+            },
+        ],
+        reward=8,
+        estimated_seconds=20,
+        min_answers=2,
+        max_answers=3,
+    )
+    rows = [[f"{REVIEWS[i % len(REVIEWS)]} (order {4100 + i})"] for i in range(30)]
+    items_upload(batch_id=batch.pk, user=b, content=_csv(["review"], rows), filename="r.csv")
+    _publish(batch, b, None)
+
+    def feel(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
+        text = data["review"]
+        mood = (
+            "positive"
+            if any(w in text for w in ("happy", "love", "Great"))
+            else "negative"
+            if any(w in text for w in ("Stopped", "returned"))
+            else "neutral"
+        )
+        return {"sentiment": mood, "topics": rnd.sample(["delivery", "quality", "price"], 1)}
+
+    # Workers need about 40 s, not the 20 s the client estimated: after 20 answers the
+    # batch pays € 7.20 an hour and the fair-pay rule pauses it.
+    _work(batch, crowd[2:8], 5, feel, (32, 50), seed=23)
+
+
+def _receipts(title: str, people: _People) -> None:
+    crowd = people.crowd
+    user, org = people.receipts_client, people.receipts_org
+    batch = batch_create(
+        user=user,
+        organisation_slug=org.slug if org else None,
+        title=title,
+        instructions="Copy the **total** of the receipt, the shop and how it was paid.",
+        display=[{"column": "receipt", "widget": "text", "label": "Receipt"}],
+        form=[
+            {"name": "total", "label": "Total (€)", "type": "number", "min": 0, "max": 10000},
+            {"name": "shop", "label": "Shop", "type": "text", "max_length": 80},
+            {
+                "name": "paid",
+                "label": "Paid by",
+                "type": "single",
+                "choices": [
+                    {"value": "card", "label": "Card"},
+                    {"value": "cash", "label": "Cash"},
+                    {"value": "other", "label": "Other"},
+                ],
+            },
+        ],
+        reward=25,
+        estimated_seconds=45,
+        min_answers=2,
+        max_answers=2,
+    )
+    rnd = random.Random(5)
+    lines = []
+    for i in range(8):
+        shop = SHOPS[i % len(SHOPS)]
+        amounts = [rnd.randint(89, 1299) for _ in range(rnd.randint(2, 5))]
+        body = "\n".join(f"item {n + 1:<12} {c / 100:>8.2f}" for n, c in enumerate(amounts))
+        paid = "PIN" if i % 3 else "CONTANT"
+        lines.append(
+            json.dumps(
+                {
+                    "receipt": f"{shop.upper()}\n{body}\nTOTAAL {sum(amounts) / 100:>10.2f}\n"
+                    f"{paid}",
+                    "shop": shop,
+                    "total": sum(amounts) / 100,
+                    "paid": "cash" if paid == "CONTANT" else "card",
+                }
+            )
+        )
+    items_upload(
+        batch_id=batch.pk,
+        user=user,
+        content=("\n".join(lines) + "\n").encode(),
+        filename="receipts.jsonl",
+    )
+    _publish(batch, user, org)
+
+    def transcribe(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
+        total = data["total"] if rnd.random() < 0.9 else round(data["total"] + 1, 2)
+        return {"total": total, "shop": data["shop"], "paid": data["paid"]}
+
+    answers = _work(batch, crowd[:4], 4, transcribe, (35, 70), seed=31)
+    for answer in answers[1:]:
+        answer_approve(answer_id=answer.pk, user=user)
+    if answers:
+        first = answers[0]
+        answer_reject(answer_id=first.pk, user=user, reason="The total is off by one euro.")
+        answer_appeal(
+            answer_id=first.pk,
+            worker=first.worker,
+            message="The receipt is faded; the last line really reads as I typed it.",
+        )
+        appeal_decide(answer_id=first.pk, user=user, overturn=True, note="You are right.")
+    batch_close(batch_id=batch.pk, user=user)
+
+
+def _draft(title: str, people: _People) -> None:
+    a = people.a
+    batch = batch_create(
+        user=a,
+        title=title,
+        instructions="Which team should handle this support ticket?",
+        display=[{"column": "ticket", "widget": "text", "label": "Ticket"}],
+        form=[
+            {
+                "name": "team",
+                "label": "Team",
+                "type": "single",
+                "choices": ["billing", "shipping", "returns", "technical"],
+            }
+        ],
+        reward=5,
+        estimated_seconds=10,
+        min_answers=3,
+        max_answers=5,
+    )
+    rows = [
+        ["I was charged twice for order 5512."],
+        ["My parcel says delivered but it is not here."],
+        ["How do I send back a jacket that does not fit?"],
+        ["The app crashes when I open my orders."],
+    ]
+    items_upload(batch_id=batch.pk, user=a, content=_csv(["ticket"], rows), filename="t.csv")
+
+
 def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
     clients, organisations, crowd = demo_people()
     demo_people_ensure(clients, crowd)
@@ -139,237 +376,25 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
         if organisation
         else None
     )
-    receipts_client = owner_membership.user if owner_membership else b
-    receipts_org = organisation if owner_membership else None
+    people = _People(
+        a=a,
+        b=b,
+        crowd=crowd,
+        receipts_client=owner_membership.user if owner_membership else b,
+        receipts_org=organisation if owner_membership else None,
+    )
 
-    def products(title: str) -> None:
-        batch = batch_create(
-            user=a,
-            title=title,
-            instructions=(
-                "Two shops list a product. Decide whether both listings are **the same "
-                "product** (same brand, model and size).\n\n"
-                "- A different model number means *different*.\n"
-                "- Choose *unsure* only when the listing does not say enough."
-            ),
-            display=[
-                {"column": "shop_a", "widget": "text", "label": "Shop A"},
-                {"column": "shop_b", "widget": "text", "label": "Shop B"},
-                {"column": "listing", "widget": "link", "label": "Listing at shop B"},
-            ],
-            form=[
-                {
-                    "name": "same",
-                    "label": "Same product?",
-                    "type": "single",
-                    "choices": [
-                        {"value": "same", "label": "Same product"},
-                        {"value": "different", "label": "Different products"},
-                        {"value": "unsure", "label": "Cannot tell"},
-                    ],
-                }
-            ],
-            reward=6,
-            estimated_seconds=12,
-            min_answers=3,
-            max_answers=3,
-            max_answers_per_worker=40,
-        )
-        rows = []
-        for i in range(24):
-            left, right = PRODUCTS[i % len(PRODUCTS)]
-            truth = "different" if any(k in right for k in ("1800", "XM5", "20 litre")) else "same"
-            gold = truth if i in (0, 9, 17) else ""
-            rows.append([left, right, f"https://shop.example.com/p/{1000 + i}", gold])
-        items_upload(
-            batch_id=batch.pk,
-            user=a,
-            content=_csv(["shop_a", "shop_b", "listing", "_gold.same"], rows),
-            filename="products.csv",
-        )
-        _publish(batch, a, None)
-
-        def match(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
-            different = any(k in data["shop_b"] for k in ("1800", "XM5", "20 litre"))
-            right = "different" if different else "same"
-            return {"same": right if rnd.random() < 0.85 else rnd.choice(["same", "unsure"])}
-
-        answers = _work(batch, crowd[:6], 6, match, (7, 18), seed=11)
-        for answer in answers[:15]:
-            answer_approve(answer_id=answer.pk, user=a)
-        wrong = [x for x in answers[15:] if x.data["same"] == "unsure"][:2] or answers[15:17]
-        for answer in wrong:
-            answer_reject(
-                answer_id=answer.pk,
-                user=a,
-                reason="The model numbers differ, so these are different products.",
-            )
-        if wrong:
-            answer_appeal(
-                answer_id=wrong[0].pk,
-                worker=wrong[0].worker,
-                message="Shop B's listing does not show the model number, so I could not tell.",
-            )
-
-    def sentiment(title: str) -> None:
-        batch = batch_create(
-            user=b,
-            title=title,
-            instructions="Read the customer review and choose its overall sentiment. "
-            "Tick the topics it talks about.",
-            display=[{"column": "review", "widget": "text", "label": "Review"}],
-            form=[
-                {
-                    "name": "sentiment",
-                    "label": "Overall sentiment",
-                    "type": "single",
-                    "choices": [
-                        {"value": "positive", "label": "Positive"},
-                        {"value": "neutral", "label": "Neutral"},
-                        {"value": "negative", "label": "Negative"},
-                    ],
-                },
-                {
-                    "name": "topics",
-                    "label": "Topics",
-                    "type": "multiple",
-                    "required": False,
-                    "choices": ["delivery", "quality", "price", "service"],
-                },
-            ],
-            reward=8,
-            estimated_seconds=20,
-            min_answers=2,
-            max_answers=3,
-        )
-        rows = [[f"{REVIEWS[i % len(REVIEWS)]} (order {4100 + i})"] for i in range(30)]
-        items_upload(batch_id=batch.pk, user=b, content=_csv(["review"], rows), filename="r.csv")
-        _publish(batch, b, None)
-
-        def feel(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
-            text = data["review"]
-            mood = (
-                "positive"
-                if any(w in text for w in ("happy", "love", "Great"))
-                else "negative"
-                if any(w in text for w in ("Stopped", "returned"))
-                else "neutral"
-            )
-            return {"sentiment": mood, "topics": rnd.sample(["delivery", "quality", "price"], 1)}
-
-        # Workers need about 40 s, not the 20 s the client estimated: after 20 answers the
-        # batch pays € 7.20 an hour and the fair-pay rule pauses it.
-        _work(batch, crowd[2:8], 5, feel, (32, 50), seed=23)
-
-    def receipts(title: str) -> None:
-        user, org = receipts_client, receipts_org
-        batch = batch_create(
-            user=user,
-            organisation_slug=org.slug if org else None,
-            title=title,
-            instructions="Copy the **total** of the receipt, the shop and how it was paid.",
-            display=[{"column": "receipt", "widget": "text", "label": "Receipt"}],
-            form=[
-                {"name": "total", "label": "Total (€)", "type": "number", "min": 0, "max": 10000},
-                {"name": "shop", "label": "Shop", "type": "text", "max_length": 80},
-                {
-                    "name": "paid",
-                    "label": "Paid by",
-                    "type": "single",
-                    "choices": [
-                        {"value": "card", "label": "Card"},
-                        {"value": "cash", "label": "Cash"},
-                        {"value": "other", "label": "Other"},
-                    ],
-                },
-            ],
-            reward=25,
-            estimated_seconds=45,
-            min_answers=2,
-            max_answers=2,
-        )
-        rnd = random.Random(5)
-        lines = []
-        for i in range(8):
-            shop = SHOPS[i % len(SHOPS)]
-            amounts = [rnd.randint(89, 1299) for _ in range(rnd.randint(2, 5))]
-            body = "\n".join(f"item {n + 1:<12} {c / 100:>8.2f}" for n, c in enumerate(amounts))
-            paid = "PIN" if i % 3 else "CONTANT"
-            lines.append(
-                json.dumps(
-                    {
-                        "receipt": f"{shop.upper()}\n{body}\nTOTAAL {sum(amounts) / 100:>10.2f}\n"
-                        f"{paid}",
-                        "shop": shop,
-                        "total": sum(amounts) / 100,
-                        "paid": "cash" if paid == "CONTANT" else "card",
-                    }
-                )
-            )
-        items_upload(
-            batch_id=batch.pk,
-            user=user,
-            content=("\n".join(lines) + "\n").encode(),
-            filename="receipts.jsonl",
-        )
-        _publish(batch, user, org)
-
-        def transcribe(rnd: random.Random, data: dict[str, Any]) -> dict[str, Any]:
-            total = data["total"] if rnd.random() < 0.9 else round(data["total"] + 1, 2)
-            return {"total": total, "shop": data["shop"], "paid": data["paid"]}
-
-        answers = _work(batch, crowd[:4], 4, transcribe, (35, 70), seed=31)
-        for answer in answers[1:]:
-            answer_approve(answer_id=answer.pk, user=user)
-        if answers:
-            first = answers[0]
-            answer_reject(answer_id=first.pk, user=user, reason="The total is off by one euro.")
-            answer_appeal(
-                answer_id=first.pk,
-                worker=first.worker,
-                message="The receipt is faded; the last line really reads as I typed it.",
-            )
-            appeal_decide(answer_id=first.pk, user=user, overturn=True, note="You are right.")
-        batch_close(batch_id=batch.pk, user=user)
-
-    def draft(title: str) -> None:
-        batch = batch_create(
-            user=a,
-            title=title,
-            instructions="Which team should handle this support ticket?",
-            display=[{"column": "ticket", "widget": "text", "label": "Ticket"}],
-            form=[
-                {
-                    "name": "team",
-                    "label": "Team",
-                    "type": "single",
-                    "choices": ["billing", "shipping", "returns", "technical"],
-                }
-            ],
-            reward=5,
-            estimated_seconds=10,
-            min_answers=3,
-            max_answers=5,
-        )
-        rows = [
-            ["I was charged twice for order 5512."],
-            ["My parcel says delivered but it is not here."],
-            ["How do I send back a jacket that does not fit?"],
-            ["The app crashes when I open my orders."],
-        ]
-        items_upload(batch_id=batch.pk, user=a, content=_csv(["ticket"], rows), filename="t.csv")
-
-    steps: list[tuple[str, Callable[[str], None]]] = [
-        ("Same product? Match shop listings", products),
-        ("Sentiment of customer reviews", sentiment),
-        ("Transcribe shop receipts", receipts),
-        ("Route support tickets to the right team", draft),
+    steps: list[tuple[str, Callable[[str, _People], None]]] = [
+        ("Same product? Match shop listings", _products),
+        ("Sentiment of customer reviews", _sentiment),
+        ("Transcribe shop receipts", _receipts),
+        ("Route support tickets to the right team", _draft),
     ]
     created = 0
     for title, build in steps:
         if Batch.objects.filter(title=title).exists():
             continue
-        build(title)
+        build(title, people)
         created += 1
     counts = (
         Batch.objects.filter(title__in=[t for t, _build in steps])

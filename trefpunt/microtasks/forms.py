@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.core.money import parse_amount
 
+from . import limits
 from .models import Batch
 
 EXAMPLE_FORM = [
@@ -42,10 +43,11 @@ def _pretty(value: Any) -> str:
 
 
 class BatchForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=limits.TITLE_MAX_LENGTH)
     instructions = forms.CharField(
         label=_("Instructions"),
         required=False,
+        max_length=limits.INSTRUCTIONS_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What workers should do, with examples. Markdown: **bold**, lists, links."),
     )
@@ -74,21 +76,29 @@ class BatchForm(forms.Form):
     )
     estimated_seconds = forms.IntegerField(
         label=_("Estimated seconds per task"),
-        min_value=1,
-        initial=30,
+        min_value=limits.ESTIMATED_SECONDS_MIN,
+        max_value=limits.ESTIMATED_SECONDS_MAX,
+        initial=limits.DEFAULT_ESTIMATED_SECONDS,
         help_text=_("Your estimate; the effective hourly pay must reach the platform minimum."),
     )
-    min_answers = forms.IntegerField(label=_("Answers per item (minimum)"), initial=3, min_value=1)
+    min_answers = forms.IntegerField(
+        label=_("Answers per item (minimum)"),
+        initial=limits.DEFAULT_ANSWERS_PER_ITEM,
+        min_value=1,
+        max_value=limits.ANSWERS_PER_ITEM_MAX,
+    )
     max_answers = forms.IntegerField(
         label=_("Answers per item (maximum)"),
-        initial=3,
+        initial=limits.DEFAULT_ANSWERS_PER_ITEM,
         min_value=1,
+        max_value=limits.ANSWERS_PER_ITEM_MAX,
         help_text=_("Uncertain items may get more answers, up to this number. Funded in full."),
     )
     lease_minutes = forms.IntegerField(
         label=_("Time per item (minutes)"),
-        initial=10,
-        min_value=1,
+        initial=limits.DEFAULT_LEASE_SECONDS // 60,
+        min_value=limits.LEASE_SECONDS_MIN // 60,
+        max_value=limits.LEASE_SECONDS_MAX // 60,
         help_text=_("How long a worker holds an item before it goes back to the pool."),
     )
     strategy = forms.ChoiceField(
@@ -114,7 +124,10 @@ class BatchForm(forms.Form):
         help_text=_("Two-letter codes from the worker's profile, e.g. nl, en."),
     )
     max_answers_per_worker = forms.IntegerField(
-        label=_("Answers per worker (limit)"), required=False, min_value=1
+        label=_("Answers per worker (limit)"),
+        required=False,
+        min_value=1,
+        max_value=limits.ANSWERS_PER_WORKER_MAX,
     )
     aggregation_method = forms.ChoiceField(
         label=_("How answers are combined"),
@@ -129,10 +142,10 @@ class BatchForm(forms.Form):
     confidence_target = forms.DecimalField(
         label=_("Confidence target (%)"),
         required=False,
-        min_value=50,
-        max_value=100,
+        min_value=round(limits.CONFIDENCE_TARGET_MIN * 100),
+        max_value=round(limits.CONFIDENCE_TARGET_MAX * 100),
         decimal_places=1,
-        initial=95,
+        initial=round(limits.DEFAULT_CONFIDENCE_TARGET * 100),
         help_text=_(
             "An item stops getting answers once, after the minimum answers, the combined "
             "answer is this likely to be right; otherwise it gets more answers, up to the "
@@ -147,7 +160,7 @@ class BatchForm(forms.Form):
         required=False,
         min_value=0,
         max_value=100,
-        initial=10,
+        initial=round(limits.DEFAULT_GOLD_RATE * 100),
         help_text=_(
             "How often a worker gets one of your test questions (items uploaded with a known "
             "answer). Workers cannot tell them apart; they are paid like any other answer."
@@ -231,11 +244,15 @@ class BatchForm(forms.Form):
             "max_answers_per_worker": data.get("max_answers_per_worker"),
             "aggregation_method": data["aggregation_method"],
             "confidence_target": (
-                0.95
+                limits.DEFAULT_CONFIDENCE_TARGET
                 if data.get("confidence_target") is None
                 else float(data["confidence_target"]) / 100
             ),
-            "gold_rate": 0.1 if data.get("gold_rate") is None else data["gold_rate"] / 100,
+            "gold_rate": (
+                limits.DEFAULT_GOLD_RATE
+                if data.get("gold_rate") is None
+                else data["gold_rate"] / 100
+            ),
             "gold_feedback": bool(data.get("gold_feedback")),
             "organisation_slug": data.get("post_as") or None,
         }
@@ -269,7 +286,7 @@ class RewardForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=2000,
+        max_length=limits.REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The worker sees it and can appeal."),
     )
@@ -278,7 +295,7 @@ class ReasonForm(forms.Form):
 class AppealForm(forms.Form):
     message = forms.CharField(
         label=_("Why is your answer right?"),
-        max_length=2000,
+        max_length=limits.REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -287,7 +304,7 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note to the worker"),
         required=False,
-        max_length=2000,
+        max_length=limits.REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -62,79 +63,93 @@ def form_spec_clean(raw: Any) -> list[dict[str, Any]]:
     cleaned: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, spec in enumerate(raw):
-        if not isinstance(spec, dict):
-            raise _problem(index, "", _("each field must be an object with name, label and type."))
-        name = spec.get("name")
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise _problem(
-                index,
-                str(name or ""),
-                _(
-                    "the name must be 1–40 lowercase letters, digits or '_', "
-                    "starting with a letter."
-                ),
-            )
-        if name in seen:
-            raise _problem(index, name, _("another field already has this name."))
-        seen.add(name)
-        label = spec.get("label")
-        if not isinstance(label, str) or not label.strip() or len(label) > 200:
-            raise _problem(index, name, _("give the field a label of at most 200 characters."))
-        kind = spec.get("type")
-        if kind not in FIELD_TYPES:
-            raise _problem(
-                index,
-                name,
-                _("the type must be one of: %(types)s.") % {"types": ", ".join(FIELD_TYPES)},
-            )
-        required = spec.get("required", True)
-        if not isinstance(required, bool):
-            raise _problem(index, name, _("“required” must be true or false."))
-        help_text = spec.get("help", "")
-        if not isinstance(help_text, str) or len(help_text) > 500:
-            raise _problem(index, name, _("the help text must be at most 500 characters."))
-        field: dict[str, Any] = {
-            "name": name,
-            "label": label.strip(),
-            "type": kind,
-            "required": required,
-        }
-        if help_text.strip():
-            field["help"] = help_text.strip()
-        if kind in ("single", "multiple"):
-            field["choices"] = _choices_clean(index, name, spec.get("choices"))
-        elif kind == "text":
-            max_length = spec.get("max_length", DEFAULT_TEXT_LENGTH)
-            if (
-                not isinstance(max_length, int)
-                or isinstance(max_length, bool)
-                or not 1 <= max_length <= TEXT_MAX_LENGTH
-            ):
-                raise _problem(
-                    index,
-                    name,
-                    _("max_length must be a whole number from 1 to %(n)d.")
-                    % {"n": TEXT_MAX_LENGTH},
-                )
-            field["max_length"] = max_length
-        else:
-            try:
-                low = _number_or_none(spec.get("min"))
-                high = _number_or_none(spec.get("max"))
-            except ValueError:
-                raise _problem(index, name, _("min and max must be numbers.")) from None
-            if low is not None and high is not None and low > high:
-                raise _problem(index, name, _("min must not be larger than max."))
-            integer = spec.get("integer", False)
-            if not isinstance(integer, bool):
-                raise _problem(index, name, _("“integer” must be true or false."))
-            field["integer"] = integer
-            if low is not None:
-                field["min"] = int(low) if low.is_integer() else low
-            if high is not None:
-                field["max"] = int(high) if high.is_integer() else high
+        field = _field_common_clean(index, spec)
+        if field["name"] in seen:
+            raise _problem(index, field["name"], _("another field already has this name."))
+        seen.add(field["name"])
+        field.update(_TYPE_CLEANERS[field["type"]](index, field["name"], spec))
         cleaned.append(field)
     return cleaned
+
+
+def _field_common_clean(index: int, spec: Any) -> dict[str, Any]:
+    """What every field has: name, label, type, required and an optional help text."""
+    if not isinstance(spec, dict):
+        raise _problem(index, "", _("each field must be an object with name, label and type."))
+    name = spec.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise _problem(
+            index,
+            str(name or ""),
+            _("the name must be 1–40 lowercase letters, digits or '_', starting with a letter."),
+        )
+    label = spec.get("label")
+    if not isinstance(label, str) or not label.strip() or len(label) > 200:
+        raise _problem(index, name, _("give the field a label of at most 200 characters."))
+    kind = spec.get("type")
+    if kind not in FIELD_TYPES:
+        raise _problem(
+            index,
+            name,
+            _("the type must be one of: %(types)s.") % {"types": ", ".join(FIELD_TYPES)},
+        )
+    required = spec.get("required", True)
+    if not isinstance(required, bool):
+        raise _problem(index, name, _("“required” must be true or false."))
+    help_text = spec.get("help", "")
+    if not isinstance(help_text, str) or len(help_text) > 500:
+        raise _problem(index, name, _("the help text must be at most 500 characters."))
+    field: dict[str, Any] = {"name": name, "label": label.strip(), "type": kind}
+    field["required"] = required
+    if help_text.strip():
+        field["help"] = help_text.strip()
+    return field
+
+
+def _choice_spec_clean(index: int, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"choices": _choices_clean(index, name, spec.get("choices"))}
+
+
+def _text_spec_clean(index: int, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    max_length = spec.get("max_length", DEFAULT_TEXT_LENGTH)
+    if (
+        not isinstance(max_length, int)
+        or isinstance(max_length, bool)
+        or not 1 <= max_length <= TEXT_MAX_LENGTH
+    ):
+        raise _problem(
+            index,
+            name,
+            _("max_length must be a whole number from 1 to %(n)d.") % {"n": TEXT_MAX_LENGTH},
+        )
+    return {"max_length": max_length}
+
+
+def _number_spec_clean(index: int, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        low = _number_or_none(spec.get("min"))
+        high = _number_or_none(spec.get("max"))
+    except ValueError:
+        raise _problem(index, name, _("min and max must be numbers.")) from None
+    if low is not None and high is not None and low > high:
+        raise _problem(index, name, _("min must not be larger than max."))
+    integer = spec.get("integer", False)
+    if not isinstance(integer, bool):
+        raise _problem(index, name, _("“integer” must be true or false."))
+    out: dict[str, Any] = {"integer": integer}
+    if low is not None:
+        out["min"] = int(low) if low.is_integer() else low
+    if high is not None:
+        out["max"] = int(high) if high.is_integer() else high
+    return out
+
+
+_TYPE_CLEANERS: dict[str, Callable[[int, str, dict[str, Any]], dict[str, Any]]] = {
+    "single": _choice_spec_clean,
+    "multiple": _choice_spec_clean,
+    "text": _text_spec_clean,
+    "number": _number_spec_clean,
+}
 
 
 def _choices_clean(index: int, name: str, raw: Any) -> list[dict[str, str]]:
@@ -199,46 +214,51 @@ def _number_parse(field: dict[str, Any], value: Any) -> int | float:
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def _value_clean(field: dict[str, Any], value: Any) -> Any:
-    """One field's answer, cleaned; raises ``ValueError`` with the message to show."""
-    kind = field["type"]
-    if kind == "single":
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        allowed = [c["value"] for c in field["choices"]]
-        if not isinstance(value, str) or value.strip() not in allowed:
-            raise ValueError(
-                _("“%(value)s” is not one of the choices (%(choices)s).")
-                % {"value": str(value)[:60], "choices": ", ".join(allowed)}
-            )
-        return value.strip()
-    if kind == "multiple":
-        values = value if isinstance(value, list) else [value]
-        allowed = [c["value"] for c in field["choices"]]
-        picked: set[str] = set()
-        for one in values:
-            text = str(one).strip() if isinstance(one, str | int | float) else None
-            if text is None or text not in allowed:
-                raise ValueError(
-                    _("“%(value)s” is not one of the choices (%(choices)s).")
-                    % {"value": str(one)[:60], "choices": ", ".join(allowed)}
-                )
-            picked.add(text)
-        return [v for v in allowed if v in picked]
-    if kind == "text":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            raise ValueError(_("Enter text."))
-        text = value.strip()
-        if len(text) > field["max_length"]:
-            raise ValueError(
-                _("At most %(n)d characters (this has %(len)d).")
-                % {"n": field["max_length"], "len": len(text)}
-            )
-        return text
+def _not_a_choice(value: Any, allowed: list[str]) -> ValueError:
+    return ValueError(
+        _("“%(value)s” is not one of the choices (%(choices)s).")
+        % {"value": str(value)[:60], "choices": ", ".join(allowed)}
+    )
+
+
+def _single_value(field: dict[str, Any], value: Any) -> str:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    allowed = [c["value"] for c in field["choices"]]
+    if not isinstance(value, str) or value.strip() not in allowed:
+        raise _not_a_choice(value, allowed)
+    return value.strip()
+
+
+def _multiple_value(field: dict[str, Any], value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    allowed = [c["value"] for c in field["choices"]]
+    picked: set[str] = set()
+    for one in values:
+        text = str(one).strip() if isinstance(one, str | int | float) else None
+        if text is None or text not in allowed:
+            raise _not_a_choice(one, allowed)
+        picked.add(text)
+    return [v for v in allowed if v in picked]
+
+
+def _text_value(field: dict[str, Any], value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(_("Enter text."))
+    text = value.strip()
+    if len(text) > field["max_length"]:
+        raise ValueError(
+            _("At most %(n)d characters (this has %(len)d).")
+            % {"n": field["max_length"], "len": len(text)}
+        )
+    return text
+
+
+def _number_value(field: dict[str, Any], value: Any) -> int | float:
     try:
         number = _number_parse(field, value)
     except ValueError:
@@ -254,6 +274,19 @@ def _value_clean(field: dict[str, Any], value: Any) -> Any:
     if "max" in field and number > field["max"]:
         raise ValueError(_("The largest allowed value is %(max)s.") % {"max": field["max"]})
     return number
+
+
+_VALUE_CLEANERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
+    "single": _single_value,
+    "multiple": _multiple_value,
+    "text": _text_value,
+    "number": _number_value,
+}
+
+
+def _value_clean(field: dict[str, Any], value: Any) -> Any:
+    """One field's answer, cleaned; raises ``ValueError`` with the message to show."""
+    return _VALUE_CLEANERS[field["type"]](field, value)
 
 
 def answer_clean(form: list[dict[str, Any]], raw: Any, *, partial: bool = False) -> Answer:

@@ -17,10 +17,17 @@ item by query; nothing has to sweep first.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from . import limits
+
+if TYPE_CHECKING:
+    from trefpunt.ledger.funded import Work
 
 
 class Batch(models.Model):
@@ -57,20 +64,30 @@ class Batch(models.Model):
         blank=True,
         related_name="microtask_batches",
     )
-    title = models.CharField(_("title"), max_length=200)
-    instructions = models.TextField(_("instructions"), max_length=20_000, blank=True)
+    title = models.CharField(_("title"), max_length=limits.TITLE_MAX_LENGTH)
+    instructions = models.TextField(
+        _("instructions"), max_length=limits.INSTRUCTIONS_MAX_LENGTH, blank=True
+    )
     # The answer form: a list of field specs, see ``forms_spec.py``.
     form = models.JSONField(_("answer form"), default=list)
     # How an item is shown: a list of {"column", "widget", "label"}, see ``rendering.py``.
     display = models.JSONField(_("item display"), default=list)
     # Every column seen in uploaded items, in first-seen order (export column order).
     item_columns = models.JSONField(default=list, blank=True)
-    min_answers = models.PositiveSmallIntegerField(_("minimum answers per item"), default=3)
-    max_answers = models.PositiveSmallIntegerField(_("maximum answers per item"), default=3)
+    min_answers = models.PositiveSmallIntegerField(
+        _("minimum answers per item"), default=limits.DEFAULT_ANSWERS_PER_ITEM
+    )
+    max_answers = models.PositiveSmallIntegerField(
+        _("maximum answers per item"), default=limits.DEFAULT_ANSWERS_PER_ITEM
+    )
     reward = models.PositiveIntegerField(_("reward per answer (cents)"))
     currency = models.CharField(max_length=3, default="EUR")
-    estimated_seconds = models.PositiveIntegerField(_("estimated seconds per task"), default=30)
-    lease_seconds = models.PositiveIntegerField(_("lease time (seconds)"), default=600)
+    estimated_seconds = models.PositiveIntegerField(
+        _("estimated seconds per task"), default=limits.DEFAULT_ESTIMATED_SECONDS
+    )
+    lease_seconds = models.PositiveIntegerField(
+        _("lease time (seconds)"), default=limits.DEFAULT_LEASE_SECONDS
+    )
     strategy = models.CharField(max_length=10, choices=Strategy.choices, default=Strategy.DEPTH)
     # Worker requirements; empty means no requirement.
     min_approval_rate = models.FloatField(null=True, blank=True)
@@ -79,8 +96,8 @@ class Batch(models.Model):
     max_answers_per_worker = models.PositiveIntegerField(null=True, blank=True)
     # Quality: how answers are combined, when an item has enough, test questions.
     aggregation_method = models.CharField(max_length=4, choices=Method.choices, default=Method.DS)
-    confidence_target = models.FloatField(default=0.95)
-    gold_rate = models.FloatField(default=0.1)
+    confidence_target = models.FloatField(default=limits.DEFAULT_CONFIDENCE_TARGET)
+    gold_rate = models.FloatField(default=limits.DEFAULT_GOLD_RATE)
     gold_feedback = models.BooleanField(default=False)
     # The last full fit (``services.batch_aggregate``), read by the per-answer update without
     # re-fitting: per single-choice field its classes, class prior and the pooled confusion
@@ -122,7 +139,9 @@ class Batch(models.Model):
                 condition=Q(min_answers__gte=1) & Q(max_answers__gte=F("min_answers")),
                 name="batch_redundancy_valid",
             ),
-            models.CheckConstraint(condition=Q(lease_seconds__gte=60), name="batch_lease_min"),
+            models.CheckConstraint(
+                condition=Q(lease_seconds__gte=limits.LEASE_SECONDS_MIN), name="batch_lease_min"
+            ),
             models.CheckConstraint(
                 condition=Q(confidence_target__gt=0) & Q(confidence_target__lte=1),
                 name="batch_confidence_target_range",
@@ -139,6 +158,19 @@ class Batch(models.Model):
     @property
     def escrow_reference(self) -> str:
         return f"batch:{self.pk}"
+
+    @property
+    def funded_work(self) -> Work:
+        """The batch as the ledger's funded work: its escrow pays the answers, funded from
+        (and refunded to) the organisation's wallet, or the owner's."""
+        from trefpunt.ledger.funded import Work
+
+        return Work(
+            reference=self.escrow_reference,
+            currency=self.currency,
+            poster_id=self.owner_id,
+            organisation_id=self.organisation_id,
+        )
 
     @property
     def is_workable(self) -> bool:

@@ -397,6 +397,23 @@ def _fit_single(
     return fit(it, wk, lb, gold_items=gold_items, gold_labels=gold_labels, **sizes), None
 
 
+def _workers_rate(
+    workers: dict[int, WorkerFit],
+    worker_ids: list[int],
+    quality: CategoricalResult,
+    gold_counts: dict[int, tuple[int, int]],
+    n_classes: int,
+) -> None:
+    """Each worker's skill, spammer score and flag from the Dawid-Skene fit of the first
+    single-choice field."""
+    report = detect_spammers(quality, gold=_gold_scores_for(worker_ids, gold_counts, n_classes))
+    for j, w in enumerate(worker_ids):
+        if quality.worker_n_answers[j]:
+            workers[w].skill = float(quality.worker_skill[j])
+            workers[w].spam_score = float(report.score[j])
+        workers[w].flagged = bool(report.flagged[j])
+
+
 def batch_fit(
     *,
     form: Sequence[dict[str, Any]],
@@ -498,14 +515,7 @@ def batch_fit(
                     it, wk, lb, gold_items=gold_items, gold_labels=gold_labels, **sizes
                 )
             )
-            report = detect_spammers(
-                quality, gold=_gold_scores_for(worker_ids, gold_counts, len(classes))
-            )
-            for j, w in enumerate(worker_ids):
-                if quality.worker_n_answers[j]:
-                    workers[w].skill = float(quality.worker_skill[j])
-                    workers[w].spam_score = float(report.score[j])
-                workers[w].flagged = bool(report.flagged[j])
+            _workers_rate(workers, worker_ids, quality, gold_counts, len(classes))
 
     items: dict[int, ItemResult] = {}
     for i, item_id in enumerate(item_ids):

@@ -8,10 +8,12 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from . import limits
+
 
 class BatchIn(Schema):
-    title: str
-    instructions: str = Field("", description="Markdown")
+    title: str = Field(..., min_length=limits.TITLE_MIN_LENGTH, max_length=limits.TITLE_MAX_LENGTH)
+    instructions: str = Field("", description="Markdown", max_length=limits.INSTRUCTIONS_MAX_LENGTH)
     form: list[dict[str, Any]] = Field(
         ...,
         description='Answer fields: {"name", "label", "type": single|multiple|text|number, '
@@ -21,21 +23,54 @@ class BatchIn(Schema):
         ...,
         description='How an item is shown: [{"column", "widget": text|image|link, "label"}]',
     )
-    reward: int = Field(..., description="reward per answer in cents")
-    min_answers: int = 3
-    max_answers: int = 3
-    estimated_seconds: int = Field(30, description="your estimate of the time per task")
-    lease_seconds: int = Field(600, description="how long a worker holds an item")
+    reward: int = Field(
+        ...,
+        description="reward per answer in cents",
+        ge=limits.REWARD_MIN_CENTS,
+        le=limits.REWARD_MAX_CENTS,
+    )
+    min_answers: int = Field(limits.DEFAULT_ANSWERS_PER_ITEM, ge=1, le=limits.ANSWERS_PER_ITEM_MAX)
+    max_answers: int = Field(limits.DEFAULT_ANSWERS_PER_ITEM, ge=1, le=limits.ANSWERS_PER_ITEM_MAX)
+    estimated_seconds: int = Field(
+        limits.DEFAULT_ESTIMATED_SECONDS,
+        description="your estimate of the time per task",
+        ge=limits.ESTIMATED_SECONDS_MIN,
+        le=limits.ESTIMATED_SECONDS_MAX,
+    )
+    lease_seconds: int = Field(
+        limits.DEFAULT_LEASE_SECONDS,
+        description="how long a worker holds an item",
+        ge=limits.LEASE_SECONDS_MIN,
+        le=limits.LEASE_SECONDS_MAX,
+    )
     strategy: Literal["depth", "breadth", "random"] = "depth"
     min_approval_rate: float | None = Field(None, ge=0, le=1)
     min_gold_accuracy: float | None = Field(None, ge=0, le=1)
     languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes")
-    max_answers_per_worker: int | None = None
+    max_answers_per_worker: int | None = Field(None, ge=1, le=limits.ANSWERS_PER_WORKER_MAX)
     aggregation_method: Literal["mv", "wmv", "ds", "ods"] = "ds"
-    confidence_target: float = 0.95
-    gold_rate: float = 0.1
+    confidence_target: float = Field(
+        limits.DEFAULT_CONFIDENCE_TARGET,
+        ge=limits.CONFIDENCE_TARGET_MIN,
+        le=limits.CONFIDENCE_TARGET_MAX,
+    )
+    gold_rate: float = Field(limits.DEFAULT_GOLD_RATE, ge=0, le=1)
     gold_feedback: bool = False
     organisation: str | None = Field(None, description="slug of an organisation you administer")
+
+
+class BatchCanOut(Schema):
+    """What the caller may do with the batch now (the same rules the operations apply)."""
+
+    work: bool = Field(..., description="claim items (POST /batches/{id}/next)")
+    manage: bool
+    edit: bool = Field(..., description="change the definition and the items (a draft)")
+    publish: bool
+    pause: bool
+    resume: bool = Field(..., description="false while a fair-pay pause needs a higher reward")
+    close: bool
+    raise_reward: bool
+    review: bool = Field(..., description="review answers, results, workers, export")
 
 
 class BatchOut(Schema):
@@ -70,6 +105,7 @@ class BatchOut(Schema):
     published_at: datetime | None
     closed_at: datetime | None
     manages: bool
+    can: BatchCanOut
 
 
 class AvailableBatchOut(Schema):
@@ -141,6 +177,14 @@ class AnswerIn(Schema):
     seconds: int | None = Field(None, description="working time your program measured")
 
 
+class AnswerCanOut(Schema):
+    """What the caller may do with the answer now."""
+
+    appeal: bool = Field(..., description="its worker, while the rejection can be appealed")
+    review: bool = Field(..., description="its batch's client, while it is pending")
+    decide_appeal: bool = Field(..., description="its batch's client, while appealed")
+
+
 class AnswerOut(Schema):
     id: int
     batch_id: int
@@ -162,6 +206,7 @@ class AnswerOut(Schema):
         description="after answering a test question of a batch with gold feedback on: "
         "the expected answer; null otherwise",
     )
+    can: AnswerCanOut
 
 
 class AnswerPage(Schema):
@@ -172,24 +217,24 @@ class AnswerPage(Schema):
 
 
 class RewardIn(Schema):
-    reward: int
+    reward: int = Field(..., ge=limits.REWARD_MIN_CENTS, le=limits.REWARD_MAX_CENTS)
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=limits.REASON_MAX_LENGTH)
 
 
 class AppealIn(Schema):
-    message: str
+    message: str = Field(..., max_length=limits.REASON_MAX_LENGTH)
 
 
 class NoteIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=limits.REASON_MAX_LENGTH)
 
 
 class BulkReviewIn(Schema):
     decision: Literal["approve", "reject"]
-    reason: str = ""
+    reason: str = Field("", max_length=limits.REASON_MAX_LENGTH)
     worker: str | None = Field(None, description="pseudonym: only this worker's answers")
     answer_ids: list[int] | None = None
 

@@ -138,9 +138,12 @@ def _check_gold(
     return cleaned or None
 
 
-def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, Any]]) -> ParsedFile:
+def _csv_header(
+    reader: Any, display: list[dict[str, str]], form_names: dict[str, Any]
+) -> list[str]:
+    """The header line: named, unique columns, the displayed ones present, and no reserved
+    ``_`` column but gold answers for fields of the form."""
     problems = _Problems()
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -150,7 +153,6 @@ def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, An
     header = [h.strip() for h in header]
     if not any(header):
         raise _file_error(_("line 1: the first line must name the columns."))
-    form_names = {f["name"]: f for f in form}
     seen: set[str] = set()
     for name in header:
         if not name:
@@ -173,7 +175,30 @@ def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, An
         if column not in seen:
             problems.add(1, _("missing column “%(column)s”") % {"column": column})
     problems.raise_if_any()
+    return header
 
+
+def _csv_gold(
+    row: list[str], gold_columns: list[tuple[int, str]], form_names: dict[str, Any]
+) -> dict[str, Any]:
+    """A row's gold answer cells by field (several choices separated by ``|``)."""
+    gold: dict[str, Any] = {}
+    for index, field_name in gold_columns:
+        cell = row[index].strip()
+        if not cell:
+            continue
+        if form_names[field_name]["type"] == "multiple":
+            gold[field_name] = [part.strip() for part in cell.split("|") if part.strip()]
+        else:
+            gold[field_name] = cell
+    return gold
+
+
+def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, Any]]) -> ParsedFile:
+    problems = _Problems()
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    form_names = {f["name"]: f for f in form}
+    header = _csv_header(reader, display, form_names)
     data_columns = [h for h in header if not h.startswith("_")]
     gold_columns = [(i, h[len(GOLD_PREFIX) :]) for i, h in enumerate(header) if h.startswith("_")]
     items: list[ParsedItem] = []
@@ -195,18 +220,7 @@ def _parse_csv(text: str, display: list[dict[str, str]], form: list[dict[str, An
                 name: value for name, value in zip(header, row, strict=True) if name in data_columns
             }
             _check_item(problems, line, data, display)
-            gold_raw: dict[str, Any] = {}
-            for index, field_name in gold_columns:
-                cell = row[index].strip()
-                if not cell:
-                    continue
-                if form_names[field_name]["type"] == "multiple":
-                    gold_raw[field_name] = [
-                        part.strip() for part in cell.split("|") if part.strip()
-                    ]
-                else:
-                    gold_raw[field_name] = cell
-            gold = _check_gold(problems, line, form, gold_raw)
+            gold = _check_gold(problems, line, form, _csv_gold(row, gold_columns, form_names))
             items.append(ParsedItem(line=line, data=data, gold_answer=gold))
             if len(items) > limit:
                 raise _file_error(_("A batch holds at most %(n)d items.") % {"n": limit})

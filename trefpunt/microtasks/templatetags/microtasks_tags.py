@@ -38,7 +38,9 @@ def duration(seconds: Any) -> str:
         return _("%(m)d min") % {"m": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+        if minutes:
+            return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+        return _("%(h)d h") % {"h": hours}
     days = hours // 24
     return ngettext("%(d)d day", "%(d)d days", days) % {"d": days}
 

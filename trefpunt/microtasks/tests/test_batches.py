@@ -7,7 +7,14 @@ import time_machine
 from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
-from trefpunt.core.exceptions import Conflict, InsufficientFunds, NotFound, ValidationFailed
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    InsufficientFunds,
+    NotFound,
+    ValidationFailed,
+)
+from trefpunt.core.money import format_cents
 from trefpunt.ledger.models import EntryKind, JournalEntry
 from trefpunt.ledger.services import wallet_for_organisation, wallet_for_user
 from trefpunt.ledger.tests.factories import fund_wallet
@@ -140,7 +147,8 @@ def test_batch_publish_with_too_little_money_names_the_shortfall(user):
     fund_wallet(wallet_for_user(user=user), user, 1000)
     with pytest.raises(InsufficientFunds) as exc:
         batch_publish(batch_id=batch.pk, user=user)
-    assert "Add €\xa08.00 first" in exc.value.message
+    assert exc.value.code == ErrorCode.INSUFFICIENT_FUNDS
+    assert format_cents(800) in exc.value.fields["wallet"][0]
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DRAFT
     assert not JournalEntry.objects.filter(reference=f"batch:{batch.pk}").exists()
@@ -149,8 +157,9 @@ def test_batch_publish_with_too_little_money_names_the_shortfall(user):
 
 def test_batch_publish_needs_items(user):
     batch = BatchFactory.create(user=user)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         batch_publish(batch_id=batch.pk, user=user)
+    assert exc.value.code == ErrorCode.NO_ITEMS
 
 
 def test_batch_publish_pays_from_the_organisation_wallet(user):
@@ -275,14 +284,16 @@ def test_batch_reward_raise_refuses_a_lower_reward(user):
     batch = published_batch(owner=user, items=1)
     with pytest.raises(ValidationFailed) as exc:
         batch_reward_raise(batch_id=batch.pk, user=user, reward=5)
-    assert "higher than" in exc.value.fields["reward"][0]
+    assert exc.value.code == ErrorCode.INVALID
+    assert format_cents(10) in exc.value.fields["reward"][0]  # the current reward
 
 
 def test_batch_reward_raise_without_money_names_the_shortfall(user):
     batch = published_batch(owner=user, items=40)  # 40 × 3 × 12 = 1440
     with pytest.raises(InsufficientFunds) as exc:
         batch_reward_raise(batch_id=batch.pk, user=user, reward=100)
-    assert "Add" in exc.value.message
+    assert exc.value.code == ErrorCode.INSUFFICIENT_FUNDS
+    assert format_cents(40 * 3 * 120 - 40 * 3 * 12) in exc.value.fields["wallet"][0]
     batch.refresh_from_db()
     assert batch.reward == 10
 

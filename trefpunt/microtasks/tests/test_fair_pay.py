@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.core.exceptions import Conflict, ValidationFailed
+from trefpunt.core.models import Event
 from trefpunt.ledger.services import wallet_for_user
 from trefpunt.microtasks.models import Batch
 from trefpunt.microtasks.selectors import fair_pay_advice
@@ -62,6 +63,29 @@ def test_fair_pay_pauses_a_batch_below_the_minimum_after_twenty_answers(
     assert (advice["hourly"], advice["reward_needed"]) == (600, 24)
     assert "raise the reward" in mail.outbox[0].subject
     assert "at least €\xa00.24" in mail.outbox[0].body
+    assert mail.outbox[0].to == [batch.owner.email]
+    assert f"/microtasks/manage/{batch.pk}/" in mail.outbox[0].body
+    assert list(
+        Event.objects.filter(subject="batch", subject_id=batch.pk).values_list("kind", "actor")
+    )[-1] == ("paused_fair_pay", None)
+
+
+def test_fair_pay_notice_is_queued_and_written_in_the_clients_language(
+    django_capture_on_commit_callbacks,
+):
+    owner = UserFactory.create(language="nl")
+    batch = published_batch(
+        owner=owner, items=30, min_answers=1, max_answers=1, reward=10, estimated_seconds=20
+    )
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        answer_in(batch, 60, clock, n=19)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            answer_in(batch, 60, clock)
+    assert not mail.outbox  # queued: nothing is sent in the answer's request
+    for callback in callbacks:
+        callback()
+    assert len(mail.outbox) == 1
+    assert "minstens €\xa00,24" in mail.outbox[0].body
 
 
 def test_fair_pay_leaves_a_batch_above_the_minimum_open():

@@ -141,8 +141,9 @@ def test_min_gold_accuracy_keeps_out_a_worker_who_fails_the_tests():
         wrong = next(x for x in ("pos", "neg", "neu") if x != gold_label(crowd, lease.item_id))
         lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": wrong})
     strict = crowd_batch(items=3, gold=0, seed=9, min_gold_accuracy=0.7)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         lease_claim(batch_id=strict.batch.pk, worker=worker)
+    assert exc.value.code == "not_qualified"
     assert claim(strict.batch, UserFactory.create())  # a newcomer has no record: welcome
 
 

@@ -181,7 +181,7 @@ def test_lease_answer_enqueues_the_fit_when_concurrent_answers_jumped_the_thresh
         answer(batch, "pos")
     # The 20th and 21st answers commit together: both checks see 21, neither sees 20.
     with monkeypatch.context() as patched:
-        patched.setattr(services, "_aggregate_if_due", lambda batch: None)
+        patched.setattr(services.aggregation, "aggregate_if_due", lambda batch: None)
         answer(batch, "pos")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         answer(batch, "pos")
@@ -278,8 +278,9 @@ def test_batch_worker_exclude_takes_their_answers_out_and_reopens_the_item(
     assert (item.status, item.answers_target) == ("open", 4)
     assert item.aggregated_answer == {"sentiment": "pos"}
     assert (item.aggregate_details or {})["answers"] == 2
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as exc:
         lease_claim(batch_id=batch.pk, worker=spammer)
+    assert exc.value.code == "not_qualified"
     # Excluding again changes nothing.
     batch_worker_exclude(batch_id=batch.pk, user=batch.owner, pseudonym=pseudonym)
     assert Batch.objects.get(pk=batch.pk).quality_version == 1

@@ -187,3 +187,69 @@ def test_batch_publish_twice_at_once_funds_once():
     assert wallet.balance == deposit - cost
     assert escrow_of(batch).balance == cost
     assert_escrow_adds_up(batch)
+
+
+def _someone_waits_for_a_lock(timeout: float = 10) -> bool:
+    """Whether another connection is blocked on a row lock (polled, up to ``timeout``)."""
+    import time
+
+    from django.db import connections
+
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Activity is read once per transaction unless the snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
+def test_answers_review_bulk_paying_the_same_workers_in_two_batches_never_deadlocks(
+    monkeypatch,
+):
+    # Batch A pays worker x then y, batch B pays y then x. Paying each answer locks the
+    # worker's wallet; without locking every payee's wallet up front, A would hold x and
+    # wait for y while B holds y and waits for x (PostgreSQL kills one: a 500).
+    import threading
+
+    from trefpunt.ledger.models import AccountKind
+    from trefpunt.ledger.services import system_account
+    from trefpunt.microtasks.services import answers_review_bulk, review
+
+    system_account(kind=AccountKind.PLATFORM_REVENUE, label="platform revenue")
+    first, second = UserFactory.create(), UserFactory.create()
+    batches = [published_batch(owner=first, items=2), published_batch(owner=second, items=2)]
+    x, y = UserFactory.create(), UserFactory.create()
+    for batch, workers in ((batches[0], (x, y)), (batches[1], (y, x))):
+        for worker in workers:
+            lease = lease_claim(batch_id=batch.pk, worker=worker)
+            assert lease is not None
+            lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    paid_first = threading.Event()
+    approve = review.answer_approve_unlocked
+
+    def approve_in_turn(*, answer, batch, **kwargs):
+        approve(answer=answer, batch=batch, **kwargs)
+        if batch.pk == batches[0].pk and not paid_first.is_set():
+            paid_first.set()  # A holds x's wallet: let B start, and go on once B waits
+            assert _someone_waits_for_a_lock()
+
+    monkeypatch.setattr(review, "answer_approve_unlocked", approve_in_turn)
+
+    def bulk(i: int) -> int:
+        if i == 1:
+            assert paid_first.wait(timeout=30)
+        owner = (first, second)[i]
+        return answers_review_bulk(batch_id=batches[i].pk, user=owner, decision="approve")
+
+    results = run_concurrently(bulk, workers=2)
+
+    assert results == [2, 2]
+    for batch in batches:
+        assert_escrow_adds_up(batch)

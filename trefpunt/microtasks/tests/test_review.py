@@ -77,8 +77,9 @@ def test_answer_reject_needs_a_reason_and_pays_nothing(user):
         "Picked without reading",
     )
     assert pay_entries(answer) == 0
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         answer_approve(answer_id=answer.pk, user=user)
+    assert refused.value.code == "already_reviewed"
 
 
 def test_review_refuses_another_clients_answers(user):
@@ -126,8 +127,9 @@ def test_upheld_appeal_needs_a_note_and_counts_against_the_worker(user):
     answer = appeal_decide(answer_id=answer.pk, user=user, overturn=False, note="It says 'awful'")
     assert answer.status == Answer.Status.UPHELD
     assert worker_approval_counts(user=answer.worker) == (0, 1)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         appeal_decide(answer_id=answer.pk, user=user, overturn=True)
+    assert exc.value.code == "no_appeal"
     assert pay_entries(answer) == 0
 
 

@@ -1,0 +1,146 @@
+"""What a worker sees: the batches they may work on, their answers and earnings, and the
+subqueries the scheduler uses to find them an item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from ..models import Answer, Batch, BatchWorker, Item, Lease
+from .access import BatchAccess, batch_access, batches_managed_by
+from .rules import hourly_cents, worker_standing
+
+if TYPE_CHECKING:
+    from trefpunt.accounts.models import User
+
+
+# --- the worker's list of batches ----------------------------------------------------
+
+
+@dataclass
+class AvailableBatch:
+    batch: Batch
+    items_left: int
+    seconds_per_task: int
+    hourly: int | None
+    my_answers: int
+    cap_left: int | None
+    access: BatchAccess
+
+    @property
+    def problems(self) -> list[str]:
+        return self.access.refusal_lines
+
+    @property
+    def qualifies(self) -> bool:
+        return self.access.can_work
+
+
+def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
+    """Open batches the worker does not manage, with what a worker wants to know and what
+    they may do (``BatchAccess``, from facts read for all batches at once). Five queries
+    however many batches there are."""
+    open_items = (
+        Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
+        .order_by()
+        .values("batch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    batches = list(
+        Batch.objects.filter(status=Batch.Status.OPEN)
+        .exclude(pk__in=batches_managed_by(user=user).values("pk"))
+        .select_related("organisation", "owner__profile")
+        .annotate(items_left=Coalesce(Subquery(open_items), 0))
+        .order_by("-published_at", "-id")[:limit]
+    )
+    ids = [b.pk for b in batches]
+    mine = dict(
+        Answer.objects.filter(worker=user, batch_id__in=ids)
+        .order_by()
+        .values_list("batch_id")
+        .annotate(n=Count("pk"))
+    )
+    excluded = set(
+        BatchWorker.objects.filter(worker=user, batch_id__in=ids, excluded=True).values_list(
+            "batch_id", flat=True
+        )
+    )
+    standing = worker_standing(user=user)
+    rows: list[AvailableBatch] = []
+    for batch in batches:
+        seconds = batch.median_seconds or batch.estimated_seconds
+        answered = mine.get(batch.pk, 0)
+        cap_left = (
+            None
+            if batch.max_answers_per_worker is None
+            else max(0, batch.max_answers_per_worker - answered)
+        )
+        rows.append(
+            AvailableBatch(
+                batch=batch,
+                items_left=batch.items_left,
+                seconds_per_task=seconds,
+                hourly=hourly_cents(reward=batch.reward, seconds=seconds),
+                my_answers=answered,
+                cap_left=cap_left,
+                access=batch_access(
+                    batch,
+                    user,
+                    manages=False,
+                    standing=standing,
+                    excluded=batch.pk in excluded,
+                    answered=answered,
+                    with_lease=False,
+                ),
+            )
+        )
+    return rows
+
+
+def answers_of_worker(*, user: User) -> QuerySet[Answer]:
+    return Answer.objects.filter(worker=user).select_related("batch").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class Earnings:
+    paid: int
+    pending: int
+    answers: int
+
+
+def worker_earnings(*, user: User) -> Earnings:
+    """What a worker earned from microtasks (gross rewards) and what awaits review."""
+    row = Answer.objects.filter(worker=user).aggregate(
+        paid=Coalesce(Sum("paid_reward"), 0),
+        answers=Count("pk"),
+    )
+    pending = Answer.objects.filter(
+        worker=user,
+        status__in=[Answer.Status.PENDING, Answer.Status.APPEALED],
+    ).aggregate(total=Coalesce(Sum("batch__reward"), 0))["total"]
+    return Earnings(paid=row["paid"], pending=pending, answers=row["answers"])
+
+
+def item_live_leases(*, now: datetime) -> Any:
+    """Subquery: the number of live leases of the outer item."""
+    return Coalesce(
+        Subquery(
+            Lease.objects.filter(
+                item=OuterRef("pk"), status=Lease.Status.ACTIVE, expires_at__gt=now
+            )
+            .order_by()
+            .values("item")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+
+
+def item_seen_by(*, user_id: int) -> Exists:
+    return Exists(Lease.objects.filter(item=OuterRef("pk"), worker_id=user_id))

@@ -1,0 +1,363 @@
+"""Quality: each item's combined answer, updated per answer, and the batch's full fit.
+
+When an answer arrives, the item's combined answer and confidence are updated from its own
+answers and the last fit's worker estimates (``quality.item_result``, cheap): the item
+completes once its confidence reaches the batch's target after the minimum answers, or
+gets one more slot (up to the maximum, which publishing funded) while it is uncertain. The
+full fit (``batch_aggregate``) runs in the background every N answers, on exclusions and at
+close; answers of excluded workers are left out of both. Lock order for quality writes:
+batch, items by id, batch-worker rows, worker-quality rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from ..models import Answer, Batch, BatchWorker, Item, WorkerQuality
+from ..quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
+
+# The full fit runs after the first REFIT_FIRST answers, then each time the answers since the
+# last fit reach as many as that fit saw (20, 40, 80, …), and from then on every
+# ``refit_every()`` answers — or every REFIT_SHARE-th of the answers the last fit saw, when
+# that is more. A fit reads the whole batch (seconds at 100,000 answers), so the gaps of a
+# large batch grow with it and its fits cost a fixed multiple of its answers in all, instead
+# of a fit per few seconds of work. The periodic sweep fits a batch whose answers since its
+# last fit will not reach the next threshold soon: quiet for REFIT_QUIET, no longer open, or
+# last fitted REFIT_STALE ago.
+REFIT_FIRST = 20
+REFIT_SHARE = 10
+REFIT_QUIET = timedelta(minutes=2)
+REFIT_STALE = timedelta(minutes=30)
+ITEM_CHUNK = 500
+
+
+# --- per answer: the item's combined answer ---------------------------------------------
+
+
+ITEM_FIELDS = [
+    "answers_target",
+    "status",
+    "completed_at",
+    "aggregated_answer",
+    "confidence",
+    "aggregate_details",
+]
+
+
+def _item_rows(*, item_id: int, batch_id: int) -> list[AnswerRow]:
+    """The item's counted answers (excluded workers left out), each with its worker's
+    estimate from the last fit. One query."""
+    worker = BatchWorker.objects.filter(batch_id=batch_id, worker_id=OuterRef("worker_id"))
+    rows = (
+        Answer.objects.filter(item_id=item_id)
+        .annotate(
+            estimate=Subquery(worker.values("estimate")[:1]),
+            excluded=Exists(worker.filter(excluded=True)),
+        )
+        .filter(excluded=False)
+        .order_by("pk")
+        .values_list("worker_id", "data", "estimate")
+    )
+    return [AnswerRow(worker_id=w, data=d, estimate=e) for w, d, e in rows]
+
+
+def _item_has_enough(*, item: Item, batch: Batch, counted: int) -> bool:
+    """Whether an item needs no more answers: its maximum; for a test question its target
+    (the maximum); otherwise the minimum counted answers and, when the form has a field with a
+    confidence, that confidence at the batch's target."""
+    if item.answers_count >= batch.max_answers:
+        return True
+    if item.is_gold:
+        return item.answers_count >= item.answers_target
+    if counted < batch.min_answers:
+        return False
+    return item.confidence is None or item.confidence >= batch.confidence_target
+
+
+def item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: bool) -> None:
+    """Combine the item's counted answers again and move it on: complete it when it has
+    enough, give it one more slot when it is full but uncertain (up to max answers), and with
+    ``reopen`` open a complete item that lost its certainty (exclusion). The caller holds the
+    item's row lock and saves ``ITEM_FIELDS``."""
+    rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
+    result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
+    item.aggregated_answer = result.answer
+    item.confidence = result.confidence
+    item.aggregate_details = result.details
+    item_settle_unlocked(item=item, batch=batch, counted=len(rows), now=now, reopen=reopen)
+
+
+def item_settle_unlocked(
+    *, item: Item, batch: Batch, counted: int, now: datetime, reopen: bool
+) -> None:
+    enough = _item_has_enough(item=item, batch=batch, counted=counted)
+    if item.status == Item.Status.OPEN:
+        if enough:
+            item.status = Item.Status.COMPLETE
+            item.completed_at = now
+        elif item.answers_count >= item.answers_target:
+            item.answers_target = item.answers_count + 1
+    elif (
+        reopen
+        and not enough
+        and not item.is_gold
+        and item.status == Item.Status.COMPLETE
+        and batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED)
+    ):
+        missing = max(1, batch.min_answers - counted)
+        item.status = Item.Status.OPEN
+        item.completed_at = None
+        item.answers_target = max(
+            item.answers_target, min(batch.max_answers, item.answers_count + missing)
+        )
+
+
+def worker_quality_refresh_unlocked(*, worker_ids: list[int]) -> None:
+    """Recompute the workers' gold record over every batch from their batch rows."""
+    sums = {
+        row["worker_id"]: row
+        for row in BatchWorker.objects.filter(worker_id__in=worker_ids)
+        .order_by()
+        .values("worker_id")
+        .annotate(n=Sum("gold_answers"), ok=Sum("gold_correct"))
+    }
+    for worker_id in sorted(worker_ids):
+        row = sums.get(worker_id, {"n": 0, "ok": 0})
+        n, ok = int(row["n"] or 0), int(row["ok"] or 0)
+        WorkerQuality.objects.update_or_create(
+            worker_id=worker_id,
+            defaults={
+                "gold_answers": n,
+                "gold_correct": ok,
+                "gold_accuracy": ok / n if n >= GOLD_RECORD_MIN else None,
+            },
+        )
+
+
+def _gold_score_unlocked(*, batch: Batch, item: Item, answer: Answer) -> bool:
+    """Count a test answer in the worker's gold record; returns whether it was right."""
+    correct = gold_matches(batch.form, item.gold_answer, answer.data)
+    row, _created = BatchWorker.objects.get_or_create(batch=batch, worker_id=answer.worker_id)
+    BatchWorker.objects.filter(pk=row.pk).update(
+        gold_answers=F("gold_answers") + 1, gold_correct=F("gold_correct") + int(correct)
+    )
+    worker_quality_refresh_unlocked(worker_ids=[answer.worker_id])
+    return correct
+
+
+def item_answer_recorded_unlocked(
+    *, item: Item, answer: Answer, batch: Batch, now: datetime
+) -> None:
+    """Called under the item's row lock right after ``answer`` was stored and
+    ``item.answers_count`` raised; the caller saves ``ITEM_FIELDS`` of ``item``.
+
+    A test answer scores the worker. Then adaptive redundancy: the item's combined answer and
+    confidence are recomputed from its counted answers with the last fit's estimates (one
+    query, no re-fit); the item completes when confident enough after the minimum answers,
+    or at its maximum, and gets one more slot while it is uncertain.
+    """
+    if item.is_gold:
+        _gold_score_unlocked(batch=batch, item=item, answer=answer)
+    item_recombine_unlocked(item=item, batch=batch, now=now, reopen=False)
+
+
+# --- aggregation: the full fit -------------------------------------------------------------------
+
+
+def refit_every() -> int:
+    return max(1, int(getattr(settings, "MICROTASK_REFIT_EVERY", 200)))
+
+
+def refit_threshold(fit_answers: int) -> int:
+    """Answers since the last fit (which saw ``fit_answers``) at which the next one is due."""
+    return max(min(refit_every(), max(REFIT_FIRST, fit_answers)), fit_answers // REFIT_SHARE)
+
+
+def aggregate_on_commit(batch_id: int) -> None:
+    from ..tasks import batch_aggregate_task
+
+    transaction.on_commit(lambda: batch_aggregate_task.enqueue(batch_id))
+
+
+def aggregate_if_due(batch: Batch) -> None:
+    """Enqueue the full fit once the answers since the last one reach the threshold. Counts
+    at most the threshold (an index range on (batch, id)). Concurrent answers may cross the
+    threshold together or jump over any exact count, so the one enqueue per fit is claimed
+    with a conditional update instead; the periodic sweep catches a lost one."""
+    threshold = refit_threshold(batch.fit_answers)
+    since = (
+        Answer.objects.filter(batch_id=batch.pk, pk__gt=batch.fit_through)
+        .order_by()[:threshold]
+        .count()
+    )
+    if since < threshold:
+        return
+    claimed = (
+        Batch.objects.filter(pk=batch.pk, fit_through=batch.fit_through)
+        .exclude(fit_requested_through=batch.fit_through)
+        .update(fit_requested_through=batch.fit_through)
+    )
+    if claimed:
+        aggregate_on_commit(batch.pk)
+
+
+def batch_aggregate(*, batch_id: int) -> bool:
+    """The full fit of a batch: every field combined by its method over the counted answers
+    (excluded workers left out), worker estimates, skill, spammer flags and gold counts
+    stored, items updated. Returns whether it stored a fit; ``False`` when nothing changed
+    since the last one (so running it again is harmless) or a newer fit got there first.
+
+    The fit reads a snapshot without locks. Then, locking the batch, it stores the model and
+    the worker rows unless a newer fit is already stored; then, in chunks of items locked by
+    id, each item takes its result — or, when answers arrived since the snapshot, is
+    combined again from its own answers with the new estimates. Completion stays as it is
+    (a complete item is not reopened by a fit); an open item that has become confident
+    enough completes.
+    """
+    batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
+    if batch is None:
+        return False
+    last = Answer.objects.filter(batch=batch).aggregate(last=Max("pk"))["last"] or 0
+    version = batch.quality_version
+    if last == batch.fit_through and version == batch.fit_version and batch.fitted_at:
+        return False
+    excluded = set(
+        BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
+    )
+    items = list(
+        Item.objects.filter(batch=batch).order_by("pk").values_list("pk", "is_gold", "gold_answer")
+    )
+    gold = {pk: answer for pk, is_gold, answer in items if is_gold and answer}
+    gold_counts: dict[int, tuple[int, int]] = {}
+    totals: dict[int, int] = {}
+    counted: list[tuple[int, int, dict[str, Any]]] = []
+    for item_id, worker_id, data in (
+        Answer.objects.filter(batch=batch, pk__lte=last)
+        .order_by("item_id", "pk")
+        .values_list("item_id", "worker_id", "data")
+        .iterator(chunk_size=5000)
+    ):
+        totals[item_id] = totals.get(item_id, 0) + 1
+        if item_id in gold:
+            n, ok = gold_counts.get(worker_id, (0, 0))
+            gold_counts[worker_id] = (
+                n + 1,
+                ok + int(gold_matches(batch.form, gold[item_id], data)),
+            )
+        if worker_id not in excluded:
+            counted.append((item_id, worker_id, data))
+    fit = batch_fit(
+        form=batch.form,
+        method=batch.aggregation_method,
+        item_ids=[pk for pk, _g, _a in items],
+        answers=counted,
+        gold=gold,
+        gold_counts=gold_counts,
+    )
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        if batch.fit_through > last or (batch.fit_through == last and batch.fit_version > version):
+            return False
+        batch.quality_model = fit.model
+        batch.fit_answers = len(counted)
+        batch.fit_through = last
+        batch.fit_version = version
+        batch.fitted_at = now
+        batch.save(
+            update_fields=[
+                "quality_model",
+                "fit_answers",
+                "fit_through",
+                "fit_version",
+                "fitted_at",
+            ]
+        )
+        _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts)
+    ids = [pk for pk, _g, _a in items]
+    for start in range(0, len(ids), ITEM_CHUNK):
+        chunk = ids[start : start + ITEM_CHUNK]
+        with transaction.atomic(durable=True):
+            current = Batch.objects.filter(pk=batch.pk, fit_through=last, fit_version=version)
+            fitted = current.first()
+            if fitted is None:
+                break  # a newer fit stores its own results
+            changed = []
+            for item in (
+                Item.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
+            ):
+                before = [getattr(item, name) for name in ITEM_FIELDS]
+                if item.answers_count == totals.get(item.pk, 0):
+                    result = fit.items[item.pk]
+                    item.aggregated_answer = result.answer
+                    item.confidence = result.confidence
+                    item.aggregate_details = result.details
+                    item_settle_unlocked(
+                        item=item,
+                        batch=fitted,
+                        counted=fit.counted[item.pk],
+                        now=now,
+                        reopen=False,
+                    )
+                else:
+                    item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=False)
+                if [getattr(item, name) for name in ITEM_FIELDS] != before:
+                    changed.append(item)
+            Item.objects.bulk_update(changed, ITEM_FIELDS, batch_size=ITEM_CHUNK)
+    return True
+
+
+def _batch_workers_store_unlocked(
+    *, batch: Batch, fit: Any, gold_counts: dict[int, tuple[int, int]]
+) -> None:
+    """Store each worker's estimate, skill and spammer flag from the fit, and their gold
+    counts recounted from the answers. Workers left out of the fit (excluded) keep their
+    last estimates."""
+    worker_ids = sorted(set(fit.workers) | set(gold_counts))
+    existing = {
+        row.worker_id: row
+        for row in BatchWorker.objects.select_for_update(no_key=True)
+        .filter(batch=batch, worker_id__in=worker_ids)
+        .order_by("pk")
+    }
+    new = [BatchWorker(batch=batch, worker_id=w) for w in worker_ids if w not in existing]
+    if new:
+        BatchWorker.objects.bulk_create(new, ignore_conflicts=True)
+        existing = {
+            row.worker_id: row
+            for row in BatchWorker.objects.select_for_update(no_key=True)
+            .filter(batch=batch, worker_id__in=worker_ids)
+            .order_by("pk")
+        }
+    rows = []
+    for worker_id in worker_ids:
+        row = existing[worker_id]
+        row.gold_answers, row.gold_correct = gold_counts.get(worker_id, (0, 0))
+        worker_fit = fit.workers.get(worker_id)
+        if worker_fit is not None:
+            row.estimate = worker_fit.estimate
+            row.skill = worker_fit.skill
+            row.spam_score = worker_fit.spam_score
+            row.flagged_spammer = worker_fit.flagged
+        row.updated_at = timezone.now()
+        rows.append(row)
+    BatchWorker.objects.bulk_update(
+        rows,
+        [
+            "gold_answers",
+            "gold_correct",
+            "estimate",
+            "skill",
+            "spam_score",
+            "flagged_spammer",
+            "updated_at",
+        ],
+        batch_size=ITEM_CHUNK,
+    )
+    worker_quality_refresh_unlocked(worker_ids=worker_ids)

@@ -1,0 +1,278 @@
+"""Scheduling: ``lease_claim`` hands a worker the next item under a lease.
+
+The candidates are the batch's open items the worker has never leased (answered, skipped
+or let expire), whose answers plus live leases are below the target, in the batch's
+strategy order; PostgreSQL takes the first with ``SELECT … FOR UPDATE SKIP LOCKED``
+(workers never wait for each other), SQLite runs the same inside its serialised write
+transaction. Under the item lock the claim counts again and inserts the lease only if the
+item still has room: that guard, and answers being stored under the same lock, is why no
+item is ever over-assigned. Test questions (gold items) are mixed in at the batch's
+``gold_rate`` and look like any other item.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trefpunt.core.exceptions import ApplicationError, Conflict, ErrorCode, NotFound
+
+from ..models import Answer, Batch, Item, Lease
+from ..selectors import (
+    batch_manages,
+    item_live_leases,
+    item_seen_by,
+    lease_live_for_worker,
+    qualification_problems,
+    work_refusal,
+    worker_is_excluded,
+    worker_standing_for,
+)
+from ..states import LEASE_STATES
+
+if TYPE_CHECKING:
+    from trefpunt.accounts.models import User
+
+CLAIM_ATTEMPTS = 5
+
+
+def _claim_order(batch: Batch) -> list[str]:
+    if batch.strategy == Batch.Strategy.BREADTH:
+        return ["answers_count", "pk"]
+    return ["-answers_count", "pk"]
+
+
+def _claim_candidates(
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int]
+) -> list[Any]:
+    """The candidate queries in the order to try them.
+
+    Test questions are mixed in at the batch's ``gold_rate``: with that probability the
+    test questions come first, otherwise the other items, and each falls back on the other
+    kind when none is left for this worker. Nothing in what the worker receives tells them
+    which kind they got. *Random* splits each kind at a random pivot (the ids from the pivot
+    on, then those below it).
+    """
+    candidates = (
+        Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN)
+        .alias(live=item_live_leases(now=now))
+        .filter(answers_target__gt=F("answers_count") + F("live"))
+        .exclude(item_seen_by(user_id=worker.pk))
+    )
+    if rejected:
+        candidates = candidates.exclude(pk__in=rejected)
+    gold_first = random.random() < batch.gold_rate
+    kinds = [candidates.filter(is_gold=gold_first), candidates.filter(is_gold=not gold_first)]
+    if batch.strategy != Batch.Strategy.RANDOM:
+        return [kind.order_by(*_claim_order(batch)) for kind in kinds]
+    bounds = Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).aggregate(
+        low=Min("pk"), high=Max("pk")
+    )
+    if bounds["low"] is None:
+        return []
+    pivot = random.randint(bounds["low"], bounds["high"])
+    return [
+        query
+        for kind in kinds
+        for query in (
+            kind.filter(pk__gte=pivot).order_by("pk"),
+            kind.filter(pk__lt=pivot).order_by("pk"),
+        )
+    ]
+
+
+def _claim_attempt(
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int]
+) -> tuple[Lease | None, int | None]:
+    """One short transaction: lock the first candidate item, count again under the lock,
+    insert the lease if the item still has room. Returns ``(lease, None)``, ``(None,
+    rejected item id)`` when the locked item turned out full, or ``(None, None)`` when no
+    candidate is left.
+
+    The candidate query skips rows other claims hold (``SKIP LOCKED``) and so never waits.
+    An empty answer may only mean that every remaining candidate is being claimed at this
+    moment; then the first candidate is looked up without a lock and locked by its id,
+    waiting for that one short transaction, so the worker is not told that nothing is left
+    while something is. Waiting on a single row, never while holding another item, keeps
+    claims free of deadlocks (a scanning ``FOR UPDATE`` that waits could hold rows that
+    failed its re-check while waiting for the next one).
+    """
+    can_skip = connection.features.has_select_for_update_skip_locked
+    with transaction.atomic(durable=True):
+        item_id: int | None = None
+        queries = _claim_candidates(batch=batch, worker=worker, now=now, rejected=rejected)
+        if can_skip:
+            for query in queries:
+                item_id = (
+                    query.select_for_update(no_key=True, skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if item_id is not None:
+                    break
+        if item_id is None:
+            for query in queries:
+                item_id = query.values_list("pk", flat=True).first()
+                if item_id is not None:
+                    # SQLite needs no row lock: its write transaction serialises claims.
+                    if can_skip:
+                        list(
+                            Item.objects.select_for_update(no_key=True)
+                            .filter(pk=item_id)
+                            .values_list("pk", flat=True)
+                        )
+                    break
+        if item_id is None:
+            return None, None
+        lease_id = _lease_insert_guarded_unlocked(
+            batch=batch, item_id=item_id, worker=worker, now=now
+        )
+        if lease_id is None:
+            return None, item_id
+        lease = Lease(
+            pk=lease_id,
+            batch=batch,
+            item_id=item_id,
+            worker=worker,
+            status=Lease.Status.ACTIVE,
+            created_at=now,
+            expires_at=now + timedelta(seconds=batch.lease_seconds),
+        )
+        # The row exists: mark the instance as loaded, as if it came from a query.
+        lease._state.adding = False
+        lease._state.db = connection.alias
+        return lease, None
+
+
+_GUARDED_INSERT = """
+INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at)
+SELECT %s, i.id, %s, %s, %s, %s
+FROM {item} i
+WHERE i.id = %s
+  AND i.status = %s
+  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %s)
+  AND i.answers_count + (
+      SELECT COUNT(*) FROM {lease} l
+      WHERE l.item_id = i.id AND l.status = %s AND l.expires_at > %s
+  ) < i.answers_target
+RETURNING id
+"""
+
+
+def _lease_insert_guarded_unlocked(
+    *, batch: Batch, item_id: int, worker: User, now: datetime
+) -> int | None:
+    """Insert the lease only if the item (locked by the caller) still has room for it and
+    the worker never leased it: one statement, so the counts it checks are read fresh, not
+    from the snapshot of the candidate query (which may predate a lease committed just
+    before the lock was taken). Returns the new lease's id, or ``None`` when the item is full.
+    """
+    ops = connection.ops
+    sql = _GUARDED_INSERT.format(lease=Lease._meta.db_table, item=Item._meta.db_table)
+    params: list[Any] = [
+        batch.pk,
+        worker.pk,
+        Lease.Status.ACTIVE.value,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(now + timedelta(seconds=batch.lease_seconds)),
+        item_id,
+        Item.Status.OPEN.value,
+        worker.pk,
+        Lease.Status.ACTIVE.value,
+        ops.adapt_datetimefield_value(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def _worker_refusal(*, batch: Batch, worker: User) -> ApplicationError | None:
+    """``work_refusal`` for this worker, reading only what the answer needs: their record
+    only for a batch with requirements, their answers here only for a batch with a
+    per-worker cap. The same rule as ``selectors.batch_access`` for the pages."""
+    manages = batch_manages(batch=batch, user=worker)
+    if manages or batch.status != Batch.Status.OPEN:
+        return work_refusal(batch=batch, manages=manages, problems=(), answered=0)
+    problems = qualification_problems(
+        batch=batch,
+        standing=worker_standing_for(batch=batch, user=worker),
+        excluded=worker_is_excluded(batch=batch, user=worker),
+    )
+    answered = (
+        0
+        if batch.max_answers_per_worker is None
+        else Answer.objects.filter(batch=batch, worker=worker).count()
+    )
+    return work_refusal(batch=batch, manages=False, problems=problems, answered=answered)
+
+
+def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
+    """The worker's next item of the batch under a new lease, their current live lease if
+    they hold one, or ``None`` when there is nothing (more) for them.
+
+    Refuses a batch that is not open, a worker who does not qualify or reached the batch's
+    per-worker cap, and the batch's own client. Locks one item row at a time.
+    """
+    # This is the hot path of every worker: plain rows, no joins it does not need.
+    batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(_("Batch not found."))
+    now = timezone.now()
+    active = list(
+        Lease.objects.select_related("item").filter(
+            batch=batch, worker=worker, status=Lease.Status.ACTIVE
+        )
+    )
+    for lease in active:
+        if lease.expires_at > now:
+            return lease
+    refusal = _worker_refusal(batch=batch, worker=worker)
+    if refusal is not None:
+        raise refusal
+    if active:
+        # The worker's own lease ran out: mark it, freeing their one active lease per batch.
+        Lease.objects.filter(
+            pk__in=[lease.pk for lease in active], status=Lease.Status.ACTIVE
+        ).update(status=Lease.Status.EXPIRED, finished_at=now)
+    rejected: list[int] = []
+    try:
+        for _attempt in range(CLAIM_ATTEMPTS):
+            claimed, full = _claim_attempt(batch=batch, worker=worker, now=now, rejected=rejected)
+            if full is None:
+                return claimed
+            rejected.append(full)
+    except IntegrityError:
+        # The same worker's other request (a double click, a retry) claimed at the same
+        # moment; the unique active-lease constraint kept it to one.
+        return lease_live_for_worker(batch=batch, user=worker)
+    return None
+
+
+def lease_skip(*, lease_id: int, worker: User) -> Lease:
+    """Give the item back; it is not offered to this worker again."""
+    lease = Lease.objects.filter(pk=lease_id, worker=worker).first()
+    if lease is None:
+        raise NotFound(_("Lease not found."))
+    with transaction.atomic(durable=True):
+        # The item's lock, the one a claim takes: the claim that counts this lease as live
+        # and the skip that frees it do not interleave.
+        Item.objects.select_for_update(no_key=True).filter(pk=lease.item_id).values_list(
+            "pk"
+        ).first()
+        try:
+            LEASE_STATES.move(
+                lease, Lease.Status.SKIPPED, action=_("skip"), finished_at=timezone.now()
+            )
+        except Conflict:
+            if lease.status != Lease.Status.SKIPPED:  # skipping twice changes nothing
+                raise Conflict(
+                    _("This lease is no longer active."), code=ErrorCode.LEASE_INACTIVE
+                ) from None
+    return lease
