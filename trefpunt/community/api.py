@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.utils.translation import get_language
-from ninja import Body, Query, Router, Schema
+from ninja import Body, Query, Router
 from pydantic import Field
 
+from trefpunt.core.api_schema import OFFSET_MAX, InSchema
 from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
@@ -18,10 +19,10 @@ router = Router(tags=["notifications"])
 MAX_LIMIT = 100
 
 
-class PageIn(Schema):
+class PageIn(InSchema):
     unread: bool = False
     limit: int = Field(30, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
 
 
 def _out(notice: Notification) -> NotificationOut:

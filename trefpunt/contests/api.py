@@ -16,10 +16,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from trefpunt.accounts.models import Organisation
 from trefpunt.accounts.selectors import organisations_user_can_post_for
+from trefpunt.core.api_schema import PAGE_MAX, InSchema, model_max_length
 from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
@@ -164,16 +165,16 @@ def _page(number: int, size: int, count: int) -> tuple[int, int]:
     return max(1, min(number, pages)), pages
 
 
-class ContestQuery(Schema):
+class ContestQuery(InSchema):
     category: str = ""
     status: str = ""
     prize_min: int | None = None
     prize_max: int | None = None
     ends_soon: bool = False
-    q: str = ""
+    q: str = Field("", max_length=200)
     mine: bool = False
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get("/contests", response=ContestPage, summary="List contests")
@@ -285,14 +286,14 @@ def contest_cancel_api(request: AuthedRequest, contest_id: int) -> dict[str, Any
     return _contest_out(contest, manages=True)
 
 
-class EntryQuery(Schema):
+class EntryQuery(InSchema):
     unrated: bool = False
     rated_min: int | None = None
     finalists: bool = False
     flagged: bool = False
     mine: bool = False
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get(
@@ -334,9 +335,9 @@ def entry_list_api(
 def entry_create_api(
     request: AuthedRequest,
     contest_id: int,
-    title: Form[str],
+    title: str = Form(..., max_length=model_max_length(Entry, "title")),
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    description: Form[str] = "",
+    description: str = Form("", max_length=model_max_length(Entry, "description")),
     originality_declared: Form[bool] = False,
     nda_accepted: Form[bool] = False,
 ) -> Status[dict[str, Any]]:
@@ -435,7 +436,7 @@ def entry_revise_api(
     request: AuthedRequest,
     entry_id: int,
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    note: Form[str] = "",
+    note: str = Form("", max_length=model_max_length(EntryVersion, "note")),
 ) -> Status[dict[str, Any]]:
     version = services.entry_revise(
         entry_id=entry_id, user=request.user, files=files or [], note=note

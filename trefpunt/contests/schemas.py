@@ -7,6 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
+
 
 class PersonOut(Schema):
     handle: str
@@ -56,7 +58,7 @@ class ContestPage(Schema):
     pages: int
 
 
-class ContestIn(Schema):
+class ContestIn(InSchema):
     title: str
     summary: str
     description: str = ""
@@ -73,7 +75,7 @@ class ContestIn(Schema):
     organisation: str | None = Field(None, description="slug; post for this organisation")
 
 
-class ContestPatch(Schema):
+class ContestPatch(InSchema):
     title: str | None = None
     summary: str | None = None
     description: str | None = None
@@ -90,12 +92,12 @@ class ContestPatch(Schema):
     organisation: str | None = None
 
 
-class AwardItem(Schema):
+class AwardItem(InSchema):
     prize: int = Field(..., description="prize position, 1 to 3")
     entry: int = Field(..., description="entry id")
 
 
-class AwardIn(Schema):
+class AwardIn(InSchema):
     awards: list[AwardItem]
 
 
@@ -152,13 +154,13 @@ class VersionOut(Schema):
     files: list[FileOut]
 
 
-class RatingIn(Schema):
+class RatingIn(InSchema):
     rating: int | None = Field(None, description="1 to 5; null clears it")
     note: str | None = Field(None, description="private to the client")
     feedback: str | None = Field(None, description="the entrant sees this")
 
 
-class DeclineIn(Schema):
+class DeclineIn(InSchema):
     reason: str = Field(..., description="the entrant is told; at least 10 characters")
     reason_code: str = Field(
         "fit",
@@ -169,11 +171,11 @@ class DeclineIn(Schema):
     )
 
 
-class FinalistIn(Schema):
+class FinalistIn(InSchema):
     finalist: bool = True
 
 
-class ReportIn(Schema):
+class ReportIn(InSchema):
     reason: str
 
 

@@ -8,8 +8,10 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
 
-class BatchIn(Schema):
+
+class BatchIn(InSchema):
     title: str
     instructions: str = Field("", description="Markdown")
     form: list[dict[str, Any]] = Field(
@@ -136,7 +138,7 @@ class LeaseStatusOut(Schema):
     status: str
 
 
-class AnswerIn(Schema):
+class AnswerIn(InSchema):
     answer: dict[str, Any]
     seconds: int | None = Field(None, description="working time your program measured")
 
@@ -171,23 +173,23 @@ class AnswerPage(Schema):
     pages: int
 
 
-class RewardIn(Schema):
+class RewardIn(InSchema):
     reward: int
 
 
-class ReasonIn(Schema):
+class ReasonIn(InSchema):
     reason: str
 
 
-class AppealIn(Schema):
+class AppealIn(InSchema):
     message: str
 
 
-class NoteIn(Schema):
+class NoteIn(InSchema):
     note: str = ""
 
 
-class BulkReviewIn(Schema):
+class BulkReviewIn(InSchema):
     decision: Literal["approve", "reject"]
     reason: str = ""
     worker: str | None = Field(None, description="pseudonym: only this worker's answers")
@@ -198,7 +200,7 @@ class BulkReviewOut(Schema):
     changed: int
 
 
-class ExcludeIn(Schema):
+class ExcludeIn(InSchema):
     worker: str = Field(..., description="pseudonym of the worker in this batch")
     excluded: bool = True
 
