@@ -14,8 +14,6 @@ one error shape (``ErrorOut``), so that clients can see them.
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any
 
 from django.conf import settings
@@ -32,20 +30,14 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .exceptions import ErrorCode, TooLarge
+from .text import FORBIDDEN_CHARACTER, NUMBER_TOO_LARGE, text_problem, value_problem
 
 # Any text field without a tighter limit of its own (the longest ones, a brief's description
 # and a batch's instructions, hold 20,000 characters).
 TEXT_MAX_LENGTH = 20_000
-# Whole numbers anywhere in a request: a JavaScript client holds them exactly, a 64-bit
-# column stores them, and a sum of a few thousand of them still fits.
-INT_MAX = 2**53 - 1
 # Page numbers and offsets of list endpoints.
 PAGE_MAX = 100_000
 OFFSET_MAX = 1_000_000
-
-FORBIDDEN_CHARACTER = "forbidden_character"
-NUMBER_TOO_LARGE = "number_too_large"
-_FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 
 
 def model_max_length(model: type[models.Model], field: str) -> int:
@@ -53,36 +45,6 @@ def model_max_length(model: type[models.Model], field: str) -> int:
     limit = getattr(model._meta.get_field(field), "max_length", None)
     assert limit is not None, f"{model.__name__}.{field} has no max_length"
     return int(limit)
-
-
-def text_problem(value: str) -> bool:
-    """Whether ``value`` holds a NUL character or an unpaired surrogate."""
-    return _FORBIDDEN.search(value) is not None
-
-
-def _value_problem(value: Any) -> str | None:
-    """The first thing in ``value`` (walked without recursion: JSON may nest deeply) that no
-    field may hold, as a pydantic error type, or ``None``."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if text_problem(item):
-                return FORBIDDEN_CHARACTER
-        elif isinstance(item, bool):
-            continue
-        elif isinstance(item, int):
-            if abs(item) > INT_MAX:
-                return NUMBER_TOO_LARGE
-        elif isinstance(item, float):
-            if not math.isfinite(item) or abs(item) > INT_MAX:
-                return NUMBER_TOO_LARGE
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            stack.extend(item)
-    return None
 
 
 def _error(kind: str) -> PydanticCustomError:
@@ -101,7 +63,7 @@ class InSchema(Schema):
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:
-        problem = _value_problem(value)
+        problem = value_problem(value)
         if problem is not None:
             raise _error(problem)
         return value

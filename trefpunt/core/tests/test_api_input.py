@@ -135,6 +135,26 @@ def test_nul_in_a_multipart_form_field_answers_422() -> None:
     assert error_of(response, 422)["fields"].keys() == {"title"}
 
 
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800", "\\udfff"])
+def test_items_upload_api_refuses_json_lines_that_no_database_stores(escape: str) -> None:
+    """500 on PostgreSQL (jsonb refuses both), silently stored on SQLite."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from trefpunt.microtasks.models import Item
+    from trefpunt.microtasks.tests.factories import BatchFactory
+
+    user = make_user()
+    batch = BatchFactory.create(user=user)
+    lines = '{"text": "fine"}\n{"text": "a' + escape + 'b"}\n'
+    upload = SimpleUploadedFile("items.jsonl", lines.encode(), content_type="application/x-ndjson")
+    response = Client().post(
+        f"/api/v1/batches/{batch.pk}/items", {"file": upload}, headers=token_headers(user)
+    )
+    error = error_of(response, 422)
+    assert "line 2" in " ".join(error["fields"]["file"])
+    assert not Item.objects.filter(batch=batch).exists()
+
+
 # --- numbers: amounts, pages, offsets ------------------------------------------------------
 
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from trefpunt.api import api
 from trefpunt.contests.tests.factories import image_bytes, structured_image
-from trefpunt.core.api_schema import TEXT_MAX_LENGTH, text_problem
+from trefpunt.core.api_schema import TEXT_MAX_LENGTH
+from trefpunt.core.text import text_problem
 from trefpunt.microtasks.tests.factories import SENTIMENT_FORM, TEXT_DISPLAY
 
 from .api_world import World, build_world, row_counts
