@@ -21,6 +21,16 @@ def _default_language():  # type: ignore[no-untyped-def]
     translation.activate("en")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Each test starts with an empty cache: counters kept there (rate limits) are keyed by
+    ids that the next test's rows may reuse."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def user(db):  # type: ignore[no-untyped-def]
     return UserFactory()

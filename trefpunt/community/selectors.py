@@ -1,17 +1,32 @@
-"""Reads of a person's notifications and preferences (only ever their own)."""
+"""Reads of a person's notifications, preferences and conversations (only ever what they may
+see: a thread outside their work is not found)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 
-from .models import Delivery, Notification, NotificationSetting
+from .models import (
+    Delivery,
+    Message,
+    MessageAttachment,
+    Notification,
+    NotificationSetting,
+    Thread,
+    ThreadMember,
+)
 from .notifications import notification_kinds
+from .threads import ThreadTarget, target_may_read, thread_targets
+
+# A message can be edited this long after it was sent.
+EDIT_WINDOW = timedelta(minutes=10)
+MESSAGES_PER_PAGE = 200
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -56,3 +71,149 @@ def notification_settings_for_user(*, user: User) -> list[SettingRow]:
         )
         for kind in notification_kinds()
     ]
+
+
+# --- conversations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadAccess:
+    """What this viewer may do in this thread (the one answer views, API and templates use)."""
+
+    thread: Thread
+    target: ThreadTarget
+    user: User | None
+    is_member: bool
+    is_staff: bool
+
+    @property
+    def can_post(self) -> bool:
+        return self.user is not None and (self.is_member or self.target.public)
+
+    def can_edit(self, message: Message, now: datetime) -> bool:
+        return (
+            self.user is not None
+            and message.author_id == self.user.pk
+            and message.status != Message.Status.HIDDEN
+            and now - message.created_at <= EDIT_WINDOW
+        )
+
+
+def _authed(user: Any) -> User | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def thread_get_for_user(*, thread_id: int, user: Any) -> ThreadAccess:
+    """A thread its viewer may read: a participant of the work it belongs to, anyone the
+    mode lets read a public one (Q&A), or staff. Everyone else — and threads whose work is
+    gone or not registered — get not-found."""
+    thread = Thread.objects.filter(pk=thread_id).first()
+    authed = _authed(user)
+    if thread is None:
+        raise NotFound(_("Conversation not found."))
+    target = thread_targets([(thread.subject, thread.subject_id, thread.key)]).get(
+        (thread.subject, thread.subject_id, thread.key)
+    )
+    is_staff = bool(authed and authed.is_staff)  # staff read every thread (moderation)
+    if target is None or not (is_staff or target_may_read(target, authed)):
+        raise NotFound(_("Conversation not found."))
+    return ThreadAccess(
+        thread=thread,
+        target=target,
+        user=authed,
+        is_member=bool(authed and authed.pk in target.participants),
+        is_staff=is_staff,
+    )
+
+
+def thread_messages(*, access: ThreadAccess, after: int = 0) -> list[Message]:
+    """The thread's messages after number ``after``, oldest first, with authors and files.
+    Held messages show only to their author and staff; hidden ones to staff."""
+    messages = (
+        Message.objects.filter(thread=access.thread, number__gt=after)
+        .select_related("author__profile")
+        .prefetch_related("attachments")
+        .order_by("number")
+    )
+    if not access.is_staff:
+        own_held = (
+            Q(author_id=access.user.pk, status=Message.Status.HELD) if access.user else Q(pk=None)
+        )
+        messages = messages.filter(Q(status=Message.Status.VISIBLE) | own_held)
+    return list(messages[:MESSAGES_PER_PAGE])
+
+
+def thread_read_by(*, access: ThreadAccess) -> dict[int, list[str]]:
+    """Read receipts: for each message number, who else has read up to it."""
+    members = ThreadMember.objects.filter(thread=access.thread).select_related("user__profile")
+    if access.user is not None:
+        members = members.exclude(user_id=access.user.pk)
+    seen: dict[int, list[str]] = {}
+    for member in members:
+        if member.read_count:
+            seen.setdefault(member.read_count, []).append(member.user.profile.display_name)
+    return seen
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    thread: Thread
+    target: ThreadTarget
+    unread: int
+
+
+def inbox_for_user(*, user: User, limit: int = 50, offset: int = 0) -> list[InboxRow]:
+    """The person's conversations, most recent first, with unread counts: one query for the
+    page of memberships, then one resolver call per kind of work on it."""
+    members = list(
+        ThreadMember.objects.filter(user=user, last_message_at__isnull=False)
+        .select_related("thread")
+        .order_by("-last_message_at", "-id")[offset : offset + limit]
+    )
+    targets = thread_targets(
+        [(m.thread.subject, m.thread.subject_id, m.thread.key) for m in members]
+    )
+    rows = []
+    for member in members:
+        thread = member.thread
+        target = targets.get((thread.subject, thread.subject_id, thread.key))
+        if target is not None and user.pk in target.participants | {thread.created_by_id}:
+            rows.append(InboxRow(thread, target, max(0, thread.message_count - member.read_count)))
+    return rows
+
+
+def unread_messages(*, user: User) -> int:
+    """How many of the person's conversations have messages they have not read."""
+    return ThreadMember.objects.filter(user=user, read_count__lt=F("thread__message_count")).count()
+
+
+def messages_held() -> QuerySet[Message]:
+    """The staff queue: messages held back before anyone saw them, oldest first."""
+    return (
+        Message.objects.filter(status=Message.Status.HELD)
+        .select_related("author__profile", "thread")
+        .order_by("created_at", "id")
+    )
+
+
+def attachment_get_for_user(*, attachment_id: int, user: Any) -> MessageAttachment:
+    attachment = (
+        MessageAttachment.objects.select_related("message").filter(pk=attachment_id).first()
+    )
+    if attachment is None:
+        raise NotFound(_("File not found."))
+    access = thread_get_for_user(thread_id=attachment.message.thread_id, user=user)
+    if not message_visible(access, attachment.message):
+        raise NotFound(_("File not found."))
+    return attachment
+
+
+def message_visible(access: ThreadAccess, message: Message) -> bool:
+    """Held messages show only to their author and staff; hidden ones only to staff."""
+    if access.is_staff or message.status == Message.Status.VISIBLE:
+        return True
+    return (
+        access.user is not None
+        and message.author_id == access.user.pk
+        and message.status == Message.Status.HELD
+    )

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     ALREADY_REPORTED = "already_reported"
     PRIVATE = "private"
     ESSENTIAL_NOTICE = "essential_notice"
+    EDIT_WINDOW_CLOSED = "edit_window_closed"
     # --- idempotency ----------------------------------------------------------------------
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"

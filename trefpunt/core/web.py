@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .exceptions import ApplicationError, NotFound, ValidationFailed
@@ -65,3 +66,24 @@ def post_action(
     else:
         messages.success(request, success)
     return redirect_back(request, default)
+
+
+def file_response(
+    field_file: Any, filename: str, *, as_attachment: bool, content_type: str | None = None
+) -> FileResponse:
+    """Stream a stored private file to the one viewer who may see it: never cached for
+    others, never run as a page (sandboxed, no sniffing). A missing file is a 404."""
+    from .files import file_open
+
+    try:
+        handle = file_open(field_file)
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=as_attachment, filename=filename, content_type=content_type
+    )
+    response["Cache-Control"] = "private, max-age=600"
+    patch_vary_headers(response, ["Cookie"])
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

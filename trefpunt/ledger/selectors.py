@@ -7,10 +7,22 @@ one that does not exist, so ids cannot be probed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
@@ -64,6 +76,31 @@ def wallet_postings(*, wallet: LedgerAccount) -> QuerySet[Posting]:
     which the (account, entry) index serves.
     """
     return Posting.objects.filter(account=wallet).select_related("entry").order_by("-entry_id")
+
+
+def wallet_lines(*, wallet: LedgerAccount) -> QuerySet[Any, Any]:
+    """The wallet's history as people read it, newest first: what one piece of work paid or
+    took on one day is one line ("12 payments" from a microtask batch on 3 December, not
+    twelve), each with its reference (the wallet page turns it into words and a link), its
+    kind, total and count. Postings without a reference stay a line each."""
+    group = Case(
+        When(entry__reference="", then=Cast("entry_id", CharField())),
+        default=F("entry__reference"),
+        output_field=CharField(),
+    )
+    return (
+        Posting.objects.filter(account=wallet)
+        .values("entry__kind", group=group, day=TruncDate("entry__created_at"))
+        .annotate(
+            amount=Sum("amount"),
+            count=Count("id"),
+            last_entry=Max("entry_id"),
+            at=Max("entry__created_at"),
+            reference=Max("entry__reference"),
+            description=Max("entry__description"),
+        )
+        .order_by("-last_entry")
+    )
 
 
 def wallet_payouts(*, wallet: LedgerAccount, status: str | None = None) -> QuerySet[Payout]:

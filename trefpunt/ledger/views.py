@@ -20,7 +20,7 @@ from trefpunt.core.money import format_cents
 from trefpunt.core.types import AuthedRequest
 
 from .forms import DepositForm, PayoutFailForm, PayoutForm
-from .models import Deposit, LedgerAccount, Payout
+from .models import Deposit, EntryKind, LedgerAccount, Payout
 from .references import references_describe
 from .selectors import (
     deposit_for_user,
@@ -29,8 +29,8 @@ from .selectors import (
     payouts_pending,
     payouts_recently_handled,
     wallet_escrows,
+    wallet_lines,
     wallet_payouts,
-    wallet_postings,
     wallet_summary,
 )
 from .services import (
@@ -68,14 +68,15 @@ def _wallet_target(
 def _wallet_page(
     request: AuthedRequest, wallet: LedgerAccount, organisation: Organisation | None
 ) -> HttpResponse:
-    paginator = Paginator(wallet_postings(wallet=wallet), HISTORY_PAGE_SIZE)
+    paginator = Paginator(wallet_lines(wallet=wallet), HISTORY_PAGE_SIZE)
     history = paginator.get_page(request.GET.get("page"))
     escrows = list(wallet_escrows(wallet=wallet))
     labels = references_describe(
-        [line.entry.reference for line in history] + [escrow.reference for escrow in escrows]
+        [line["reference"] for line in history] + [escrow.reference for escrow in escrows]
     )
     for line in history:
-        line.reference_label = labels.get(line.entry.reference)  # type: ignore[attr-defined]
+        line["label"] = labels.get(line["reference"])
+        line["kind"] = EntryKind(line["entry__kind"]).label
     for escrow in escrows:
         escrow.reference_label = labels.get(escrow.reference)  # type: ignore[attr-defined]
     context: dict[str, Any] = {

@@ -41,6 +41,10 @@ SITE_URL = os.environ.get("TREFPUNT_SITE_URL", "http://127.0.0.1:8000").rstrip("
 SITE_NAME = os.environ.get("TREFPUNT_SITE_NAME", "Trefpunt")
 # The hour (site time zone) at which the daily summary of notifications goes out.
 NOTIFICATION_DIGEST_HOUR = env_int("TREFPUNT_NOTIFICATION_DIGEST_HOUR", 7)
+# Messages one person may send per ten minutes; accounts younger than NEW_ACCOUNT_DAYS have
+# a link-heavy first message held for staff.
+MESSAGE_RATE_LIMIT = env_int("TREFPUNT_MESSAGE_RATE_LIMIT", 30)
+NEW_ACCOUNT_DAYS = env_int("TREFPUNT_NEW_ACCOUNT_DAYS", 3)
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [

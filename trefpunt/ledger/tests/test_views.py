@@ -18,6 +18,7 @@ from trefpunt.ledger.services import (
     escrow_account,
     escrow_fund,
     escrow_refund,
+    escrow_release,
     payout_request,
     wallet_for_organisation,
     wallet_for_user,
@@ -40,9 +41,10 @@ def field_error(html: str, field: str) -> str:
 
 
 def history_lines(wallet: LedgerAccount, pairs: int) -> None:
-    """``2 * pairs`` more history lines: escrow funding and refunding back and forth."""
-    escrow = escrow_account(reference="contest:busy", funder=wallet, label="Busy contest")
+    """``2 * pairs`` more history lines: escrow funding and refunding back and forth, each
+    pair on its own piece of work (lines of one piece of work on one day are one line)."""
     for i in range(pairs):
+        escrow = escrow_account(reference=f"contest:busy{i}", funder=wallet, label="Busy")
         escrow_fund(wallet=wallet, escrow=escrow, amount=100, idempotency_key=f"busy:f{i}")
         escrow_refund(escrow=escrow, wallet=wallet, amount=100, idempotency_key=f"busy:r{i}")
 
@@ -94,6 +96,25 @@ def test_wallet_view_history_is_paginated_newest_first(client: Client, user: Use
     assert "<strong>Deposit</strong>" not in first
     assert "<strong>Deposit</strong>" in second
     assert "Page 1 of 2" in first
+
+
+def test_wallet_view_shows_one_line_per_piece_of_work_per_day_in_words(
+    client: Client, user: User
+) -> None:
+    client_wallet = funded_wallet(new_user(), 5000)
+    escrow = escrow_account(reference="contest:7", funder=client_wallet, label="Prize")
+    escrow_fund(wallet=client_wallet, escrow=escrow, amount=1200, idempotency_key="c7:fund")
+    payee = wallet_for_user(user=user)
+    for i in range(12):
+        escrow_release(escrow=escrow, payee=payee, amount=100, idempotency_key=f"c7:pay:{i}")
+    client.force_login(user)
+
+    page = client.get(reverse("ledger:wallet")).content.decode()
+
+    assert page.count('class="num amount amount-') == 1
+    assert "(12 bookings)" in page
+    assert "+€\xa012.00" in page
+    assert "contest:7" not in page
 
 
 def test_wallet_view_query_count_does_not_grow_with_history(client: Client, user: User) -> None:

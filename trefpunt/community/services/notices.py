@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 
-from .models import Delivery, Notification, NotificationSetting
-from .notifications import notification_kind, unsubscribe_token_read
-from .selectors import notification_get_for_user
+from ..models import Delivery, Notification, NotificationSetting
+from ..notifications import notification_kind, unsubscribe_token_read
+from ..selectors import notification_get_for_user
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
