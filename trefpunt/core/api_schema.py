@@ -14,7 +14,8 @@ one error shape (``ErrorOut``), so that clients can see them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -29,8 +30,10 @@ from ninja.types import DictStrAny
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .exceptions import ErrorCode, TooLarge
+from .exceptions import ApplicationError, ErrorCode, TooLarge
 from .text import FORBIDDEN_CHARACTER, NUMBER_TOO_LARGE, text_problem, value_problem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Any text field without a tighter limit of its own (the longest ones, a brief's description
 # and a batch's instructions, hold 20,000 characters).
@@ -203,11 +206,31 @@ _DESCRIPTIONS = {
 }
 
 
+_DECLARED = "_api_error_statuses"
+
+
+def declares(*errors: type[ApplicationError]) -> Callable[[F], F]:
+    """Declare in the OpenAPI document error statuses an endpoint's services raise beyond
+    those that follow from its inputs (``error_statuses``), e.g. a service's own 429::
+
+        @router.post("/threads/{thread_id}/messages", response=MessageOut)
+        @declares(RateLimited)
+        def message_create_api(...): ...
+    """
+
+    def mark(view: F) -> F:
+        setattr(view, _DECLARED, {*getattr(view, _DECLARED, ()), *(e.status for e in errors)})
+        return view
+
+    return mark
+
+
 def error_statuses(operation: Operation) -> list[int]:
-    """The error statuses ``operation`` can answer with, by what it takes and how it runs."""
+    """The error statuses ``operation`` can answer with, by what it takes and how it runs,
+    and those its view ``declares``."""
     unsafe = bool(UNSAFE_METHODS & set(operation.methods))
     has_input = bool(operation.models)
-    statuses = set()
+    statuses = set(getattr(operation.view_func, _DECLARED, ()))
     if unsafe:
         statuses |= {400, 409, 413, 422}
     if operation.auth_callbacks:

@@ -380,3 +380,11 @@ def _unbounded(document: dict[str, Any], schema: dict[str, Any], prefix: str = "
     for name, sub in schema.get("properties", {}).items():
         names += _unbounded(document, sub, f"{prefix}.{name}" if prefix else name)
     return names
+
+
+def test_openapi_declares_the_errors_a_view_declares_it_raises() -> None:
+    """``declares``: a service's own status (the message rate limit) is in the document."""
+    document = api.get_openapi_schema()
+    responses = document["paths"]["/api/v1/threads/{thread_id}/messages"]["post"]["responses"]
+    assert 429 in {int(status) for status in responses}
+    assert 429 not in {int(s) for s in document["paths"]["/api/v1/me"]["get"]["responses"]}
