@@ -10,6 +10,7 @@ field's stated limit is refused with 422 naming the field (404 for a path).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -125,8 +126,18 @@ def _text_fields(
     return found
 
 
+@functools.cache
+def _document() -> dict[str, Any]:
+    return dict(api.get_openapi_schema())
+
+
+@functools.cache
+def _png() -> bytes:
+    return image_bytes(structured_image(3, (64, 64)))
+
+
 def discover_slots() -> list[Slot]:
-    document = api.get_openapi_schema()
+    document = _document()
     slots = []
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
@@ -179,7 +190,7 @@ def _baseline(slot: Slot) -> dict[str, Any]:
         if body.get("entry_deadline") == "{deadline}":
             body["entry_deadline"] = (timezone.now() + timedelta(days=5)).isoformat()
         return body
-    document = api.get_openapi_schema()
+    document = _document()
     operation = document["paths"][slot.path][slot.method]
     content = operation.get("requestBody", {}).get("content", {})
     schema = next(iter(content.values()))["schema"] if content else {}
@@ -211,7 +222,7 @@ def _multipart(fields: dict[str, Any], boundary: str) -> bytes:
             + str(value).encode("utf-8", "surrogatepass")
             + b"\r\n"
         )
-    png = image_bytes(structured_image(3, (64, 64)))
+    png = _png()
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
         "Content-Type: image/png\r\n\r\n".encode()
