@@ -8,7 +8,6 @@ money and honour ``Idempotency-Key``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.conf import settings
@@ -20,13 +19,13 @@ from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from trefpunt.accounts.models import Organisation
 from trefpunt.accounts.selectors import organisations_user_can_post_for
-from trefpunt.core.api_schema import PAGE_MAX, InSchema, model_max_length
+from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
 
-from . import selectors, services
-from .models import Contest, Entry, EntryFile, EntryVersion
+from . import limits, selectors, services
+from .models import EntryFile, EntryVersion
 from .schemas import (
     AwardIn,
     ContestIn,
@@ -60,7 +59,22 @@ def _person(user: Any) -> dict[str, str]:
     }
 
 
-def _contest_out(contest: Contest, *, manages: bool) -> dict[str, Any]:
+def _contest_can(access: selectors.ContestAccess) -> dict[str, bool]:
+    return {
+        "edit": access.can_edit,
+        "publish": access.can_publish,
+        "cancel": access.can_cancel,
+        "close_entries": access.can_close_early,
+        "invite": access.can_invite,
+        "judge": access.can_judge,
+        "award": access.can_award,
+        "enter": access.can_submit,
+    }
+
+
+def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
+    contest = access.contest
+    manages = access.can_manage
     prizes = list(contest.prizes.all())
     poster = _person(contest.created_by)
     if contest.organisation_id and contest.organisation:
@@ -90,16 +104,13 @@ def _contest_out(contest: Contest, *, manages: bool) -> dict[str, Any]:
         "visibility": contest.visibility,
         "max_entries_per_entrant": contest.max_entries_per_entrant,
         "is_private": contest.is_private,
-        "entry_count": (
-            contest.entry_count
-            if hasattr(contest, "entry_count")
-            else contest.entries.exclude(status=Entry.Status.WITHDRAWN).count()
-        ),
+        "entry_count": access.entry_count,
         "published_at": contest.published_at,
         "awarded_at": contest.awarded_at,
         "award_method": contest.award_method,
         "funded_amount": contest.funded_amount if manages else None,
         "client_fee": contest.client_fee if manages else None,
+        "can": _contest_can(access),
     }
 
 
@@ -119,10 +130,24 @@ def _file_out(item: EntryFile, *, original: bool) -> dict[str, Any]:
     }
 
 
-def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
-    is_entrant = access.user is not None and entry.entrant_id == access.user.pk
-    judge = access.sees_all_entries
-    insider = judge or is_entrant
+def _entry_can(access: selectors.EntryAccess) -> dict[str, bool]:
+    return {
+        "withdraw": access.can_withdraw,
+        "revise": access.can_revise,
+        "report": access.can_report,
+        "rate": access.can_rate,
+        "decline": access.can_judge,
+        "make_finalist": access.can_make_finalist,
+        "unmark_finalist": access.can_unmark_finalist,
+        "add_to_portfolio": access.can_add_to_portfolio,
+        "see_originals": access.can_see_original,
+    }
+
+
+def _entry_out(access: selectors.EntryAccess) -> dict[str, Any]:
+    entry = access.entry
+    judge = access.contest.sees_all_entries
+    insider = access.can_see_original
     version = entry.current_version
     files = list(version.files.all()) if version else []
     return {
@@ -143,11 +168,19 @@ def _entry_out(entry: Entry, access: selectors.ContestAccess) -> dict[str, Any]:
         "decline_code": entry.decline_code if insider else None,
         "decline_review": entry.decline_review if insider else None,
         "shares_in_guarantee": entry.shares_in_guarantee
-        if insider and entry.contest.status in services.JUDGING_STATES
+        if access.can_see_guarantee_share
         else None,
         "private_note": entry.private_note if judge else None,
         "is_flagged": entry.is_flagged if judge else None,
+        "can": _entry_can(access),
     }
+
+
+def _managed_out(request: HttpRequest, contest_id: int) -> dict[str, Any]:
+    """The contest as one of its managers sees it, read again after a change."""
+    return _contest_out(
+        selectors.contest_access_for_manager(contest_id=contest_id, user=request.user)
+    )
 
 
 def _organisation(user: Any, slug: str | None) -> Organisation | str | None:
@@ -157,12 +190,6 @@ def _organisation(user: Any, slug: str | None) -> Organisation | str | None:
         return None
     organisation = organisations_user_can_post_for(user=user).filter(slug=slug).first()
     return organisation if organisation is not None else slug
-
-
-def _page(number: int, size: int, count: int) -> tuple[int, int]:
-    size = max(1, min(size, PAGE_SIZE_MAX))
-    pages = max(1, math.ceil(count / size))
-    return max(1, min(number, pages)), pages
 
 
 class ContestQuery(InSchema):
@@ -198,15 +225,9 @@ def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> di
         )
     paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
     page = paginator.get_page(filters.page)
-    managed = selectors.managed_organisation_ids(request.user)
-
-    def manages(c: Contest) -> bool:
-        if c.organisation_id:
-            return c.organisation_id in managed
-        return c.created_by_id == request.user.pk
-
+    accesses = selectors.contest_access_many(page.object_list, request.user)
     return {
-        "items": [_contest_out(c, manages=manages(c)) for c in page.object_list],
+        "items": [_contest_out(access) for access in accesses],
         "count": paginator.count,
         "page": page.number,
         "pages": paginator.num_pages,
@@ -218,14 +239,14 @@ def contest_create_api(request: AuthedRequest, payload: ContestIn) -> Status[dic
     data = payload.dict()
     data["organisation"] = _organisation(request.user, data.get("organisation"))
     contest = services.contest_create_draft(user=request.user, **data)
-    contest = selectors.contest_get_for_manager(contest_id=contest.pk, user=request.user)
-    return Status(201, _contest_out(contest, manages=True))
+    access = selectors.contest_access_for_manager(contest_id=contest.pk, user=request.user)
+    return Status(201, _contest_out(access))
 
 
 @router.get("/contests/{contest_id}", response=ContestOut, summary="Get a contest")
 def contest_get_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
     access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
-    return _contest_out(access.contest, manages=access.can_manage)
+    return _contest_out(access)
 
 
 @router.patch("/contests/{contest_id}", response=ContestOut, summary="Update a draft")
@@ -235,8 +256,8 @@ def contest_update_api(
     changes = payload.dict(exclude_unset=True)
     if "organisation" in changes:
         changes["organisation"] = _organisation(request.user, changes["organisation"])
-    contest = services.contest_update_draft(contest_id=contest_id, user=request.user, **changes)
-    return _contest_out(contest, manages=True)
+    services.contest_update_draft(contest_id=contest_id, user=request.user, **changes)
+    return _managed_out(request, contest_id)
 
 
 @router.post(
@@ -245,19 +266,18 @@ def contest_update_api(
     summary="Publish: move prizes, stipends and fee into escrow",
 )
 def contest_publish_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
-    contest = services.contest_publish(
+    services.contest_publish(
         contest_id=contest_id,
         user=request.user,
         idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:publish"),
     )
-    return _contest_out(contest, manages=True)
+    return _managed_out(request, contest_id)
 
 
 @router.post("/contests/{contest_id}/close-entries", response=ContestOut, summary="Close early")
 def contest_close_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
     services.contest_close_entries(contest_id=contest_id, user=request.user)
-    contest = selectors.contest_get_for_manager(contest_id=contest_id, user=request.user)
-    return _contest_out(contest, manages=True)
+    return _managed_out(request, contest_id)
 
 
 @router.post("/contests/{contest_id}/award", response=ContestOut, summary="Award the prizes")
@@ -267,23 +287,23 @@ def contest_award_api(request: AuthedRequest, contest_id: int, payload: AwardIn)
         if item.prize in awards:
             raise ValidationFailed(fields={f"prize_{item.prize}": _("Choose one entry per prize.")})
         awards[item.prize] = item.entry
-    contest = services.contest_award(
+    services.contest_award(
         contest_id=contest_id,
         user=request.user,
         awards=awards,
         idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:award"),
     )
-    return _contest_out(contest, manages=True)
+    return _managed_out(request, contest_id)
 
 
 @router.post("/contests/{contest_id}/cancel", response=ContestOut, summary="Cancel and refund")
 def contest_cancel_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
-    contest = services.contest_cancel(
+    services.contest_cancel(
         contest_id=contest_id,
         user=request.user,
         idempotency_key=idempotency_key_for(request, f"contest:{contest_id}:cancel"),
     )
-    return _contest_out(contest, manages=True)
+    return _managed_out(request, contest_id)
 
 
 class EntryQuery(InSchema):
@@ -320,7 +340,7 @@ def entry_list_api(
     paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
     page = paginator.get_page(filters.page)
     return {
-        "items": [_entry_out(e, access) for e in page.object_list],
+        "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],
         "count": paginator.count,
         "page": page.number,
         "pages": paginator.num_pages,
@@ -335,9 +355,9 @@ def entry_list_api(
 def entry_create_api(
     request: AuthedRequest,
     contest_id: int,
-    title: str = Form(..., max_length=model_max_length(Entry, "title")),
+    title: str = Form(..., max_length=limits.ENTRY_TITLE_MAX),
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    description: str = Form("", max_length=model_max_length(Entry, "description")),
+    description: str = Form("", max_length=limits.ENTRY_DESCRIPTION_MAX),
     originality_declared: Form[bool] = False,
     nda_accepted: Form[bool] = False,
 ) -> Status[dict[str, Any]]:
@@ -350,13 +370,11 @@ def entry_create_api(
         originality_declared=originality_declared,
         nda_accepted=nda_accepted,
     )
-    access = selectors.entry_get_for_user(entry_id=entry.pk, user=request.user)
-    return Status(201, _entry_out(access.entry, access.contest))
+    return Status(201, _entry_response(request, entry.pk))
 
 
 def _entry_response(request: HttpRequest, entry_id: int) -> dict[str, Any]:
-    access = selectors.entry_get_for_user(entry_id=entry_id, user=request.user)
-    return _entry_out(access.entry, access.contest)
+    return _entry_out(selectors.entry_get_for_user(entry_id=entry_id, user=request.user))
 
 
 @router.get("/entries/{entry_id}", response=EntryOut, summary="Get an entry")
@@ -436,7 +454,7 @@ def entry_revise_api(
     request: AuthedRequest,
     entry_id: int,
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    note: str = Form("", max_length=model_max_length(EntryVersion, "note")),
+    note: str = Form("", max_length=limits.NOTE_MAX),
 ) -> Status[dict[str, Any]]:
     version = services.entry_revise(
         entry_id=entry_id, user=request.user, files=files or [], note=note

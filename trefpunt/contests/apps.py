@@ -19,3 +19,7 @@ class ContestsConfig(AppConfig):
         from .selectors import contest_reference_labels
 
         reference_register("contest", contest_reference_labels)
+
+        from .notifications import register
+
+        register()

@@ -433,6 +433,14 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
         ("Slogan for an autumn campaign", cancelled),
         ("Reusable bread bag ideas", private),
     ]
+    _steps_run(make, steps, stdout)
+    return []
+
+
+def _steps_run(
+    make: _Builder, steps: list[tuple[str, Callable[[str], None]]], stdout: IO[str]
+) -> None:
+    """Build each demo contest that does not exist yet; say what there is."""
     created = 0
     for title, build in steps:
         if make.exists(title):
@@ -447,4 +455,3 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
     )
     states = ", ".join(f"{n} {status}" for status, n in counts)
     stdout.write(f"contests: {created} new demo contests ({states}).\n")
-    return []

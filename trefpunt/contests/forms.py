@@ -9,19 +9,21 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.core.money import parse_amount
 
+from . import limits
 from .models import Category, Contest
-from .services import MAX_FILES_PER_VERSION, prize_amount_problem
+from .services import prize_amount_problem
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def files_help() -> str:
     return _("PNG, JPEG, WebP, PDF or ZIP; up to %(n)d files of at most %(mb)d MB each.") % {
-        "n": MAX_FILES_PER_VERSION,
+        "n": limits.FILES_PER_VERSION_MAX,
         "mb": max(1, settings.MAX_UPLOAD_BYTES // (1024 * 1024)),
     }
 
@@ -62,10 +64,10 @@ def _amount(form: forms.Form, name: str, *, required: bool) -> int | None:
 
 
 class ContestForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Title"), max_length=limits.TITLE_MAX)
     summary = forms.CharField(
         label=_("Summary"),
-        max_length=280,
+        max_length=limits.SUMMARY_MAX,
         help_text=_("One or two sentences shown in the contest list."),
     )
     description = forms.CharField(
@@ -88,7 +90,10 @@ class ContestForm(forms.Form):
         help_text=_("Paid to every finalist who does not win. Leave empty for none."),
     )
     finalists_max = forms.IntegerField(
-        label=_("Finalists at most"), initial=5, min_value=0, max_value=10
+        label=_("Finalists at most"),
+        initial=limits.FINALISTS_DEFAULT,
+        min_value=0,
+        max_value=limits.FINALISTS_MAX,
     )
     entry_deadline = forms.DateTimeField(
         label=_("Entries close"),
@@ -97,9 +102,9 @@ class ContestForm(forms.Form):
     )
     judging_days = forms.IntegerField(
         label=_("Days to judge"),
-        initial=7,
-        min_value=1,
-        max_value=30,
+        initial=limits.JUDGING_DAYS_DEFAULT,
+        min_value=limits.JUDGING_DAYS_MIN,
+        max_value=limits.JUDGING_DAYS_MAX,
         help_text=_("If you have not awarded by then, the prizes are split (the guarantee)."),
     )
     visibility = forms.ChoiceField(
@@ -109,7 +114,10 @@ class ContestForm(forms.Form):
         widget=forms.RadioSelect,
     )
     max_entries_per_entrant = forms.IntegerField(
-        label=_("Entries per entrant"), initial=3, min_value=1, max_value=20
+        label=_("Entries per entrant"),
+        initial=limits.ENTRIES_PER_ENTRANT_DEFAULT,
+        min_value=1,
+        max_value=limits.ENTRIES_PER_ENTRANT_MAX,
     )
     is_private = forms.BooleanField(
         label=_("Private contest: only people I invite see the brief"), required=False
@@ -124,8 +132,8 @@ class ContestForm(forms.Form):
     def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["entry_deadline"].help_text = _(
-            "Date and time in %(zone)s. At least an hour and at most 90 days from now."
-        ) % {"zone": timezone.get_current_timezone_name()}
+            "Date and time in %(zone)s. At least an hour and at most %(n)d days from now."
+        ) % {"zone": timezone.get_current_timezone_name(), "n": limits.DEADLINE_MAX_DAYS}
         self.organisations = {o.slug: o for o in organisations}
         choices = [("", _("Myself"))] + [(o.slug, o.name) for o in organisations]
         self.fields["post_as"].choices = choices  # type: ignore[attr-defined]
@@ -135,7 +143,7 @@ class ContestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         prizes = []
-        for n in (1, 2, 3):
+        for n in range(1, limits.PRIZES_MAX + 1):
             amount = _amount(self, f"prize_{n}", required=n == 1)
             if amount is None:
                 continue
@@ -150,7 +158,7 @@ class ContestForm(forms.Form):
 
     # Service error names that belong to a differently named form field.
     SERVICE_FIELD = {"organisation": "post_as", "prizes": "prize_1"}
-    PRIZE_FIELDS = ("prize_1", "prize_2", "prize_3")
+    PRIZE_FIELDS = tuple(f"prize_{n}" for n in range(1, limits.PRIZES_MAX + 1))
 
     def service_fields(self) -> dict[str, Any]:
         """The draft fields for the service; after ``is_valid()`` failed, those the form
@@ -215,7 +223,7 @@ class EntryForm(forms.Form):
     # Not required here: the service checks every field at once and names each problem.
     title = forms.CharField(
         label=_("Title"),
-        max_length=120,
+        max_length=limits.ENTRY_TITLE_MAX,
         required=False,
         widget=forms.TextInput(attrs={"required": True}),
     )
@@ -244,7 +252,9 @@ class EntryForm(forms.Form):
 class FilesForm(forms.Form):
     files = MultipleFileField(label=_("Files"), required=False)  # type: ignore[assignment]
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": limits.NOTE_MAX}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -255,8 +265,8 @@ class FilesForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Where was it copied from?"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "minlength": limits.REASON_MIN}),
+        max_length=limits.REASON_MAX,
         help_text=_("A link or a description; the client and our staff see it, the entrant not."),
     )
 
@@ -305,7 +315,13 @@ class ContestFilterForm(forms.Form):
     )
     prize_min = forms.IntegerField(label=_("Prizes from (€)"), required=False, min_value=0)
     prize_max = forms.IntegerField(label=_("Prizes up to (€)"), required=False, min_value=0)
-    ends_soon = forms.BooleanField(label=_("Ends within 3 days"), required=False)
+    ends_soon = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ends_soon"].label = ngettext(
+            "Ends within %(n)d day", "Ends within %(n)d days", limits.ENDS_SOON_DAYS
+        ) % {"n": limits.ENDS_SOON_DAYS}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -332,5 +348,8 @@ class JudgeFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—"), *[(str(n), "★" * n) for n in range(1, 6)]],
+        choices=[
+            ("", "—"),
+            *[(str(n), "★" * n) for n in range(limits.RATING_MIN, limits.RATING_MAX + 1)],
+        ],
     )

@@ -1,8 +1,8 @@
 """Contests: a brief with guaranteed prizes in escrow, entries from the crowd, judging,
 award and handover.
 
-Lifecycle (each move is one service in ``services.py``, guarded by a conditional
-update)::
+Lifecycle (each move is one service in ``services/``, made by the state machines in
+``states.py``: a conditional update, with the event recorded in ``core.Event``)::
 
     draft → open (escrow funded) → judging (deadline passed or closed early)
           → awarded (client picked winners) → completed (files handed over)
@@ -18,12 +18,19 @@ streamed by a permission-checked view.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from . import limits
+
+if TYPE_CHECKING:
+    from trefpunt.ledger.funded import Work
 
 
 def private_storage() -> Storage:
@@ -60,9 +67,9 @@ class Contest(models.Model):
         CLIENT = "client", _("Chosen by the client")
         GUARANTEE = "guarantee", _("Split by the guarantee")
 
-    title = models.CharField(_("title"), max_length=120)
-    summary = models.CharField(_("summary"), max_length=280)
-    description = models.TextField(_("description"), max_length=20000, blank=True)
+    title = models.CharField(_("title"), max_length=limits.TITLE_MAX)
+    summary = models.CharField(_("summary"), max_length=limits.SUMMARY_MAX)
+    description = models.TextField(_("description"), max_length=limits.DESCRIPTION_MAX, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     # Posted by a person; when ``organisation`` is set, posted in its name and
     # managed by its owners and admins.
@@ -78,15 +85,23 @@ class Contest(models.Model):
     )
     currency = models.CharField(max_length=3, default="EUR")
     finalist_stipend = models.BigIntegerField(_("finalist stipend"), default=0)
-    finalists_max = models.PositiveSmallIntegerField(_("finalists at most"), default=5)
+    finalists_max = models.PositiveSmallIntegerField(
+        _("finalists at most"), default=limits.FINALISTS_DEFAULT
+    )
     entry_deadline = models.DateTimeField(_("entry deadline"))
-    judging_days = models.PositiveSmallIntegerField(_("judging days"), default=7)
+    judging_days = models.PositiveSmallIntegerField(
+        _("judging days"), default=limits.JUDGING_DAYS_DEFAULT
+    )
     visibility = models.CharField(
         _("entry visibility"), max_length=10, choices=Visibility.choices, default=Visibility.OPEN
     )
-    max_entries_per_entrant = models.PositiveSmallIntegerField(_("entries per entrant"), default=3)
+    max_entries_per_entrant = models.PositiveSmallIntegerField(
+        _("entries per entrant"), default=limits.ENTRIES_PER_ENTRANT_DEFAULT
+    )
     is_private = models.BooleanField(_("private contest"), default=False)
-    nda_text = models.TextField(_("non-disclosure agreement"), max_length=10000, blank=True)
+    nda_text = models.TextField(
+        _("non-disclosure agreement"), max_length=limits.NDA_MAX, blank=True
+    )
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     award_method = models.CharField(
@@ -112,6 +127,7 @@ class Contest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The database refuses nonsense; the services hold the tighter limits in ``limits``.
         constraints = [
             models.CheckConstraint(
                 condition=Q(finalist_stipend__gte=0), name="contest_stipend_not_negative"
@@ -121,7 +137,10 @@ class Contest(models.Model):
                 name="contest_judging_days_range",
             ),
             models.CheckConstraint(
-                condition=Q(max_entries_per_entrant__gte=1, max_entries_per_entrant__lte=20),
+                condition=Q(
+                    max_entries_per_entrant__gte=1,
+                    max_entries_per_entrant__lte=limits.ENTRIES_PER_ENTRANT_MAX,
+                ),
                 name="contest_max_entries_range",
             ),
             models.CheckConstraint(
@@ -148,6 +167,20 @@ class Contest(models.Model):
         return f"contest:{self.pk}"
 
     @property
+    def funded_work(self) -> Work:
+        """What the ledger holds for this contest: prizes, stipends and the client fee in
+        the escrow ``contest:{id}``, paid by the organisation it is posted for or else by
+        the poster."""
+        from trefpunt.ledger.funded import Work
+
+        return Work(
+            reference=self.escrow_reference,
+            currency=self.currency,
+            poster_id=self.created_by_id,
+            organisation_id=self.organisation_id,
+        )
+
+    @property
     def stipend_budget(self) -> int:
         return self.finalist_stipend * self.finalists_max
 
@@ -171,7 +204,8 @@ class Prize(models.Model):
             models.UniqueConstraint(fields=["contest", "position"], name="prize_position_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="prize_amount_positive"),
             models.CheckConstraint(
-                condition=Q(position__gte=1, position__lte=3), name="prize_position_range"
+                condition=Q(position__gte=1, position__lte=limits.PRIZES_MAX),
+                name="prize_position_range",
             ),
         ]
 
@@ -244,17 +278,19 @@ class Entry(models.Model):
     )
     # "#12" within the contest, in order of submission.
     number = models.PositiveIntegerField()
-    title = models.CharField(_("title"), max_length=120)
-    description = models.TextField(_("description"), max_length=4000, blank=True)
+    title = models.CharField(_("title"), max_length=limits.ENTRY_TITLE_MAX)
+    description = models.TextField(
+        _("description"), max_length=limits.ENTRY_DESCRIPTION_MAX, blank=True
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     originality_declared = models.BooleanField(default=False)
     # The client's judging: rating and note are private to the client; the
     # entrant sees the feedback and the decline reason.
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
-    private_note = models.TextField(max_length=2000, blank=True)
-    feedback = models.TextField(max_length=2000, blank=True)
+    private_note = models.TextField(max_length=limits.NOTE_MAX, blank=True)
+    feedback = models.TextField(max_length=limits.NOTE_MAX, blank=True)
     feedback_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.TextField(max_length=1000, blank=True)
+    decline_reason = models.TextField(max_length=limits.REASON_MAX, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     decline_code = models.CharField(
         max_length=10, choices=DeclineCode.choices, blank=True, default=""
@@ -283,7 +319,8 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contest", "number"], name="entry_number_unique"),
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                condition=Q(rating__isnull=True)
+                | Q(rating__gte=limits.RATING_MIN, rating__lte=limits.RATING_MAX),
                 name="entry_rating_range",
             ),
             models.CheckConstraint(
@@ -318,7 +355,7 @@ class EntryVersion(models.Model):
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    note = models.TextField(max_length=2000, blank=True)
+    note = models.TextField(max_length=limits.NOTE_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -407,7 +444,7 @@ class EntryFlag(models.Model):
         blank=True,
         related_name="+",
     )
-    reason = models.TextField(max_length=1000, blank=True)
+    reason = models.TextField(max_length=limits.REASON_MAX, blank=True)
     # Staff looked and found nothing wrong.
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissed_by = models.ForeignKey(
@@ -483,7 +520,7 @@ class Handover(models.Model):
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="handover")
     contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="handovers")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_FILES)
-    note = models.TextField(max_length=2000, blank=True)
+    note = models.TextField(max_length=limits.NOTE_MAX, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
@@ -533,27 +570,3 @@ class RightsTransfer(models.Model):
     agreement_version = models.CharField(max_length=20)
     agreement_text = models.TextField()
     transferred_at = models.DateTimeField()
-
-
-class ContestEvent(models.Model):
-    """Audit trail of every transition, and the service-level idempotency record: a money
-    verb repeated with the same key finds its event and returns the first result."""
-
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=30)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    idempotency_key = models.CharField(max_length=200, blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["contest", "kind", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="contest_event_idempotency_unique",
-            ),
-        ]

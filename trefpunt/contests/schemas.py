@@ -9,6 +9,8 @@ from pydantic import Field
 
 from trefpunt.core.api_schema import InSchema
 
+from . import limits
+
 
 class PersonOut(Schema):
     handle: str
@@ -19,6 +21,22 @@ class PrizeOut(Schema):
     position: int
     amount: int
     winner_entry_id: int | None = None
+
+
+class ContestCan(Schema):
+    """What you may do with the contest now: the same rules the actions check."""
+
+    edit: bool = Field(..., description="change the brief (a draft)")
+    publish: bool
+    cancel: bool = Field(..., description="a draft, or an open contest nobody entered")
+    close_entries: bool = Field(
+        ...,
+        description=f"close early, once {limits.EARLY_CLOSE_MIN_ENTRIES} entries are in",
+    )
+    invite: bool = Field(..., description="a private draft or open contest")
+    judge: bool = Field(..., description="rate, decline, pick finalists")
+    award: bool
+    enter: bool = Field(..., description="entries are open to you and you have entries left")
 
 
 class ContestOut(Schema):
@@ -49,6 +67,7 @@ class ContestOut(Schema):
     award_method: str
     funded_amount: int | None = Field(None, description="managers only")
     client_fee: int | None = Field(None, description="managers only")
+    can: ContestCan
 
 
 class ContestPage(Schema):
@@ -63,13 +82,15 @@ class ContestIn(InSchema):
     summary: str
     description: str = ""
     category: str
-    prizes: list[int] = Field(..., description="1 to 3 prizes in cents, largest first")
+    prizes: list[int] = Field(
+        ..., description=f"1 to {limits.PRIZES_MAX} prizes in cents, largest first"
+    )
     entry_deadline: datetime
-    judging_days: int = 7
+    judging_days: int = limits.JUDGING_DAYS_DEFAULT
     visibility: str = "open"
-    max_entries_per_entrant: int = 3
+    max_entries_per_entrant: int = limits.ENTRIES_PER_ENTRANT_DEFAULT
     finalist_stipend: int = 0
-    finalists_max: int = 5
+    finalists_max: int = limits.FINALISTS_DEFAULT
     is_private: bool = False
     nda_text: str = ""
     organisation: str | None = Field(None, description="slug; post for this organisation")
@@ -93,7 +114,7 @@ class ContestPatch(InSchema):
 
 
 class AwardItem(InSchema):
-    prize: int = Field(..., description="prize position, 1 to 3")
+    prize: int = Field(..., description=f"prize position, 1 to {limits.PRIZES_MAX}")
     entry: int = Field(..., description="entry id")
 
 
@@ -110,6 +131,20 @@ class FileOut(Schema):
     thumb_url: str | None
     preview_url: str | None
     original_url: str | None = Field(None, description="entrant, managers and staff only")
+
+
+class EntryCan(Schema):
+    """What you may do with the entry now: the same rules the actions check."""
+
+    withdraw: bool
+    revise: bool
+    report: bool
+    rate: bool
+    decline: bool
+    make_finalist: bool
+    unmark_finalist: bool
+    add_to_portfolio: bool
+    see_originals: bool
 
 
 class EntryOut(Schema):
@@ -138,6 +173,7 @@ class EntryOut(Schema):
     )
     private_note: str | None = Field(None, description="managers only")
     is_flagged: bool | None = Field(None, description="managers only")
+    can: EntryCan
 
 
 class EntryPage(Schema):
@@ -155,13 +191,18 @@ class VersionOut(Schema):
 
 
 class RatingIn(InSchema):
-    rating: int | None = Field(None, description="1 to 5; null clears it")
+    rating: int | None = Field(
+        None, description=f"{limits.RATING_MIN} to {limits.RATING_MAX}; null clears it"
+    )
     note: str | None = Field(None, description="private to the client")
     feedback: str | None = Field(None, description="the entrant sees this")
 
 
 class DeclineIn(InSchema):
-    reason: str = Field(..., description="the entrant is told; at least 10 characters")
+    reason: str = Field(
+        ...,
+        description=f"the entrant is told; {limits.REASON_MIN} to {limits.REASON_MAX} characters",
+    )
     reason_code: str = Field(
         "fit",
         description=(
@@ -176,7 +217,11 @@ class FinalistIn(InSchema):
 
 
 class ReportIn(InSchema):
-    reason: str
+    reason: str = Field(
+        ...,
+        description=f"where it was copied from; {limits.REASON_MIN} to {limits.REASON_MAX} "
+        "characters",
+    )
 
 
 class FlagOut(Schema):

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import (
@@ -47,15 +46,26 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.accounts.models import Membership, Role
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
-from trefpunt.ledger.models import AccountKind, LedgerAccount
+from trefpunt.ledger.funded import funding_quote
+from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.references import ReferenceLabel
 
+from . import limits, rules
+
+# The viewer's access lives in ``access``; these selectors build it and scope reads by it.
+from .access import ContestAccess as ContestAccess
+from .access import EntryAccess as EntryAccess
+from .access import HandoverAccess as HandoverAccess
+from .access import access_build, authed_or_none
+from .access import contest_access as contest_access
+from .access import contest_access_many as contest_access_many
+from .access import contest_can_manage as contest_can_manage
+from .access import entry_access_many as entry_access_many
+from .access import managed_organisation_ids as managed_organisation_ids
 from .models import (
     Contest,
-    ContestInvitation,
     Entry,
     EntryFile,
     EntryFlag,
@@ -78,72 +88,14 @@ PUBLIC_STATUSES = [
     Contest.Status.AWARDED,
     Contest.Status.COMPLETED,
 ]
-DECIDED = {Contest.Status.AWARDED, Contest.Status.COMPLETED}
-ACTIVE_ENTRY = [Entry.Status.SUBMITTED, Entry.Status.FINALIST]
+ACTIVE_ENTRY = sorted(rules.ACTIVE_ENTRY)
 SHOWN_ENTRY = [*ACTIVE_ENTRY, Entry.Status.WINNER, Entry.Status.NOT_SELECTED]
-ENDS_SOON = timedelta(days=3)
-PAGE_SIZE = 12
-
-
-def _authed(user: AnyUser) -> User | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user  # type: ignore[return-value]
-
-
-def managed_organisation_ids(user: AnyUser) -> set[int]:
-    """Organisations whose contests the user manages (owner or admin)."""
-    authed = _authed(user)
-    if authed is None:
-        return set()
-    return set(
-        Membership.objects.filter(user=authed, role__in=[Role.OWNER, Role.ADMIN]).values_list(
-            "organisation_id", flat=True
-        )
-    )
 
 
 def _manager_q(user: User, prefix: str = "") -> Q:
     return Q(**{f"{prefix}created_by": user, f"{prefix}organisation__isnull": True}) | Q(
         **{f"{prefix}organisation_id__in": managed_organisation_ids(user)}
     )
-
-
-def contest_can_manage(contest: Contest, user: AnyUser) -> bool:
-    authed = _authed(user)
-    if authed is None:
-        return False
-    if contest.organisation_id is None:
-        return contest.created_by_id == authed.pk
-    return contest.organisation_id in managed_organisation_ids(authed)
-
-
-@dataclass(frozen=True)
-class ContestAccess:
-    contest: Contest
-    user: User | None
-    can_view: bool
-    can_manage: bool
-    is_staff: bool
-    is_invited: bool
-
-    @property
-    def sees_all_entries(self) -> bool:
-        return self.can_manage or self.is_staff
-
-
-def contest_access(contest: Contest, user: AnyUser) -> ContestAccess:
-    authed = _authed(user)
-    can_manage = contest_can_manage(contest, authed)
-    is_staff = bool(authed and authed.is_staff)
-    is_invited = bool(
-        authed
-        and contest.is_private
-        and ContestInvitation.objects.filter(contest=contest, user=authed).exists()
-    )
-    published = contest.status != Contest.Status.DRAFT
-    can_view = can_manage or is_staff or (published and (not contest.is_private or is_invited))
-    return ContestAccess(contest, authed, can_view, can_manage, is_staff, is_invited)
 
 
 def _contest_base() -> QuerySet[Contest]:
@@ -167,6 +119,12 @@ def contest_get_for_manager(*, contest_id: int, user: AnyUser) -> Contest:
     if contest is None or not contest_can_manage(contest, user):
         raise NotFound(_("Contest not found."))
     return contest
+
+
+def contest_access_for_manager(*, contest_id: int, user: AnyUser) -> ContestAccess:
+    """The access of one of the contest's managers (not-found for everyone else)."""
+    contest = contest_get_for_manager(contest_id=contest_id, user=user)
+    return access_build(contest, authed_or_none(user), can_manage=True, is_invited=False)
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -218,7 +176,7 @@ def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Co
         qs = qs.filter(**{"prize_total__lte": f.prize_max})
     if f.ends_soon:
         now = timezone.now()
-        qs = qs.filter(status=Contest.Status.OPEN, entry_deadline__lte=now + ENDS_SOON)
+        qs = qs.filter(status=Contest.Status.OPEN, entry_deadline__lte=now + limits.ENDS_SOON)
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(summary__icontains=f.q))
     # Open contests first, soonest deadline first; then those in judging, soonest decision
@@ -272,7 +230,7 @@ def entries_visible_q(access: ContestAccess) -> Q:
     contest = access.contest
     if not contest.is_blind:
         return own | Q(status__in=SHOWN_ENTRY)
-    if contest.status in {Contest.Status.AWARDED, Contest.Status.COMPLETED}:
+    if contest.status in rules.DECIDED:
         return own | Q(status=Entry.Status.WINNER)
     return own
 
@@ -316,21 +274,6 @@ def entry_list_for_viewer(
     if f.mine and access.user is not None:
         qs = qs.filter(entrant=access.user)
     return qs.annotate(flag_count=Count("flags")).order_by("number")
-
-
-@dataclass(frozen=True)
-class EntryAccess:
-    entry: Entry
-    contest: ContestAccess
-    is_entrant: bool
-
-    @property
-    def can_see_original(self) -> bool:
-        return self.is_entrant or self.contest.sees_all_entries
-
-    @property
-    def can_judge(self) -> bool:
-        return self.contest.can_manage
 
 
 def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
@@ -412,6 +355,9 @@ def entry_file_get_for_user(*, file_id: int, user: AnyUser) -> tuple[EntryFile, 
 
 @dataclass(frozen=True)
 class Funding:
+    """What publishing costs and how the paying wallet covers it (``ledger.funded``'s
+    quote, with the contest's parts of the total)."""
+
     prize_pool: int
     stipends: int
     client_fee: int
@@ -432,45 +378,23 @@ def contest_amounts(contest: Contest, prizes: list[int] | None = None) -> tuple[
     return pool, stipends, fee
 
 
-def contest_funding_wallet_lookup(contest: Contest) -> LedgerAccount | None:
-    """The wallet that pays for the contest, if it exists yet (read only)."""
-    owner: dict[str, Any] = (
-        {"organisation_id": contest.organisation_id}
-        if contest.organisation_id
-        else {"user_id": contest.created_by_id}
-    )
-    return LedgerAccount.objects.filter(
-        kind=AccountKind.WALLET, currency=contest.currency, **owner
-    ).first()
-
-
 def contest_funding(*, contest: Contest) -> Funding:
     """What publishing costs, what the paying wallet holds, and the deposit that closes the
-    gap (exactly the shortfall, raised to the smallest deposit the provider accepts)."""
+    gap (``ledger.funded.funding_quote``)."""
     pool, stipends, fee = contest_amounts(contest)
-    total = pool + stipends + fee
-    wallet = contest_funding_wallet_lookup(contest)
-    balance = wallet.balance if wallet else 0
-    shortfall = max(0, total - balance)
-    deposit = max(shortfall, settings.MIN_DEPOSIT_CENTS) if shortfall else 0
+    quote = funding_quote(work=contest.funded_work, total=pool + stipends + fee)
     return Funding(
         prize_pool=pool,
         stipends=stipends,
         client_fee=fee,
         fee_bps=settings.FEES_BPS["contest"]["client"],
-        total=total,
-        wallet=wallet,
-        balance=balance,
-        shortfall=shortfall,
-        deposit_amount=deposit,
-        currency=contest.currency,
+        total=quote.total,
+        wallet=quote.wallet,
+        balance=quote.balance,
+        shortfall=quote.shortfall,
+        deposit_amount=quote.deposit_amount,
+        currency=quote.currency,
     )
-
-
-def contest_escrow_lookup(contest: Contest) -> LedgerAccount | None:
-    return LedgerAccount.objects.filter(
-        kind=AccountKind.ESCROW, reference=contest.escrow_reference, currency=contest.currency
-    ).first()
 
 
 # --- dashboards ---------------------------------------------------------------------------
@@ -534,7 +458,7 @@ def entrant_dashboard(*, user: User) -> EntrantDashboard:
     )
 
 
-def handover_get_for_user(*, entry_id: int, user: AnyUser) -> tuple[Handover, EntryAccess]:
+def handover_get_for_user(*, entry_id: int, user: AnyUser) -> HandoverAccess:
     """The handover of a winning entry: for its entrant, the contest's managers and staff."""
     access = entry_get_for_user(entry_id=entry_id, user=user)
     handover = (
@@ -545,7 +469,7 @@ def handover_get_for_user(*, entry_id: int, user: AnyUser) -> tuple[Handover, En
     )
     if handover is None or not access.can_see_original:
         raise NotFound(_("Handover not found."))
-    return handover, access
+    return HandoverAccess(handover, access)
 
 
 def contest_reference_labels(ids: Sequence[int]) -> dict[int, ReferenceLabel]:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
@@ -41,13 +40,6 @@ TEXT_MAX_LENGTH = 20_000
 # Page numbers and offsets of list endpoints.
 PAGE_MAX = 100_000
 OFFSET_MAX = 1_000_000
-
-
-def model_max_length(model: type[models.Model], field: str) -> int:
-    """The length limit a model sets on one of its text fields (for API parameters)."""
-    limit = getattr(model._meta.get_field(field), "max_length", None)
-    assert limit is not None, f"{model.__name__}.{field} has no max_length"
-    return int(limit)
 
 
 def _error(kind: str) -> PydanticCustomError:

@@ -60,6 +60,9 @@ class ErrorCode(StrEnum):
     PAYOUT_HANDLED = "payout_handled"
     # --- contests -------------------------------------------------------------------------
     OWN_CONTEST = "own_contest"
+    OWN_ENTRY = "own_entry"
+    ENTRIES_OPEN = "entries_open"
+    ENTRIES_CLOSED = "entries_closed"
     ENTRY_LIMIT = "entry_limit"
     HAS_ENTRIES = "has_entries"
     TOO_FEW_ENTRIES = "too_few_entries"

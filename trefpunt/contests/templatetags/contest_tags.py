@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from trefpunt.contests import limits
 from trefpunt.contests.models import Contest, Entry
 from trefpunt.core.markdown import markdown_render
 
@@ -80,7 +81,7 @@ def time_left(moment: datetime | None) -> str:
 def stars(rating: int | None) -> str:
     if not rating:
         return ""
-    return "★" * rating + "☆" * (5 - rating)
+    return "★" * rating + "☆" * (limits.RATING_MAX - rating)
 
 
 @register.simple_tag(takes_context=True)
@@ -99,7 +100,14 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
 
 @register.simple_tag
 def star_values() -> list[int]:
-    return [1, 2, 3, 4, 5]
+    return list(range(limits.RATING_MIN, limits.RATING_MAX + 1))
+
+
+@register.simple_tag
+def contest_limits() -> Any:
+    """The limits of contests and entries (``contests/limits.py``), for
+    ``{% contest_limits as limits %}``."""
+    return limits
 
 
 @register.filter

@@ -29,7 +29,13 @@ from trefpunt.contests.services import (
     entry_withdraw,
     flag_dismiss,
 )
-from trefpunt.core.exceptions import Conflict, NotFound, ValidationFailed
+from trefpunt.core.exceptions import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from trefpunt.ledger.tests.factories import funded_wallet
 
 from .factories import deadline, draft, enter, make_organisation, make_user, png_upload, published
@@ -104,7 +110,7 @@ def test_contest_update_draft_after_publishing_is_refused():
     contest = published(client)
     with pytest.raises(Conflict) as exc:
         contest_update_draft(contest_id=contest.pk, user=client, title="Sneaky")
-    assert "open for entries" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
 
 
 def test_contest_update_draft_by_someone_else_is_not_found():
@@ -136,7 +142,7 @@ def test_entry_submit_refuses_more_than_the_entries_allowed_per_entrant():
     enter(contest, entrant, seed=2)
     with pytest.raises(Conflict) as exc:
         enter(contest, entrant, seed=3)
-    assert "limit of 2 entries" in exc.value.message
+    assert exc.value.code == ErrorCode.ENTRY_LIMIT
     assert Entry.objects.filter(entrant=entrant).count() == 2
 
 
@@ -198,7 +204,7 @@ def test_entry_withdraw_before_the_deadline_and_not_after():
         pytest.raises(Conflict) as exc,
     ):
         entry_withdraw(entry_id=late.pk, user=late.entrant)
-    assert "before the entry deadline" in exc.value.message
+    assert exc.value.code == ErrorCode.ENTRIES_CLOSED
 
 
 def test_entry_withdraw_by_someone_else_is_not_found():
@@ -361,7 +367,7 @@ def test_entry_decline_review_by_staff_only_once_and_only_before_the_money_moved
         entry_decline_review(entry_id=rule.pk, staff=client, uphold=True)
     with pytest.raises(Conflict) as exc:
         entry_decline_review(entry_id=taste.pk, staff=staff, uphold=True)
-    assert "not waiting for a review" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
     with django_capture_on_commit_callbacks(execute=True):
         reviewed = entry_decline_review(entry_id=rule.pk, staff=staff, uphold=True)
     assert reviewed.decline_review == "upheld"
@@ -380,7 +386,7 @@ def test_entry_decline_review_by_staff_only_once_and_only_before_the_money_moved
     contest_award(contest_id=contest.pk, user=client, awards={1: winner.pk})
     with pytest.raises(Conflict) as exc:
         entry_decline_review(entry_id=late.pk, staff=staff, uphold=False)
-    assert "awarded" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
     late.refresh_from_db()
     assert late.decline_review == "pending"
 
@@ -393,7 +399,7 @@ def test_entry_finalist_set_respects_the_number_of_finalists():
     entry_finalist_set(entry_id=a.pk, user=client, finalist=True)
     with pytest.raises(Conflict) as exc:
         entry_finalist_set(entry_id=b.pk, user=client, finalist=True)
-    assert "room for 1 finalists" in exc.value.message
+    assert exc.value.code == ErrorCode.FINALISTS_FULL
     entry_finalist_set(entry_id=a.pk, user=client, finalist=False)
     assert entry_finalist_set(entry_id=b.pk, user=client, finalist=True).status == "finalist"
 
@@ -419,8 +425,12 @@ def test_entry_report_once_per_person_and_never_ones_own():
     assert entry.is_flagged
     with pytest.raises(Conflict):
         entry_report(entry_id=entry.pk, user=reporter, reason="Reported it before already.")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(PermissionDenied) as own:
         entry_report(entry_id=entry.pk, user=entry.entrant, reason="I copied it myself, oops.")
+    assert own.value.code == ErrorCode.OWN_ENTRY
+    with pytest.raises(PermissionDenied) as client:
+        entry_report(entry_id=entry.pk, user=contest.created_by, reason="Saw it on a stock site.")
+    assert client.value.code == ErrorCode.OWN_CONTEST
 
 
 def test_entry_report_in_a_blind_contest_by_another_entrant_is_not_found():
@@ -469,13 +479,13 @@ def test_contest_finalist_round_open_refusals_and_success():
     soon = timezone.now() + timedelta(days=1)
     with pytest.raises(Conflict) as exc:
         contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=soon)
-    assert "open for entries" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
     with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
         contest = contest_close_entries(contest_id=contest.pk)
         later = timezone.now() + timedelta(days=2)
         with pytest.raises(Conflict) as exc:
             contest_finalist_round_open(contest_id=contest.pk, user=client, deadline=later)
-        assert "at least one finalist" in exc.value.message
+        assert exc.value.code == ErrorCode.NO_FINALISTS
         entry_finalist_set(entry_id=entry.pk, user=client, finalist=True)
         too_late = timezone.now() + timedelta(days=30)
         with pytest.raises(ValidationFailed) as invalid:

@@ -22,7 +22,7 @@ from trefpunt.contests.services import (
     handover_deliver,
 )
 from trefpunt.contests.tasks import contests_sweep_task
-from trefpunt.core.exceptions import Conflict, NotFound
+from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound
 from trefpunt.core.scheduling import periodic_discover
 
 from .factories import (
@@ -85,7 +85,7 @@ def test_entry_submit_after_the_deadline_is_refused_even_before_the_sweep_ran():
         pytest.raises(Conflict) as exc,
     ):
         enter(contest)
-    assert "no longer takes entries" in exc.value.message
+    assert exc.value.code == ErrorCode.ENTRIES_CLOSED
     assert not Entry.objects.exists()
 
 
@@ -148,7 +148,7 @@ def test_contest_close_entries_early_needs_five_entries():
         enter(contest)
     with pytest.raises(Conflict) as exc:
         contest_close_entries(contest_id=contest.pk, user=client)
-    assert "5 entries" in exc.value.message
+    assert exc.value.code == ErrorCode.TOO_FEW_ENTRIES
     enter(contest)
     closed = contest_close_entries(contest_id=contest.pk, user=client)
     assert closed.status == Contest.Status.JUDGING
@@ -217,7 +217,7 @@ def test_handover_deliver_after_confirmation_is_refused_and_stores_nothing():
     handover_confirm(entry_id=entry.pk, user=client)
     with pytest.raises(Conflict) as exc:
         handover_deliver(entry_id=entry.pk, user=entry.entrant, files=[_pdf()])
-    assert "already confirmed" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
     assert Handover.objects.get(entry=entry).files.count() == 1
 
 
@@ -225,7 +225,7 @@ def test_handover_confirm_before_delivery_is_refused():
     client, _contest, entry = _awarded()
     with pytest.raises(Conflict) as exc:
         handover_confirm(entry_id=entry.pk, user=client)
-    assert "waiting for the final files" in exc.value.message
+    assert exc.value.code == ErrorCode.WRONG_STATE
     assert not RightsTransfer.objects.exists()
 
 

@@ -1,0 +1,358 @@
+"""Contest pages: the list and the contest, the brief (draft, reference files, invitations),
+publishing, cancelling, closing entries, and the two dashboards. What the viewer may do
+comes from ``selectors.ContestAccess``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trefpunt.accounts.selectors import organisations_user_can_post_for
+from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
+from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import flash_error, not_found_as_404, post_action
+
+from .. import rules, selectors, services
+from ..forms import AttachmentForm, ContestFilterForm, ContestForm, EntryForm, InviteForm
+from ..models import ContestAttachment, Entry, Handover
+from .common import DETAIL_ENTRIES, LIST_PAGE_SIZE, file_response
+
+# --- list, detail ---------------------------------------------------------------------------
+
+
+@require_GET
+def contest_list_view(request: HttpRequest) -> HttpResponse:
+    form = ContestFilterForm(request.GET or None)
+    # A wrong value in one filter (shown next to it) must not drop the others.
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        data = form.cleaned_data
+    filters = selectors.ContestFilters(
+        category=data.get("category") or "",
+        status=data.get("status") or "",
+        prize_min=data["prize_min"] * 100 if data.get("prize_min") is not None else None,
+        prize_max=data["prize_max"] * 100 if data.get("prize_max") is not None else None,
+        ends_soon=bool(data.get("ends_soon")),
+        q=(data.get("q") or "").strip(),
+    )
+    page = Paginator(selectors.contest_list_public(filters=filters), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # The same filters once more for phones, folded away (ids prefixed to stay unique).
+    phone_form = ContestFilterForm(request.GET or None, auto_id="phone-%s")
+    if phone_form.is_bound:
+        phone_form.is_valid()
+    active = sum(1 for name in form.fields if request.GET.get(name))
+    return render(
+        request,
+        "contests/list.html",
+        {"form": form, "phone_form": phone_form, "active_filters": active, "page": page},
+    )
+
+
+def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
+    contest = access.contest
+    user = access.user
+    # Winners first once the contest is decided; otherwise in order of submission.
+    entries_qs = selectors.entry_list_for_viewer(access=access).order_by(
+        Case(When(status=Entry.Status.WINNER, then=Value(0)), default=Value(1)), "number"
+    )
+    entries = list(entries_qs[:DETAIL_ENTRIES])
+    counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
+    entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
+    mine = [e for e in entries if user is not None and e.entrant_id == user.pk]
+    return {
+        "others_shown": len(mine) < len(entries),
+        "contest": contest,
+        "access": access,
+        "prizes": list(contest.prizes.all()),
+        "prize_total": sum(p.amount for p in contest.prizes.all()),
+        "attachments": list(contest.attachments.all()),
+        "entries": entries,
+        "entries_more": entry_total > len(entries) and access.sees_all_entries,
+        "entry_total": entry_total,
+        "finalist_count": counts.get(Entry.Status.FINALIST, 0),
+        "my_entries": mine,
+        "handovers": (
+            list(Handover.objects.filter(contest=contest).select_related("entry"))
+            if access.can_manage and contest.status in rules.DECIDED
+            else []
+        ),
+    }
+
+
+@require_GET
+@not_found_as_404
+def contest_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
+    context = detail_context(access)
+    context["entry_form"] = EntryForm()
+    return render(request, "contests/detail.html", context)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contest_create_view(request: AuthedRequest) -> HttpResponse:
+    organisations = list(organisations_user_can_post_for(user=request.user))
+    form = ContestForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contest = services.contest_create_draft(user=request.user, **form.service_fields())
+        except ValidationFailed as exc:
+            _draft_errors_apply(form, exc)
+        else:
+            messages.success(
+                request, _("Draft saved. Check the brief, then publish to open it for entries.")
+            )
+            return redirect("contests:detail", pk=contest.pk)
+    elif request.method == "POST":
+        _draft_errors_complete(form, request.user)
+    return render(
+        request,
+        "contests/form.html",
+        {"form": form, "contest": None},
+        status=422 if form.errors else 200,
+    )
+
+
+def _draft_errors_apply(form: ContestForm, exc: ValidationFailed) -> None:
+    form.service_errors_add(exc)
+    if not form.errors:
+        form.add_error(None, exc.message)
+
+
+def _draft_errors_complete(form: ContestForm, user: Any) -> None:
+    """The form could not parse some fields: let the service judge the others now, so the
+    client sees every problem at once instead of one round at a time."""
+    try:
+        services.contest_draft_check(user=user, **form.service_fields())
+    except ValidationFailed as exc:
+        form.service_errors_add(exc)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def contest_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The draft's brief, reference files and invitations; once open, only the reference
+    files and the invitations (a private contest can invite more people while it is open)."""
+    access = selectors.contest_access_for_manager(contest_id=pk, user=request.user)
+    if not access.can_change_files:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("contests:detail", pk=pk)
+    if not access.can_edit:
+        if request.method == "POST":
+            messages.error(request, _("The brief can no longer change: the contest is open."))
+        return _edit_page(request, access)
+    organisations = list(organisations_user_can_post_for(user=request.user))
+    form = ContestForm(
+        request.POST or None,
+        organisations=organisations,
+        initial=ContestForm.initial_for(access.contest),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contest_update_draft(contest_id=pk, user=request.user, **form.service_fields())
+        except ValidationFailed as exc:
+            _draft_errors_apply(form, exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("contests:detail", pk=pk)
+    elif request.method == "POST":
+        _draft_errors_complete(form, request.user)
+    return _edit_page(request, access, form=form)
+
+
+def _edit_page(
+    request: AuthedRequest,
+    access: selectors.ContestAccess,
+    *,
+    form: ContestForm | None = None,
+    attachment_form: AttachmentForm | None = None,
+    invite_form: InviteForm | None = None,
+) -> HttpResponse:
+    contest = access.contest
+    failed = any(f is not None and f.errors for f in (form, attachment_form, invite_form))
+    return render(
+        request,
+        "contests/form.html",
+        {
+            "form": form,
+            "contest": contest,
+            "access": access,
+            "attachments": list(contest.attachments.all()),
+            "attachment_form": attachment_form or AttachmentForm(),
+            "invite_form": invite_form or InviteForm(),
+            "invitations": list(contest.invitations.select_related("user__profile")),
+        },
+        status=422 if failed else 200,
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def attachment_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    access = selectors.contest_access_for_manager(contest_id=pk, user=request.user)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.contest_attachment_add(
+                contest_id=pk, user=request.user, upload=form.cleaned_data["file"]
+            )
+        except ApplicationError as exc:
+            form_errors_apply(form, exc)
+        else:
+            messages.success(request, _("Reference file added."))
+            return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#files")
+    return _edit_page(request, access, attachment_form=form)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def attachment_remove_view(request: AuthedRequest, pk: int, aid: int) -> HttpResponse:
+    try:
+        services.contest_attachment_remove(contest_id=pk, user=request.user, attachment_id=aid)
+        messages.success(request, _("Reference file removed."))
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+    return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#files")
+
+
+@require_GET
+@not_found_as_404
+def attachment_download_view(request: HttpRequest, pk: int, aid: int) -> HttpResponseBase:
+    access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
+    attachment = ContestAttachment.objects.filter(contest=access.contest, pk=aid).first()
+    if attachment is None:
+        raise Http404
+    return file_response(attachment.file, attachment.original_name, as_attachment=True)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    access = selectors.contest_access_for_manager(contest_id=pk, user=request.user)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.contest_invite(
+                contest_id=pk, user=request.user, who=form.cleaned_data["who"]
+            )
+        except ApplicationError as exc:
+            form_errors_apply(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is invited.") % {"name": invitation.user.profile.display_name},
+            )
+            return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#invitations")
+    return _edit_page(request, access, invite_form=form)
+
+
+# --- publish, cancel, close -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def contest_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The funding summary; publishes, or starts a deposit of exactly the shortfall and comes
+    back here after the payment."""
+    access = selectors.contest_access_for_manager(contest_id=pk, user=request.user)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "deposit":
+                deposit = services.contest_deposit_shortfall(
+                    contest_id=pk, user=request.user, return_path=request.path
+                )
+                return redirect(deposit.checkout_url)
+            services.contest_publish(contest_id=pk, user=request.user)
+        except ApplicationError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            flash_error(request, exc)
+            return redirect("contests:publish", pk=pk)
+        messages.success(request, _("Published. Your contest is open for entries."))
+        return redirect("contests:detail", pk=pk)
+    if not access.can_publish:
+        return redirect("contests:detail", pk=pk)
+    contest = access.contest
+    return render(
+        request,
+        "contests/publish.html",
+        {
+            "contest": contest,
+            "funding": selectors.contest_funding(contest=contest),
+            "prizes": list(contest.prizes.all()),
+        },
+    )
+
+
+def _simple_action(
+    request: AuthedRequest, pk: int, action: Callable[[], Any], success: str
+) -> HttpResponseRedirect:
+    return post_action(request, action, success, reverse("contests:detail", kwargs={"pk": pk}))
+
+
+@login_required
+@require_POST
+def contest_cancel_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _simple_action(
+        request,
+        pk,
+        lambda: services.contest_cancel(contest_id=pk, user=request.user),
+        _("The contest is cancelled; the money in escrow is back in the wallet."),
+    )
+
+
+@login_required
+@require_POST
+def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _simple_action(
+        request,
+        pk,
+        lambda: services.contest_close_entries(contest_id=pk, user=request.user),
+        _("Entries are closed. Time to judge."),
+    )
+
+
+# --- dashboards --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    contests = selectors.client_dashboard(user=request.user)
+    return render(request, "contests/dashboard_client.html", {"contests": contests})
+
+
+@login_required
+@require_GET
+def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "contests/dashboard_entrant.html",
+        {"dash": selectors.entrant_dashboard(user=request.user)},
+    )
