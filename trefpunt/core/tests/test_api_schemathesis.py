@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 # Generated requests per operation and mode: bounded, so the whole run takes well under two
 # minutes on a small machine.
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 6
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
