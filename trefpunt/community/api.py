@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import get_language
-from ninja import Body, Query, Router, Schema
+from ninja import Body, Query, Router
 from pydantic import Field
 
+from trefpunt.core.api_schema import OFFSET_MAX, InSchema, declares
 from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
@@ -24,16 +25,17 @@ from .schemas import (
     ThreadOut,
 )
 from .selectors import ThreadAccess
+from .services.messages import RateLimited
 
 router = Router(tags=["notifications"])
 
 MAX_LIMIT = 100
 
 
-class PageIn(Schema):
+class PageIn(InSchema):
     unread: bool = False
     limit: int = Field(30, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
 
 
 def _out(notice: Notification) -> NotificationOut:
@@ -138,9 +140,9 @@ def _message_out(message: Message) -> MessageOut:
     )
 
 
-class ThreadPageIn(Schema):
+class ThreadPageIn(InSchema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    offset: int = Field(0, ge=0, le=OFFSET_MAX)
 
 
 @router.get("/threads", response=list[ThreadOut], summary="My conversations, newest first")
@@ -169,7 +171,7 @@ def thread_get_api(request: AuthedRequest, thread_id: int) -> ThreadOut:
     return _access_out(selectors.thread_get_for_user(thread_id=thread_id, user=request.user))
 
 
-class AfterIn(Schema):
+class AfterIn(InSchema):
     after: int = Field(0, ge=0, le=2**31)
 
 
@@ -188,6 +190,7 @@ def message_list_api(
 
 
 @router.post("/threads/{thread_id}/messages", response=MessageOut, summary="Write a message")
+@declares(RateLimited)
 def message_create_api(request: AuthedRequest, thread_id: int, payload: MessageIn) -> MessageOut:
     message = services.message_post(thread_id=thread_id, user=request.user, body=payload.body)
     return _message_out(message)

@@ -5,6 +5,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
+
 
 class NotificationOut(Schema):
     id: int
@@ -32,7 +34,7 @@ class NotificationSettingOut(Schema):
     essential: bool
 
 
-class ThreadIn(Schema):
+class ThreadIn(InSchema):
     subject: str = Field(max_length=30)
     subject_id: int = Field(ge=1, le=2**53)
     key: str = Field("", max_length=40)
@@ -56,7 +58,7 @@ class AttachmentOut(Schema):
     url: str
 
 
-class MessageIn(Schema):
+class MessageIn(InSchema):
     body: str = Field(max_length=5000)
 
 

@@ -15,15 +15,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from trefpunt.accounts.models import Organisation
 from trefpunt.accounts.selectors import organisations_user_can_post_for
+from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
 
-from . import selectors, services
+from . import limits, selectors, services
 from .models import EntryFile, EntryVersion
 from .schemas import (
     AwardIn,
@@ -191,16 +192,16 @@ def _organisation(user: Any, slug: str | None) -> Organisation | str | None:
     return organisation if organisation is not None else slug
 
 
-class ContestQuery(Schema):
+class ContestQuery(InSchema):
     category: str = ""
     status: str = ""
     prize_min: int | None = None
     prize_max: int | None = None
     ends_soon: bool = False
-    q: str = ""
+    q: str = Field("", max_length=200)
     mine: bool = False
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get("/contests", response=ContestPage, summary="List contests")
@@ -305,14 +306,14 @@ def contest_cancel_api(request: AuthedRequest, contest_id: int) -> dict[str, Any
     return _managed_out(request, contest_id)
 
 
-class EntryQuery(Schema):
+class EntryQuery(InSchema):
     unrated: bool = False
     rated_min: int | None = None
     finalists: bool = False
     flagged: bool = False
     mine: bool = False
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get(
@@ -354,9 +355,9 @@ def entry_list_api(
 def entry_create_api(
     request: AuthedRequest,
     contest_id: int,
-    title: Form[str],
+    title: str = Form(..., max_length=limits.ENTRY_TITLE_MAX),
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    description: Form[str] = "",
+    description: str = Form("", max_length=limits.ENTRY_DESCRIPTION_MAX),
     originality_declared: Form[bool] = False,
     nda_accepted: Form[bool] = False,
 ) -> Status[dict[str, Any]]:
@@ -453,7 +454,7 @@ def entry_revise_api(
     request: AuthedRequest,
     entry_id: int,
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-    note: Form[str] = "",
+    note: str = Form("", max_length=limits.NOTE_MAX),
 ) -> Status[dict[str, Any]]:
     version = services.entry_revise(
         entry_id=entry_id, user=request.user, files=files or [], note=note

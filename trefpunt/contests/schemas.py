@@ -7,6 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
+
 from . import limits
 
 
@@ -75,7 +77,7 @@ class ContestPage(Schema):
     pages: int
 
 
-class ContestIn(Schema):
+class ContestIn(InSchema):
     title: str
     summary: str
     description: str = ""
@@ -94,7 +96,7 @@ class ContestIn(Schema):
     organisation: str | None = Field(None, description="slug; post for this organisation")
 
 
-class ContestPatch(Schema):
+class ContestPatch(InSchema):
     title: str | None = None
     summary: str | None = None
     description: str | None = None
@@ -111,12 +113,12 @@ class ContestPatch(Schema):
     organisation: str | None = None
 
 
-class AwardItem(Schema):
+class AwardItem(InSchema):
     prize: int = Field(..., description=f"prize position, 1 to {limits.PRIZES_MAX}")
     entry: int = Field(..., description="entry id")
 
 
-class AwardIn(Schema):
+class AwardIn(InSchema):
     awards: list[AwardItem]
 
 
@@ -188,7 +190,7 @@ class VersionOut(Schema):
     files: list[FileOut]
 
 
-class RatingIn(Schema):
+class RatingIn(InSchema):
     rating: int | None = Field(
         None, description=f"{limits.RATING_MIN} to {limits.RATING_MAX}; null clears it"
     )
@@ -196,7 +198,7 @@ class RatingIn(Schema):
     feedback: str | None = Field(None, description="the entrant sees this")
 
 
-class DeclineIn(Schema):
+class DeclineIn(InSchema):
     reason: str = Field(
         ...,
         description=f"the entrant is told; {limits.REASON_MIN} to {limits.REASON_MAX} characters",
@@ -210,11 +212,11 @@ class DeclineIn(Schema):
     )
 
 
-class FinalistIn(Schema):
+class FinalistIn(InSchema):
     finalist: bool = True
 
 
-class ReportIn(Schema):
+class ReportIn(InSchema):
     reason: str = Field(
         ...,
         description=f"where it was copied from; {limits.REASON_MIN} to {limits.REASON_MAX} "

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     UNAUTHENTICATED = "unauthenticated"
+    CSRF_FAILED = "csrf_failed"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
     SERVER_ERROR = "server_error"
@@ -147,6 +148,12 @@ class NotFound(ApplicationError):
     status = 404
     code = ErrorCode.NOT_FOUND
     default_message = _("Not found.")
+
+
+class TooLarge(ApplicationError):
+    status = 413
+    code = ErrorCode.TOO_LARGE
+    default_message = _("The request is too large.")
 
 
 class _Refusal(ApplicationError):

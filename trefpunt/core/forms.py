@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ApplicationError
+from .text import value_problem
 
 
 class FormRenderer(TemplatesSetting):
@@ -25,3 +30,21 @@ def form_errors_apply(form: forms.BaseForm, exc: ApplicationError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def validate_storable_json(value: str) -> None:
+    """For a form field that holds JSON text: refuse escapes no database stores (``\\u0000``,
+    an unpaired ``\\ud800``; Django already refuses a typed NUL). Text that is not JSON is
+    left to the service, which names the line and column."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return
+    if value_problem(parsed) is not None:
+        raise ValidationError(
+            _(
+                "Remove \\u0000, unpaired surrogates (\\ud800–\\udfff) and numbers "
+                "too large to store."
+            ),
+            code="unstorable",
+        )

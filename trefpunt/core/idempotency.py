@@ -13,8 +13,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 
 from .exceptions import ApplicationError, Conflict, ErrorCode, IdempotencyKeyReused
 
@@ -36,6 +39,28 @@ def request_owner(request: HttpRequest) -> str | None:
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         return f"user:{request.user.pk}"
     return None
+
+
+def request_fingerprint(request: HttpRequest) -> str:
+    """What makes two requests the same request. A multipart upload is read through its
+    parsed fields and files (its raw body may be larger than Django keeps in memory)."""
+    head = [str(request.method).encode(), request.path.encode()]
+    if request.content_type != "multipart/form-data":
+        return hashlib.sha256(b"\n".join([*head, request.body])).hexdigest()
+    digest = hashlib.sha256(b"\n".join([*head, b"multipart"]))
+    for name, values in sorted(request.POST.lists()):
+        digest.update(f"\nfield:{name}:{len(values)}".encode("utf-8", "surrogatepass"))
+        for value in values:
+            digest.update(b"\n" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest())
+    for name, files in sorted(request.FILES.lists()):
+        digest.update(f"\nfile:{name}:{len(files)}".encode("utf-8", "surrogatepass"))
+        for upload in files:
+            part = hashlib.sha256(str(upload.name).encode("utf-8", "surrogatepass"))
+            for chunk in upload.chunks():
+                part.update(chunk)
+            upload.seek(0)
+            digest.update(b"\n" + part.digest())
+    return digest.hexdigest()
 
 
 class IdempotencyMiddleware:
@@ -60,9 +85,14 @@ class IdempotencyMiddleware:
         owner = request_owner(request)
         if owner is None:  # the endpoint answers 401 itself
             return self.get_response(request)
-        fingerprint = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.path.encode(), request.body])
-        ).hexdigest()
+        try:
+            fingerprint = request_fingerprint(request)
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            from .api_schema import request_too_large
+
+            return _error(request_too_large())
+        except MultiPartParserError:
+            return _error(ApplicationError(gettext("The request body could not be read.")))
         from .models import IdempotencyRecord
 
         try:

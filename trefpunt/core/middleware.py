@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import get_language_from_path
 
 
@@ -53,4 +53,36 @@ class UserLanguageMiddleware:
         ):
             get_user_model()._default_manager.filter(pk=user.pk).update(language=language)
             user.language = language
+        return self.get_response(request)
+
+
+class ApiRequestLimitsMiddleware:
+    """Refuse, before anything reads it, an API request no endpoint can take, in the API's
+    error shape: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413 ``too_large``; Django would
+    answer its HTML 400 page, or ninja a 500) and a NUL character in the path (404: no
+    object's address holds one, and PostgreSQL refuses to look it up). Multipart uploads
+    are left to Django's per-field limits and each endpoint's file limits: their files
+    stream to disk."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        from .api_schema import request_too_large
+        from .exceptions import NotFound
+
+        if "\x00" in request.path:
+            return JsonResponse(NotFound().as_dict(), status=404)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if (
+            length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            and request.content_type != "multipart/form-data"
+        ):
+            error = request_too_large()
+            return JsonResponse(error.as_dict(), status=error.status)
         return self.get_response(request)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from ninja import Field as NinjaField
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
+from trefpunt.core.api_schema import OFFSET_MAX, InSchema
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 router = Router(tags=["wallet"])
 
 
-class WalletQuery(Schema):
+class WalletQuery(InSchema):
     organisation: str | None = NinjaField(
         None, description="An organisation's slug: its wallet (owners and admins only)."
     )
@@ -54,7 +55,7 @@ class WalletQuery(Schema):
 
 class PageQuery(WalletQuery):
     limit: int = NinjaField(25, ge=1, le=100)
-    offset: int = NinjaField(0, ge=0)
+    offset: int = NinjaField(0, ge=0, le=OFFSET_MAX)
 
 
 def _wallet(request: AuthedRequest, slug: str | None) -> tuple[LedgerAccount, Organisation | None]:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from trefpunt.core.api_schema import InSchema
+
 
 class WalletOut(Schema):
     balance: int = Field(description="Available to spend or pay out, in cents.")
@@ -34,7 +36,7 @@ class TransactionPage(Schema):
     items: list[TransactionOut]
 
 
-class DepositIn(Schema):
+class DepositIn(InSchema):
     amount: int = Field(strict=True, description="In cents, e.g. 2500 for €25.00.")
     organisation: str | None = Field(
         None, description="Deposit into this organisation's wallet (owners and admins)."
@@ -56,7 +58,7 @@ class DepositOut(Schema):
     completed_at: datetime | None
 
 
-class PayoutIn(Schema):
+class PayoutIn(InSchema):
     amount: int = Field(strict=True, description="In cents.")
     iban: str = Field(max_length=42)
     account_holder: str = Field(max_length=100)

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import File, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Query, Router, Status, UploadedFile
 
+from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.types import AuthedRequest
 
 from . import selectors, services
@@ -157,7 +158,7 @@ def _manager_batch(request: AuthedRequest, batch_id: int) -> Batch:
 # --- batches -------------------------------------------------------------------------------
 
 
-class BatchQuery(Schema):
+class BatchQuery(InSchema):
     role: Literal["worker", "client"] = "worker"
 
 
@@ -298,7 +299,7 @@ def batch_progress_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
     }
 
 
-class ExportQuery(Schema):
+class ExportQuery(InSchema):
     format: Literal["csv", "jsonl"] = "csv"
 
 
@@ -320,11 +321,11 @@ def batch_export_api(
     return response  # type: ignore[return-value]
 
 
-class AnswerQuery(Schema):
+class AnswerQuery(InSchema):
     status: str = ""
     worker: str = ""
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get("/batches/{batch_id}/answers", response=AnswerPage, summary="Answers of a batch")
@@ -385,10 +386,10 @@ def batch_exclude_api(request: AuthedRequest, batch_id: int, payload: ExcludeIn)
     return {"worker": payload.worker, "excluded": row.excluded}
 
 
-class ResultQuery(Schema):
+class ResultQuery(InSchema):
     show: Literal["all", "uncertain", "gold"] = "all"
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get(
@@ -539,9 +540,9 @@ def lease_skip_api(request: AuthedRequest, lease_id: int) -> dict[str, Any]:
     return {"id": lease.pk, "status": lease.status}
 
 
-class HistoryQuery(Schema):
-    page: int = 1
-    page_size: int = PAGE_SIZE
+class HistoryQuery(InSchema):
+    page: int = Field(1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 
 
 @router.get("/answers", response=AnswerPage, summary="Your answers, newest first")

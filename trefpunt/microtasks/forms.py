@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.forms import validate_storable_json
 from trefpunt.core.money import parse_amount
 
 from . import limits
@@ -53,6 +54,7 @@ class BatchForm(forms.Form):
     )
     display = forms.CharField(
         label=_("How an item is shown"),
+        validators=[validate_storable_json],
         widget=forms.Textarea(attrs={"rows": 5, "class": "mt-code", "spellcheck": "false"}),
         help_text=_(
             'JSON list of the item columns to show: {"column": "text", "widget": "text"}. '
@@ -62,6 +64,7 @@ class BatchForm(forms.Form):
     )
     form = forms.CharField(
         label=_("Answer form"),
+        validators=[validate_storable_json],
         widget=forms.Textarea(attrs={"rows": 12, "class": "mt-code", "spellcheck": "false"}),
         help_text=_(
             'JSON list of fields. Each has a "name", a "label" and a "type": single or '

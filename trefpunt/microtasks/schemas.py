@@ -8,10 +8,12 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
+
 from . import limits
 
 
-class BatchIn(Schema):
+class BatchIn(InSchema):
     title: str = Field(..., min_length=limits.TITLE_MIN_LENGTH, max_length=limits.TITLE_MAX_LENGTH)
     instructions: str = Field("", description="Markdown", max_length=limits.INSTRUCTIONS_MAX_LENGTH)
     form: list[dict[str, Any]] = Field(
@@ -172,7 +174,7 @@ class LeaseStatusOut(Schema):
     status: str
 
 
-class AnswerIn(Schema):
+class AnswerIn(InSchema):
     answer: dict[str, Any]
     seconds: int | None = Field(None, description="working time your program measured")
 
@@ -216,23 +218,23 @@ class AnswerPage(Schema):
     pages: int
 
 
-class RewardIn(Schema):
+class RewardIn(InSchema):
     reward: int = Field(..., ge=limits.REWARD_MIN_CENTS, le=limits.REWARD_MAX_CENTS)
 
 
-class ReasonIn(Schema):
+class ReasonIn(InSchema):
     reason: str = Field(..., max_length=limits.REASON_MAX_LENGTH)
 
 
-class AppealIn(Schema):
+class AppealIn(InSchema):
     message: str = Field(..., max_length=limits.REASON_MAX_LENGTH)
 
 
-class NoteIn(Schema):
+class NoteIn(InSchema):
     note: str = Field("", max_length=limits.REASON_MAX_LENGTH)
 
 
-class BulkReviewIn(Schema):
+class BulkReviewIn(InSchema):
     decision: Literal["approve", "reject"]
     reason: str = Field("", max_length=limits.REASON_MAX_LENGTH)
     worker: str | None = Field(None, description="pseudonym: only this worker's answers")
@@ -243,7 +245,7 @@ class BulkReviewOut(Schema):
     changed: int
 
 
-class ExcludeIn(Schema):
+class ExcludeIn(InSchema):
     worker: str = Field(..., description="pseudonym of the worker in this batch")
     excluded: bool = True
 

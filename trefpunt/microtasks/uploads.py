@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.text import value_problem
 
 from .formspec import answer_clean
 from .rendering import display_columns, url_is_safe
@@ -254,6 +255,13 @@ def _parse_jsonl(
             continue
         if not isinstance(value, dict):
             problems.add(line, _("each line must be a JSON object {…}"))
+            continue
+        if value_problem(value) is not None:
+            # SQLite cannot store an unpaired surrogate and PostgreSQL's jsonb refuses it
+            # and NUL: the upload would fail in the database (a 500).
+            problems.add(
+                line, _("holds a NUL character, an unpaired surrogate or a number too large")
+            )
             continue
         gold_raw = value.pop("_gold", None)
         reserved = [k for k in value if str(k).startswith("_")]
