@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -26,7 +26,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.parser import Parser
 from ninja.types import DictStrAny
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .exceptions import ApplicationError, ErrorCode, TooLarge
@@ -55,6 +55,16 @@ class InSchema(Schema):
 
     model_config = ConfigDict(str_max_length=TEXT_MAX_LENGTH)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """``true`` is not a number: pydantic's lax mode would read it as 1."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if bool not in _types(annotation) and {int, float} & _types(annotation):
+                raise PydanticCustomError("int_type", "Input should be a valid number")
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:
@@ -62,6 +72,14 @@ class InSchema(Schema):
         if problem is not None:
             raise _error(problem)
         return value
+
+
+def _types(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (``int | None`` → {int, NoneType})."""
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    return {t for arg in args for t in _types(arg)}
 
 
 def _reject_constant(name: str) -> Any:
@@ -74,7 +92,10 @@ class ApiParser(Parser):
     whatever model reads them (a plain ``Form[str]`` parameter has no ``InSchema``)."""
 
     def parse_body(self, request: HttpRequest) -> DictStrAny:
-        data: DictStrAny = json.loads(request.body, parse_constant=_reject_constant)
+        data = json.loads(request.body, parse_constant=_reject_constant)
+        if not isinstance(data, dict):
+            # Every request body is a JSON object; ``null`` would read as "all defaults".
+            raise ValueError("the request body must be a JSON object")
         return data
 
     def parse_querydict(

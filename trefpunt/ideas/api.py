@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
+from pydantic import Field
 
+from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
 
@@ -169,13 +171,13 @@ def _idea_by_id(idea_id: int, user: Any) -> Idea:
 # --- calls ----------------------------------------------------------------------------------
 
 
-class CallQuery(Schema):
+class CallQuery(InSchema):
     status: str = ""
     tag: str = ""
     organisation: str = ""
     q: str = ""
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX)
 
 
 @router.get("/idea-calls", response=IdeaCallPage, summary="List idea calls")
@@ -277,12 +279,12 @@ def call_close_api(request: AuthedRequest, call_id: int, payload: CloseIn) -> di
 # --- ideas ----------------------------------------------------------------------------------
 
 
-class IdeaQuery(Schema):
+class IdeaQuery(InSchema):
     sort: str = "votes"
     stage: int | None = None
     tag: str = ""
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX)
 
 
 @router.get("/idea-calls/{call_id}/ideas", response=IdeaPage, summary="List the ideas of a call")
@@ -317,12 +319,16 @@ def idea_create_api(
     return Status(201, _idea_out(_idea_by_id(idea.pk, request.user)))
 
 
+class SimilarQuery(InSchema):
+    call: int = Field(..., ge=1)
+    text: str = Field("", max_length=3000, description="the description typed so far")
+    title: str = Field("", max_length=200, description="the title typed so far")
+
+
 @router.get("/ideas/similar", response=SimilarPage, summary="Similar ideas of a call for a text")
-def idea_similar_api(
-    request: AuthedRequest, call: int, text: str = "", title: str = ""
-) -> dict[str, Any]:
-    access = selectors.call_get_for_user(call_id=call, user=request.user)
-    hits = selectors.similar_ideas(call=access.call, title=title[:200], description=text[:3000])
+def idea_similar_api(request: AuthedRequest, query: Query[SimilarQuery]) -> dict[str, Any]:
+    access = selectors.call_get_for_user(call_id=query.call, user=request.user)
+    hits = selectors.similar_ideas(call=access.call, title=query.title, description=query.text)
     return {
         "items": [
             {
@@ -415,9 +421,9 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
     }
 
 
-class CommentQuery(Schema):
-    page: int = 1
-    page_size: int = PAGE_SIZE
+class CommentQuery(InSchema):
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX)
 
 
 @router.get("/ideas/{idea_id}/comments", response=CommentPage, summary="List the comments")

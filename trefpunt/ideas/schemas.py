@@ -8,6 +8,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.core.api_schema import InSchema
+
 from .models import Comment, Idea, IdeaCall, IdeaUpdate, StageChange, limit
 
 
@@ -60,7 +62,7 @@ class IdeaCallPage(Schema):
     pages: int
 
 
-class IdeaCallIn(Schema):
+class IdeaCallIn(InSchema):
     title: str = Field(..., max_length=limit(IdeaCall, "title"))
     question: str = Field(..., max_length=limit(IdeaCall, "question"))
     description: str = Field("", max_length=limit(IdeaCall, "description"))
@@ -75,7 +77,7 @@ class IdeaCallIn(Schema):
     organisation: str | None = Field(None, description="slug; post for this organisation")
 
 
-class IdeaCallPatch(Schema):
+class IdeaCallPatch(InSchema):
     title: str | None = Field(None, max_length=limit(IdeaCall, "title"))
     question: str | None = Field(None, max_length=limit(IdeaCall, "question"))
     description: str | None = Field(None, max_length=limit(IdeaCall, "description"))
@@ -91,7 +93,7 @@ class IdeaCallPatch(Schema):
     organisation: str | None = None
 
 
-class CloseIn(Schema):
+class CloseIn(InSchema):
     reason: str = Field("", max_length=limit(IdeaCall, "close_reason"))
 
 
@@ -121,41 +123,41 @@ class IdeaPage(Schema):
     pages: int
 
 
-class IdeaIn(Schema):
+class IdeaIn(InSchema):
     title: str = Field(..., max_length=limit(Idea, "title"))
     description: str = Field(..., max_length=limit(Idea, "description"))
     tags: list[str] = Field(default_factory=list, max_length=20)
     improves_id: int | None = None
 
 
-class IdeaPatch(Schema):
+class IdeaPatch(InSchema):
     title: str = Field(..., max_length=limit(Idea, "title"))
     description: str = Field(..., max_length=limit(Idea, "description"))
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
-class UpdateIn(Schema):
+class UpdateIn(InSchema):
     text: str = Field(..., max_length=limit(IdeaUpdate, "text"))
 
 
-class VoteIn(Schema):
+class VoteIn(InSchema):
     points: int | None = Field(None, ge=1, le=1000, description="budget voting only")
 
 
-class StageIn(Schema):
+class StageIn(InSchema):
     stage_id: int
     reason: str = Field(..., max_length=limit(StageChange, "reason"))
 
 
-class MergeIn(Schema):
+class MergeIn(InSchema):
     into: int = Field(..., description="the idea to keep")
 
 
-class FollowIn(Schema):
+class FollowIn(InSchema):
     follow: bool = True
 
 
-class CommentIn(Schema):
+class CommentIn(InSchema):
     body: str = Field(..., max_length=limit(Comment, "body"))
     parent_id: int | None = None
 

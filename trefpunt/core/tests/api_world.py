@@ -17,6 +17,7 @@ from django.db import connection
 from trefpunt.accounts.models import User
 from trefpunt.accounts.services import api_token_create
 from trefpunt.contests.tests.factories import draft, enter, make_user, published
+from trefpunt.ideas.tests.factories import draft_call, open_call, post
 from trefpunt.ledger.services import deposit_create, wallet_for_user
 from trefpunt.ledger.tests.factories import fund_wallet
 from trefpunt.microtasks.selectors import worker_pseudonym
@@ -24,7 +25,7 @@ from trefpunt.microtasks.services import answer_reject, lease_answer
 from trefpunt.microtasks.tests.factories import BatchFactory, claim, published_batch
 
 # The apps whose rows a refused request must leave alone.
-OWN_APPS = ("core", "accounts", "ledger", "contests", "microtasks", "community")
+OWN_APPS = ("core", "accounts", "ledger", "contests", "microtasks", "community", "ideas")
 
 
 @dataclass
@@ -67,6 +68,12 @@ def build_world() -> World:
     answer_reject(answer_id=my_answer.pk, user=other, reason="Not what the item says.")
     my_lease = claim(their_batch, me)
 
+    my_call = open_call(me, rewards=2)
+    my_draft_call = draft_call(me)
+    their_call = open_call(other)
+    their_idea = post(my_call, other)
+    my_idea = post(their_call, me)
+
     deposit = deposit_create(wallet=wallet_for_user(user=me), user=me, amount=2500)
     notification_model = apps.get_model("community", "Notification")
     notifications = list(
@@ -85,6 +92,8 @@ def build_world() -> World:
             "deposit_id": [str(deposit.public_id)],
             "notification_id": notifications or [1],
             "handle": [me.profile.handle, other.profile.handle],
+            "call_id": [my_call.pk, my_draft_call.pk, their_call.pk],
+            "idea_id": [their_idea.pk, my_idea.pk],
         },
     )
 

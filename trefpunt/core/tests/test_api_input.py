@@ -158,7 +158,7 @@ def test_items_upload_api_refuses_json_lines_that_no_database_stores(escape: str
 # --- numbers: amounts, pages, offsets ------------------------------------------------------
 
 
-@pytest.mark.parametrize("amount", [2**63, 10**30, -(2**63) - 1])
+@pytest.mark.parametrize("amount", [2**63, 10**30, -(2**63) - 1, True])
 def test_payout_create_api_refuses_amounts_past_the_bound_with_422(amount: int) -> None:
     user = make_user()
     fund_wallet(wallet_for_user(user=user), user, 50_000)
@@ -195,10 +195,11 @@ def test_not_a_number_and_infinity_in_json_answer_400_not_500() -> None:
         assert error_of(response, response.status_code)["code"] in ("bad_request", "invalid")
 
 
-def test_a_body_that_is_not_json_answers_400_bad_request() -> None:
+@pytest.mark.parametrize("body", [b"{not json", b"null", b"[1, 2]", b'"text"'])
+def test_a_body_that_is_not_a_json_object_answers_400_bad_request(body: bytes) -> None:
     response = Client().post(
         "/api/v1/contests",
-        b"{not json",
+        body,
         content_type="application/json",
         headers=token_headers(make_user()),
     )
