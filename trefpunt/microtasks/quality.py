@@ -91,13 +91,6 @@ class ItemResult:
     confidence: float | None
     details: dict[str, Any] | None
 
-    def as_fields(self) -> dict[str, Any]:
-        return {
-            "aggregated_answer": self.answer,
-            "confidence": self.confidence,
-            "aggregate_details": self.details,
-        }
-
 
 @dataclass
 class WorkerFit:
