@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import absolute_url
 
 from .schemas import (
     MeOut,
@@ -24,10 +24,6 @@ from .selectors import (
 router = Router(tags=["accounts"])
 
 
-def _absolute(url: str) -> str:
-    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
-
-
 @router.get("/me", response=MeOut, summary="The authenticated user")
 def me_api(request: AuthedRequest) -> MeOut:
     user = request.user
@@ -38,7 +34,7 @@ def me_api(request: AuthedRequest) -> MeOut:
         handle=profile.handle,
         display_name=profile.display_name,
         headline=profile.headline,
-        profile_url=settings.SITE_URL + profile.get_absolute_url(),
+        profile_url=absolute_url(profile.get_absolute_url()),
         is_staff=user.is_staff,
         organisations=[
             OrganisationOut(slug=m.organisation.slug, name=m.organisation.name, role=m.role)
@@ -65,8 +61,8 @@ def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
         location=profile.location,
         languages=list(profile.languages or []),
         skills=[skill.name for skill in profile.skills.all()],
-        avatar_url=_absolute(profile.avatar.url) if profile.avatar else None,
-        profile_url=settings.SITE_URL + profile.get_absolute_url(),
+        avatar_url=absolute_url(profile.avatar.url) if profile.avatar else None,
+        profile_url=absolute_url(profile.get_absolute_url()),
         stats=ProfileStatsOut(
             portfolio_items=stats.portfolio_items,
             organisations=stats.organisations,
@@ -81,7 +77,9 @@ def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
                 created_at=item.created_at,
                 images=[
                     PortfolioImageOut(
-                        url=_absolute(picture.image.url), width=picture.width, height=picture.height
+                        url=absolute_url(picture.image.url),
+                        width=picture.width,
+                        height=picture.height,
                     )
                     for picture in item.images.all()
                 ],
@@ -90,7 +88,7 @@ def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
         ],
         organisations=[
             OrganisationRefOut(
-                slug=org.slug, name=org.name, url=settings.SITE_URL + org.get_absolute_url()
+                slug=org.slug, name=org.name, url=absolute_url(org.get_absolute_url())
             )
             for org in organisations_of_profile(profile=profile)
         ],

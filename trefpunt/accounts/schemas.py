@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from ninja import Schema
 
@@ -33,6 +34,21 @@ class PortfolioItemOut(Schema):
     source: str
     images: list[PortfolioImageOut]
     created_at: datetime
+
+
+class PersonOut(Schema):
+    """A person as every mode's API names them: by their public handle."""
+
+    handle: str
+    display_name: str
+
+
+def person_out(user: Any) -> dict[str, str]:
+    profile = getattr(user, "profile", None)
+    return {
+        "handle": profile.handle if profile else "",
+        "display_name": profile.display_name if profile else "",
+    }
 
 
 class OrganisationRefOut(Schema):

@@ -47,6 +47,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from trefpunt.core.web import absolute_url
+
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
@@ -82,13 +84,6 @@ def notification_kind(key: str) -> NotificationKind:
 
 def notification_kinds() -> list[NotificationKind]:
     return sorted(_KINDS.values(), key=lambda k: k.key)
-
-
-def absolute_url(path: str) -> str:
-    """``path`` on this site as an absolute link (``settings.SITE_URL``); full URLs pass."""
-    if not path or path.startswith(("http://", "https://")):
-        return path
-    return settings.SITE_URL + (path if path.startswith("/") else "/" + path)
 
 
 def notify(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,11 +17,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Status, UploadedFile
 
 from trefpunt.accounts.models import Organisation
+from trefpunt.accounts.schemas import person_out
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import absolute_url
 
 from . import limits, selectors, services
 from .models import EntryFile, EntryVersion
@@ -47,18 +48,6 @@ PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
 
 
-def _abs(path: str) -> str:
-    return settings.SITE_URL + path
-
-
-def _person(user: Any) -> dict[str, str]:
-    profile = getattr(user, "profile", None)
-    return {
-        "handle": profile.handle if profile else "",
-        "display_name": profile.display_name if profile else "",
-    }
-
-
 def _contest_can(access: selectors.ContestAccess) -> dict[str, bool]:
     return {
         "edit": access.can_edit,
@@ -76,12 +65,12 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
     contest = access.contest
     manages = access.can_manage
     prizes = list(contest.prizes.all())
-    poster = _person(contest.created_by)
+    poster = person_out(contest.created_by)
     if contest.organisation_id and contest.organisation:
         poster = {"handle": "", "display_name": contest.organisation.name}
     return {
         "id": contest.pk,
-        "url": _abs(contest.get_absolute_url()),
+        "url": absolute_url(contest.get_absolute_url()),
         "title": contest.title,
         "summary": contest.summary,
         "description": contest.description,
@@ -116,7 +105,7 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
 
 def _file_out(item: EntryFile, *, original: bool) -> dict[str, Any]:
     def url(variant: str) -> str:
-        return _abs(reverse("contests:file", kwargs={"pk": item.pk, "variant": variant}))
+        return absolute_url(reverse("contests:file", kwargs={"pk": item.pk, "variant": variant}))
 
     return {
         "id": item.pk,
@@ -154,11 +143,11 @@ def _entry_out(access: selectors.EntryAccess) -> dict[str, Any]:
         "id": entry.pk,
         "contest_id": entry.contest_id,
         "number": entry.number,
-        "url": _abs(entry.get_absolute_url()),
+        "url": absolute_url(entry.get_absolute_url()),
         "title": entry.title,
         "description": entry.description,
         "status": entry.status,
-        "entrant": _person(entry.entrant),
+        "entrant": person_out(entry.entrant),
         "version": version.number if version else 0,
         "files": [_file_out(f, original=insider) for f in files],
         "created_at": entry.created_at,

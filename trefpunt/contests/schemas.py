@@ -7,14 +7,10 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.accounts.schemas import PersonOut
 from trefpunt.core.api_schema import InSchema
 
 from . import limits
-
-
-class PersonOut(Schema):
-    handle: str
-    display_name: str
 
 
 class PrizeOut(Schema):

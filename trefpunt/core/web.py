@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -87,3 +88,11 @@ def file_response(
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on this site as an absolute link (``settings.SITE_URL``: what emails, feeds
+    and the API hand out); a full URL passes unchanged."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return settings.SITE_URL + (path if path.startswith("/") else "/" + path)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from ninja import Query, Router, Status
 from pydantic import Field
 
+from trefpunt.accounts.schemas import person_out
 from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import absolute_url
 
 from . import selectors, services
 from .models import Comment, Idea, IdeaCall, RewardedIdea, Stage
@@ -50,18 +51,6 @@ PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
 
 
-def _abs(path: str) -> str:
-    return settings.SITE_URL + path
-
-
-def _person(user: Any) -> dict[str, str]:
-    profile = getattr(user, "profile", None)
-    return {
-        "handle": profile.handle if profile else "",
-        "display_name": profile.display_name if profile else "",
-    }
-
-
 def _stage(stage: Stage, counts: dict[int, int] | None = None) -> dict[str, Any]:
     return {
         "id": stage.pk,
@@ -73,12 +62,12 @@ def _stage(stage: Stage, counts: dict[int, int] | None = None) -> dict[str, Any]
 
 
 def _call_out(call: IdeaCall, *, manages: bool) -> dict[str, Any]:
-    poster = _person(call.created_by)
+    poster = person_out(call.created_by)
     if call.organisation_id and call.organisation:
         poster = {"handle": "", "display_name": call.organisation.name}
     return {
         "id": call.pk,
-        "url": _abs(call.get_absolute_url()),
+        "url": absolute_url(call.get_absolute_url()),
         "title": call.title,
         "question": call.question,
         "description": call.description,
@@ -146,12 +135,12 @@ def _idea_out(idea: Idea) -> dict[str, Any]:
     return {
         "id": idea.pk,
         "call_id": idea.call_id,
-        "url": _abs(idea.get_absolute_url()),
+        "url": absolute_url(idea.get_absolute_url()),
         "title": idea.title,
         "description": idea.description,
         "status": idea.status,
         "stage": _stage(idea.stage),
-        "authors": [_person(c.user) for c in credits] or [_person(idea.author)],
+        "authors": [person_out(c.user) for c in credits] or [person_out(idea.author)],
         "tags": [t.name for t in idea.tags.all()],
         "improves_id": idea.improves_id,
         "merged_into_id": idea.merged_into_id,
@@ -333,7 +322,7 @@ def idea_similar_api(request: AuthedRequest, query: Query[SimilarQuery]) -> dict
         "items": [
             {
                 "id": i.pk,
-                "url": _abs(i.get_absolute_url()),
+                "url": absolute_url(i.get_absolute_url()),
                 "title": i.title,
                 "score": round(score, 4),
                 "stage": i.stage.label,
@@ -413,7 +402,7 @@ def _comment_out(comment: Comment) -> dict[str, Any]:
         "id": comment.pk,
         "idea_id": comment.idea_id,
         "parent_id": comment.parent_id,
-        "author": _person(comment.author),
+        "author": person_out(comment.author),
         "body": "" if hidden else comment.body,
         "hidden": hidden,
         "created_at": comment.created_at,

@@ -8,14 +8,10 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from trefpunt.accounts.schemas import PersonOut
 from trefpunt.core.api_schema import InSchema
 
 from .models import Comment, Idea, IdeaCall, IdeaUpdate, StageChange, limit
-
-
-class PersonOut(Schema):
-    handle: str
-    display_name: str
 
 
 class StageOut(Schema):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from ninja import Field as NinjaField
 from ninja import Query, Router, Status
 
@@ -19,6 +18,7 @@ from trefpunt.core.api_schema import OFFSET_MAX, InSchema
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import absolute_url
 
 from .iban import iban_mask
 from .models import Deposit, LedgerAccount, Payout
@@ -65,10 +65,6 @@ def _wallet(request: AuthedRequest, slug: str | None) -> tuple[LedgerAccount, Or
     return wallet_for_organisation(organisation=organisation), organisation
 
 
-def _absolute(url: str) -> str:
-    return settings.SITE_URL + url if url.startswith("/") else url
-
-
 def _deposit_out(deposit: Deposit) -> DepositOut:
     organisation = deposit.wallet.organisation
     return DepositOut(
@@ -76,7 +72,7 @@ def _deposit_out(deposit: Deposit) -> DepositOut:
         status=deposit.status,
         amount=deposit.amount,
         currency=deposit.currency,
-        checkout_url=_absolute(deposit.checkout_url) if deposit.checkout_url else "",
+        checkout_url=absolute_url(deposit.checkout_url) if deposit.checkout_url else "",
         return_path=deposit.return_path,
         organisation=organisation.slug if organisation else None,
         created_at=deposit.created_at,
