@@ -105,6 +105,24 @@ def organisations_user_can_post_for(*, user: User) -> QuerySet[Organisation]:
     ).order_by("name")
 
 
+def clients_acting(
+    work: dict[int, tuple[int | None, int]],
+) -> dict[int, frozenset[int]]:
+    """Who acts for the client of each piece of work, in one query for all organisations.
+    ``work`` maps a work id to (its organisation id or None, the person who posted it): an
+    organisation's owners and admins act for its work, the poster for their own."""
+    org_ids = {org_id for org_id, _person in work.values() if org_id}
+    admins: dict[int, set[int]] = {}
+    for org_id, user_id in Membership.objects.filter(
+        organisation_id__in=org_ids, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
+    ).values_list("organisation_id", "user_id"):
+        admins.setdefault(org_id, set()).add(user_id)
+    return {
+        pk: frozenset(admins.get(org_id, ())) if org_id else frozenset({person})
+        for pk, (org_id, person) in work.items()
+    }
+
+
 def organisations_of_profile(*, profile: Profile) -> QuerySet[Organisation]:
     """The organisations shown on a public profile (membership of an organisation is public)."""
     return Organisation.objects.filter(memberships__user_id=profile.user_id).order_by("name")

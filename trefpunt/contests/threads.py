@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from trefpunt.accounts.models import Membership, Role
+from trefpunt.accounts.selectors import clients_acting
 from trefpunt.community.threads import ThreadKind, ThreadTarget, thread_kinds_register
 
 from .access import contest_access
@@ -23,20 +23,7 @@ from .models import Contest, Entry
 
 
 def _managers(contests: Iterable[Contest]) -> dict[int, frozenset[int]]:
-    """Who acts for the client of each contest, in one query for all organisations."""
-    contests = list(contests)
-    org_ids = {c.organisation_id for c in contests if c.organisation_id}
-    admins: dict[int, set[int]] = {}
-    for org_id, user_id in Membership.objects.filter(
-        organisation_id__in=org_ids, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-    ).values_list("organisation_id", "user_id"):
-        admins.setdefault(org_id, set()).add(user_id)
-    return {
-        c.pk: frozenset(admins.get(c.organisation_id, set()))
-        if c.organisation_id
-        else frozenset({c.created_by_id})
-        for c in contests
-    }
+    return clients_acting({c.pk: (c.organisation_id, c.created_by_id) for c in contests})
 
 
 def _entry_targets(keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], ThreadTarget]:

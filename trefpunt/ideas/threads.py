@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from django.utils.translation import gettext_lazy as _
 
-from trefpunt.accounts.models import Membership, Role
+from trefpunt.accounts.selectors import clients_acting
 from trefpunt.community.threads import ThreadKind, ThreadTarget, thread_kinds_register
 
 from .models import Idea, IdeaAuthor
@@ -24,26 +24,17 @@ def idea_thread_targets(wanted: Sequence[tuple[int, str]]) -> dict[tuple[int, st
         "idea_id", "user_id"
     ):
         credits.setdefault(idea_id, set()).add(user_id)
-    org_ids = {i.call.organisation_id for i in ideas.values() if i.call.organisation_id}
-    managers: dict[int, set[int]] = {}
-    for org_id, user_id in Membership.objects.filter(
-        organisation_id__in=org_ids, role__in=[Role.OWNER, Role.ADMIN]
-    ).values_list("organisation_id", "user_id"):
-        managers.setdefault(org_id, set()).add(user_id)
+    managers = clients_acting(
+        {pk: (i.call.organisation_id, i.call.created_by_id) for pk, i in ideas.items()}
+    )
     targets = {}
     for pk, idea in ideas.items():
         if idea.status == Idea.Status.HIDDEN:
             continue
-        call = idea.call
-        runs = (
-            managers.get(call.organisation_id, set())
-            if call.organisation_id
-            else {call.created_by_id}
-        )
         targets[(pk, "")] = ThreadTarget(
             title=idea.title,
             url=idea.get_absolute_url(),
-            participants=frozenset(runs | credits.get(pk, {idea.author_id})),
+            participants=managers[pk] | credits.get(pk, {idea.author_id}),
         )
     return targets
 

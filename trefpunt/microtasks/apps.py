@@ -20,6 +20,7 @@ class MicrotasksConfig(AppConfig):
 
         reference_register("batch", batch_reference_labels)
 
-        from .notifications import register
+        from . import notifications, threads
 
-        register()
+        notifications.register()
+        threads.register()

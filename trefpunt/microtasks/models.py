@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import limits
@@ -154,6 +155,9 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("microtasks:batch_detail", args=[self.pk])
 
     @property
     def escrow_reference(self) -> str:

@@ -6,10 +6,10 @@ from typing import Any
 
 import factory
 
-from trefpunt.accounts.models import User
+from trefpunt.accounts.models import Organisation, User
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.ledger.models import AccountKind, LedgerAccount
-from trefpunt.ledger.services import wallet_for_user
+from trefpunt.ledger.services import wallet_for_organisation, wallet_for_user
 from trefpunt.ledger.tests.factories import fund_wallet
 from trefpunt.microtasks.models import Batch, Lease
 from trefpunt.microtasks.selectors import batch_funding
@@ -69,6 +69,13 @@ def published_batch(
     batch = BatchFactory.create(user=owner, items=items, **kwargs)
     funding = batch_funding(batch=batch)
     fund_wallet(wallet_for_user(user=owner), owner, max(500, funding.total + extra_funds))
+    return batch_publish(batch_id=batch.pk, user=owner)
+
+
+def organisation_batch(owner: User, organisation: Organisation, **kwargs: Any) -> Batch:
+    """A published batch posted (and paid) in the organisation's name."""
+    batch = BatchFactory.create(user=owner, items=6, organisation_slug=organisation.slug, **kwargs)
+    fund_wallet(wallet_for_organisation(organisation=organisation), owner, 10_000)
     return batch_publish(batch_id=batch.pk, user=owner)
 
 

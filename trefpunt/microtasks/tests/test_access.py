@@ -14,8 +14,6 @@ from django.utils import timezone
 from trefpunt.accounts.models import Membership, Role
 from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
 from trefpunt.core.exceptions import ApplicationError, ErrorCode
-from trefpunt.ledger.services import wallet_for_organisation
-from trefpunt.ledger.tests.factories import fund_wallet
 from trefpunt.microtasks.models import Batch
 from trefpunt.microtasks.selectors import (
     answer_access,
@@ -28,13 +26,17 @@ from trefpunt.microtasks.services import (
     answer_reject,
     batch_close,
     batch_pause,
-    batch_publish,
     batch_resume,
     batch_worker_exclude,
     lease_answer,
     lease_claim,
 )
-from trefpunt.microtasks.tests.factories import BatchFactory, claim, published_batch
+from trefpunt.microtasks.tests.factories import (
+    BatchFactory,
+    claim,
+    organisation_batch,
+    published_batch,
+)
 
 pytestmark = pytest.mark.django_db
 POS = {"sentiment": "pos"}
@@ -42,13 +44,6 @@ POS = {"sentiment": "pos"}
 
 def can(access) -> set[str]:
     return {name for name, allowed in access.capabilities().items() if allowed}
-
-
-def organisation_batch(owner, organisation, **kwargs) -> Batch:
-    """A published batch posted (and paid) in the organisation's name."""
-    batch = BatchFactory.create(user=owner, items=6, organisation_slug=organisation.slug, **kwargs)
-    fund_wallet(wallet_for_organisation(organisation=organisation), owner, 10_000)
-    return batch_publish(batch_id=batch.pk, user=owner)
 
 
 def refusal_code(call) -> str | None:
