@@ -61,6 +61,9 @@ class NotificationKind:
     template: str
     label: Any = ""
     essential: bool = False
+    # How a person who never chose gets it by email: "immediate" or "digest" (for kinds that
+    # can come many times a day, such as each new entry in a contest).
+    default: str = "immediate"
     # Turns the queued context (ids, numbers) into what the template shows, in the
     # recipient's language and at sending time (e.g. loads the contest by its id).
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -92,15 +95,18 @@ def notify(
     kind: str,
     context: Mapping[str, Any] | None = None,
     path: str = "",
+    uid: str = "",
 ) -> None:
     """Tell ``users`` that ``kind`` happened, after the current transaction commits (at
-    once outside one). One queued task per person; duplicates in ``users`` are told once."""
+    once outside one). One queued task per person; duplicates in ``users`` are told once.
+    A stable ``uid`` (at most 40 characters) makes a notice that two transactions may both
+    decide to send (a batch finishing) reach each person once."""
     notification_kind(kind)
     payload = _json(context)
     recipients = sorted({u if isinstance(u, int) else int(u.pk) for u in users})
     if not recipients:
         return
-    uid = uuid.uuid4().hex
+    uid = uid or uuid.uuid4().hex
 
     def enqueue() -> None:
         from .tasks import notification_send_task
@@ -185,7 +191,7 @@ def delivery_for(*, user_id: int, kind: NotificationKind) -> str:
         .values_list("delivery", flat=True)
         .first()
     )
-    return chosen or Delivery.IMMEDIATE
+    return chosen or kind.default
 
 
 def unsubscribe_token(*, user_id: int, kind: str) -> str:

@@ -66,7 +66,7 @@ def notification_settings_for_user(*, user: User) -> list[SettingRow]:
         SettingRow(
             kind=kind.key,
             label=kind.label or kind.key,
-            delivery=Delivery.IMMEDIATE if kind.essential else chosen.get(kind.key, "immediate"),
+            delivery=Delivery.IMMEDIATE if kind.essential else chosen.get(kind.key, kind.default),
             essential=kind.essential,
         )
         for kind in notification_kinds()

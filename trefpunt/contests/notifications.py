@@ -40,6 +40,7 @@ FEEDBACK = "contests.feedback"
 DECLINED = "contests.declined"
 DECLINE_REVIEWED = "contests.decline_reviewed"
 FILES_DELIVERED = "contests.files_delivered"
+NEW_ENTRY = "contests.new_entry"
 
 
 def _prepare(context: dict[str, Any]) -> dict[str, Any]:
@@ -50,10 +51,10 @@ def _prepare(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def register() -> None:
-    def kind(key: str, label: Any, *, essential: bool = False) -> NotificationKind:
+    def kind(key: str, label: Any, *, essential: bool = False, **more: Any) -> NotificationKind:
         name = key.removeprefix("contests.")
         return NotificationKind(
-            key, f"contests/email/{name}.txt", label, essential=essential, prepare=_prepare
+            key, f"contests/email/{name}.txt", label, essential=essential, prepare=_prepare, **more
         )
 
     notification_kinds_register(
@@ -65,6 +66,7 @@ def register() -> None:
         kind(FEEDBACK, _("Feedback on your entries")),
         kind(DECLINED, _("Your entry was declined")),
         kind(DECLINE_REVIEWED, _("Staff reviewed a decline of your entry")),
+        kind(NEW_ENTRY, _("New entries in your contests"), default="digest"),
     )
 
 
@@ -143,6 +145,15 @@ def notify_decline_reviewed(entry: Entry, *, upheld: bool) -> None:
         users=[entry.entrant_id],
         kind=DECLINE_REVIEWED,
         context={"title": entry.title, "upheld": upheld},
+        path=_path("contests:entry", entry.pk),
+    )
+
+
+def notify_new_entry(contest: Contest, entry: Entry, managers: Iterable[User]) -> None:
+    notify(
+        users=managers,
+        kind=NEW_ENTRY,
+        context={"title": contest.title, "number": entry.number, "entry": entry.title},
         path=_path("contests:entry", entry.pk),
     )
 

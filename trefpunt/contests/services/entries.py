@@ -26,6 +26,7 @@ from trefpunt.core.originality import is_near_duplicate
 
 from .. import limits
 from ..models import Contest, ContestInvitation, Entry, EntryFile, EntryFlag, EntryVersion
+from ..notifications import notify_new_entry
 from ..rules import (
     ENTRY_STATES,
     entry_limit_refusal,
@@ -35,7 +36,7 @@ from ..rules import (
     withdraw_refusal,
 )
 from ..selectors import contest_access
-from .common import Stored, entry_for_entrant, files_prepare, now, text_clean
+from .common import Stored, contest_managers, entry_for_entrant, files_prepare, now, text_clean
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -269,6 +270,7 @@ def entry_submit(
                 ).update(nda_accepted_at=now())
             matches = _originality_catch_up_locked(prepared, scan, locked, user.pk)
             _flags_record(entry, entry_files, matches)
+            notify_new_entry(locked, entry, contest_managers(locked))
     except Exception:
         stored.discard()
         raise

@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from trefpunt.accounts.selectors import clients_acting
 from trefpunt.community.notifications import notify
 from trefpunt.core.exceptions import Conflict, ErrorCode
 from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import work_escrow_lock
 
 from ..models import Batch, Item
-from ..notifications import FAIR_PAY_PAUSED
+from ..notifications import FAIR_PAY_PAUSED, notify_batch_finished
 from ..selectors import (
     batch_for_manager,
     batch_median_seconds,
@@ -123,6 +124,16 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
             refund_excess_unlocked(batch=batch, escrow=escrow, now=now, created_by=user)
             aggregate_on_commit(batch.pk)
     return batch
+
+
+def batch_finished_check(batch: Batch) -> None:
+    """Called when an item of ``batch`` completes: once no item is open any more, the people
+    who run the batch are told it is finished (once, even when the last two items complete
+    in two transactions at the same moment)."""
+    if Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists():
+        return
+    managers = clients_acting({batch.pk: (batch.organisation_id, batch.owner_id)})
+    notify_batch_finished(batch, managers[batch.pk])
 
 
 def batch_fair_pay_check(*, batch_id: int) -> bool:

@@ -6,6 +6,7 @@ Lock order: the batch's escrow, the batch row, item rows by id, answer rows by i
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from trefpunt.ledger.models import LedgerAccount
 
 from .. import limits
 from ..models import Answer, Batch, BatchWorker, Item
+from ..notifications import notify_answers_rejected, notify_appeal_decided
 from ..selectors import (
     answer_for_manager,
     answer_for_worker,
@@ -146,6 +148,7 @@ def answer_reject(*, answer_id: int, user: User, reason: str) -> Answer:
     rejected answer again changes nothing."""
     reason = _reason_clean(reason, "reason", _("Say why the answer is rejected."))
     answer = answer_for_manager(answer_id=answer_id, user=user)
+    batch = answer.batch
     with transaction.atomic(durable=True):
         answer = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         if answer.status == Answer.Status.REJECTED:
@@ -159,6 +162,7 @@ def answer_reject(*, answer_id: int, user: User, reason: str) -> Answer:
             reviewed_by=user,
             reviewed_at=timezone.now(),
         )
+        notify_answers_rejected(batch, {answer.worker_id: 1}, reason)
     return answer
 
 
@@ -194,15 +198,16 @@ def answers_review_bulk(
         if decision == "approve" and locked:
             answers_approve_unlocked(answers=locked, batch=batch, escrow=escrow, user=user, now=now)
         if decision == "reject" and locked:
-            Answer.objects.filter(
-                pk__in=[a.pk for a in locked],
-                status__in=ANSWER_STATES.sources(Answer.Status.REJECTED),
-            ).update(
+            rejectable = [
+                a for a in locked if a.status in ANSWER_STATES.sources(Answer.Status.REJECTED)
+            ]
+            Answer.objects.filter(pk__in=[a.pk for a in rejectable]).update(
                 status=Answer.Status.REJECTED,
                 reject_reason=reason,
                 reviewed_by=user,
                 reviewed_at=now,
             )
+            notify_answers_rejected(batch, Counter(a.worker_id for a in rejectable), reason)
     return len(locked)
 
 
@@ -253,4 +258,5 @@ def appeal_decide(*, answer_id: int, user: User | None, overturn: bool, note: st
         )
         if overturn:
             answer_pay_unlocked(answer=answer, batch=batch, escrow=escrow, created_by=user)
+        notify_appeal_decided(answer, batch)
     return answer
