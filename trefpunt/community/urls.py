@@ -7,6 +7,7 @@ app_name = "community"
 urlpatterns = [
     path("notifications/", views.notification_list_view, name="list"),
     path("notifications/<int:pk>/", views.notification_open_view, name="open"),
+    path("notifications/badge/", views.notification_badge_view, name="badge"),
     path("notifications/read-all/", views.notification_read_all_view, name="read_all"),
     path("settings/notifications/", views.notification_settings_view, name="settings"),
     path("messages/", conversations.inbox_view, name="inbox"),

@@ -24,6 +24,14 @@ from .notifications import notification_kind, unsubscribe_token_read
 PER_PAGE = 30
 
 
+def notification_badge_view(request: HttpRequest) -> HttpResponse:
+    """The header's notifications link with its unread count; every page polls it, so a
+    new notice shows without reloading. After logging out, 204: the poll swaps nothing."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
+    return render(request, "community/_badge.html")
+
+
 @login_required
 def notification_list_view(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.notifications_for_user(user=request.user), PER_PAGE).get_page(
