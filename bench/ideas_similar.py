@@ -25,13 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import database_ensure, django_setup, load_average, pct
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_ideas"
 
@@ -77,35 +77,6 @@ def text(rnd: random.Random) -> tuple[str, str]:
             f"Daarnaast {rnd.choice(SUBJECTS_NL)} {rnd.choice(PLACES_NL)}, {rnd.choice(WHY_NL)}."
         )
     return title, body
-
-
-def database_ensure(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    if parts.hostname not in {"127.0.0.1", "localhost"}:
-        sys.exit("DATABASE_URL must point at 127.0.0.1; this bench stays local.")
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
-    os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
-    os.environ.setdefault(
-        "TREFPUNT_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def call_load(ideas: int, seed: int) -> int:
@@ -160,11 +131,6 @@ def call_load(ideas: int, seed: int) -> int:
     )
     print(f"loaded {ideas:,} ideas into call {call.pk} in {time.perf_counter() - started:.1f} s")
     return call.pk
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -224,7 +190,7 @@ def main() -> None:
         f"first suggestion after a new idea, {len(fresh)} runs: "
         f"p50 {pct(fresh, 0.5):.1f} ms, p95 {pct(fresh, 0.95):.1f} ms"
     )
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(load_average())
 
 
 if __name__ == "__main__":

@@ -38,13 +38,18 @@ def _rows(access: ThreadAccess, items: list[Message], receipts: bool) -> list[tu
 
 
 def _thread_context(
-    access: ThreadAccess, errors: dict[str, list[str]] | None = None
+    access: ThreadAccess, errors: dict[str, list[str]] | None = None, before: str = ""
 ) -> dict[str, Any]:
-    items = selectors.thread_messages(access=access)
+    """The latest page of messages, or with ``before`` (a message number) the page before
+    it; an earlier page does not poll for new messages."""
+    earlier = int(before) if before.isdigit() else None
+    items = selectors.thread_messages(access=access, before=earlier)
     return {
         "access": access,
         "items": _rows(access, items, receipts=True),
         "last": items[-1].number if items else 0,
+        "first": items[0].number if items else 0,
+        "paged_back": earlier is not None,
         "errors": errors or {},
     }
 
@@ -77,7 +82,7 @@ def thread_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "community/thread.html",
-        _thread_context(access, errors),
+        _thread_context(access, errors, before=request.GET.get("before", "")),
         status=422 if errors else 200,
     )
 

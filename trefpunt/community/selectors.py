@@ -26,7 +26,8 @@ from .threads import ThreadTarget, target_may_read, thread_targets
 
 # A message can be edited this long after it was sent.
 EDIT_WINDOW = timedelta(minutes=10)
-MESSAGES_PER_PAGE = 200
+MESSAGES_PER_PAGE = 50  # a long thread opens on its latest messages
+MESSAGES_PER_POLL = 200
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -126,21 +127,28 @@ def thread_get_for_user(*, thread_id: int, user: Any) -> ThreadAccess:
     )
 
 
-def thread_messages(*, access: ThreadAccess, after: int = 0) -> list[Message]:
-    """The thread's messages after number ``after``, oldest first, with authors and files.
+def thread_messages(
+    *, access: ThreadAccess, after: int | None = None, before: int | None = None
+) -> list[Message]:
+    """Messages the viewer may see, with authors and files, oldest first: those after
+    number ``after`` (the poll and the API, from 0 on), or else the latest
+    ``MESSAGES_PER_PAGE`` (before number ``before`` for the earlier pages of a long thread).
     Held messages show only to their author and staff; hidden ones to staff."""
     messages = (
-        Message.objects.filter(thread=access.thread, number__gt=after)
+        Message.objects.filter(thread=access.thread)
         .select_related("author__profile")
         .prefetch_related("attachments")
-        .order_by("number")
     )
     if not access.is_staff:
         own_held = (
             Q(author_id=access.user.pk, status=Message.Status.HELD) if access.user else Q(pk=None)
         )
         messages = messages.filter(Q(status=Message.Status.VISIBLE) | own_held)
-    return list(messages[:MESSAGES_PER_PAGE])
+    if after is not None:
+        return list(messages.filter(number__gt=after).order_by("number")[:MESSAGES_PER_POLL])
+    if before is not None:
+        messages = messages.filter(number__lt=before)
+    return list(reversed(messages.order_by("-number")[:MESSAGES_PER_PAGE]))
 
 
 def thread_read_by(*, access: ThreadAccess) -> dict[int, list[str]]:

@@ -253,3 +253,25 @@ def test_concurrent_posts_get_distinct_gapless_numbers() -> None:
         4,
     ]
     assert Thread.objects.get(pk=thread.pk).message_count == 4
+
+
+def test_a_long_thread_opens_on_its_latest_messages_with_earlier_ones_a_page_back(
+    client,
+) -> None:
+    me, you = person(), person()
+    thread = conversation(me, you)
+    Message.objects.bulk_create(
+        Message(thread=thread, number=n, author=you, body=f"Note number {n}.") for n in range(1, 61)
+    )
+    Thread.objects.filter(pk=thread.pk).update(message_count=60, last_message_at=timezone.now())
+    client.force_login(me)
+
+    latest = client.get(f"/en/messages/{thread.pk}/").content.decode()
+    earlier = client.get(f"/en/messages/{thread.pk}/?before=11").content.decode()
+    api = client.get(f"/api/v1/threads/{thread.pk}/messages?after=0")
+
+    assert "Note number 60." in latest and "Note number 11." in latest
+    assert "Note number 10." not in latest and "?before=11" in latest
+    assert "Note number 10." in earlier and "Note number 11." not in earlier
+    assert 'id="poller"' not in earlier
+    assert [m["number"] for m in api.json()][:2] == [1, 2]
