@@ -119,7 +119,9 @@ def test_repeats_do_not_make_the_result_depend_on_answer_order(method) -> None:
 def test_repeat_weights_and_count() -> None:
     items = np.array([0, 0, 0, 1, 1])
     workers = np.array([0, 0, 1, 0, 1])
-    assert repeat_weights(items, workers, 2).tolist() == [0.5, 0.5, 1.0, 1.0, 1.0]
+    weights = repeat_weights(items, workers, 2)
+    assert weights is not None
+    assert weights.tolist() == [0.5, 0.5, 1.0, 1.0, 1.0]
     assert repeat_weights(np.array([0, 1]), np.array([0, 0]), 1) is None
     assert count_repeats(items, workers, 2) == 1
 
