@@ -89,7 +89,7 @@ def test_majority_vote_matches_a_direct_count(answers) -> None:
     labels = np.array([a[2] for a in answers], dtype=int)
     result = majority_vote(items, workers, labels, n_items=6, n_workers=5, n_classes=4)
     # One vote per worker and item: a worker's repeated answers share it.
-    given = {}
+    given: dict[tuple[int, int], int] = {}
     for i, w in zip(items.tolist(), workers.tolist(), strict=True):
         given[i, w] = given.get((i, w), 0) + 1
     counts = np.zeros((6, 4))
