@@ -217,7 +217,7 @@ def _read_answers(path: str, sep: str, stdin: IO[str] | None) -> _Answers:
     question_code: dict[str, int] = {}
     worker_code: dict[str, int] = {}
     label_code: dict[str, int] = {}
-    items, workers, labels = array("l"), array("l"), array("l")
+    items, workers, labels = array("i"), array("i"), array("i")
     columns = (("question",), ("worker",), ("answer",))
     with _text(path, stdin) as handle:
         for (question, worker, answer), _line in _rows(path, handle, columns, sep):
@@ -225,13 +225,20 @@ def _read_answers(path: str, sep: str, stdin: IO[str] | None) -> _Answers:
             workers.append(worker_code.setdefault(worker, len(worker_code)))
             labels.append(label_code.setdefault(answer, len(label_code)))
     return _Answers(
-        items=np.frombuffer(items, dtype=np.int_).astype(np.intp) if items else _empty(),
-        workers=np.frombuffer(workers, dtype=np.int_).astype(np.intp) if workers else _empty(),
-        labels=np.frombuffer(labels, dtype=np.int_).astype(np.intp) if labels else _empty(),
+        items=_to_intp(items),
+        workers=_to_intp(workers),
+        labels=_to_intp(labels),
         questions=list(question_code),
         label_names=list(label_code),
         n_workers=len(worker_code),
     )
+
+
+def _to_intp(codes: array[int]) -> np.ndarray:
+    """The compact 4-byte codes as the methods' index arrays (one copy, then freed)."""
+    if not codes:
+        return _empty()
+    return np.frombuffer(codes, dtype=np.intc).astype(np.intp)
 
 
 def _empty() -> np.ndarray:
