@@ -53,8 +53,8 @@ input:
 
 methods (--method):
   auto (default)    ds; but when every answer is a number with more than 20 distinct values
-                    or a fraction, numeric (a warning says so). Numbers are compared as
-                    numbers in every method: 1, 1.0 and 01 are the same answer.
+                    or a fraction, numeric (a warning says so). When every answer is a
+                    number they are compared as numbers: 1, 1.0 and 01 are one answer.
   ds                hierarchical Dawid-Skene: learns each worker's confusion matrix, shrunk
                     towards the crowd's for workers with few answers (docs/aggregation.md).
   mv                majority vote.
