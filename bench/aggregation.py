@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -37,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.aggregation_conditions import CONDITIONS, small_batches
 from trefpunt.microtasks.aggregation import (
     dawid_skene,
     encode_answers,
@@ -45,9 +48,21 @@ from trefpunt.microtasks.aggregation import (
     replay_adaptive,
     weighted_majority_vote,
 )
+from trefpunt.microtasks.aggregation.adaptive import DEFAULT_MIN_AGREEING, DEFAULT_TARGET
 from trefpunt.microtasks.aggregation.synthetic import mixed_skill_dataset
 
-DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "truth"
+
+def default_datasets() -> Path:
+    """``$TREFPUNT_DATASETS``, else the first ``shared/datasets/truth`` above this checkout."""
+    if os.environ.get("TREFPUNT_DATASETS"):
+        return Path(os.environ["TREFPUNT_DATASETS"])
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "datasets" / "truth"
+        if candidate.is_dir():
+            return candidate
+    return Path("shared/datasets/truth")
+
+
 SYNTHETIC_SEED = 20240501
 OURS: dict[str, Callable[..., Any]] = {
     "mv": majority_vote,
@@ -61,7 +76,7 @@ CROWDKIT_NAMES = {
     "ds": "DawidSkene",
     "ods": "OneCoinDawidSkene",
 }
-REPLAY_TARGETS = (0.95, 0.99, 0.999)
+REPLAY_TARGETS = (0.95, 0.99)
 REPLAY_MIN_ANSWERS = 3
 REPLAY_REFIT_EVERY = 500
 
@@ -139,11 +154,28 @@ def best_time(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
 
 
 def crowdkit_classes() -> dict[str, Any]:
+    """Key -> a factory of objects with ``fit_predict(frame)``, for what crowd-kit has."""
     try:
         from crowdkit import aggregation as ck
     except ImportError:
         return {}
-    return {k: getattr(ck, v) for k, v in CROWDKIT_NAMES.items() if hasattr(ck, v)}
+    found = {k: getattr(ck, v) for k, v in CROWDKIT_NAMES.items() if hasattr(ck, v)}
+    if "wmv" in found:
+        found["wmv"] = partial(_Wawa, ck)
+    return found
+
+
+class _Wawa:
+    """crowd-kit's Wawa, fitted and applied as its own code does. Its ``predict`` calls
+    scikit-learn's ``check_is_fitted``, which newer scikit-learn versions refuse on a class
+    without scikit-learn tags; ``fit`` and the weighted ``MajorityVote`` are unaffected."""
+
+    def __init__(self, ck: Any) -> None:
+        self.ck = ck
+
+    def fit_predict(self, frame: Any) -> Any:
+        model = self.ck.Wawa().fit(frame)
+        return self.ck.MajorityVote().fit(frame, skills=model.skills_).labels_
 
 
 def crowdkit_labels(series: Any, n_items: int) -> np.ndarray:
@@ -200,6 +232,8 @@ def run_methods(data: Dataset, repeat: int, ck: dict[str, Any]) -> list[Row]:
 
 
 def print_table(headers: list[str], body: list[list[str]]) -> None:
+    if not body:
+        return
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -215,13 +249,15 @@ class ReplayRow:
     total: int
     accuracy: float
     all_accuracy: float
+    stated: np.ndarray  # calibrated confidence of the early-stopped truth items
+    correct: np.ndarray  # whether their final answer is right
 
 
 def run_replay(data: Dataset, seeds: int) -> list[ReplayRow]:
     full = dawid_skene(data.items, data.workers, data.labels, **data.sizes)
     rows = []
     for target in REPLAY_TARGETS:
-        used, accuracy = [], []
+        used, accuracy, stated, correct = [], [], [], []
         for seed in range(seeds):
             replay = replay_adaptive(
                 data.items,
@@ -237,6 +273,11 @@ def run_replay(data: Dataset, seeds: int) -> list[ReplayRow]:
             )
             used.append(replay.answers_used)
             accuracy.append(data.accuracy(replay.result.labels))
+            early = replay.stopped_early[data.truth_items]
+            stated.append(replay.stated[data.truth_items][early])
+            correct.append(
+                replay.result.labels[data.truth_items][early] == data.truth_labels[early]
+            )
         rows.append(
             ReplayRow(
                 data.name,
@@ -245,20 +286,221 @@ def run_replay(data: Dataset, seeds: int) -> list[ReplayRow]:
                 int(data.items.size),
                 float(np.mean(accuracy)),
                 data.accuracy(full.labels),
+                np.concatenate(stated),
+                np.concatenate(correct),
             )
         )
     return rows
 
 
+RELIABILITY_BINS = (0.95, 0.98, 0.99, 0.995, 0.999, 1.0000001)
+
+
+def print_reliability(rows: list[ReplayRow]) -> None:
+    """Stated (calibrated) confidence when an item stopped vs how often its final answer was
+    right, over the early-stopped truth items of every dataset and seed, per target."""
+    print("\n## Reliability of the stopping confidence (early-stopped items with a truth label)\n")
+    body = []
+    for target in REPLAY_TARGETS:
+        stated = np.concatenate([r.stated for r in rows if r.target == target] or [np.zeros(0)])
+        correct = np.concatenate([r.correct for r in rows if r.target == target] or [np.zeros(0)])
+        for lo, hi in itertools.pairwise(RELIABILITY_BINS):
+            inside = (stated >= lo) & (stated < hi)
+            if inside.any():
+                body.append(
+                    [
+                        f"{target:g}",
+                        f"[{lo:g}, {min(hi, 1.0):g}{']' if hi > 1 else ')'}",
+                        str(int(inside.sum())),
+                        f"{stated[inside].mean():.4f}",
+                        f"{correct[inside].mean():.4f}",
+                    ]
+                )
+    print_table(["target", "stated", "items", "mean stated", "observed accuracy"], body)
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" ({os.cpu_count()} cores)"
+    except OSError:
+        return "n/a"
+
+
+def _ck_frame(items: np.ndarray, workers: np.ndarray, labels: np.ndarray) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"task": items, "worker": workers, "label": labels})
+
+
+def _fit_labels(key: str, data: Any, ck: dict[str, Any]) -> np.ndarray:
+    """Labels of one method on any dataset-like object; ``ck:`` keys are crowd-kit's."""
+    if key.startswith("ck:"):
+        name = key[3:]
+        predicted = ck[name]().fit_predict(_ck_frame(data.items, data.workers, data.labels))
+        return crowdkit_labels(predicted, data.n_items)
+    result = OURS[key](data.items, data.workers, data.labels, **data.sizes)
+    return np.asarray(result.labels)
+
+
+def default_versus_baselines(rows: list[Row], real: list[Dataset]) -> list[tuple[str, bool]]:
+    """The default (ds) beside the best of majority vote, Wawa, one-coin DS (ours or
+    crowd-kit's, whichever is higher) and crowd-kit's DS, from the first table."""
+    by = {(r.dataset, r.method): r.accuracy for r in rows}
+    baselines = {
+        "MV": ["mv", "crowd-kit MajorityVote"],
+        "Wawa": ["wmv", "crowd-kit Wawa"],
+        "one-coin": ["ods", "crowd-kit OneCoinDawidSkene"],
+        "crowd-kit DS": ["crowd-kit DawidSkene"],
+    }
+    print("\n## The default (ds) against the baselines, all answers\n")
+    body, checks = [], []
+    for data in real:
+        best_of = {
+            name: max((by[data.name, k] for k in keys if (data.name, k) in by), default=0.0)
+            for name, keys in baselines.items()
+        }
+        best = max(best_of.values())
+        ours = by[data.name, "ds"]
+        body.append(
+            [
+                data.name,
+                f"{ours:.2f}",
+                *(f"{v:.2f}" for v in best_of.values()),
+                f"{ours - best:+.2f}",
+            ]
+        )
+        checks.append(
+            (f"ds on {data.name}: {ours - best:+.2f} pt vs best baseline", ours >= best - 0.1)
+        )
+    print_table(["dataset", "ds", *baselines, "ds - best"], body)
+    return checks
+
+
+SWEEP_METHODS = ("mv", "wmv", "ods", "ds", "ck:ds")
+
+
+def small_batch_sweep(real: list[Dataset], ck: dict[str, Any]) -> list[tuple[str, bool]]:
+    methods = [m for m in SWEEP_METHODS if not m.startswith("ck:") or m[3:] in ck]
+    right = dict.fromkeys(methods, 0)
+    overturned = dict.fromkeys(methods, 0)
+    total = 0
+    for batch in small_batches(real, n_batches=300, seed=7):
+        unanimous = batch.unanimous()
+        for m in methods:
+            labels = _fit_labels(m, batch, ck)
+            right[m] += int((labels == batch.truth).sum())
+            overturned[m] += int(((unanimous >= 0) & (labels != unanimous)).sum())
+        total += batch.n_items
+    print(
+        f"\n## Small-batch sweep: 300 batches of 3-12 questions x 3 answers, seed 7 "
+        f"({total} questions)\n"
+    )
+    print_table(
+        ["method", "accuracy %", "unanimous votes overturned"],
+        [[m, f"{100.0 * right[m] / total:.2f}", str(overturned[m])] for m in methods],
+    )
+    acc = {m: 100.0 * right[m] / total for m in methods}
+    return [
+        (f"small batches: ds {acc['ds']:.2f}% >= mv {acc['mv']:.2f}%", acc["ds"] >= acc["mv"]),
+        (f"small batches: ds overturned {overturned['ds']} unanimous votes", overturned["ds"] == 0),
+    ]
+
+
+COND_METHODS = ("mv", "wmv", "ods", "ck:ds", "ds")
+
+
+def conditions_table(real: list[Dataset], ck: dict[str, Any]) -> list[tuple[str, bool]]:
+    methods = [m for m in COND_METHODS if not m.startswith("ck:") or m[3:] in ck]
+    print("\n## Unseen-like conditions (see bench/aggregation_conditions.py)\n")
+    body = []
+    worst_mv, worst_best = 0.0, 0.0
+    gaps_best = []
+    for cname, transform in CONDITIONS.items():
+        for data in real:
+            changed = transform(data)
+            acc = {m: changed.accuracy(_fit_labels(m, changed, ck)) for m in methods}
+            best = max(v for k, v in acc.items() if k != "ds")
+            worst_mv = min(worst_mv, acc["ds"] - acc["mv"])
+            worst_best = min(worst_best, acc["ds"] - best)
+            gaps_best.append(acc["ds"] - best)
+            body.append(
+                [cname, data.name, *(f"{acc[m]:.2f}" for m in methods), f"{acc['ds'] - best:+.2f}"]
+            )
+    print_table(["condition", "dataset", *methods, "ds - best"], body)
+    mean_gap = float(np.mean(gaps_best))
+    print(
+        f"\nds - best other: mean {mean_gap:+.2f} pt, worst {worst_best:+.2f} pt; "
+        f"ds - mv worst {worst_mv:+.2f} pt"
+    )
+    return [
+        (
+            f"conditions: ds never more than 1 pt below majority vote ({worst_mv:+.2f})",
+            worst_mv >= -1.0,
+        )
+    ]
+
+
+LODO_GRID = {"CLASS_PSEUDO": (1.0, 10.0, 30.0), "POOL_STRENGTH": (2.0, 10.0, 30.0)}
+
+
+def leave_one_dataset_out(real: list[Dataset]) -> None:
+    """Choose the two fixed constants of the default on five datasets (mean accuracy over
+    all answers, the four conditions and that dataset's small batches), score the sixth."""
+    module = sys.modules[dawid_skene.__module__]
+    saved = {k: getattr(module, k) for k in LODO_GRID}
+    grid = [
+        dict(zip(LODO_GRID, values, strict=True))
+        for values in itertools.product(*LODO_GRID.values())
+    ]
+    score: dict[tuple[int, str], float] = {}
+    for g, setting in enumerate(grid):
+        for key, value in setting.items():
+            setattr(module, key, value)
+        for data in real:
+            accs = [data.accuracy(_fit_labels("ds", data, {}))]
+            for transform in CONDITIONS.values():
+                changed = transform(data)
+                accs.append(changed.accuracy(_fit_labels("ds", changed, {})))
+            right = total = 0
+            for batch in small_batches([data], n_batches=50, seed=11):
+                right += int((_fit_labels("ds", batch, {}) == batch.truth).sum())
+                total += batch.n_items
+            accs.append(100.0 * right / total)
+            score[g, data.name] = float(np.mean(accs))
+    for key, value in saved.items():
+        setattr(module, key, value)
+    default = next(g for g, s in enumerate(grid) if all(s[k] == saved[k] for k in s))
+    print("\n## Leave-one-dataset-out (mean of all answers, 4 conditions, 50 small batches)\n")
+    body = []
+    for data in real:
+        others = [d.name for d in real if d.name != data.name]
+        chosen = max(range(len(grid)), key=lambda g: np.mean([score[g, n] for n in others]))
+        body.append(
+            [
+                data.name,
+                ", ".join(f"{k}={v:g}" for k, v in grid[chosen].items()),
+                f"{score[chosen, data.name]:.2f}",
+                f"{score[default, data.name]:.2f}",
+                f"{max(score[g, data.name] for g in range(len(grid))):.2f}",
+            ]
+        )
+    print_table(["held out", "chosen on the others", "held-out score", "default", "best"], body)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5, help="timing runs, best is kept")
     parser.add_argument("--replay-seeds", type=int, default=5)
     parser.add_argument("--no-synthetic", action="store_true", help="skip the 1M-answer batch")
+    parser.add_argument("--no-replay", action="store_true", help="skip the replay tables")
+    parser.add_argument("--no-conditions", action="store_true", help="skip thin/r3/rep/all")
+    parser.add_argument("--lodo", action="store_true", help="leave-one-dataset-out check")
     args = parser.parse_args(argv)
+    print(f"load average at start: {load_average()}\n")
 
-    folders = sorted(p for p in args.datasets.iterdir() if (p / "answer.csv").exists())
+    root = args.datasets or default_datasets()
+    folders = sorted(p for p in root.iterdir() if (p / "answer.csv").exists())
     real = [load_folder(f) for f in folders]
     ck = crowdkit_classes()
     if not ck:
@@ -284,12 +526,24 @@ def main(argv: list[str]) -> int:
         ],
     )
 
+    checks: list[tuple[str, bool]] = []
+    checks.extend(default_versus_baselines(rows, real))
+    checks.extend(small_batch_sweep(real, ck))
+    if not args.no_conditions:
+        checks.extend(conditions_table(real, ck))
+    if args.lodo:
+        leave_one_dataset_out(real)
+
     replay_rows: list[ReplayRow] = []
-    for data in real:
+    for data in real if not args.no_replay else []:
         replay_rows.extend(run_replay(data, args.replay_seeds))
     print(
         f"\n## Adaptive redundancy replay (min {REPLAY_MIN_ANSWERS} answers, re-fit every "
         f"{REPLAY_REFIT_EVERY} answers, mean of {args.replay_seeds} random orders)\n"
+    )
+    print(
+        f"stop rule: calibrated confidence >= target, >= {REPLAY_MIN_ANSWERS} answers, >= "
+        f"{DEFAULT_MIN_AGREEING} distinct non-flagged workers giving the leading answer\n"
     )
     print_table(
         ["dataset", "target", "answers used", "saved", "accuracy %", "all answers %", "change"],
@@ -307,9 +561,10 @@ def main(argv: list[str]) -> int:
         ],
     )
 
+    print_reliability(replay_rows)
+
     print("\n## Acceptance checks\n")
     by = {(r.dataset, r.method): r for r in rows}
-    checks: list[tuple[str, bool]] = []
     for name, floor in (("zheng_d_product", 93.66), ("zheng_d_possent", 96.00)):
         if (name, "ds") in by:
             acc = by[name, "ds"].accuracy
@@ -342,8 +597,18 @@ def main(argv: list[str]) -> int:
                     ok,
                 )
             )
+    for r in replay_rows:
+        if r.target == DEFAULT_TARGET:
+            change = r.accuracy - r.all_accuracy
+            checks.append(
+                (
+                    f"adaptive at the default target on {r.dataset}: {change:+.2f} points",
+                    change >= -0.5,
+                )
+            )
     for text, ok in checks:
         print(f"- [{'x' if ok else ' '}] {text}")
+    print(f"\nload average at end: {load_average()}")
     return 0
 
 

@@ -108,3 +108,31 @@ def argmax_with_ties(scores: FloatArray) -> tuple[IntArray, FloatArray, BoolArra
     top = scores[np.arange(n_rows), best]
     tied = (scores >= (top - TIE_TOLERANCE)[:, None]).sum(axis=1) > 1
     return best, top, tied
+
+
+def repeat_weights(items: IntArray, workers: IntArray, n_workers: int) -> FloatArray | None:
+    """Per-answer weights that give each worker one vote per item; ``None`` without repeats.
+
+    A worker who answered the same item ``r`` times gets weight ``1 / r`` on each of those
+    answers: the repeats share one vote. They are not independent evidence (same person,
+    same reading of the question), which is what every method here assumes of two answers;
+    counting them ``r`` times would let one worker outvote others by answering again. A
+    split vote (``a, a, b``) stays a soft vote (2/3 for ``a``), and the result does not
+    depend on the order of the answers, which a "last answer wins" rule would.
+    """
+    if items.size < 2:
+        return None
+    key = items.astype(np.int64) * max(n_workers, 1) + workers
+    ordered = np.sort(key)
+    if not bool(np.any(ordered[1:] == ordered[:-1])):
+        return None
+    _unique, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return np.asarray(1.0 / counts[inverse.reshape(-1)], dtype=np.float64)
+
+
+def count_repeats(items: IntArray, workers: IntArray, n_workers: int) -> int:
+    """Answers beyond the first by the same worker on the same item."""
+    if items.size < 2:
+        return 0
+    key = items.astype(np.int64) * max(n_workers, 1) + workers
+    return int(items.size - np.unique(key).size)

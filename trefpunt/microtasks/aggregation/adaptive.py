@@ -26,15 +26,17 @@ when they run out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import BoolArray, FloatArray, check_answers, check_size
+from ._arrays import BoolArray, FloatArray, IntArray, check_answers, check_size
 from .dawid_skene import dawid_skene
 from .results import CategoricalResult
+from .spam import detect_spammers
 
 DEFAULT_TARGET = 0.95
 DEFAULT_MIN_ANSWERS = 3
@@ -145,19 +147,195 @@ def confusion_for_updates(result: CategoricalResult) -> FloatArray:
     return conf
 
 
+# Candidate temperatures for :func:`fit_temperature`: 1 (the model as fitted) up to 8 (an
+# answer's evidence counts an eighth). A grid, not an optimiser: the held-out likelihood is
+# flat near its maximum and a grid cannot wander off on degenerate input.
+TEMPERATURES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 12.0, 16.0)
+# Gold items needed before the temperature is fitted on gold instead of on held-out answers.
+MIN_GOLD_FOR_CALIBRATION = 20
+DEFAULT_MIN_AGREEING = 3
+
+
+def answer_log_likelihoods(
+    result: CategoricalResult, workers: ArrayLike, labels: ArrayLike
+) -> FloatArray:
+    """``(n_answers, K)``: ``log confusion[worker, k, label]`` per answer, fitted workers as
+    fitted, workers the fit did not see as the pooled worker."""
+    conf = confusion_for_updates(result)
+    w = np.asarray(workers, dtype=np.intp)
+    lb = np.asarray(labels, dtype=np.intp)
+    return np.asarray(np.log(conf[w, :, lb]))
+
+
+def tempered_posterior(
+    prior: ArrayLike, log_likelihood: ArrayLike, temperature: float
+) -> FloatArray:
+    """Posterior rows from the class prior and summed answer log-likelihoods ``(n, K)`` with
+    the answers' evidence divided by ``temperature`` (1 = the model's own posterior)."""
+    ll = np.atleast_2d(np.asarray(log_likelihood, dtype=np.float64))
+    log_post = np.log(np.asarray(prior, dtype=np.float64))[None, :] + ll / temperature
+    log_post -= log_post.max(axis=1, keepdims=True)
+    post = np.exp(log_post)
+    return np.asarray(post / post.sum(axis=1, keepdims=True))
+
+
+def fit_temperature(
+    result: CategoricalResult,
+    items: ArrayLike,
+    workers: ArrayLike,
+    labels: ArrayLike,
+    *,
+    gold_items: ArrayLike | None = None,
+    gold_labels: ArrayLike | None = None,
+) -> float:
+    """How much to discount the model's evidence so that its confidence is honest.
+
+    Dawid-Skene treats answers as independent given the true class; real answers are not
+    (hard items fool several workers at once), so its posteriors are over-confident. The
+    temperature ``T`` divides every answer's log-likelihood; it is chosen on the grid
+    ``TEMPERATURES`` by one of two likelihoods, both of data the posterior did not use:
+
+    - with at least ``MIN_GOLD_FOR_CALIBRATION`` gold items that have answers: the
+      likelihood of the gold labels under the tempered posteriors of those items (the
+      answers on gold items, not their known labels) — temperature scaling on gold;
+    - otherwise the likelihood of each answer predicted from the *other* answers on its
+      item (leave one answer out): for answer ``j`` on item ``i``,
+      ``p(l_j) = sum_k post_{-j}(k) * confusion[w_j, k, l_j]`` with ``post_{-j}`` the
+      tempered posterior from the item's other answers. If answers agree less than the
+      model's confidence predicts, a higher temperature predicts them better.
+
+    Both need no truth beyond what the platform has. Returns 1.0 when there is nothing to
+    learn from (no item with two answers, no gold).
+    """
+    it = np.asarray(items, dtype=np.intp)
+    lb = np.asarray(labels, dtype=np.intp)
+    if it.size == 0 or result.n_classes < 2:
+        return 1.0
+    per_answer = answer_log_likelihoods(result, workers, lb)  # (N, K)
+    summed = np.zeros((result.n_items, result.n_classes))
+    np.add.at(summed, it, per_answer)
+    prior = np.maximum(result.class_prior, 1e-12)
+    if gold_items is not None and gold_labels is not None:
+        g_items = np.asarray(gold_items, dtype=np.intp)
+        g_labels = np.asarray(gold_labels, dtype=np.intp)
+        answered = np.bincount(it, minlength=result.n_items)[g_items] > 0
+        if int(answered.sum()) >= MIN_GOLD_FOR_CALIBRATION:
+            rows, truth = summed[g_items[answered]], g_labels[answered]
+            scores = [
+                float(
+                    np.log(tempered_posterior(prior, rows, t)[np.arange(truth.size), truth]).sum()
+                )
+                for t in TEMPERATURES
+            ]
+            return TEMPERATURES[int(np.argmax(scores))]
+    counts = np.bincount(it, minlength=result.n_items)
+    # Split each item with enough answers into two random halves: the tempered posterior from
+    # half A should give the label half B points to the probability it really has.
+    rng = np.random.default_rng(0)
+    key = rng.random(it.size)
+    order = np.lexsort((key, it))
+    sorted_items = it[order]
+    starts = np.r_[0, np.flatnonzero(sorted_items[1:] != sorted_items[:-1]) + 1]
+    rank = np.empty(it.size, dtype=np.intp)
+    rank[order] = np.arange(it.size) - np.repeat(starts, np.diff(np.r_[starts, it.size]))
+    enough = counts >= 2 * HALF_MIN
+    in_a = rank < counts[it] // 2
+    half_a = np.zeros_like(summed)
+    np.add.at(half_a, it[in_a], per_answer[in_a])
+    half_b = summed - half_a
+    candidates = np.flatnonzero(enough)
+    if candidates.size < MIN_SPLIT_ITEMS:
+        return NO_CALIBRATION
+    post_b = tempered_posterior(prior, half_b[candidates], 1.0)
+    reference = post_b.argmax(axis=1)
+    sure = post_b.max(axis=1) >= SPLIT_REFERENCE
+    if int(sure.sum()) < MIN_SPLIT_ITEMS:
+        return NO_CALIBRATION
+    split_rows, reference = candidates[sure], reference[sure]
+    scores = []
+    for t in TEMPERATURES:
+        post_a = tempered_posterior(prior, half_a[split_rows], t)
+        picked = post_a[np.arange(split_rows.size), reference]
+        scores.append(float(np.log(np.maximum(picked, 1e-300)).sum()))
+    return TEMPERATURES[int(np.argmax(scores))]
+
+
+HALF_MIN = 2
+# Without enough items to calibrate on, the evidence counts for nothing: no item stops
+# on confidence, only on running out of answers.
+NO_CALIBRATION = math.inf
+MIN_SPLIT_ITEMS = 20
+SPLIT_REFERENCE = 0.9
+
+
+def agreeing_workers(
+    items: ArrayLike, workers: ArrayLike, labels: ArrayLike, *, n_items: int, n_classes: int
+) -> IntArray:
+    """``(n_items, K)``: distinct workers whose answers on the item include each label."""
+    it = np.asarray(items, dtype=np.intp)
+    w = np.asarray(workers, dtype=np.int64)
+    lb = np.asarray(labels, dtype=np.intp)
+    if it.size == 0:
+        return np.zeros((n_items, n_classes), dtype=np.intp)
+    key = np.unique((it.astype(np.int64) * n_classes + lb) * (int(w.max()) + 1) + w)
+    cell = key // (int(w.max()) + 1)
+    return np.bincount(cell, minlength=n_items * n_classes).reshape(n_items, n_classes)
+
+
 @dataclass(frozen=True, eq=False)
 class ReplayResult:
     """Outcome of :func:`replay_adaptive`.
 
     ``used[j]`` says whether answer ``j`` (in the caller's order) was asked for; ``result`` is
-    the final fit over the used answers only; ``n_refits`` counts the periodic re-fits.
+    the final fit over the used answers only; ``confidence`` its calibrated confidence per
+    item (the fit's posterior tempered with ``temperature``); ``stated`` the calibrated
+    confidence each item had when it last stopped (0 for items that ran out of answers
+    first), for the reliability table; ``n_refits`` counts the periodic re-fits.
     """
 
     used: BoolArray
     answers_used: int
     answers_total: int
     result: CategoricalResult
+    confidence: FloatArray
+    temperature: float
+    stated: FloatArray
+    stopped_early: BoolArray
     n_refits: int
+
+
+@dataclass
+class _Stopping:
+    """The replay's view of the platform's stopping state between two fits."""
+
+    prior: FloatArray
+    confusion: FloatArray
+    temperature: float
+    flagged: BoolArray
+    loglik: FloatArray  # (n_items, K) summed answer log-likelihoods under ``confusion``
+
+
+def _refit(
+    fit: Fitter,
+    it: IntArray,
+    wk: IntArray,
+    lb: IntArray,
+    sizes: dict[str, int],
+    gold: dict[str, IntArray],
+) -> tuple[CategoricalResult, _Stopping]:
+    fitted = fit(it, wk, lb, **sizes, **gold)
+    temperature = fit_temperature(fitted, it, wk, lb, **gold)
+    loglik = np.zeros((sizes["n_items"], sizes["n_classes"]))
+    np.add.at(loglik, it, answer_log_likelihoods(fitted, wk, lb))
+    flagged = detect_spammers(fitted).flagged
+    state = _Stopping(
+        prior=np.maximum(fitted.class_prior, 1e-12),
+        confusion=confusion_for_updates(fitted),
+        temperature=temperature,
+        flagged=flagged,
+        loglik=loglik,
+    )
+    return fitted, state
 
 
 def replay_adaptive(
@@ -170,32 +348,71 @@ def replay_adaptive(
     n_classes: int,
     target: float = DEFAULT_TARGET,
     min_answers: int = DEFAULT_MIN_ANSWERS,
+    min_agreeing: int = DEFAULT_MIN_AGREEING,
     max_answers: int | None = None,
     refit_every: int = DEFAULT_REFIT_EVERY,
     seed: int = 0,
+    gold_items: ArrayLike | None = None,
+    gold_labels: ArrayLike | None = None,
     fit: Fitter = dawid_skene,
 ) -> ReplayResult:
-    """Replay a finished dataset through adaptive redundancy (see the module docstring).
+    """Replay a finished dataset through calibrated adaptive redundancy.
 
-    The answers an item has in the dataset are its supply: ``max_answers`` (default: all of
-    them) caps what may be asked. This loop runs once per answer in Python; it is a simulator
-    for the benchmark, not the platform's code path, which handles one answer per request.
+    The answers are replayed in random order (``seed``); an answer to an item that has
+    stopped is skipped (it would never have been asked). After each answer the item's
+    calibrated confidence — the posterior from the last fit's class prior and worker
+    matrices, the evidence divided by the fitted temperature (:func:`fit_temperature`) —
+    is compared with ``target``; the item stops when it also has ``min_answers`` answers and
+    ``min_agreeing`` distinct workers not flagged as spammers gave the leading answer, or
+    when its supply (its answers in the file, at most ``max_answers``) runs out. Every
+    ``refit_every`` used answers a full fit refreshes the estimates and re-decides every
+    item: one whose confidence fell below the target reopens while it has supply left (as
+    the platform does after a fit). Before the first fit no item stops early.
+
+    The answers an item has in the dataset are its supply. This loop runs once per answer
+    in Python; it is a simulator for the benchmark and the CLI, not the platform's code
+    path, which handles one answer per request.
     """
     it, wk, lb = check_answers(items, workers, labels, n_items, n_workers, n_classes)
     refit_every = check_size(refit_every, "refit_every")
     if refit_every == 0:
         raise ValueError("refit_every must be positive")
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target must lie in (0, 1], got {target!r}")
+    gold: dict[str, IntArray] = {}
+    if gold_items is not None and gold_labels is not None:
+        gold = {
+            "gold_items": np.asarray(gold_items, dtype=np.intp),
+            "gold_labels": np.asarray(gold_labels, dtype=np.intp),
+        }
     order = np.random.default_rng(seed).permutation(it.size)
     supply = np.bincount(it, minlength=n_items)
     cap = supply if max_answers is None else np.minimum(supply, max_answers)
     used = np.zeros(it.size, dtype=np.bool_)
     asked = np.zeros(n_items, dtype=np.intp)
     complete = cap == 0
-    posterior: FloatArray | None = None
-    confusion: FloatArray | None = None
+    early = np.zeros(n_items, dtype=np.bool_)
+    stated = np.zeros(n_items)
+    voters: set[tuple[int, int, int]] = set()
+    agree = np.zeros((n_items, n_classes), dtype=np.intp)
+    state: _Stopping | None = None
     since_refit = 0
     n_refits = 0
     sizes = {"n_items": n_items, "n_workers": n_workers, "n_classes": n_classes}
+
+    def decide(rows: IntArray) -> None:
+        assert state is not None
+        post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
+        leader = post.argmax(axis=1)
+        conf = post[np.arange(rows.size), leader]
+        sure = (
+            (asked[rows] >= min_answers) & (conf >= target) & (agree[rows, leader] >= min_agreeing)
+        )
+        out = cap[rows] <= asked[rows]
+        complete[rows] = sure | out
+        early[rows] = sure & ~out
+        stated[rows] = np.where(sure, conf, 0.0)
+
     for j in order.tolist():
         i = int(it[j])
         if complete[i]:
@@ -203,36 +420,36 @@ def replay_adaptive(
         used[j] = True
         asked[i] += 1
         since_refit += 1
-        if posterior is not None and confusion is not None:
-            posterior[i] = posterior_update(posterior[i], confusion[wk[j]], int(lb[j]))
-            complete[i] = item_is_complete(
-                float(posterior[i].max()),
-                int(asked[i]),
-                target=target,
-                min_answers=min_answers,
-                max_answers=int(cap[i]),
-            )
+        w, label = int(wk[j]), int(lb[j])
+        if (i, w, label) not in voters:
+            voters.add((i, w, label))
+            if state is None or not state.flagged[w]:
+                agree[i, label] += 1
+        if state is not None:
+            state.loglik[i] += np.log(state.confusion[w, :, label])
+            decide(np.array([i]))
         else:
             complete[i] = asked[i] >= cap[i]
         if since_refit >= refit_every:
             since_refit = 0
             n_refits += 1
-            fitted = fit(it[used], wk[used], lb[used], **sizes)
-            posterior = fitted.posterior.copy()
-            posterior[asked == 0] = fitted.class_prior
-            confusion = confusion_for_updates(fitted)
-            complete |= items_complete(
-                posterior.max(axis=1),
-                asked,
-                target=target,
-                min_answers=min_answers,
-                max_answers=cap,
+            _fitted, state = _refit(fit, it[used], wk[used], lb[used], sizes, gold)
+            counted = used & ~state.flagged[wk]
+            agree = agreeing_workers(
+                it[counted], wk[counted], lb[counted], n_items=n_items, n_classes=n_classes
             )
-    final = fit(it[used], wk[used], lb[used], **sizes)
+            decide(np.flatnonzero(asked > 0))
+    final, last = _refit(fit, it[used], wk[used], lb[used], sizes, gold)
+    calibrated = tempered_posterior(last.prior, last.loglik, last.temperature)
+    confidence = np.where(final.labels >= 0, calibrated[np.arange(n_items), final.labels], 0.0)
     return ReplayResult(
         used=used,
         answers_used=int(used.sum()),
         answers_total=int(it.size),
         result=final,
+        confidence=confidence,
+        temperature=last.temperature,
+        stated=stated,
+        stopped_early=early,
         n_refits=n_refits,
     )

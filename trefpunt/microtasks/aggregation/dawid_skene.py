@@ -2,19 +2,38 @@
 
 Model: item ``i`` has a hidden true class ``z_i`` drawn from the class prior; worker ``w``
 answers ``l`` with probability ``confusion[w, z_i, l]``, independently of other answers.
-EM alternates
 
-- M-step: expected confusion counts from the current item posteriors (one gather and one
-  weighted ``bincount`` per class over ``worker * K + label``), plus a Dirichlet pseudo-count
-  (``smoothing``, default 0.5 = Jeffreys) in every cell, and the smoothed class prior;
-- E-step: per-answer log-probabilities by one fancy-indexed gather of
-  ``log confusion[worker, :, label]``, summed per item, then normalised with the log-sum-exp
-  shift.
+**The default, :func:`dawid_skene`, is hierarchical.** Plain Dawid-Skene gives every worker
+K x (K - 1) free parameters; a worker with five answers then gets a confusion matrix made of
+noise, and on a small batch those matrices can overturn a unanimous vote. Here each worker's
+matrix has a Dirichlet prior centred on a *shared* matrix, so a worker with few answers is
+described by the crowd until their own answers say otherwise:
 
-Both steps are whole-array operations; the only Python loops are over EM iterations and over
-the K classes. Answers that arrive grouped by item (ordered by item, as a database query can
-return them) take a faster path: ``np.repeat`` and ``np.add.reduceat`` instead of
-``np.take`` and ``bincount`` for the item-side gather and sum (see ``_model.AnswerIndex``).
+1. **pooled matrix** ``P``: every worker's expected counts summed, plus ``POOL_STRENGTH``
+   pseudo-answers per row of a weakly informative matrix that is right with probability
+   halfway between chance and perfect (for two classes 0.75). That pseudo-data encodes only
+   "a typical worker is better than chance", which breaks the label-swap symmetry of EM the
+   way Liu, Peng & Ihler (NIPS 2012, "Variational inference for crowdsourcing") do with a
+   Beta prior, and it matters only when a batch is tiny;
+2. **worker skill**: the share of the worker's (expected) answers that were right, shrunk by
+   ``skill_strength`` pseudo-answers towards the pooled accuracy — the one-coin estimate,
+   which is steady with few answers;
+3. **the worker's prior mean** ``M_w``: the pooled matrix with its diagonal moved, in
+   log-odds, by the worker's skill relative to the pooled accuracy (off-diagonal cells keep
+   the pooled shape of the errors);
+4. **the worker's matrix**: ``(counts_w + prior_strength * M_w)`` row-normalised — the
+   posterior mean of the row under ``Dirichlet(prior_strength * M_w)``.
+
+So with a handful of answers a worker is a one-coin worker with the crowd's error pattern
+(a weighted vote), with a few dozen their own class-specific errors take over (full
+Dawid-Skene). With three answers per item and thin workers the fit reduces to a weighted
+majority vote, which is why it is never worse than majority vote on small batches.
+
+:func:`one_coin_dawid_skene` keeps the classic one-coin model (one skill per worker,
+Jeffreys pseudo-counts), as a baseline and for the client who asks for it.
+
+**Repeated answers** (a worker answering the same item more than once) share one vote:
+each gets weight ``1 / r`` (see ``_arrays.repeat_weights``) in both EM steps.
 
 EM starts from the majority-vote shares (soft), like crowd-kit, and stops when the
 observed-data log-likelihood changes by less than ``tol`` per answer (default 1e-6; the
@@ -23,6 +42,10 @@ for 2,000,000 answers) or after ``max_iter`` iterations (``converged`` says whic
 runs exactly ``max_iter`` iterations). The returned confusion matrices and prior are the
 ones that produced the returned posteriors, so :func:`~.adaptive.item_posterior` on an item's
 answers reproduces ``posterior`` exactly.
+
+Both steps are whole-array operations; the only Python loops are over EM iterations and over
+the K classes (the hierarchy adds O(n_workers * K^2) per iteration). Answers that arrive
+grouped by item take a faster path (see ``_model.AnswerIndex``).
 
 Gold items (``gold_items`` / ``gold_labels``) keep their known label as a one-hot posterior in
 every iteration, so they anchor the confusion estimates of the workers who answered them.
@@ -36,15 +59,15 @@ Degenerate input is defined, never a crash or NaN:
 - no answers: every item unanswered (label ``-1``, confidence ``0``), uniform confusions,
   uniform prior, ``n_iterations == 0``;
 - an item nobody answered: label ``-1``, confidence ``0``, zero posterior row (unless it is a
-  gold item: then its gold label with confidence ``1``);
+  gold item: then its gold label with confidence ``1``); a worker without answers keeps the
+  uniform matrix;
 - one class: every answered item label ``0``, confidence ``1``;
-- one item, or a worker with a single answer: the smoothing keeps every confusion cell
-  strictly positive, so the worker moves the posterior but cannot make it 0/1;
-- one worker (more generally, answers that never overlap): nothing in the data tells a good
-  worker from one who always answers wrongly, so — with a symmetric prior — EM settles on an
-  uninformative confusion matrix and every posterior stays close to the class prior (so the
-  labels follow the prior, with low confidence). That is the honest Bayesian answer; use
-  majority vote for a batch without redundancy;
+- one item, or a worker with a single answer: every confusion cell stays strictly positive,
+  so the worker moves the posterior but cannot make it 0/1;
+- one worker (more generally, answers that never overlap): nothing in the data can say how
+  good the worker is; the hierarchical model follows the worker (the prior says workers are
+  better than chance) with a confidence that comes mostly from that prior; plain one-coin
+  Dawid-Skene stays near the class prior;
 - exact ties between classes: lowest label index, reported in ``tied``.
 """
 
@@ -56,7 +79,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import BoolArray, FloatArray, IntArray, check_answers, check_gold
+from ._arrays import BoolArray, FloatArray, IntArray, check_answers, check_gold, repeat_weights
 from ._model import (
     DEFAULT_SMOOTHING,
     AnswerIndex,
@@ -70,6 +93,20 @@ from .results import CategoricalResult
 
 DEFAULT_TOL = 1e-6
 DEFAULT_MAX_ITER = 100
+# Pseudo-answers per row of the weakly informative matrix behind the pooled one, and per
+# class of the class prior. Both only matter on tiny batches: with 10 per class, a batch
+# of eight questions cannot talk itself into "every item is class 0" (the collapse that
+# overturned unanimous votes in issue 14's small-batch sweep).
+POOL_STRENGTH = 10.0
+CLASS_PSEUDO = 10.0
+# Bounds for the estimated prior strengths (pseudo-answers): at least one, so a worker's
+# own answers never decide alone, at most 10,000, which is "everyone is the pooled worker".
+STRENGTH_MIN = 1.0
+STRENGTH_MAX = 1e4
+# EM stops once the log-likelihood has not improved on its best for this many iterations
+# and returns the best iterate (see the module docstring).
+PATIENCE = 3
+_EPS = 1e-6
 
 
 def _check_options(smoothing: float, tol: float, max_iter: int) -> None:
@@ -80,6 +117,20 @@ def _check_options(smoothing: float, tol: float, max_iter: int) -> None:
         raise ValueError(f"tol must be a non-negative finite number, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
         raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+
+
+def _check_strength(value: float, name: str) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+
+
+def _one_coin_matrix(accuracy: FloatArray, n_classes: int) -> FloatArray:
+    """``(n, K, K)`` matrices right with ``accuracy[n]``, else uniformly wrong."""
+    wrong = (1.0 - accuracy) / max(n_classes - 1, 1)
+    matrix = np.repeat(np.repeat(wrong[:, None, None], n_classes, axis=1), n_classes, axis=2)
+    diag = np.arange(n_classes)
+    matrix[:, diag, diag] = accuracy[:, None]
+    return matrix
 
 
 def _one_coin_confusion(counts: FloatArray, smoothing: float) -> FloatArray:
@@ -94,16 +145,120 @@ def _one_coin_confusion(counts: FloatArray, smoothing: float) -> FloatArray:
     correct = np.trace(counts, axis1=1, axis2=2)
     total = counts.sum(axis=(1, 2))
     skill = (correct + n_classes * smoothing) / (total + n_classes * n_classes * smoothing)
-    confusion = np.repeat(((1.0 - skill) / (n_classes - 1))[:, None, None], n_classes, axis=1)
-    confusion = np.repeat(confusion, n_classes, axis=2)
+    return _one_coin_matrix(skill, n_classes)
+
+
+def _logit(p: FloatArray) -> FloatArray:
+    q = np.clip(p, _EPS, 1.0 - _EPS)
+    return np.asarray(np.log(q) - np.log1p(-q))
+
+
+def pooled_prior_accuracy(n_classes: int) -> float:
+    """Accuracy of the weakly informative matrix behind the pooled one: halfway between
+    chance and perfect (0.75 for two classes, 0.6 for five)."""
+    return (1.0 + 1.0 / n_classes) / 2.0 if n_classes else 1.0
+
+
+def hierarchical_counts(
+    counts: FloatArray, prior_strength: float | None, skill_strength: float | None
+) -> tuple[FloatArray, float, float]:
+    """Expected counts plus each worker's Dirichlet pseudo-counts, ``(n_workers, K, K)``,
+    and the two strengths used (estimated from the counts where given as ``None``)."""
+    n_classes = counts.shape[1]
+    base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)[0]
+    pooled_counts = counts.sum(axis=0) + POOL_STRENGTH * base
+    pooled = pooled_counts / pooled_counts.sum(axis=1, keepdims=True)
+    pooled_accuracy = float(np.trace(pooled_counts) / pooled_counts.sum())
+    total = counts.sum(axis=(1, 2))
+    correct = np.trace(counts, axis1=1, axis2=2)
+    m = _beta_binomial_strength(correct, total) if skill_strength is None else skill_strength
+    # A worker's skill is never put below chance: a thin worker who disagreed with the
+    # crowd twice is a worker whose vote carries no weight, not an oracle to be inverted.
+    skill = np.maximum((correct + m * pooled_accuracy) / (total + m), 1.0 / n_classes + _EPS)
+    shift = _logit(skill) - _logit(np.asarray(pooled_accuracy))
+    pooled_diag = np.clip(np.diagonal(pooled), _EPS, 1.0 - _EPS)
+    worker_diag = 1.0 / (1.0 + np.exp(-(_logit(pooled_diag)[None, :] + shift[:, None])))
+    off_scale = (1.0 - worker_diag) / (1.0 - pooled_diag)[None, :]
+    mean = pooled[None, :, :] * off_scale[:, :, None]
     diag = np.arange(n_classes)
-    confusion[:, diag, diag] = skill[:, None]
-    return confusion
+    mean[:, diag, diag] = worker_diag
+    s = _dirichlet_strength(counts, mean) if prior_strength is None else prior_strength
+    return np.asarray(counts + s * mean), s, m
+
+
+def _clip_strength(rho: float) -> float:
+    """Pseudo-answers ``1 / rho - 1`` from an intra-worker correlation ``rho``, bounded."""
+    rho = min(max(rho, 1.0 / (STRENGTH_MAX + 1.0)), 1.0 / (STRENGTH_MIN + 1.0))
+    return 1.0 / rho - 1.0
+
+
+def _beta_binomial_strength(correct: FloatArray, total: FloatArray) -> float:
+    """Method-of-moments concentration of the workers' skills (beta-binomial, Kleinman 1973).
+
+    The spread of the workers' observed accuracies beyond what binomial noise explains
+    measures how much workers really differ; none beyond noise (thin workers) gives the
+    largest strength, i.e. everyone is the pooled worker.
+    """
+    has = total > 0.5
+    n = total[has]
+    if n.size < 2:
+        return STRENGTH_MAX
+    mu = float(correct[has].sum() / n.sum())
+    if not 0.0 < mu < 1.0:
+        return STRENGTH_MAX
+    big_n = float(n.sum())
+    spread = float((n * (correct[has] / n - mu) ** 2).sum()) / (mu * (1.0 - mu))
+    denom = big_n - float((n * n).sum()) / big_n
+    if denom <= 0:
+        return STRENGTH_MAX
+    return _clip_strength((spread - (n.size - 1)) / denom)
+
+
+def _dirichlet_strength(counts: FloatArray, mean: FloatArray) -> float:
+    """Method-of-moments concentration of the workers' confusion rows around their prior
+    means (Dirichlet-multinomial): the rows' squared deviations beyond multinomial noise."""
+    n = counts.sum(axis=2)  # (W, K)
+    has = n > 0.5
+    if has.sum() < 2:
+        return STRENGTH_MAX
+    p = counts / np.maximum(n, 1e-12)[:, :, None]
+    dev = ((p - mean) ** 2).sum(axis=2)
+    purity = 1.0 - (mean * mean).sum(axis=2)
+    num = float((n * dev)[has].sum() - purity[has].sum())
+    den = float((purity * (n - 1.0))[has].sum())
+    if den <= 0:
+        return STRENGTH_MAX
+    return _clip_strength(num / den)
+
+
+def _normalised(padded: FloatArray, counts: FloatArray) -> FloatArray:
+    """Row-normalised ``padded``; workers without answers get the uniform matrix."""
+    n_classes = padded.shape[1]
+    confusion = padded / padded.sum(axis=2, keepdims=True)
+    confusion[counts.sum(axis=(1, 2)) <= 0] = 1.0 / max(n_classes, 1)
+    return np.asarray(confusion)
+
+
+def hierarchical_confusion(
+    counts: FloatArray,
+    prior_strength: float | None = None,
+    skill_strength: float | None = None,
+) -> FloatArray:
+    """Worker confusion matrices shrunk towards the pooled matrix at each worker's skill.
+
+    ``counts`` are the expected confusion counts ``(n_workers, K, K)``; see the module
+    docstring for the levels. Workers without answers get the uniform matrix.
+    """
+    if counts.shape[1] <= 1:
+        return np.ones_like(counts)
+    padded, _s, _m = hierarchical_counts(counts, prior_strength, skill_strength)
+    return _normalised(padded, counts)
 
 
 def _e_step(
     index: AnswerIndex,
     pair: IntArray,
+    weight: FloatArray | None,
     log_confusion: FloatArray,
     log_prior: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -118,7 +273,10 @@ def _e_step(
     # table[k, w * K + l] = log confusion[w, k, l]; gathering its columns by ``pair`` gives a
     # (K, n_answers) array with contiguous rows.
     table = np.ascontiguousarray(log_confusion.transpose(1, 0, 2).reshape(n_classes, -1))
-    log_post = index.sum(np.take(table, pair, axis=1))
+    per_answer = np.take(table, pair, axis=1)
+    if weight is not None:
+        per_answer *= weight
+    log_post = index.sum(per_answer)
     log_post += log_prior[:, None]
     shift = log_post.max(axis=0)
     post = np.subtract(log_post, shift)
@@ -138,49 +296,86 @@ class _Run:
     converged: bool
 
 
+@dataclass(frozen=True)
+class _Options:
+    model: str  # "hier" or "one_coin"
+    smoothing: float
+    prior_strength: float | None
+    skill_strength: float | None
+    tol: float
+    max_iter: int
+
+
 def _em(
     start: FloatArray,
     index: AnswerIndex,
     pair: IntArray,
+    weight: FloatArray | None,
     n_workers: int,
     g_items: IntArray,
     g_labels: IntArray,
     unanswered: IntArray,
     free_answered: BoolArray,
-    one_coin: bool,
-    smoothing: float,
-    tol: float,
-    max_iter: int,
+    opts: _Options,
 ) -> _Run:
-    """EM from the class-major posterior ``start`` (M-step first)."""
+    """EM from the class-major posterior ``start`` (M-step first).
+
+    The hierarchical model re-estimates its prior strengths in every M-step, so an
+    iteration is not guaranteed to raise the likelihood as a plain EM step is; the best
+    iterate is kept and returned once ``PATIENCE`` iterations in a row failed to beat it
+    (or the change falls below the tolerance). Without that, a fit at low redundancy can
+    slide, one likelihood-lowering step after another, into "every item is one class".
+    """
     n_classes = start.shape[0]
     post = start
-    confusion = smoothed_rows(np.zeros((n_workers, n_classes, n_classes)), smoothing)
-    prior = class_prior_t(np.zeros((n_classes, 0)), smoothing)
+    confusion = smoothed_rows(np.zeros((n_workers, n_classes, n_classes)), opts.smoothing)
+    prior = class_prior_t(np.zeros((n_classes, 0)), opts.smoothing)
     log_likelihood = 0.0
     previous = -np.inf
     iterations = 0
-    for iterations in range(1, max_iter + 1):
-        counts = soft_confusion_counts_t(pair, index.gather(post), n_workers)
-        if one_coin:
-            confusion = _one_coin_confusion(counts, smoothing)
+    n_votes = float(weight.sum()) if weight is not None else float(pair.size)
+    hierarchical = opts.model != "one_coin"
+    best: _Run | None = None
+    worse = 0
+    for iterations in range(1, opts.max_iter + 1):
+        gathered = index.gather(post)
+        if weight is not None:
+            gathered *= weight
+        counts = soft_confusion_counts_t(pair, gathered, n_workers)
+        if hierarchical:
+            padded, _s, _m = hierarchical_counts(counts, opts.prior_strength, opts.skill_strength)
+            confusion = _normalised(padded, counts)
+            prior = class_prior_t(post, CLASS_PSEUDO)
         else:
-            confusion = smoothed_rows(counts, smoothing)
-        prior = class_prior_t(post, smoothing)
-        post, log_norm, log_post = _e_step(index, pair, np.log(confusion), np.log(prior))
+            confusion = _one_coin_confusion(counts, opts.smoothing)
+            prior = class_prior_t(post, opts.smoothing)
+        post, log_norm, log_post = _e_step(index, pair, weight, np.log(confusion), np.log(prior))
         post[:, unanswered] = 0.0
         post[:, g_items] = 0.0
         post[g_labels, g_items] = 1.0
         log_likelihood = float(log_norm[free_answered].sum() + log_post[g_labels, g_items].sum())
-        if abs(log_likelihood - previous) < tol * pair.size:
+        done = abs(log_likelihood - previous) < opts.tol * n_votes
+        if hierarchical:
+            if best is None or log_likelihood > best.log_likelihood:
+                best = _Run(post, confusion, prior, log_likelihood, iterations, False)
+                worse = 0
+            else:
+                worse += 1
+                done = done or worse >= PATIENCE
+        if done:
+            if best is not None:
+                return _Run(
+                    best.post, best.confusion, best.prior, best.log_likelihood, iterations, True
+                )
             return _Run(post, confusion, prior, log_likelihood, iterations, True)
         previous = log_likelihood
+    if best is not None:
+        return _Run(best.post, best.confusion, best.prior, best.log_likelihood, iterations, False)
     return _Run(post, confusion, prior, log_likelihood, iterations, False)
 
 
 def _fit(
     method: str,
-    one_coin: bool,
     items: ArrayLike,
     workers: ArrayLike,
     labels: ArrayLike,
@@ -189,30 +384,47 @@ def _fit(
     n_classes: int,
     gold_items: ArrayLike | None,
     gold_labels: ArrayLike | None,
-    smoothing: float,
-    tol: float,
-    max_iter: int,
+    opts: _Options,
 ) -> CategoricalResult:
     it, wk, lb = check_answers(items, workers, labels, n_items, n_workers, n_classes)
     g_items, g_labels = check_gold(gold_items, gold_labels, n_items, n_classes)
-    _check_options(smoothing, tol, max_iter)
+    _check_options(opts.smoothing, opts.tol, opts.max_iter)
+    for value, name in (
+        (opts.prior_strength, "prior_strength"),
+        (opts.skill_strength, "skill_strength"),
+    ):
+        if value is not None:
+            _check_strength(value, name)
     n_answers = np.bincount(it, minlength=n_items).astype(np.intp)
     worker_n_answers = np.bincount(wk, minlength=n_workers).astype(np.intp)
     answered: BoolArray = n_answers > 0
     is_gold = np.zeros(n_items, dtype=np.bool_)
     is_gold[g_items] = True
     known = answered | is_gold
+    weight = repeat_weights(it, wk, n_workers)
 
-    # Internally posteriors are class-major, (K, n_items); see _e_step. Start from the
-    # majority-vote shares (soft, so permuting labels permutes the start too).
-    votes = np.bincount(lb * n_items + it, minlength=n_classes * n_items)
-    post = votes.reshape(n_classes, n_items) / np.maximum(n_answers, 1)
+    # Internally posteriors are class-major, (K, n_items); see _e_step. Start from a soft
+    # majority vote: the posterior if every worker were right with the base accuracy
+    # (halfway between chance and perfect) and the classes equally likely — so permuting
+    # labels permutes the start too, and the start knows each answer's own share of it.
+    if it.size and n_classes:
+        base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)
+        post, _norm, _log_post = _e_step(
+            AnswerIndex(it, n_items),
+            lb,
+            weight,
+            np.log(base),
+            np.full(n_classes, -math.log(n_classes)),
+        )
+    else:
+        post = np.zeros((n_classes, n_items))
+    post[:, ~answered] = 0.0
     post[:, g_items] = 0.0
     post[g_labels, g_items] = 1.0
     run = _Run(
         post=post,
-        confusion=smoothed_rows(np.zeros((n_workers, n_classes, n_classes)), smoothing),
-        prior=class_prior_t(np.zeros((n_classes, 0)), smoothing),
+        confusion=smoothed_rows(np.zeros((n_workers, n_classes, n_classes)), opts.smoothing),
+        prior=class_prior_t(np.zeros((n_classes, 0)), opts.smoothing),
         log_likelihood=0.0,
         iterations=0,
         converged=True,
@@ -221,15 +433,13 @@ def _fit(
         em_args = (
             AnswerIndex(it, n_items),
             wk * n_classes + lb,
+            weight,
             n_workers,
             g_items,
             g_labels,
             np.flatnonzero(~answered),
             answered & ~is_gold,
-            one_coin,
-            smoothing,
-            tol,
-            max_iter,
+            opts,
         )
         run = _em(post, *em_args)
         if g_items.size:
@@ -273,16 +483,21 @@ def dawid_skene(
     gold_items: ArrayLike | None = None,
     gold_labels: ArrayLike | None = None,
     smoothing: float = DEFAULT_SMOOTHING,
+    prior_strength: float | None = None,
+    skill_strength: float | None = None,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
 ) -> CategoricalResult:
-    """Dawid-Skene with a full K x K confusion matrix per worker (see the module docstring).
+    """Hierarchical Dawid-Skene: a full K x K confusion matrix per worker, shrunk towards the
+    pooled matrix at the worker's skill (see the module docstring). ``prior_strength`` and
+    ``skill_strength`` (pseudo-answers) are estimated from the data when ``None``.
+    ``smoothing`` is only the starting matrices' pseudo-count.
 
     ``gold_items[j]`` is known to have label ``gold_labels[j]``; those items stay fixed.
     """
+    opts = _Options("hier", smoothing, prior_strength, skill_strength, tol, max_iter)
     return _fit(
         "ds",
-        False,
         items,
         workers,
         labels,
@@ -291,9 +506,7 @@ def dawid_skene(
         n_classes,
         gold_items,
         gold_labels,
-        smoothing,
-        tol,
-        max_iter,
+        opts,
     )
 
 
@@ -315,10 +528,11 @@ def one_coin_dawid_skene(
 
     Fewer parameters than :func:`dawid_skene`, so steadier for workers with few answers, but
     blind to class-specific bias (a worker who always answers "no" looks half right).
+    ``smoothing`` is the Jeffreys pseudo-count of the skills and the class prior.
     """
+    opts = _Options("one_coin", smoothing, None, None, tol, max_iter)
     return _fit(
         "ods",
-        True,
         items,
         workers,
         labels,
@@ -327,7 +541,5 @@ def one_coin_dawid_skene(
         n_classes,
         gold_items,
         gold_labels,
-        smoothing,
-        tol,
-        max_iter,
+        opts,
     )

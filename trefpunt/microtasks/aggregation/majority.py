@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import FloatArray, IntArray, check_answers, check_size
+from ._arrays import FloatArray, IntArray, check_answers, check_size, repeat_weights
 from ._model import (
     DEFAULT_SMOOTHING,
     class_prior,
@@ -105,7 +105,7 @@ def majority_vote(
     worker's own vote included; they are a summary, not an estimate of true skill.
     """
     it, wk, lb = check_answers(items, workers, labels, n_items, n_workers, n_classes)
-    return _vote("mv", it, wk, lb, None, n_items, n_workers, n_classes)
+    return _vote("mv", it, wk, lb, repeat_weights(it, wk, n_workers), n_items, n_workers, n_classes)
 
 
 def agreement_weights(
@@ -128,16 +128,32 @@ def agreement_weights(
     it, wk, lb = check_answers(items, workers, labels, n_items, n_workers, n_classes)
     if it.size == 0:
         return np.ones(n_workers)
-    counts = np.bincount(it * n_classes + lb, minlength=n_items * n_classes)
-    per_item = np.bincount(it, minlength=n_items)
-    others = per_item[it] - 1
-    informative = others > 0
-    agree = np.where(informative, (counts[it * n_classes + lb] - 1) / np.maximum(others, 1), 0.0)
-    scored = np.bincount(wk, weights=informative.astype(np.float64), minlength=n_workers)
-    total = np.bincount(wk, weights=agree, minlength=n_workers)
+    # One vote per worker and item (repeats share it); a worker's own votes on the item are
+    # left out of "the others".
+    rep = repeat_weights(it, wk, n_workers)
+    cell = it * n_classes + lb
+    counts = np.bincount(cell, weights=rep, minlength=n_items * n_classes)
+    per_item = np.bincount(it, weights=rep, minlength=n_items)
+    own_same = np.ones(it.size) if rep is None else _own_same_label(it, wk, lb, rep, n_workers)
+    others = per_item[it] - 1.0
+    informative = others > 1e-9
+    agree = np.where(informative, (counts[cell] - own_same) / np.maximum(others, 1e-9), 0.0)
+    answer_weight = np.ones(it.size) if rep is None else rep
+    scored = np.bincount(wk, weights=informative * answer_weight, minlength=n_workers)
+    total = np.bincount(wk, weights=agree * answer_weight, minlength=n_workers)
     crowd = total.sum() / scored.sum() if scored.sum() > 0 else 1.0
     accuracy = (total + crowd) / (scored + 1.0)
     return accuracy_to_weight(accuracy, n_classes)
+
+
+def _own_same_label(
+    items: IntArray, workers: IntArray, labels: IntArray, rep: FloatArray, n_workers: int
+) -> FloatArray:
+    """Per answer: the weight of its worker's votes for the same label on the same item."""
+    pair = items.astype(np.int64) * max(n_workers, 1) + workers
+    _u, inverse = np.unique(pair * max(int(labels.max()) + 1, 1) + labels, return_inverse=True)
+    same = np.bincount(inverse.reshape(-1), weights=rep)
+    return np.asarray(same[inverse.reshape(-1)])
 
 
 def weighted_majority_vote(
@@ -166,4 +182,6 @@ def weighted_majority_vote(
             raise ValueError(f"weights must have shape ({n_workers},), got {w.shape}")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise ValueError("weights must be finite and non-negative")
-    return _vote("wmv", it, wk, lb, w[wk], n_items, n_workers, n_classes)
+    rep = repeat_weights(it, wk, n_workers)
+    answer_weights = w[wk] if rep is None else w[wk] * rep
+    return _vote("wmv", it, wk, lb, answer_weights, n_items, n_workers, n_classes)

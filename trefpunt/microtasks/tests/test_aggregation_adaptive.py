@@ -5,6 +5,8 @@ No database.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +21,12 @@ from trefpunt.microtasks.aggregation import (
     pooled_confusion,
     posterior_update,
     replay_adaptive,
+)
+from trefpunt.microtasks.aggregation.adaptive import (
+    agreeing_workers,
+    answer_log_likelihoods,
+    fit_temperature,
+    tempered_posterior,
 )
 from trefpunt.microtasks.aggregation.synthetic import one_coin_confusions, sample_answers
 
@@ -166,3 +174,77 @@ def test_replay_of_no_answers_is_empty() -> None:
     replay = replay_adaptive([], [], [], n_items=2, n_workers=1, n_classes=2)
     assert replay.answers_used == 0
     assert replay.result.labels.tolist() == [-1, -1]
+
+
+def _hard_items_dataset(seed: int):
+    """Good workers, but on a fifth of the items most of them are fooled the same way:
+    answers are not independent given the class, so Dawid-Skene is over-confident there."""
+    rng = np.random.default_rng(seed)
+    conf = one_coin_confusions(rng, np.full(30, 0.85), 2)
+    data = sample_answers(rng, conf, np.array([0.5, 0.5]), n_items=600, answers_per_item=7)
+    labels = data.labels.copy()
+    hard = rng.random(600) < 0.2
+    fooled = hard[data.items] & (rng.random(labels.size) < 0.6)
+    labels[fooled] = 1 - data.truth[data.items[fooled]]
+    return data, labels
+
+
+def test_temperature_fitted_on_gold_discounts_correlated_evidence() -> None:
+    data, labels = _hard_items_dataset(4)
+    sizes = {"n_items": 600, "n_workers": 30, "n_classes": 2}
+    fitted = dawid_skene(data.items, data.workers, labels, **sizes)
+    gold = np.arange(100)
+    t = fit_temperature(
+        fitted, data.items, data.workers, labels, gold_items=gold, gold_labels=data.truth[gold]
+    )
+    assert t > 1.0
+    # With independent answers there is nothing to discount.
+    clean = dawid_skene(data.items, data.workers, data.labels, **sizes)
+    t_clean = fit_temperature(
+        clean, data.items, data.workers, data.labels, gold_items=gold, gold_labels=data.truth[gold]
+    )
+    assert t_clean < t
+
+
+def test_tempered_posterior_at_one_is_the_model_posterior() -> None:
+    data = strong_crowd(5, answers_per_item=4)
+    items, workers, labels = data.items, data.workers, data.labels
+    result = dawid_skene(items, workers, labels, n_items=400, n_workers=30, n_classes=2)
+    summed = np.zeros((400, 2))
+    np.add.at(summed, items, answer_log_likelihoods(result, workers, labels))
+    assert np.allclose(tempered_posterior(result.class_prior, summed, 1.0), result.posterior)
+    flat = tempered_posterior(result.class_prior, summed, math.inf)
+    assert np.allclose(flat, result.class_prior)
+
+
+def test_agreeing_workers_counts_each_worker_once() -> None:
+    agree = agreeing_workers(
+        [0, 0, 0, 0, 1], [3, 3, 4, 5, 3], [1, 1, 1, 0, 0], n_items=2, n_classes=2
+    )
+    assert agree.tolist() == [[1, 2], [1, 0]]
+
+
+def test_replay_stops_only_with_enough_agreeing_workers() -> None:
+    data, labels = _hard_items_dataset(6)
+    replay = replay_adaptive(
+        data.items,
+        data.workers,
+        labels,
+        n_items=600,
+        n_workers=30,
+        n_classes=2,
+        target=0.95,
+        min_agreeing=3,
+        refit_every=200,
+        seed=1,
+    )
+    used = replay.used
+    agree = agreeing_workers(
+        data.items[used], data.workers[used], labels[used], n_items=600, n_classes=2
+    )
+    stopped = np.flatnonzero(replay.stopped_early)
+    assert stopped.size > 0
+    leading = agree[stopped].max(axis=1)
+    assert np.all(leading >= 3)
+    assert np.all(replay.stated[stopped] >= 0.95)
+    assert replay.answers_used < replay.answers_total

@@ -291,17 +291,28 @@ def test_votes_with_one_worker_follow_that_worker(method) -> None:
     assert np.all(result.confidence > 0.5)
 
 
-@pytest.mark.parametrize("method", [dawid_skene, one_coin_dawid_skene])
-def test_em_with_one_worker_stays_uncertain(method) -> None:
+def test_one_coin_em_with_one_worker_stays_uncertain() -> None:
     # Without a second opinion a good worker and a contrary one explain the answers equally
-    # well, so the model must not claim confidence in either reading.
+    # well, so the symmetric one-coin model must not claim confidence in either reading.
     labels = np.array([0, 1, 1, 0, 1])
-    result = method(
+    result = one_coin_dawid_skene(
         np.arange(5), np.zeros(5, dtype=int), labels, n_items=5, n_workers=1, n_classes=2
     )
     assert_well_formed(result)
     assert np.all(result.labels >= 0)
     assert np.all(result.confidence < 0.6)
+
+
+def test_hierarchical_em_with_one_worker_follows_them_with_the_prior_confidence() -> None:
+    # The hierarchical prior says a worker is better than chance (0.75 for two classes), and
+    # one worker without overlap gives no evidence beyond that: follow them, at about 0.75.
+    labels = np.array([0, 1, 1, 0, 1])
+    result = dawid_skene(
+        np.arange(5), np.zeros(5, dtype=int), labels, n_items=5, n_workers=1, n_classes=2
+    )
+    assert_well_formed(result)
+    assert np.array_equal(result.labels, labels)
+    assert np.allclose(result.confidence, 0.75, atol=0.05)
 
 
 @pytest.mark.parametrize("method", METHODS)

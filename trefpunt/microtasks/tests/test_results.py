@@ -21,6 +21,7 @@ from trefpunt.accounts.services import api_token_create
 from trefpunt.accounts.tests.factories import UserFactory
 from trefpunt.microtasks.models import Answer, BatchWorker, Item
 from trefpunt.microtasks.selectors import worker_pseudonym
+from trefpunt.microtasks.selectors.reliability import batch_reliability
 from trefpunt.microtasks.services import REFIT_QUIET
 from trefpunt.microtasks.tasks import batches_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, at_random, crowd_batch, work
@@ -154,7 +155,7 @@ def test_results_and_workers_pages_query_count_does_not_grow(django_assert_max_n
     counts = []
     for _round in range(2):
         for name in ("results", "workers"):
-            with django_assert_max_num_queries(11) as captured:
+            with django_assert_max_num_queries(12) as captured:
                 assert client.get(url(name, crowd.batch.pk)).status_code == 200
             counts.append(len(captured.captured_queries))
         work(crowd.batch, [*workers[1:], SimWorker(UserFactory.create(), at_random(rng))])
@@ -178,3 +179,20 @@ def test_results_api_and_worker_actions_are_only_for_the_client():
     again = owner.post(f"{base}/workers/{pseudonym}/exclude").json()
     assert first == again and first["excluded"] is True
     assert owner.post(f"{base}/workers/{pseudonym}/include").json()["excluded"] is False
+
+
+def test_results_page_shows_the_reliability_of_the_confidence_on_test_questions():
+    random.seed(5)
+    crowd = crowd_batch(items=40, gold=12, seed=5, min_answers=3, max_answers=3, gold_rate=0.3)
+    rng = random.Random(5)
+    workers = [SimWorker(UserFactory.create(), accurate(crowd.truth, 0.8, rng)) for _ in range(4)]
+    work(crowd.batch, workers)
+    rows = batch_reliability(batch=crowd.batch)
+    gold = Item.objects.filter(batch=crowd.batch, is_gold=True, confidence__isnull=False)
+    assert sum(r.items for r in rows) == gold.count() > 0
+    for row in rows:
+        assert row.low <= row.stated <= row.high
+        assert 0.0 <= row.observed <= 1.0
+    page = logged_in(crowd.owner).get(url("results", crowd.batch.pk)).content.decode()
+    assert "Is the confidence honest?" in page
+    assert f'<td class="num">{rows[0].items}</td>' in page
