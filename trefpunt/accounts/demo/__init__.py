@@ -25,7 +25,7 @@ from .create import (
     wallet_top_up,
 )
 from .images import artwork_png, avatar_png
-from .people import CLIENTS, CROWD, DOMAIN, EVERYONE, ORG_PEOPLE, ORGS, PASSWORD, STAFF
+from .people import CLIENTS, CROWD, DOMAIN, EVERYONE, ORG_PEOPLE, ORGS, PASSWORD
 
 __all__ = [
     "DOMAIN",
@@ -69,15 +69,12 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
         f"clients, {len(CROWD)} crowd members, {len(ORG_PEOPLE)} organisation staff, 1 staff), "
         f"{new_orgs} new organisations, {funded} wallets funded, {portfolio} portfolio items.\n"
     )
-    return demo_logins()
+    return []  # the command prints demo_logins() once every app's demo is loaded
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    return [
-        ("staff", STAFF.email, PASSWORD),
-        ("client", CLIENTS[0].email, PASSWORD),
-        ("client", CLIENTS[1].email, PASSWORD),
-        ("organisation owner", f"{ORGS[0].owner}@{DOMAIN}", PASSWORD),
-        ("crowd member", CROWD[0].email, PASSWORD),
-        ("crowd member", CROWD[1].email, PASSWORD),
-    ]
+    """One login per role that matters (client, organisation owner, crowd member who won,
+    worker, staff), from what the demo holds now: (role, email, password)."""
+    from .showcase import lead_logins
+
+    return [(row.role, row.email, PASSWORD) for row in lead_logins()]
