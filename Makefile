@@ -13,23 +13,37 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_NO_PROGRESS := 1
 
-.PHONY: install run test lint types pytest browser messages clean
+.PHONY: install install-run run test lint types pytest browser messages clean
 
+# uv itself, pinned. pip installs it into .tools/ without a virtual environment (seconds
+# faster than creating one with pip inside); where that pip refuses (no pip, or a system
+# Python that is externally managed), a small virtual environment holds it instead.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@mkdir -p $(TOOLS)/bin
+	@if $(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS)/uv \
+	     "uv==$(UV_VERSION)" 2>/dev/null; then \
+	  ln -sf ../uv/bin/uv $(UV); \
+	else \
+	  $(PYTHON) -m venv $(TOOLS) && \
+	  $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; \
+	fi
 
+# Everything: what running needs plus the development and test tools (ruff, mypy, pytest,
+# Playwright, ...).
 install: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
-# Migrate, load demo data on the first run, start the web server and the task worker.
+# Only what running needs; --inexact keeps the development tools when they are there.
+install-run: $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
+
+# Migrate, load demo data on the first run, start the web server and the task worker: one
+# process does all three, so Django starts once (bench/first_run.py times it).
 # Links in emails and the API point at the port it serves on, unless TREFPUNT_SITE_URL says
 # otherwise.
 run: export TREFPUNT_SITE_URL ?= http://$(HOST):$(PORT)
-run: install
-	$(BIN)/trefpunt migrate --noinput
-	$(BIN)/trefpunt demo --if-empty
-	$(BIN)/trefpunt serve --host $(HOST) --port $(PORT)
+run: install-run
+	$(BIN)/trefpunt serve --setup --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work here).
 browser:

@@ -5,6 +5,7 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("@<str:handle>/", views.profile_view, name="profile"),
+    path("demo/", views.demo_accounts_view, name="demo_accounts"),
     path("settings/profile/", views.profile_edit_view, name="profile_edit"),
     path("settings/portfolio/new/", views.portfolio_create_view, name="portfolio_create"),
     path(

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -321,3 +322,36 @@ def _invitation_page(
             problem = exc.message
     context = {"invitation": invitation, "problem": problem}
     return render(request, "accounts/invitation_accept.html", context, status=status)
+
+
+ROLE_LABELS = {
+    "client": pgettext_lazy("demo role", "Client"),
+    "organisation owner": pgettext_lazy("demo role", "Organisation owner"),
+    "crowd member who won": pgettext_lazy("demo role", "Crowd member who won"),
+    "worker": pgettext_lazy("demo role", "Microtask worker"),
+    "staff": pgettext_lazy("demo role", "Staff"),
+    "crowd member": pgettext_lazy("demo role", "Crowd member"),
+}
+
+
+def demo_accounts_view(request: HttpRequest) -> HttpResponse:
+    """Every demo account and what logging in as it shows; not found without demo data."""
+    from .demo import PASSWORD
+    from .demo.showcase import demo_accounts, lead_logins
+
+    accounts = demo_accounts()
+    if not accounts:
+        raise Http404
+    rows = [
+        {
+            "account": account,
+            "roles": [ROLE_LABELS.get(role, role) for role in account.roles],
+        }
+        for account in accounts
+    ]
+    leads = [{"role": ROLE_LABELS.get(row.role, row.role), "show": row} for row in lead_logins()]
+    return render(
+        request,
+        "accounts/demo_accounts.html",
+        {"rows": rows, "leads": leads, "password": PASSWORD},
+    )

@@ -21,9 +21,11 @@ from typing import IO, Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFilter
 
-from trefpunt.accounts.demo import demo_people, demo_people_ensure, wallet_top_up
+from trefpunt.accounts.demo import DOMAIN, demo_people, demo_people_ensure, wallet_top_up
+from trefpunt.accounts.demo.showcase import Showcase
 from trefpunt.accounts.models import Membership, Organisation, Role, User
 from trefpunt.ledger.services import (
     wallet_for_organisation,
@@ -117,7 +119,7 @@ def design_png(seed: int, size: tuple[int, int] = (960, 720)) -> bytes:
         draw.polygon([*points, (cx - radius, cy)], fill=colours[0])
     else:
         draw.rounded_rectangle(box, radius=40, fill=colours[0])
-    for _ in range(rnd.randint(3, 7)):
+    for _shape in range(rnd.randint(3, 7)):
         r = rnd.randint(30, 130)
         x, y = rnd.randint(0, w), rnd.randint(0, h)
         kind = rnd.choice(["ellipse", "rect", "tri"])
@@ -455,3 +457,51 @@ def _steps_run(
     )
     states = ", ".join(f"{n} {status}" for status, n in counts)
     stdout.write(f"contests: {created} new demo contests ({states}).\n")
+
+
+def showcase() -> list[Showcase]:
+    """What the demo's contest people can show (the demo accounts page, ``make run``)."""
+    rows: list[Showcase] = []
+    demo = Contest.objects.filter(created_by__email__iendswith=f"@{DOMAIN}").select_related(
+        "created_by"
+    )
+    judging = demo.filter(status=Contest.Status.JUDGING, organisation__isnull=True).first()
+    if judging is not None:
+        rows.append(
+            Showcase(
+                judging.created_by.email,
+                "client",
+                _("Judges “%(title)s”: finalists, ratings, and the award with its confirm step.")
+                % {"title": judging.title},
+                url=judging.get_absolute_url(),
+                lead=True,
+            )
+        )
+    others = demo.exclude(pk=judging.pk) if judging is not None else demo
+    for contest in others.order_by("pk"):
+        rows.append(
+            Showcase(
+                contest.created_by.email,
+                "client",
+                _("Posted the contest “%(title)s” (%(status)s).")
+                % {"title": contest.title, "status": contest.get_status_display()},
+                url=contest.get_absolute_url(),
+            )
+        )
+    winners = (
+        Entry.objects.filter(status=Entry.Status.WINNER, contest__in=demo)
+        .select_related("entrant", "contest")
+        .order_by("contest_id", "pk")
+    )
+    for n, entry in enumerate(winners):
+        rows.append(
+            Showcase(
+                entry.entrant.email,
+                "crowd member who won",
+                _("Won “%(title)s”: the prize in the wallet, the handover of the files.")
+                % {"title": entry.contest.title},
+                url=entry.get_absolute_url(),
+                lead=n == 0,
+            )
+        )
+    return rows

@@ -16,6 +16,7 @@ checked by content, size-limited, images re-encoded.
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import warnings
@@ -210,7 +211,19 @@ def watermark(image: Image.Image, max_side: int, text: str = WATERMARK_TEXT) -> 
     """Downscale to ``max_side`` and lay a diagonal, repeated, semi-transparent text over it."""
     base = image.convert("RGBA")
     base.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    w, h = base.size
+    layer = _watermark_layer(base.size, text)
+    marked = Image.alpha_composite(base, layer).convert("RGB")
+    out = io.BytesIO()
+    marked.save(out, format="WEBP", quality=78)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def _watermark_layer(size: tuple[int, int], text: str) -> Image.Image:
+    """The text layer for one image size, kept for the next image of that size: rotating it is
+    most of a watermark's cost, and uploads tend to share a few sizes. Callers must not
+    change the image they get."""
+    w, h = size
     font_size = max(12, min(w, h) // 12)
     font = _font(font_size)
     # Draw the text on a larger canvas, rotate it, then crop it to the image: the
@@ -228,11 +241,7 @@ def watermark(image: Image.Image, max_side: int, text: str = WATERMARK_TEXT) -> 
             draw.text((x, y), text, font=font, fill=(255, 255, 255, 110))
     layer = layer.rotate(30, resample=Image.Resampling.BICUBIC)
     cx, cy = (side - w) // 2, (side - h) // 2
-    layer = layer.crop((cx, cy, cx + w, cy + h))
-    marked = Image.alpha_composite(base, layer).convert("RGB")
-    out = io.BytesIO()
-    marked.save(out, format="WEBP", quality=78)
-    return out.getvalue()
+    return layer.crop((cx, cy, cx + w, cy + h))
 
 
 def file_prepare(

@@ -27,9 +27,13 @@ from datetime import timedelta
 from typing import IO, Any
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from trefpunt.accounts.demo import demo_people, demo_people_ensure, wallet_top_up
+from trefpunt.accounts.demo import DOMAIN, demo_people, demo_people_ensure, wallet_top_up
+from trefpunt.accounts.demo.showcase import Showcase
 from trefpunt.accounts.models import Membership, Organisation, Role, User
 from trefpunt.core.exceptions import ApplicationError
 from trefpunt.ledger.services import (
@@ -105,7 +109,7 @@ def _work(
     rnd = random.Random(seed)
     answers: list[Answer] = []
     for worker in workers:
-        for _ in range(per_worker):
+        for _turn in range(per_worker):
             try:
                 lease = lease_claim(batch_id=batch.pk, worker=worker)
             except ApplicationError:
@@ -406,3 +410,41 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
     answers = Answer.objects.filter(batch__title__in=[t for t, _build in steps]).count()
     stdout.write(f"microtasks: {created} new demo batches ({states}; {answers} answers).\n")
     return []
+
+
+def showcase() -> list[Showcase]:
+    """What the demo's microtask people can show (the demo accounts page, ``make run``)."""
+    rows: list[Showcase] = []
+    batches = Batch.objects.filter(owner__email__iendswith=f"@{DOMAIN}").select_related("owner")
+    for batch in batches.order_by("pk"):
+        rows.append(
+            Showcase(
+                batch.owner.email,
+                "client",
+                _("Runs the microtask batch “%(title)s” (%(status)s): review, results, workers.")
+                % {"title": batch.title, "status": batch.get_status_display()},
+                url=reverse("microtasks:manage", kwargs={"pk": batch.pk}),
+            )
+        )
+    workers = (
+        Answer.objects.filter(batch__in=batches)
+        .values("worker__email")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "worker__email")
+    )
+    for n, row in enumerate(workers[:6]):
+        rows.append(
+            Showcase(
+                row["worker__email"],
+                "worker",
+                ngettext(
+                    "Gave %(count)d microtask answer: the work page, answers, pay, appeals.",
+                    "Gave %(count)d microtask answers: the work page, answers, pay, appeals.",
+                    row["n"],
+                )
+                % {"count": row["n"]},
+                url=reverse("microtasks:answer_history"),
+                lead=n == 0,
+            )
+        )
+    return rows

@@ -81,7 +81,14 @@ from .judging import (
     entry_report,
     flag_dismiss,
 )
-from .payments import PlannedPayment, contest_award, contest_guarantee, split_equally
+from .payments import (
+    AwardPlan,
+    PlannedPayment,
+    contest_award,
+    contest_award_plan,
+    contest_guarantee,
+    split_equally,
+)
 from .publish import (
     contest_cancel,
     contest_close_entries,
@@ -95,11 +102,13 @@ __all__ = [
     "KEEP",
     "RIGHTS_AGREEMENT_TEXT",
     "RIGHTS_AGREEMENT_VERSION",
+    "AwardPlan",
     "PlannedPayment",
     "SweepResult",
     "contest_attachment_add",
     "contest_attachment_remove",
     "contest_award",
+    "contest_award_plan",
     "contest_cancel",
     "contest_close_entries",
     "contest_create_draft",

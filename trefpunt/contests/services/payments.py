@@ -289,6 +289,59 @@ def contest_award(
     return contest_get_for_manager(contest_id=contest.pk, user=user)
 
 
+@dataclass(frozen=True)
+class AwardLine:
+    """One payment of an award: who gets what."""
+
+    kind: str
+    entry: Entry
+    gross: int
+    crowd_fee: int
+    prize: Prize | None
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.crowd_fee
+
+
+@dataclass(frozen=True)
+class AwardPlan:
+    lines: list[AwardLine]
+    paid: int  # out of escrow to the crowd, before their fee
+    refund: int  # back to the client's wallet: unused stipends with their share of the fee
+
+
+def contest_award_plan(*, contest_id: int, user: User, awards: Mapping[int, int]) -> AwardPlan:
+    """What ``contest_award`` would pay for this choice, checked by the same rules and planned
+    by the same code, without moving money: the confirm step shows it before anything is
+    paid. A read without locks; ``contest_award`` checks everything again under its locks."""
+    contest = contest_get_for_manager(contest_id=contest_id, user=user)
+    raise_refusal(award_refusal(contest))
+    if not isinstance(awards, Mapping) or not awards:
+        raise ValidationFailed(fields={"awards": _("Choose a winning entry for each prize.")})
+    entries = {
+        e.pk: e
+        for e in Entry.objects.filter(contest=contest)
+        .select_related("entrant__profile")
+        .order_by("pk")
+    }
+    prizes = list(Prize.objects.filter(contest=contest).order_by("position"))
+    winners = _winners_clean(awards, entries, prizes)
+    winner_ids = {e.pk for e in winners.values()}
+    finalists = [e for e in entries.values() if e.status == E.FINALIST]
+    others = [e for e in entries.values() if e.shares_in_guarantee and e.pk not in winner_ids]
+    plan = _plan_prizes(contest, prizes, winners, others or list(winners.values()))
+    plan += _plan_stipends(contest, [e for e in finalists if e.pk not in winner_ids])
+    base = contest.funded_amount - contest.client_fee
+    client_fees = fee_shares(fee=contest.client_fee, base=base, amounts=[p.gross for p in plan])
+    paid = sum(p.gross for p in plan)
+    lines = [
+        AwardLine(p.kind, p.entry, p.gross, split_bps(p.gross, contest.crowd_fee_bps), p.prize)
+        for p in plan
+    ]
+    return AwardPlan(lines, paid, (base - paid) + (contest.client_fee - sum(client_fees)))
+
+
 def _portfolio_enqueue(entry_id: int) -> None:
     from ..tasks import entry_portfolio_task
 

@@ -18,6 +18,7 @@ from trefpunt.accounts.models import PortfolioItem, User
 from trefpunt.accounts.tests.factories import PASSWORD
 from trefpunt.contests.models import Contest, Entry
 from trefpunt.contests.services import contests_sweep
+from trefpunt.ledger.services import wallet_for_user
 
 from .factories import assert_money_consistent, image_bytes, make_user, structured_image
 
@@ -128,11 +129,23 @@ def test_contest_story_in_the_browser(page: Page, new_page: Callable[[], Page]) 
     with time_machine.travel(contest.entry_deadline + timedelta(minutes=5), tick=True):
         assert contests_sweep().judging == [contest.pk]
         page.goto(contest_url)
+        anna_before = wallet_for_user(user=anna).balance
         page.get_by_role("button", name="Award prizes").click()
         prize = page.get_by_label("Prize 1")
         expect(prize.locator("option", has_text="Rye wheel")).to_have_count(0)
         prize.select_option(str(anna_entry.pk))
-        page.get_by_role("button", name="Award and pay").click()
+        page.get_by_role("button", name="Review the payments").click()
+        # The confirm step states who gets what; nothing is paid until it is confirmed.
+        expect(page.get_by_role("heading", name="Confirm the award")).to_be_visible()
+        row = page.locator(".confirm-table tbody tr", has_text="Golden loaf")
+        expect(row).to_contain_text(anna.profile.display_name)
+        expect(row).to_contain_text(euros("300.00"))
+        expect(row).to_contain_text(euros("15.00"))
+        expect(row).to_contain_text(euros("285.00"))
+        contest.refresh_from_db()
+        assert contest.status == Contest.Status.JUDGING
+        assert wallet_for_user(user=anna).balance == anna_before
+        page.get_by_role("button", name=re.compile("^Yes, pay")).click()
         expect(page.get_by_text("Prizes awarded and paid.")).to_be_visible()
 
         # --- the winner sees the prize minus the 5 % crowd fee, and the entry in public ---

@@ -473,7 +473,13 @@ def test_award_view_pays_and_refuses_a_declined_entry():
     refused = session.post(url, {"prize_1": str(bad.pk)})
     assert refused.status_code == 422
     assert "declined" in refused.content.decode()
-    assert session.post(url, {"prize_1": str(good.pk)}).status_code == 302
+    # The choice alone only shows the confirm step: who gets what, nothing paid yet.
+    confirm = session.post(url, {"prize_1": str(good.pk)})
+    assert confirm.status_code == 200
+    assert 'name="confirm" value="yes"' in confirm.content.decode()
+    assert "285.00" in confirm.content.decode()
+    assert wallet_balance(good.entrant) == 0
+    assert session.post(url, {"prize_1": str(good.pk), "confirm": "yes"}).status_code == 302
     assert wallet_balance(good.entrant) == 28500
 
 

@@ -256,10 +256,10 @@ def entry_decline_view(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _award_choices(request: AuthedRequest, prizes: list[Any]) -> dict[int, int]:
+def _award_choices(data: Any, prizes: list[Any]) -> dict[int, int]:
     chosen: dict[int, int] = {}
     for prize in prizes:
-        raw = request.POST.get(f"prize_{prize.position}", "")
+        raw = data.get(f"prize_{prize.position}", "")
         if raw.isdigit():
             chosen[prize.position] = int(raw)
     return chosen
@@ -277,10 +277,20 @@ def contest_award_view(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     candidates.sort(key=lambda e: (-(e.rating or 0), e.status != Entry.Status.FINALIST, e.number))
     errors: dict[str, list[str]] = {}
-    chosen: dict[int, int] = {}
+    # "Back, change the winners" on the confirm step comes back with the choice to keep.
+    chosen: dict[int, int] = _award_choices(request.GET, prizes)
     if request.method == "POST":
-        chosen = _award_choices(request, prizes)
+        chosen = _award_choices(request.POST, prizes)
         try:
+            # Two steps, without JavaScript too: the choice first shows who gets what;
+            # only the confirming form (confirm=yes) pays.
+            if request.POST.get("confirm") != "yes":
+                plan = services.contest_award_plan(contest_id=pk, user=request.user, awards=chosen)
+                return render(
+                    request,
+                    "contests/award_confirm.html",
+                    {"contest": contest, "plan": plan, "chosen": sorted(chosen.items())},
+                )
             services.contest_award(contest_id=pk, user=request.user, awards=chosen)
         except ValidationFailed as exc:
             errors = exc.fields or {"__all__": [exc.message]}

@@ -17,6 +17,8 @@ register = template.Library()
 # Each mode app registers its entry in the main navigation here:
 # (url name, label function). Missing URLs are skipped, so an app can be absent.
 NAV_LINKS: list[tuple[str, Any]] = []
+# The modes with an icon in templates/_icons.svg and a colour in trefpunt.css (.mode-…).
+MODE_ICONS = {"contests", "ideas", "microtasks", "projects"}
 
 
 @register.filter
@@ -61,5 +63,12 @@ def nav_links(context: dict[str, Any]) -> SafeString:
         except NoReverseMatch:
             continue
         current = bool(request and request.path.startswith(url))
-        items.append((url, " aria-current=page" if current else "", label()))
-    return format_html_join("", '<li><a href="{}"{}>{}</a></li>', items)
+        mode = url_name.split(":")[0]
+        icon = mode if mode in MODE_ICONS else "none"
+        items.append((mode, url, " aria-current=page" if current else "", icon, label()))
+    return format_html_join(
+        "",
+        '<li class="mode-{}"><a href="{}"{}><svg class="icon" aria-hidden="true">'
+        '<use href="#i-{}"></use></svg>{}</a></li>',
+        items,
+    )

@@ -26,21 +26,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        logins: list[tuple[str, str, str]] = []
+        from trefpunt.accounts.demo import demo_logins
+
+        extra: list[tuple[str, str, str]] = []
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("Demo data already present; nothing loaded.")
-            from trefpunt.accounts.demo import demo_logins
-
-            logins = demo_logins()
         else:
             for app in DEMO_APPS:
                 try:
                     module = importlib.import_module(f"trefpunt.{app}.demo")
                 except ModuleNotFoundError:
                     continue
-                logins += module.load(self.stdout) or []
+                extra += module.load(self.stdout) or []
+        # One login per role, read from the data now there; then whatever an app added.
+        logins = demo_logins()
+        seen = {email for _role, email, _password in logins}
+        logins += [login for login in extra if login[1] not in seen]
         if logins:
             self.stdout.write("")
             self.stdout.write(self.style.SUCCESS(f"Demo logins ({settings.SITE_URL}/):"))
             for role, email, password in logins:
                 self.stdout.write(f"  {role:<22} {email:<34} {password}")
+            self.stdout.write(
+                f"Every demo account and what it can show: {settings.SITE_URL}/en/demo/"
+            )

@@ -25,11 +25,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--setup",
+            action="store_true",
+            help="migrate and load the demo data into an empty database first (make run)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # SIGTERM (e.g. from a process manager) must stop the children too: turn it into
         # SystemExit so the ``finally`` below runs.
         signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
+        if options["setup"]:
+            # In this process rather than as commands of their own: Django starts once.
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("demo", if_empty=True)
+        # The worker and the scheduler start after the migration: they need its tables.
         children = [
             subprocess.Popen([sys.executable, "-m", "trefpunt", *command])  # noqa: S603
             for command in CHILDREN
@@ -45,6 +55,8 @@ class Command(BaseCommand):
                 f"{options['host']}:{options['port']}",
                 use_reloader=False,
                 use_threading=True,
+                # migrate ran them a moment ago (with --setup); a plain start checks once here
+                skip_checks=options["setup"],
             )
         finally:
             for child in children:

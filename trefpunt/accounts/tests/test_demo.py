@@ -1,0 +1,47 @@
+"""``trefpunt demo`` as a newcomer meets it: one login per role, and a page of every account."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from trefpunt.accounts.demo import PASSWORD, people
+from trefpunt.accounts.models import User
+from trefpunt.contests.models import Entry
+from trefpunt.microtasks.models import Answer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client):
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    lines = [line.split() for line in out.getvalue().splitlines() if "@example.com" in line]
+    emails = {line[-2]: " ".join(line[:-2]) for line in lines}
+    assert list(emails.values()) == [
+        "client",
+        "organisation owner",
+        "crowd member who won",
+        "worker",
+        "staff",
+    ]
+    by_role = {role: email for email, role in emails.items()}
+    for email in emails:
+        assert User.objects.get(email=email).check_password(PASSWORD)
+    assert Entry.objects.filter(entrant__email=by_role["crowd member who won"], status="winner")
+    assert Answer.objects.filter(worker__email=by_role["worker"]).exists()
+    assert User.objects.get(email=by_role["staff"]).is_staff
+    assert "/en/demo/" in out.getvalue()
+
+    page = client.get("/en/demo/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for person in people.EVERYONE:
+        assert person.email in html
+    assert PASSWORD in html
+
+
+def test_demo_accounts_page_is_not_found_without_demo_data(client):
+    assert client.get("/en/demo/").status_code == 404

@@ -1,0 +1,68 @@
+"""The layout in a real Chromium: the phone header's menu button (without JavaScript too),
+keyboard hints only where there is a keyboard, and the favicon."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _phone(browser: Any, live_server: Any, *, javascript: bool) -> Any:
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="en-GB",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=javascript,
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    return tab
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_phone_header_shows_one_menu_button_that_opens_the_links(browser, live_server, javascript):
+    tab = _phone(browser, live_server, javascript=javascript)
+    tab.goto("/en/")
+    header = tab.locator(".site-header")
+    assert header.bounding_box()["height"] < 120  # one row; the wrapped lists were 3 rows
+    wide_contests = tab.locator(".nav-wide").get_by_role("link", name="Contests")
+    expect(wide_contests).to_be_hidden()
+    menu_contests = tab.locator(".nav-phone").get_by_role("link", name="Contests")
+    expect(menu_contests).to_be_hidden()
+    tab.get_by_text("Menu", exact=True).click()
+    expect(menu_contests).to_be_visible()
+    expect(tab.locator(".nav-phone").get_by_role("link", name="Log in")).to_be_visible()
+    menu_contests.click()
+    expect(tab).to_have_url(f"{live_server.url}/en/contests/")
+    tab.context.close()
+
+
+def test_desktop_header_has_no_menu_button_and_the_favicon_loads(page, live_server):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto("/en/")
+    expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
+    expect(page.locator(".nav-wide").get_by_role("link", name="Contests")).to_be_visible()
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon and icon.endswith(".svg")
+    assert page.request.get(icon).status == 200
+    assert failed == []
+
+
+def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
+    html = '<p>Choose <kbd aria-hidden="true">1</kbd></p>'
+    page.goto("/en/")
+    page.evaluate("html => document.querySelector('main').innerHTML = html", html)
+    expect(page.locator("main kbd")).to_be_visible()
+    tab = _phone(browser, live_server, javascript=True)
+    tab.goto("/en/")
+    tab.evaluate("html => document.querySelector('main').innerHTML = html", html)
+    expect(tab.locator("main kbd")).to_be_hidden()
+    tab.context.close()
