@@ -35,6 +35,7 @@ from ..rules import (
     withdraw_refusal,
 )
 from ..selectors import contest_access
+from ..webhooks import entry_submitted_emit
 from .common import Stored, entry_for_entrant, files_prepare, now, text_clean
 
 if TYPE_CHECKING:
@@ -269,6 +270,7 @@ def entry_submit(
                 ).update(nda_accepted_at=now())
             matches = _originality_catch_up_locked(prepared, scan, locked, user.pk)
             _flags_record(entry, entry_files, matches)
+            entry_submitted_emit(locked, entry)
     except Exception:
         stored.discard()
         raise
