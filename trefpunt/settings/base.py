@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "trefpunt.ideas",
     "trefpunt.community",
     "trefpunt.webhooks",
+    "trefpunt.privacy",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,10 @@ PAYMENT_PROVIDER = os.environ.get("TREFPUNT_PAYMENT_PROVIDER", "sandbox")
 SANDBOX_WEBHOOK_SECRET = os.environ.get(
     "TREFPUNT_SANDBOX_WEBHOOK_SECRET", "local-sandbox-webhook-secret"
 )
+# Mollie (TREFPUNT_PAYMENT_PROVIDER=mollie): the API key (test_… or live_…) and, for tests
+# only, another API address (empty: Mollie's own).
+MOLLIE_API_KEY = os.environ.get("TREFPUNT_MOLLIE_API_KEY", "")
+MOLLIE_API_ENDPOINT = os.environ.get("TREFPUNT_MOLLIE_API_ENDPOINT", "")
 MIN_DEPOSIT_CENTS = env_int("TREFPUNT_MIN_DEPOSIT_CENTS", 500)
 MAX_DEPOSIT_CENTS = env_int("TREFPUNT_MAX_DEPOSIT_CENTS", 10_000_000)
 MIN_PAYOUT_CENTS = env_int("TREFPUNT_MIN_PAYOUT_CENTS", 1000)
