@@ -183,6 +183,7 @@ def _mount() -> None:
     from trefpunt.ideas.api import router as ideas_router
     from trefpunt.ledger.api import router as ledger_router
     from trefpunt.microtasks.api import router as microtasks_router
+    from trefpunt.webhooks.api import router as webhooks_router
 
     api.add_router("/", accounts_router)
     api.add_router("/wallet", ledger_router)
@@ -190,6 +191,7 @@ def _mount() -> None:
     api.add_router("/", microtasks_router)
     api.add_router("/", ideas_router)
     api.add_router("/", community_router)
+    api.add_router("/", webhooks_router)
 
 
 _mount()

@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("ideas/", include("trefpunt.ideas.urls")),
     path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
+    path("settings/privacy/", include("trefpunt.privacy.urls")),
     path("", include("trefpunt.accounts.urls")),
 )
 if settings.DEBUG:

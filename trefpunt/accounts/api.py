@@ -1,6 +1,8 @@
-from django.http import HttpRequest
-from ninja import Router
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext
+from ninja import Router, Status
 
+from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import absolute_url
 
@@ -41,6 +43,37 @@ def me_api(request: AuthedRequest) -> MeOut:
             for m in organisations_for_user(user=user)
         ],
     )
+
+
+@router.get(
+    "/me/export",
+    response={200: None},
+    summary="Everything the platform holds about you (a zip of JSON and your files)",
+    description="`data/<model>.json` per kind of record, `files/…` with your uploads, and "
+    "`manifest.json`. Secrets (password hash, token fingerprints) are left out.",
+)
+def me_export_api(request: AuthedRequest) -> FileResponse:
+    from trefpunt.privacy.views import export_response
+
+    return export_response(request.user)
+
+
+@router.delete(
+    "/me",
+    response={204: None},
+    summary="Delete your account",
+    description="Send your account's email address as `confirm`. Your profile and private "
+    "data are removed; published work stays, shown as by a former member; ledger lines stay. "
+    "Refused with `open_money` (409) while money is on its way (wallet balance, payouts, "
+    "escrow, entries being judged, answers being reviewed): the message says what to settle.",
+)
+def me_delete_api(request: AuthedRequest, confirm: str) -> Status:
+    from trefpunt.privacy.services import account_delete
+
+    if confirm.strip().lower() != request.user.email.lower():
+        raise ValidationFailed(fields={"confirm": gettext("Send your email address to confirm.")})
+    account_delete(user=request.user)
+    return Status(204, None)
 
 
 @router.get(

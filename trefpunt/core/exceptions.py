@@ -100,6 +100,9 @@ class ErrorCode(StrEnum):
     UNDECIDED_IDEAS = "undecided_ideas"
     REWARDS_USED_UP = "rewards_used_up"
     SAME_STAGE = "same_stage"
+    # --- webhooks and privacy -------------------------------------------------------------
+    LIMIT_REACHED = "limit_reached"
+    OPEN_MONEY = "open_money"
 
 
 class ApplicationError(Exception):

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "trefpunt.microtasks",
     "trefpunt.ideas",
     "trefpunt.community",
+    "trefpunt.webhooks",
+    "trefpunt.privacy",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +258,10 @@ PAYMENT_PROVIDER = os.environ.get("TREFPUNT_PAYMENT_PROVIDER", "sandbox")
 SANDBOX_WEBHOOK_SECRET = os.environ.get(
     "TREFPUNT_SANDBOX_WEBHOOK_SECRET", "local-sandbox-webhook-secret"
 )
+# Mollie (TREFPUNT_PAYMENT_PROVIDER=mollie): the API key (test_… or live_…) and, for tests
+# only, another API address (empty: Mollie's own).
+MOLLIE_API_KEY = os.environ.get("TREFPUNT_MOLLIE_API_KEY", "")
+MOLLIE_API_ENDPOINT = os.environ.get("TREFPUNT_MOLLIE_API_ENDPOINT", "")
 MIN_DEPOSIT_CENTS = env_int("TREFPUNT_MIN_DEPOSIT_CENTS", 500)
 MAX_DEPOSIT_CENTS = env_int("TREFPUNT_MAX_DEPOSIT_CENTS", 10_000_000)
 MIN_PAYOUT_CENTS = env_int("TREFPUNT_MIN_PAYOUT_CENTS", 1000)
@@ -310,6 +316,14 @@ MICROTASK_MAX_ITEMS = env_int("TREFPUNT_MICROTASK_MAX_ITEMS", 100_000)
 # The full aggregation fit of a batch runs every this many answers (after a doubling start;
 # a large batch every tenth of the answers its last fit saw, when that is more).
 MICROTASK_REFIT_EVERY = env_int("TREFPUNT_MICROTASK_REFIT_EVERY", 200)
+
+# --- Outgoing webhooks -------------------------------------------------------
+# Deliveries go to public addresses only; this admits loopback too (tests, local receivers).
+WEBHOOK_ALLOW_LOOPBACK = env_bool("TREFPUNT_WEBHOOK_ALLOW_LOOPBACK", False)
+# A delivery is retried (exponential backoff) this long; an endpoint failing this long is
+# disabled and its owners told.
+WEBHOOK_RETRY_HOURS = env_int("TREFPUNT_WEBHOOK_RETRY_HOURS", 24)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("TREFPUNT_WEBHOOK_DISABLE_AFTER_HOURS", 24)
 
 # --- Idea calls -------------------------------------------------------------
 # Minutes in which a comment's author may still edit it.

@@ -25,5 +25,6 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = str(_tmp / "test.sqlite3")
     DATABASES["default"]["TEST"] = {"NAME": str(_tmp / "test.sqlite3")}
+WEBHOOK_ALLOW_LOOPBACK = True  # the tests' receivers listen on 127.0.0.1
 ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -36,6 +36,7 @@ from ..rules import (
     withdraw_refusal,
 )
 from ..selectors import contest_access
+from ..webhooks import entry_submitted_emit
 from .common import Stored, contest_managers, entry_for_entrant, files_prepare, now, text_clean
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ def entry_submit(
             matches = _originality_catch_up_locked(prepared, scan, locked, user.pk)
             _flags_record(entry, entry_files, matches)
             notify_new_entry(locked, entry, contest_managers(locked))
+            entry_submitted_emit(locked, entry)
     except Exception:
         stored.discard()
         raise

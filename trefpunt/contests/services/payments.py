@@ -45,6 +45,7 @@ from ..rules import (
     raise_refusal,
 )
 from ..selectors import contest_get_for_manager
+from ..webhooks import contest_awarded_emit
 from .common import contest_get_unscoped, now
 from .publish import cancel_locked
 
@@ -282,6 +283,7 @@ def contest_award(
             awarded_at=now(),
         )
         _award_record(locked, prizes, winners)
+        contest_awarded_emit(locked, {int(k): v.pk for k, v in winners.items()})
         notify_paid(locked, payments)
         if not locked.is_private:
             for entry_id in sorted(winner_ids):

@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..selectors import idea_get_for_user
 from ..stages import StageMachine
+from ..webhooks import idea_stage_changed_emit
 from .common import call_work, idea_followers, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
@@ -168,5 +169,6 @@ def idea_stage_move(
         if escrow is not None:
             idea.call = call
             _reward_pay(call, idea, escrow, user)
+        idea_stage_changed_emit(call, idea, change)
     tell(idea_followers(idea), "ideas.stage", idea=idea, skip=user.pk, change_id=change.pk)
     return idea

@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 
 from .base import Checkout, PaymentProvider, WebhookNotice, WebhookRejected
+from .mollie import MollieProvider
 from .sandbox import SandboxProvider
 
-PROVIDERS: dict[str, type[PaymentProvider]] = {"sandbox": SandboxProvider}
+PROVIDERS: dict[str, type[PaymentProvider]] = {"sandbox": SandboxProvider, "mollie": MollieProvider}
 
 
 def provider_get(name: str | None = None) -> PaymentProvider:

@@ -15,6 +15,7 @@ from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFa
 from ..formspec import answer_clean
 from ..models import Answer, Item, Lease
 from ..selectors import fair_pay_min_answers
+from ..webhooks import item_completed_emit
 from . import aggregation
 from .aggregation import ITEM_FIELDS, item_answer_recorded_unlocked
 from .lifecycle import batch_fair_pay_check, batch_finished_check
@@ -92,6 +93,7 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         item.save(update_fields=["answers_count", *ITEM_FIELDS])
         if was_open and item.status == Item.Status.COMPLETE:
             batch_finished_check(batch)
+            item_completed_emit(batch, item)
     # Bounded counts on every answer: ``order_by()`` drops the model's newest-first
     # ordering, which would make PostgreSQL sort all the batch's answers to count a few.
     # A batch whose last fit saw more answers than the inline window is past it: no count.

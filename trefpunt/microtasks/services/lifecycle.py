@@ -31,6 +31,7 @@ from ..selectors import (
     reward_for_hourly,
 )
 from ..states import BATCH_RUN
+from ..webhooks import batch_finished_emit
 from .aggregation import aggregate_on_commit
 from .funding import refund_excess_unlocked
 
@@ -120,6 +121,8 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
         Item.objects.filter(batch=batch, status=Item.Status.OPEN).update(
             status=Item.Status.CLOSED, completed_at=now
         )
+        if not was_draft:
+            batch_finished_emit(batch)
         if not was_draft and escrow is not None:
             refund_excess_unlocked(batch=batch, escrow=escrow, now=now, created_by=user)
             aggregate_on_commit(batch.pk)

@@ -1,0 +1,75 @@
+"""The microtask events a client's webhook endpoints can receive."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from trefpunt.core.web import absolute_url
+from trefpunt.webhooks.events import WebhookEventKind, webhook_emit, webhook_events_register
+
+if TYPE_CHECKING:
+    from .models import Batch, Item
+
+ITEM_COMPLETED = "batch.item_completed"
+BATCH_FINISHED = "batch.finished"
+
+webhook_events_register(
+    WebhookEventKind(ITEM_COMPLETED, _("An item of one of your batches is complete")),
+    WebhookEventKind(BATCH_FINISHED, _("Every item of one of your batches is done")),
+)
+
+
+def _batch(batch: Batch) -> dict[str, object]:
+    url = absolute_url(reverse("microtasks:batch_detail", kwargs={"pk": batch.pk}))
+    return {"id": batch.pk, "title": batch.title, "url": url}
+
+
+def item_completed_emit(batch: Batch, item: Item) -> None:
+    """After the answer that completed ``item`` commits: tell the owner's endpoints, and
+    that the batch finished when no item is left open. This is the workers' hot path, so
+    it looks up the owner's endpoints once and does nothing more when none listens. Two
+    last items completing at once may both find the batch finished; the event id keeps
+    it one delivery."""
+    item_data = {
+        "id": item.pk,
+        "answer": item.aggregated_answer,
+        "confidence": item.confidence,
+    }
+    transaction.on_commit(partial(_item_completed_after_commit, batch, item_data))
+
+
+def _item_completed_after_commit(batch: Batch, item_data: dict[str, Any]) -> None:
+    from trefpunt.webhooks.services import deliveries_create, webhook_listeners
+
+    from .models import Item
+
+    owner = {"user_id": batch.owner_id, "organisation_id": batch.organisation_id}
+    listeners = webhook_listeners(**owner)
+    wanted = {event for events in listeners.values() for event in events}
+    if ITEM_COMPLETED in wanted:
+        deliveries_create(
+            event=ITEM_COMPLETED,
+            event_id=f"batch.item:{item_data['id']}:completed",
+            data={"batch": _batch(batch), "item": item_data},
+            listeners=listeners,
+            **owner,
+        )
+    if BATCH_FINISHED in wanted and (
+        not Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
+    ):
+        batch_finished_emit(batch)
+
+
+def batch_finished_emit(batch: Batch) -> None:
+    webhook_emit(
+        event=BATCH_FINISHED,
+        event_id=f"batch:{batch.pk}:finished",
+        user_id=batch.owner_id,
+        organisation_id=batch.organisation_id,
+        data={"batch": _batch(batch)},
+    )
