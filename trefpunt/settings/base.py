@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "trefpunt.microtasks",
     "trefpunt.ideas",
     "trefpunt.community",
+    "trefpunt.discovery",  # last: it indexes what every other app registers in its search.py
 ]
 
 MIDDLEWARE = [
