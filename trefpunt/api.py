@@ -180,6 +180,7 @@ def _mount() -> None:
     from trefpunt.accounts.api import router as accounts_router
     from trefpunt.community.api import router as community_router
     from trefpunt.contests.api import router as contests_router
+    from trefpunt.discovery.api import router as discovery_router
     from trefpunt.ideas.api import router as ideas_router
     from trefpunt.ledger.api import router as ledger_router
     from trefpunt.microtasks.api import router as microtasks_router
@@ -192,6 +193,7 @@ def _mount() -> None:
     api.add_router("/", ideas_router)
     api.add_router("/", community_router)
     api.add_router("/", webhooks_router)
+    api.add_router("/", discovery_router)
 
 
 _mount()

@@ -1,0 +1,377 @@
+"""Reading the index: one search over every kind, with facets, snippets and "did you mean".
+
+Every read goes through ``SearchDocument``, which holds public things only (``indexing``), so
+no rule here can let a private thing through. A search costs the same number of queries
+whatever it finds: one for the facet counts (and the total), one for the page, one for the
+page's highlights; "did you mean" adds a few only when nothing was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.fields import FloatField
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+
+from trefpunt.core.money import format_cents
+
+from . import registry
+from .backends import backend
+from .indexing import BAND_LIMITS
+from .models import SearchDocument, SearchWord
+from .text import highlighted, query_terms
+
+PER_PAGE = 20
+PAGES_MAX = 50
+FACETS = ("kind", "category", "status", "language", "band")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    kind: str = ""
+    category: str = ""
+    status: str = ""
+    language: str = ""
+    band: int | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+    # "relevance" (text rank, then score) or "score" (track record, prize) or "newest".
+    sort: str = "relevance"
+
+    @property
+    def terms(self) -> list[str]:
+        return query_terms(self.q)
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, name) for name in FACETS if getattr(self, name) not in ("", None)
+        }
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    kind_label: str
+    object_id: int
+    title: SafeString
+    snippet: SafeString
+    url: str
+    by: Link | None
+    category: str
+    category_label: str
+    status: str
+    status_label: str
+    amount: int | None
+    currency: str
+    detail: Mapping[str, Any]
+    published_at: Any
+    plain_title: str
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: SearchQuery
+    hits: list[Hit]
+    total: int
+    facets: list[Facet]
+    suggestion: str = ""
+    pages: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def band_label(band: int) -> str:
+    limits = [format_cents(x, "EUR") for x in BAND_LIMITS]
+    if band == 1:
+        return _("Up to %(amount)s") % {"amount": limits[0]}
+    if 1 < band <= len(limits):
+        return _("%(low)s to %(high)s") % {"low": limits[band - 2], "high": limits[band - 1]}
+    if band == len(limits) + 1:
+        return _("Over %(amount)s") % {"amount": limits[-1]}
+    return _("No prize or budget")
+
+
+def language_label(code: str) -> str:
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def _labels(kind_name: str, attr: str) -> Mapping[str, str]:
+    kind = registry.kind_get(kind_name)
+    return getattr(kind, attr)() if kind else {}
+
+
+def _all_labels(attr: str, selected_kind: str = "") -> dict[str, str]:
+    labels: dict[str, str] = {}
+    kinds = registry.kinds()
+    if selected_kind:
+        kinds = sorted(kinds, key=lambda k: k.name != selected_kind)
+    for kind in reversed(kinds):
+        labels.update(getattr(kind, attr)())
+    return labels
+
+
+def skill_labels(slugs: Sequence[str]) -> dict[str, str]:
+    from trefpunt.accounts.models import Skill
+
+    if not slugs:
+        return {}
+    return dict(Skill.objects.filter(slug__in=slugs).values_list("slug", "name"))
+
+
+# --- filtering ----------------------------------------------------------------------------
+
+
+def _facet_q(name: str, value: Any) -> Q:
+    if name == "category":
+        return Q(category=value) | Q(tags__contains=f" {value} ")
+    if name == "language":
+        return Q(languages__contains=f" {value} ")
+    return Q(**{name: value})
+
+
+def _row_passes(row: Mapping[str, Any], name: str, value: Any) -> bool:
+    if name == "category":
+        return row["category"] == value or f" {value} " in (row["tags"] or "")
+    if name == "language":
+        return f" {value} " in (row["languages"] or "")
+    return row[name] == value
+
+
+def matched(
+    terms: Sequence[str], base: QuerySet[SearchDocument] | None = None
+) -> QuerySet[SearchDocument]:
+    qs = base if base is not None else SearchDocument.objects.all()
+    return backend().filter(qs, terms) if terms else qs
+
+
+def search(query: SearchQuery, *, base: QuerySet[SearchDocument] | None = None) -> SearchResults:
+    terms = query.terms
+    docs = matched(terms, base)
+    filters = query.filters()
+
+    # One grouped query: the total and every facet's counts, each facet counted with the
+    # other facets' filters applied (so choosing a kind still shows the other kinds).
+    rows: list[Mapping[str, Any]] = list(
+        docs.values("kind", "category", "tags", "status", "languages", "band")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    total = sum(r["n"] for r in rows if all(_row_passes(r, k, v) for k, v in filters.items()))
+    facets = _facets(rows, filters, query)
+
+    page_count = max(1, min(PAGES_MAX, math.ceil(total / query.per_page)))
+    page = max(1, min(query.page, page_count))
+    page_qs = docs
+    for name, value in filters.items():
+        page_qs = page_qs.filter(_facet_q(name, value))
+    if terms:
+        page_qs = backend().rank(page_qs, terms)
+    else:
+        page_qs = page_qs.annotate(rank=Value(0.0, output_field=FloatField()))
+    if query.sort == "score":
+        order = [F("score").desc(), F("rank").desc(), F("published_at").desc(nulls_last=True)]
+    elif query.sort == "newest" or not terms:
+        order = [F("published_at").desc(nulls_last=True), F("score").desc()]
+    else:
+        order = [F("rank").desc(), F("score").desc(), F("published_at").desc(nulls_last=True)]
+    start = (page - 1) * query.per_page
+    docs_page = list(
+        page_qs.defer("body", "stems", "keywords").order_by(*order, "id")[
+            start : start + query.per_page
+        ]
+    )
+    snippets = backend().snippets([d.pk for d in docs_page], terms) if terms and docs_page else {}
+    hits = [_hit(d, snippets.get(d.pk), query.kind) for d in docs_page]
+
+    suggestion = ""
+    if not total and terms:
+        suggestion = suggestion_for(terms, base)
+    return SearchResults(
+        query=replace(query, page=page),
+        hits=hits,
+        total=total,
+        facets=facets,
+        suggestion=suggestion,
+        pages=page_count,
+    )
+
+
+def _facets(
+    rows: Sequence[Mapping[str, Any]], filters: Mapping[str, Any], query: SearchQuery
+) -> list[Facet]:
+    counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS}
+    for row in rows:
+        for name in FACETS:
+            others = {k: v for k, v in filters.items() if k != name}
+            if not all(_row_passes(row, k, v) for k, v in others.items()):
+                continue
+            if name == "language":
+                for code in (row["languages"] or "").split():
+                    counts[name][code] += row["n"]
+            elif name == "category":
+                if row["category"]:
+                    counts[name][row["category"]] += row["n"]
+            elif name == "band":
+                if row["band"]:
+                    counts[name][row["band"]] += row["n"]
+            elif row[name]:
+                counts[name][row[name]] += row["n"]
+
+    kind_labels = {k.name: str(k.label) for k in registry.kinds()}
+    category_labels = _all_labels("category_labels", query.kind)
+    missing = [c for c in counts["category"] if c not in category_labels]
+    category_labels.update(skill_labels(missing))
+    status_labels = _all_labels("status_labels", query.kind)
+    label_of: dict[str, Any] = {
+        "kind": lambda v: kind_labels.get(v, v),
+        "category": lambda v: category_labels.get(v, v),
+        "status": lambda v: status_labels.get(v, v),
+        "language": language_label,
+        "band": band_label,
+    }
+    titles = {
+        "kind": _("Kind"),
+        "category": _("Category or skill"),
+        "status": _("Status"),
+        "language": _("Language"),
+        "band": _("Prize or budget"),
+    }
+    facets = []
+    for name in FACETS:
+        values = counts[name]
+        if name == "kind":
+            ordered = [k.name for k in registry.kinds() if k.name in values]
+        elif name == "band":
+            ordered = sorted(values)
+        else:
+            ordered = [v for v, _n in values.most_common(12)]
+        chosen = filters.get(name)
+        facets.append(
+            Facet(
+                name=name,
+                label=titles[name],
+                values=[
+                    FacetValue(
+                        value=str(v),
+                        label=str(label_of[name](v)),
+                        count=values[v],
+                        selected=chosen is not None and str(chosen) == str(v),
+                    )
+                    for v in ordered
+                ],
+            )
+        )
+    return facets
+
+
+def by_link(by: Mapping[str, str] | None) -> Link | None:
+    """The poster or author of a result, linked to their organisation or profile page."""
+    if not by or not by.get("name"):
+        return None
+    try:
+        if by.get("org"):
+            return Link(by["name"], reverse("accounts:org_detail", kwargs={"slug": by["org"]}))
+        if by.get("handle"):
+            return Link(by["name"], reverse("accounts:profile", kwargs={"handle": by["handle"]}))
+    except NoReverseMatch:
+        pass
+    return Link(by["name"], "")
+
+
+def _hit(doc: SearchDocument, snippet: tuple[str, str] | None, selected_kind: str) -> Hit:
+    kind = registry.kind_get(doc.kind)
+    url = kind.url(doc.url_key) if kind else ""
+    title_html = highlighted(snippet[0]) if snippet else highlighted(doc.title)
+    body_html = (
+        highlighted(snippet[1]) if snippet else highlighted(str(doc.detail.get("summary", "")))
+    )
+    categories = dict(kind.category_labels()) if kind else {}
+    statuses = dict(kind.status_labels()) if kind else {}
+    return Hit(
+        kind=doc.kind,
+        kind_label=str(kind.label) if kind else doc.kind,
+        object_id=doc.object_id,
+        title=title_html,
+        snippet=body_html,
+        url=url,
+        by=by_link(doc.detail.get("by")),
+        category=doc.category,
+        category_label=categories.get(doc.category, ""),
+        status=doc.status,
+        status_label=statuses.get(doc.status, ""),
+        amount=doc.amount,
+        currency=doc.currency,
+        detail=doc.detail,
+        published_at=doc.published_at,
+        plain_title=doc.title,
+    )
+
+
+# --- did you mean -------------------------------------------------------------------------
+
+
+def suggestion_for(terms: Sequence[str], base: QuerySet[SearchDocument] | None = None) -> str:
+    """A nearby spelling of the query that finds public results, or ''. Candidates are words
+    seen in titles and names; a candidate is only offered once a search for it finds
+    something, so a word that came from a thing now private is never suggested."""
+    better: list[str] = []
+    changed = False
+    for term in terms:
+        if len(term) < 3:
+            better.append(term)
+            continue
+        words = list(
+            SearchWord.objects.filter(
+                first=term[0], length__gte=len(term) - 2, length__lte=len(term) + 2
+            ).values_list("word", flat=True)[:5000]
+        )
+        if term in words:
+            better.append(term)
+            continue
+        close = difflib.get_close_matches(term, words, n=1, cutoff=0.7)
+        if close:
+            better.append(close[0])
+            changed = True
+        else:
+            better.append(term)
+    if not changed:
+        return ""
+    if not matched(better, base).exists():
+        return ""
+    return " ".join(better)
