@@ -100,6 +100,13 @@ class ErrorCode(StrEnum):
     UNDECIDED_IDEAS = "undecided_ideas"
     REWARDS_USED_UP = "rewards_used_up"
     SAME_STAGE = "same_stage"
+    # --- projects -------------------------------------------------------------------------
+    OWN_JOB = "own_job"
+    ALREADY_PROPOSED = "already_proposed"
+    NOT_FUNDED = "not_funded"
+    OWN_OFFER = "own_offer"
+    NO_OFFER = "no_offer"
+    NOTHING_IN_ESCROW = "nothing_in_escrow"
 
 
 class ApplicationError(Exception):
