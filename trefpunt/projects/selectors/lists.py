@@ -88,7 +88,7 @@ def proposals_of_user(*, user: AnyUser) -> QuerySet[Proposal]:
         return Proposal.objects.none()
     return (
         Proposal.objects.filter(freelancer=person)
-        .select_related("job__organisation", "job__created_by__profile")
+        .select_related("job__organisation", "job__created_by__profile", "freelancer__profile")
         .order_by("-created_at", "-id")
     )
 

@@ -1,42 +1,56 @@
-"""Project pages."""
+"""Project pages: jobs (list, page, draft form, publish, close, matches and invitations),
+proposals (form, page, the client's side-by-side triage), contracts (milestones, money,
+deliveries, history; fund, deliver, changes and approve behind a confirm step that states
+the amounts; end, disputes, reviews) and the two dashboards."""
 
-from __future__ import annotations
+from .contracts import (
+    contract_detail_view,
+    contract_end_view,
+    delivery_file_view,
+    dispute_view,
+    milestone_action_view,
+    milestone_add_view,
+    review_view,
+)
+from .jobs import (
+    client_dashboard_view,
+    freelancer_dashboard_view,
+    job_close_view,
+    job_create_view,
+    job_detail_view,
+    job_edit_view,
+    job_invite_view,
+    job_list_view,
+    job_publish_view,
+)
+from .proposals import (
+    proposal_action_view,
+    proposal_compare_view,
+    proposal_create_view,
+    proposal_detail_view,
+    proposal_edit_view,
+)
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
-
-from trefpunt.core.web import not_found_as_404
-
-from .. import selectors
-
-
-@require_GET
-def job_list_view(request: HttpRequest) -> HttpResponse:
-    jobs = list(selectors.job_list_for_user(user=request.user)[:50])
-    return render(request, "projects/list.html", {"jobs": jobs})
-
-
-@require_GET
-@not_found_as_404
-def job_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.job_get_for_user(job_id=pk, user=request.user)
-    return render(request, "projects/job.html", {"access": access, "job": access.job})
-
-
-@require_GET
-@not_found_as_404
-def proposal_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.proposal_get_for_user(proposal_id=pk, user=request.user)
-    return render(
-        request, "projects/proposal.html", {"access": access, "proposal": access.proposal}
-    )
-
-
-@require_GET
-@not_found_as_404
-def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.contract_get_for_user(contract_id=pk, user=request.user)
-    return render(
-        request, "projects/contract.html", {"access": access, "contract": access.contract}
-    )
+__all__ = [
+    "client_dashboard_view",
+    "contract_detail_view",
+    "contract_end_view",
+    "delivery_file_view",
+    "dispute_view",
+    "freelancer_dashboard_view",
+    "job_close_view",
+    "job_create_view",
+    "job_detail_view",
+    "job_edit_view",
+    "job_invite_view",
+    "job_list_view",
+    "job_publish_view",
+    "milestone_action_view",
+    "milestone_add_view",
+    "proposal_action_view",
+    "proposal_compare_view",
+    "proposal_create_view",
+    "proposal_detail_view",
+    "proposal_edit_view",
+    "review_view",
+]
