@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from trefpunt.accounts.models import User
 from trefpunt.core.exceptions import Conflict, ErrorCode, PermissionDenied, ValidationFailed
 from trefpunt.projects import selectors, services
 from trefpunt.projects.models import Job
@@ -15,7 +16,7 @@ from .factories import hired, make_user, open_job, skill
 pytestmark = pytest.mark.django_db
 
 
-def with_skills(*names: str):  # type: ignore[no-untyped-def]
+def with_skills(*names: str) -> User:
     user = make_user()
     user.profile.skills.set([skill(n) for n in names])
     return user
