@@ -185,12 +185,14 @@ def _mount() -> None:
     from trefpunt.ledger.api import router as ledger_router
     from trefpunt.microtasks.api import router as microtasks_router
     from trefpunt.webhooks.api import router as webhooks_router
+    from trefpunt.projects.api import router as projects_router
 
     api.add_router("/", accounts_router)
     api.add_router("/wallet", ledger_router)
     api.add_router("/", contests_router)
     api.add_router("/", microtasks_router)
     api.add_router("/", ideas_router)
+    api.add_router("/", projects_router)
     api.add_router("/", community_router)
     api.add_router("/", webhooks_router)
     api.add_router("/", discovery_router)

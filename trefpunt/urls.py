@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("microtasks/", include("trefpunt.microtasks.urls")),
     path("ideas/", include("trefpunt.ideas.urls")),
     path("", include("trefpunt.discovery.urls")),
+    path("projects/", include("trefpunt.projects.urls")),
     path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
     path("settings/privacy/", include("trefpunt.privacy.urls")),

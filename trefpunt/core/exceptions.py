@@ -103,6 +103,13 @@ class ErrorCode(StrEnum):
     # --- webhooks and privacy -------------------------------------------------------------
     LIMIT_REACHED = "limit_reached"
     OPEN_MONEY = "open_money"
+    # --- projects -------------------------------------------------------------------------
+    OWN_JOB = "own_job"
+    ALREADY_PROPOSED = "already_proposed"
+    NOT_FUNDED = "not_funded"
+    OWN_OFFER = "own_offer"
+    NO_OFFER = "no_offer"
+    NOTHING_IN_ESCROW = "nothing_in_escrow"
 
 
 class ApplicationError(Exception):

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "trefpunt.contests",
     "trefpunt.microtasks",
     "trefpunt.ideas",
+    "trefpunt.projects",
     "trefpunt.community",
     "trefpunt.webhooks",
     "trefpunt.privacy",

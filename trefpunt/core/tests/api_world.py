@@ -23,9 +23,19 @@ from trefpunt.ledger.tests.factories import fund_wallet
 from trefpunt.microtasks.selectors import worker_pseudonym
 from trefpunt.microtasks.services import answer_reject, lease_answer
 from trefpunt.microtasks.tests.factories import BatchFactory, claim, published_batch
+from trefpunt.projects.tests import factories as projects
 
 # The apps whose rows a refused request must leave alone.
-OWN_APPS = ("core", "accounts", "ledger", "contests", "microtasks", "community", "ideas")
+OWN_APPS = (
+    "core",
+    "accounts",
+    "ledger",
+    "contests",
+    "microtasks",
+    "community",
+    "ideas",
+    "projects",
+)
 
 
 @dataclass
@@ -74,6 +84,16 @@ def build_world() -> World:
     their_idea = post(my_call, other)
     my_idea = post(their_call, me)
 
+    my_job = projects.open_job(me)
+    my_draft_job = projects.draft_job(me)
+    their_job = projects.open_job(other)
+    their_proposal = projects.propose(my_job, other)
+    my_proposal = projects.propose(their_job, me)
+    my_contract = projects.hired(me, other)  # I am the client
+    their_contract = projects.hired(other, me)  # I am the freelancer
+    my_milestone = projects.funded(my_contract)
+    projects.delivered(their_contract, projects.funded(their_contract))
+
     deposit = deposit_create(wallet=wallet_for_user(user=me), user=me, amount=2500)
     notification_model = apps.get_model("community", "Notification")
     notifications = list(
@@ -94,6 +114,13 @@ def build_world() -> World:
             "handle": [me.profile.handle, other.profile.handle],
             "call_id": [my_call.pk, my_draft_call.pk, their_call.pk],
             "idea_id": [their_idea.pk, my_idea.pk],
+            "job_id": [my_job.pk, my_draft_job.pk, their_job.pk],
+            "proposal_id": [their_proposal.pk, my_proposal.pk],
+            "contract_id": [my_contract.pk, their_contract.pk],
+            "milestone_id": [
+                my_milestone.pk,
+                *their_contract.milestones.values_list("pk", flat=True),
+            ],
         },
     )
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from trefpunt.accounts.models import User
 
-DEMO_APPS = ["accounts", "ledger", "contests", "microtasks", "ideas"]
+DEMO_APPS = ["accounts", "ledger", "contests", "microtasks", "ideas", "projects"]
 
 
 class Command(BaseCommand):

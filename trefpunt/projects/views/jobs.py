@@ -1,0 +1,291 @@
+"""Job pages: the list with filters, the job page, the draft form, publish, close, the
+client's suggested freelancers and invitations, and the dashboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from trefpunt.accounts.models import Skill
+from trefpunt.accounts.selectors import organisations_user_can_post_for
+from trefpunt.core.exceptions import ApplicationError, ValidationFailed
+from trefpunt.core.money import parse_amount
+from trefpunt.core.types import AuthedRequest
+from trefpunt.core.web import not_found_as_404, post_action
+
+from .. import selectors, services
+from ..models import Contract, Job, Milestone, Proposal
+from ..selectors.matches import freelancer_matches, track_records
+
+LIST_PAGE_SIZE = 12
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if str(value or "").strip() else None
+    except ValueError:
+        return None
+
+
+def _cents(value: Any) -> int | None:
+    try:
+        return parse_amount(str(value)) if str(value or "").strip() else None
+    except ValidationFailed:
+        return None
+
+
+@require_GET
+def job_list_view(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    filters = selectors.JobFilters(
+        skill=str(g.get("skill", ""))[:40],
+        budget_min=_cents(g.get("budget_min")),
+        budget_max=_cents(g.get("budget_max")),
+        posted_days=_int(g.get("posted")),
+        max_proposals=_int(g.get("max_proposals")),
+        status=str(g.get("status", "open") if "status" in g else "open")[:10],
+        q=str(g.get("q", "")).strip()[:200],
+    )
+    page = Paginator(
+        selectors.job_list_for_user(user=request.user, filters=filters), LIST_PAGE_SIZE
+    )
+    return render(
+        request,
+        "projects/list.html",
+        {
+            "page": page.get_page(g.get("page")),
+            "filters": filters,
+            "skills": list(
+                Skill.objects.filter(jobs__isnull=False).distinct().order_by("name")[:100]
+            ),
+            "get": g,
+        },
+    )
+
+
+@require_GET
+@not_found_as_404
+def job_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.job_get_for_user(job_id=pk, user=request.user)
+    job = access.job
+    context: dict[str, Any] = {"access": access, "job": job}
+    if access.can_see_proposals:
+        proposals = list(selectors.proposal_list_for_job(job=job))
+        context["proposals"] = proposals
+        context["records"] = track_records([p.freelancer_id for p in proposals])
+    if access.can_invite:
+        context["matches"] = freelancer_matches(job=job)
+    contract = Contract.objects.filter(job=job).first()
+    if contract is not None and selectors.contract_access(contract, request.user).can_view:
+        context["contract"] = contract
+    return render(request, "projects/job.html", context)
+
+
+def _job_data(request: HttpRequest) -> dict[str, Any]:
+    post = request.POST
+    data: dict[str, Any] = {
+        "title": post.get("title", ""),
+        "description": post.get("description", ""),
+        "duration": post.get("duration", Job.Duration.WEEKS),
+        "visibility": post.get("visibility", Job.Visibility.PUBLIC),
+        "proposal_cap": post.get("proposal_cap") or 30,
+        "organisation": post.get("post_as") or None,
+        "skills": post.getlist("skills"),
+    }
+    errors: dict[str, str] = {}
+    for name in ("budget_min", "budget_max"):
+        raw = post.get(name, "")
+        if not raw.strip() and name == "budget_max":
+            data[name] = None
+            continue
+        try:
+            data[name] = parse_amount(raw, field=name)
+        except ValidationFailed as exc:
+            errors.update({k: v[0] for k, v in exc.fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return data
+
+
+def _form_context(
+    request: AuthedRequest, job: Job | None, errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in request.POST}
+        values["skills"] = request.POST.getlist("skills")
+    elif job is not None:
+        values = {
+            "title": job.title,
+            "description": job.description,
+            "budget_min": f"{job.budget_min / 100:.2f}",
+            "budget_max": f"{job.budget_max / 100:.2f}",
+            "duration": job.duration,
+            "visibility": job.visibility,
+            "proposal_cap": job.proposal_cap,
+            "skills": [s.slug for s in job.skills.all()],
+        }
+    return {
+        "job": job,
+        "values": values,
+        "errors": errors,
+        "skills": list(Skill.objects.order_by("name")[:300]),
+        "organisations": list(organisations_user_can_post_for(user=request.user)),
+        "durations": Job.Duration.choices,
+        "visibilities": Job.Visibility.choices,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_create_view(request: AuthedRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            job = services.job_create_draft(
+                user=request.user,
+                attachments=request.FILES.getlist("attachments"),
+                **_job_data(request),
+            )
+        except ValidationFailed as exc:
+            errors = exc.fields or {"general": [exc.message]}
+        else:
+            messages.success(request, _("Draft saved. Check it, then publish it."))
+            return redirect("projects:job", pk=job.pk)
+    return render(
+        request,
+        "projects/form.html",
+        _form_context(request, None, errors),
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def job_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get_for_manager(job_id=pk, user=request.user)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.job_update_draft(
+                job_id=pk,
+                user=request.user,
+                attachments=request.FILES.getlist("attachments"),
+                **_job_data(request),
+            )
+        except ValidationFailed as exc:
+            errors = exc.fields or {"general": [exc.message]}
+        except ApplicationError as exc:
+            errors = {"general": [exc.message]}
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("projects:job", pk=pk)
+    return render(
+        request,
+        "projects/form.html",
+        _form_context(request, job, errors),
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def job_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    return post_action(
+        request,
+        lambda: services.job_publish(job_id=pk, user=request.user),
+        _("Published. Freelancers can now send proposals, for free."),
+        Job(pk=pk).get_absolute_url(),
+    )
+
+
+@login_required
+@require_POST
+def job_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    return post_action(
+        request,
+        lambda: services.job_close(job_id=pk, user=request.user),
+        _("The job is closed."),
+        Job(pk=pk).get_absolute_url(),
+    )
+
+
+@login_required
+@require_POST
+def job_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    return post_action(
+        request,
+        lambda: services.job_invite(
+            job_id=pk, user=request.user, invitee_id=_int(request.POST.get("user")) or 0
+        ),
+        _("Invitation sent."),
+        Job(pk=pk).get_absolute_url() + "#matches",
+    )
+
+
+# --- dashboards ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def freelancer_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    """My proposals, my contracts, and what is due: milestones to deliver."""
+    contracts = list(
+        selectors.contract_list_for_user(user=request.user).filter(freelancer=request.user)[:50]
+    )
+    due = list(
+        Milestone.objects.filter(
+            contract__freelancer=request.user,
+            contract__status=Contract.Status.ACTIVE,
+            status__in=[Milestone.Status.FUNDED, Milestone.Status.CHANGES],
+        )
+        .select_related("contract")
+        .order_by("due_date", "pk")[:50]
+    )
+    invitations = list(
+        request.user.job_invitations.filter(job__status=Job.Status.OPEN)
+        .select_related("job")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request,
+        "projects/dashboard_freelancer.html",
+        {
+            "proposals": list(selectors.proposals_of_user(user=request.user)[:50]),
+            "contracts": contracts,
+            "due": due,
+            "invitations": invitations,
+        },
+    )
+
+
+@login_required
+@require_GET
+def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    """What needs my decision: proposals waiting, deliveries to answer, milestones to fund."""
+    jobs = list(selectors.jobs_managed_by(user=request.user)[:50])
+    contracts = list(
+        selectors.contract_list_for_user(user=request.user).exclude(freelancer=request.user)[:50]
+    )
+    decisions = list(
+        Milestone.objects.filter(
+            Q(status=Milestone.Status.SUBMITTED) | Q(status=Milestone.Status.PENDING, position=0),
+            contract__in=[c.pk for c in contracts if c.status == Contract.Status.ACTIVE],
+        )
+        .select_related("contract")
+        .order_by("submitted_at", "pk")[:50]
+    )
+    return render(
+        request,
+        "projects/dashboard_client.html",
+        {"jobs": jobs, "contracts": contracts, "decisions": decisions, "Proposal": Proposal},
+    )
