@@ -71,6 +71,27 @@ class ContestAccess:
     is_invited: bool
     # Known already (a list reads them for every contest in one query); else read lazily.
     known_my_entries: int | None = None
+    # The invitee accepted the contest's current NDA text (see ``nda_pending``).
+    nda_accepted: bool = False
+
+    @property
+    def nda_pending(self) -> bool:
+        """An invitee who has not accepted the current NDA: they see the title, the prizes
+        and the NDA, and nothing of the brief, its files or the entries until they do."""
+        return (
+            self.can_view
+            and self.contest.has_nda
+            and not (self.can_manage or self.is_staff or self.nda_accepted)
+        )
+
+    @property
+    def can_read_brief(self) -> bool:
+        """The brief, its reference files, the questions and the entries."""
+        return self.can_view and not self.nda_pending
+
+    @property
+    def can_accept_nda(self) -> bool:
+        return self.nda_pending and self.is_invited
 
     @property
     def sees_all_entries(self) -> bool:
@@ -159,7 +180,7 @@ class ContestAccess:
     @property
     def can_enter(self) -> bool:
         """Entries are open to this viewer (they may have reached their limit, though)."""
-        if self.user is None or not self.can_view:
+        if self.user is None or not self.can_read_brief:
             return False
         refusal = rules.submit_refusal(self.contest, timezone.now(), manages=self.can_manage)
         return refusal is None
@@ -179,12 +200,18 @@ class ContestAccess:
 def contest_access(contest: Contest, user: AnyUser) -> ContestAccess:
     authed = authed_or_none(user)
     can_manage = contest_can_manage(contest, authed)
-    is_invited = bool(
-        authed
-        and contest.is_private
-        and ContestInvitation.objects.filter(contest=contest, user=authed).exists()
+    invitation = (
+        ContestInvitation.objects.filter(contest=contest, user=authed).values("nda_version").first()
+        if authed and contest.is_private
+        else None
     )
-    return access_build(contest, authed, can_manage=can_manage, is_invited=is_invited)
+    return access_build(
+        contest,
+        authed,
+        can_manage=can_manage,
+        is_invited=invitation is not None,
+        nda_version=invitation["nda_version"] if invitation else "",
+    )
 
 
 def access_build(
@@ -194,12 +221,21 @@ def access_build(
     can_manage: bool,
     is_invited: bool,
     my_entries: int | None = None,
+    nda_version: str = "",
 ) -> ContestAccess:
+    """``nda_version``: the NDA version the viewer's invitation accepted (empty: none)."""
     is_staff = bool(user and user.is_staff)
     published = contest.status != Contest.Status.DRAFT
     can_view = can_manage or is_staff or (published and (not contest.is_private or is_invited))
     return ContestAccess(
-        contest, user, can_view, can_manage, is_staff, is_invited, known_my_entries=my_entries
+        contest,
+        user,
+        can_view,
+        can_manage,
+        is_staff,
+        is_invited,
+        known_my_entries=my_entries,
+        nda_accepted=bool(nda_version) and nda_version == contest.nda_version,
     )
 
 
@@ -211,9 +247,9 @@ def contest_access_many(contests: Iterable[Contest], user: AnyUser) -> list[Cont
         return [access_build(c, None, can_manage=False, is_invited=False) for c in contests]
     managed = managed_organisation_ids(authed)
     ids = [c.pk for c in contests]
-    invited = set(
+    invited = dict(
         ContestInvitation.objects.filter(contest_id__in=ids, user=authed).values_list(
-            "contest_id", flat=True
+            "contest_id", "nda_version"
         )
     )
     mine = dict(
@@ -236,6 +272,7 @@ def contest_access_many(contests: Iterable[Contest], user: AnyUser) -> list[Cont
             can_manage=manages(c),
             is_invited=c.is_private and c.pk in invited,
             my_entries=mine.get(c.pk, 0),
+            nda_version=invited.get(c.pk, ""),
         )
         for c in contests
     ]

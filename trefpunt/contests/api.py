@@ -58,6 +58,7 @@ def _contest_can(access: selectors.ContestAccess) -> dict[str, bool]:
         "judge": access.can_judge,
         "award": access.can_award,
         "enter": access.can_submit,
+        "accept_nda": access.can_accept_nda,
     }
 
 
@@ -72,8 +73,9 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
         "id": contest.pk,
         "url": absolute_url(contest.get_absolute_url()),
         "title": contest.title,
-        "summary": contest.summary,
-        "description": contest.description,
+        # An invitee reads the brief once they accepted the NDA.
+        "summary": contest.summary if access.can_read_brief else "",
+        "description": contest.description if access.can_read_brief else "",
         "category": contest.category,
         "status": contest.status,
         "posted_by": poster,
@@ -93,6 +95,8 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
         "visibility": contest.visibility,
         "max_entries_per_entrant": contest.max_entries_per_entrant,
         "is_private": contest.is_private,
+        "nda_text": contest.nda_text if contest.is_private else "",
+        "nda_pending": access.nda_pending,
         "entry_count": access.entry_count,
         "published_at": contest.published_at,
         "awarded_at": contest.awarded_at,
@@ -234,6 +238,17 @@ def contest_create_api(request: AuthedRequest, payload: ContestIn) -> Status[dic
 
 @router.get("/contests/{contest_id}", response=ContestOut, summary="Get a contest")
 def contest_get_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
+    return _contest_out(access)
+
+
+@router.post(
+    "/contests/{contest_id}/nda",
+    response=ContestOut,
+    summary="Accept the NDA of a private contest you are invited to",
+)
+def contest_nda_accept_api(request: AuthedRequest, contest_id: int) -> dict[str, Any]:
+    services.contest_nda_accept(contest_id=contest_id, user=request.user)
     access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
     return _contest_out(access)
 

@@ -240,9 +240,6 @@ class EntryForm(forms.Form):
         label=_("This is my own original work and I have the right to submit it."),
         required=False,
     )
-    nda_accepted = forms.BooleanField(
-        label=_("I accept the non-disclosure agreement above."), required=False
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -353,3 +350,7 @@ class JudgeFilterForm(forms.Form):
             *[(str(n), "★" * n) for n in range(limits.RATING_MIN, limits.RATING_MAX + 1)],
         ],
     )
+
+
+class NdaForm(forms.Form):
+    accept = forms.BooleanField(label=_("I accept this non-disclosure agreement."))

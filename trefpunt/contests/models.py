@@ -18,6 +18,7 @@ streamed by a permission-checked view.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -188,6 +189,16 @@ class Contest(models.Model):
     def is_blind(self) -> bool:
         return self.visibility == self.Visibility.BLIND
 
+    @property
+    def has_nda(self) -> bool:
+        return self.is_private and bool(self.nda_text.strip())
+
+    @property
+    def nda_version(self) -> str:
+        """The version of the NDA text an invitee accepts: its SHA-256, so a changed text
+        needs a new acceptance and a kept acceptance names exactly what was agreed to."""
+        return hashlib.sha256(self.nda_text.encode()).hexdigest()
+
 
 class Prize(models.Model):
     contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="prizes")
@@ -232,22 +243,49 @@ class ContestAttachment(models.Model):
 
 
 class ContestInvitation(models.Model):
-    """A crowd member invited to a private contest; only they (and the client) see it."""
+    """A person invited to a private contest; only they (and the client) see it.
+
+    A member is invited by handle or address (``user`` set at once); someone without an
+    account by address only (``email`` set, ``user`` empty until they sign up with that
+    address, verify it and open the invitation link, see ``contest_invitation_claim``).
+
+    An invitee of a contest with an NDA sees its title, prizes and NDA, and the brief,
+    reference files and entries only once they accepted that NDA: the moment and the
+    version (``Contest.nda_version``, a hash of the text) are kept, so an acceptance is
+    always of a known text."""
 
     contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contest_invitations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contest_invitations",
+        null=True,
+        blank=True,
     )
+    email = models.EmailField(blank=True, default="")
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     nda_accepted_at = models.DateTimeField(null=True, blank=True)
+    nda_version = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["contest", "user"], name="contest_invitation_unique"),
+            models.UniqueConstraint(
+                fields=["contest", "email"],
+                condition=~Q(email=""),
+                name="contest_invitation_email_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(email=""),
+                name="contest_invitation_someone",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"invitation to contest {self.contest_id}"
 
 
 class Entry(models.Model):

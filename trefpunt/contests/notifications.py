@@ -24,6 +24,7 @@ from trefpunt.community.notifications import (
     NotificationKind,
     notification_kinds_register,
     notify,
+    notify_address,
 )
 
 from . import limits
@@ -79,12 +80,28 @@ def _path(name: str, pk: int) -> str:
 
 
 def notify_invited(contest: Contest, users: Iterable[User | int]) -> None:
+    """Members invited by name. The link is the invitation page, which sends someone not
+    logged in to log in first and then on to the contest (and its NDA)."""
     notify(
         users=users,
         kind=INVITED,
         context={"title": contest.title},
-        path=_path("contests:detail", contest.pk),
+        path=_path("contests:invitation", contest.pk),
     )
+
+
+def notify_invited_addresses(contest: Contest, addresses: Iterable[str]) -> None:
+    """People invited by an address that has no account yet: the same notice, by email,
+    in the language the client works in; its link leads through sign-up to the contest."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    for address in addresses:
+        notify_address(
+            address=address,
+            language=language,
+            kind=INVITED,
+            context={"title": contest.title},
+            path=_path("contests:invitation", contest.pk),
+        )
 
 
 def notify_finalists(contest: Contest, entries: Iterable[Entry], deadline: datetime) -> None:

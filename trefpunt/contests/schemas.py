@@ -32,6 +32,9 @@ class ContestCan(Schema):
     invite: bool = Field(..., description="a private draft or open contest")
     judge: bool = Field(..., description="rate, decline, pick finalists")
     award: bool
+    accept_nda: bool = Field(
+        ..., description="an invitee who has not accepted the NDA yet (POST …/nda)"
+    )
     enter: bool = Field(..., description="entries are open to you and you have entries left")
 
 
@@ -57,6 +60,12 @@ class ContestOut(Schema):
     visibility: str
     max_entries_per_entrant: int
     is_private: bool
+    nda_text: str = Field("", description="a private contest's non-disclosure agreement")
+    nda_pending: bool = Field(
+        False,
+        description="you are invited and have not accepted the NDA: summary, description, "
+        "reference files and entries stay hidden until you do",
+    )
     entry_count: int
     published_at: datetime | None
     awarded_at: datetime | None

@@ -66,6 +66,7 @@ from .access import entry_access_many as entry_access_many
 from .access import managed_organisation_ids as managed_organisation_ids
 from .models import (
     Contest,
+    ContestInvitation,
     Entry,
     EntryFile,
     EntryFlag,
@@ -205,6 +206,15 @@ def contest_list_managed(*, user: User) -> QuerySet[Contest]:
     return _with_figures(_contest_base().filter(_manager_q(user))).order_by("-created_at", "-pk")
 
 
+def contest_invitation_for_user(*, contest_id: int, user: User) -> ContestInvitation | None:
+    """The user's invitation to a published private contest (``None``: not invited)."""
+    return (
+        ContestInvitation.objects.filter(contest_id=contest_id, user=user, contest__is_private=True)
+        .exclude(contest__status=Contest.Status.DRAFT)
+        .first()
+    )
+
+
 def contest_list_invited(*, user: User) -> QuerySet[Contest]:
     return _with_figures(
         _contest_base().filter(
@@ -225,7 +235,7 @@ def entries_visible_q(access: ContestAccess) -> Q:
     if access.can_manage:
         return ~Q(status=Entry.Status.WITHDRAWN)
     own = Q(entrant=access.user) if access.user else Q(pk__in=[])
-    if not access.can_view:
+    if not access.can_read_brief:
         return own
     contest = access.contest
     if not contest.is_blind:
@@ -288,7 +298,7 @@ def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
     access = contest_access(entry.contest, user)
     visible = Entry.objects.filter(pk=entry.pk).filter(entries_visible_q(access)).exists()
     is_entrant = access.user is not None and entry.entrant_id == access.user.pk
-    if not visible or not (access.can_view or is_entrant):
+    if not visible or not (access.can_read_brief or is_entrant):
         raise NotFound(_("Entry not found."))
     return EntryAccess(entry, access, is_entrant)
 

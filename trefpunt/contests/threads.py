@@ -4,8 +4,8 @@
   organisation's owners and admins). Nobody else takes part; in a blind contest nobody
   else even knows the entry. This is where an entrant answers the client's feedback.
 - ``contest_qa``: the contest's questions and answers. The client's people take part; it
-  is readable (and askable) by everyone who may see the contest — the public for a public
-  contest, the invited for a private one.
+  is readable (and askable) by everyone who may read the brief — the public for a public
+  contest, the invited for a private one (once they accepted its NDA, if it has one).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _qa_targets(keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Thread
             url=contest.get_absolute_url(),
             participants=managers[contest.pk],
             public=True,
-            readers=lambda user: contest_access(contest, user).can_view,
+            readers=lambda user: contest_access(contest, user).can_read_brief,
         )
 
     return {(pk, key): target(contests[pk]) for pk, key in keys if pk in contests and not key}

@@ -23,6 +23,8 @@ urlpatterns = [
         name="attachment_remove",
     ),
     path("<int:pk>/invite/", views.contest_invite_view, name="invite"),
+    path("<int:pk>/invitation/", views.contest_invitation_view, name="invitation"),
+    path("<int:pk>/nda/", views.contest_nda_accept_view, name="nda_accept"),
     path("<int:pk>/publish/", views.contest_publish_view, name="publish"),
     path("<int:pk>/cancel/", views.contest_cancel_view, name="cancel"),
     path("<int:pk>/close/", views.contest_close_view, name="close"),

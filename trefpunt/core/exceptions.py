@@ -69,6 +69,7 @@ class ErrorCode(StrEnum):
     NO_FINALISTS = "no_finalists"
     FINALISTS_FULL = "finalists_full"
     NOT_PRIVATE = "not_private"
+    NO_NDA = "no_nda"
     # --- microtasks -----------------------------------------------------------------------
     OWN_BATCH = "own_batch"
     NOT_DRAFT = "not_draft"

@@ -8,21 +8,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from trefpunt.accounts.models import Organisation
 from trefpunt.accounts.selectors import organisations_user_can_post_for
-from trefpunt.core.exceptions import NotFound, ValidationFailed
+from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.core.files import file_prepare
 from trefpunt.core.money import format_cents
 
 from .. import limits
 from ..models import Category, Contest, ContestAttachment, ContestInvitation, Prize
-from ..notifications import notify_invited
+from ..notifications import notify_invited, notify_invited_addresses
 from ..rules import brief_edit_refusal, brief_files_refusal, invite_refusal, raise_refusal
-from ..selectors import contest_access, contest_get_for_manager
+from ..selectors import (
+    contest_access,
+    contest_get_for_manager,
+    contest_get_for_user,
+    contest_invitation_for_user,
+)
 from .common import (
     Stored,
     aware,
@@ -325,7 +332,8 @@ def contest_attachment_remove(*, contest_id: int, user: User, attachment_id: int
         files_delete_on_commit([attachment.file])
 
 
-def _invitee_find(who: str) -> User:
+def _invitee_find(who: str) -> tuple[User | None, str]:
+    """The member with this handle or address, or else the address to invite by email."""
     from trefpunt.accounts.models import User as UserModel
 
     text = (who or "").strip().lstrip("@")
@@ -336,25 +344,97 @@ def _invitee_find(who: str) -> User:
         if text
         else None
     )
-    if invitee is None:
-        raise ValidationFailed(fields={"who": _("No member with this handle or email address.")})
-    return invitee
+    if invitee is not None:
+        return invitee, ""
+    try:
+        validate_email(text)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            fields={"who": _("No member with this handle; enter their email address instead.")}
+        ) from None
+    if UserModel.objects.filter(email__iexact=text).exists():
+        # An account that is not active (suspended or closed) is not invited.
+        raise ValidationFailed(fields={"who": _("This member cannot be invited.")})
+    return None, text.lower()
 
 
 def contest_invite(*, contest_id: int, user: User, who: str) -> ContestInvitation:
-    """Invite a crowd member (by handle or email) to a private contest. An open contest's
-    invitee is told at once; a draft's are told when it is published."""
+    """Invite someone to a private contest: a member by handle or email address, anyone
+    else by email address (they sign up with it to join). An open contest's invitee is told
+    at once; a draft's are told when it is published."""
     contest = contest_get_for_manager(contest_id=contest_id, user=user)
     raise_refusal(invite_refusal(contest))
-    invitee = _invitee_find(who)
-    if contest_access(contest, invitee).can_manage:
+    invitee, email = _invitee_find(who)
+    if invitee is not None and contest_access(contest, invitee).can_manage:
         raise ValidationFailed(fields={"who": _("This member already manages the contest.")})
     with transaction.atomic(durable=True):
-        invitation, created = ContestInvitation.objects.get_or_create(
-            contest=contest, user=invitee, defaults={"invited_by": user}
-        )
+        try:
+            with transaction.atomic():
+                invitation, created = ContestInvitation.objects.get_or_create(
+                    contest=contest, user=invitee, email=email, defaults={"invited_by": user}
+                )
+        except IntegrityError:
+            created = False
         if not created:
             raise ValidationFailed(fields={"who": _("This member is already invited.")})
         if contest.status == Contest.Status.OPEN:
-            notify_invited(contest, [invitee])
+            if invitee is not None:
+                notify_invited(contest, [invitee])
+            else:
+                notify_invited_addresses(contest, [email])
     return invitation
+
+
+def contest_invitation_claim(*, contest_id: int, user: User) -> ContestInvitation:
+    """The invitation link, opened by a logged-in ``user``: their invitation to the
+    published private contest, or one sent to an address of theirs that they verified
+    (which becomes theirs). Anything else is not found, so the link tells nobody else that
+    the contest exists."""
+    from allauth.account.models import EmailAddress
+
+    invitation = contest_invitation_for_user(contest_id=contest_id, user=user)
+    if invitation is not None:
+        return invitation
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    addresses = [address.lower() for address in verified]
+    with transaction.atomic(durable=True):
+        pending = (
+            ContestInvitation.objects.select_for_update()
+            .filter(
+                contest_id=contest_id,
+                contest__is_private=True,
+                user__isnull=True,
+                email__in=addresses,
+            )
+            .exclude(contest__status=Contest.Status.DRAFT)
+            .first()
+        )
+        if pending is None:
+            raise NotFound(_("Contest not found."))
+        pending.user = user
+        pending.save(update_fields=["user"])
+        contest_event(pending.contest, "invitation_claimed", user, invitation=pending.pk)
+    return pending
+
+
+def contest_nda_accept(*, contest_id: int, user: User) -> ContestInvitation:
+    """An invitee accepts the contest's NDA; from then on they see the brief, its files and
+    the entries. The moment and the version of the text are kept (and an event recorded).
+    Accepting again the same text changes nothing."""
+    access = contest_get_for_user(contest_id=contest_id, user=user)
+    contest = access.contest
+    if not access.is_invited or not contest.has_nda:
+        raise Conflict(
+            _("Only people invited to a private contest with an NDA accept it."),
+            code=ErrorCode.NO_NDA,
+        )
+    version = contest.nda_version
+    with transaction.atomic(durable=True):
+        accepted = (
+            ContestInvitation.objects.filter(contest=contest, user=user)
+            .exclude(nda_version=version)
+            .update(nda_accepted_at=now(), nda_version=version)
+        )
+        if accepted:
+            contest_event(contest, "nda_accepted", user, version=version)
+    return ContestInvitation.objects.get(contest=contest, user=user)

@@ -25,7 +25,7 @@ from trefpunt.core.files import Derived
 from trefpunt.core.originality import is_near_duplicate
 
 from .. import limits
-from ..models import Contest, ContestInvitation, Entry, EntryFile, EntryFlag, EntryVersion
+from ..models import Contest, Entry, EntryFile, EntryFlag, EntryVersion
 from ..notifications import notify_new_entry
 from ..rules import (
     ENTRY_STATES,
@@ -37,6 +37,7 @@ from ..rules import (
 )
 from ..selectors import contest_access
 from ..webhooks import entry_submitted_emit
+from .brief import contest_nda_accept
 from .common import Stored, contest_managers, entry_for_entrant, files_prepare, now, text_clean
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def _submission_clean(
     description: str,
     files: Sequence[Any],
     originality_declared: bool,
-    nda_accepted: bool,
+    nda_pending: bool,
 ) -> tuple[str, str, list[Derived]]:
     errors: dict[str, str] = {}
     title = text_clean(errors, "title", title, required=True, limit=limits.ENTRY_TITLE_MAX)
@@ -196,7 +197,7 @@ def _submission_clean(
         errors["originality_declared"] = _(
             "Declare that the entry is your own original work to enter."
         )
-    if contest.is_private and contest.nda_text and not nda_accepted:
+    if nda_pending:
         errors["nda_accepted"] = _("Accept the non-disclosure agreement to enter.")
     prepared = files_prepare(files, errors)
     if errors:
@@ -237,7 +238,8 @@ def entry_submit(
 ) -> Entry:
     """Enter a contest before its deadline (server clock) with one to
     ``FILES_PER_VERSION_MAX`` files, each checked by content and size; images are
-    re-encoded and hashed, and near-duplicates flagged.
+    re-encoded and hashed, and near-duplicates flagged. An invitee enters once they
+    accepted the contest's NDA (``nda_accepted`` accepts it first, for API clients).
 
     The files are processed, scanned and stored before the contest row is locked; under
     the lock the entrant's entries are counted and the entry is numbered and recorded."""
@@ -249,13 +251,16 @@ def entry_submit(
     if not access.can_view:
         raise NotFound(_("Contest not found."))
     raise_refusal(submit_refusal(contest, now(), manages=access.can_manage))
+    if access.can_accept_nda and nda_accepted:
+        contest_nda_accept(contest_id=contest.pk, user=user)
+        access = contest_access(contest, user)
     title, description, prepared = _submission_clean(
         contest,
         title=title,
         description=description,
         files=files,
         originality_declared=originality_declared,
-        nda_accepted=nda_accepted,
+        nda_pending=access.nda_pending,
     )
     scan = _originality_scan(prepared, contest, user.pk)
     stored = Stored([])
@@ -265,10 +270,6 @@ def entry_submit(
             locked = Contest.objects.select_for_update().get(pk=contest.pk)
             entry = _entry_create_locked(locked, user, title, description)
             _version_create(entry, 1, "", entry_files)
-            if locked.is_private and locked.nda_text:
-                ContestInvitation.objects.filter(
-                    contest=locked, user=user, nda_accepted_at__isnull=True
-                ).update(nda_accepted_at=now())
             matches = _originality_catch_up_locked(prepared, scan, locked, user.pk)
             _flags_record(entry, entry_files, matches)
             notify_new_entry(locked, entry, contest_managers(locked))

@@ -23,7 +23,7 @@ from trefpunt.ledger.funded import (
 )
 
 from ..models import Contest, ContestInvitation, Entry
-from ..notifications import notify_invited
+from ..notifications import notify_invited, notify_invited_addresses
 from ..rules import (
     CONTEST_STATES,
     cancel_refusal,
@@ -95,8 +95,11 @@ def contest_publish(*, contest_id: int, user: User, idempotency_key: str = "") -
             client_fee=fee,
             funded_amount=total,
         )
-        invited = ContestInvitation.objects.filter(contest=locked).values_list("user_id", flat=True)
-        notify_invited(locked, list(invited))
+        invited = list(
+            ContestInvitation.objects.filter(contest=locked).values_list("user_id", "email")
+        )
+        notify_invited(locked, [user_id for user_id, _email in invited if user_id])
+        notify_invited_addresses(locked, [email for user_id, email in invited if not user_id])
     return contest_get_for_manager(contest_id=contest.pk, user=user)
 
 

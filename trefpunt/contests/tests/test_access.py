@@ -272,6 +272,7 @@ def test_the_api_answers_what_the_viewer_may_do():
         "judge": True,
         "award": False,
         "enter": False,
+        "accept_nda": False,
     }
     assert get(make_user(), f"/contests/{contest.pk}")["can"]["enter"] is True
     entrant_view = get(entry.entrant, f"/entries/{entry.pk}")["can"]

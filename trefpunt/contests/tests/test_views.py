@@ -781,7 +781,7 @@ def test_attachment_and_invite_errors_show_next_to_their_fields_on_the_edit_page
         reverse("contests:invite", kwargs={"pk": contest.pk}), {"who": "nobody-at-all"}
     )
     assert unknown.status_code == 422
-    assert 'id="id_who_error">No member with this handle or email address.' in (
+    assert 'id="id_who_error">No member with this handle; enter their email address' in (
         unknown.content.decode()
     )
     assert not contest.attachments.exists() and not contest.invitations.exists()

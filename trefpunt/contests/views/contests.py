@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,7 +26,14 @@ from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action
 
 from .. import rules, selectors, services
-from ..forms import AttachmentForm, ContestFilterForm, ContestForm, EntryForm, InviteForm
+from ..forms import (
+    AttachmentForm,
+    ContestFilterForm,
+    ContestForm,
+    EntryForm,
+    InviteForm,
+    NdaForm,
+)
 from ..models import ContestAttachment, Entry, Handover
 from .common import DETAIL_ENTRIES, LIST_PAGE_SIZE, file_response
 
@@ -70,7 +78,7 @@ def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
     entries_qs = selectors.entry_list_for_viewer(access=access).order_by(
         Case(When(status=Entry.Status.WINNER, then=Value(0)), default=Value(1)), "number"
     )
-    entries = list(entries_qs[:DETAIL_ENTRIES])
+    entries = list(entries_qs[:DETAIL_ENTRIES]) if access.can_read_brief else []
     counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
     entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
     mine = [e for e in entries if user is not None and e.entrant_id == user.pk]
@@ -80,7 +88,8 @@ def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
         "access": access,
         "prizes": list(contest.prizes.all()),
         "prize_total": sum(p.amount for p in contest.prizes.all()),
-        "attachments": list(contest.attachments.all()),
+        "attachments": list(contest.attachments.all()) if access.can_read_brief else [],
+        "nda_form": NdaForm(),
         "entries": entries,
         "entries_more": entry_total > len(entries) and access.sees_all_entries,
         "entry_total": entry_total,
@@ -101,6 +110,40 @@ def contest_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = detail_context(access)
     context["entry_form"] = EntryForm()
     return render(request, "contests/detail.html", context)
+
+
+@require_GET
+def contest_invitation_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where an invitation's link leads. Someone not logged in is sent to log in (or sign
+    up, with the invited address) and comes back here; then on to the contest, whose NDA
+    they accept first. Not logged in, every number redirects alike, so the link says
+    nothing about which contests exist."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        services.contest_invitation_claim(contest_id=pk, user=request.user)
+    except NotFound:
+        raise Http404 from None
+    return redirect("contests:detail", pk=pk)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def contest_nda_accept_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
+    form = NdaForm(request.POST)
+    if not form.is_valid():
+        context = detail_context(access)
+        context.update(entry_form=EntryForm(), nda_form=form)
+        return render(request, "contests/detail.html", context, status=422)
+    try:
+        services.contest_nda_accept(contest_id=pk, user=request.user)
+    except ApplicationError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("You accepted the NDA. The brief is yours to read."))
+    return redirect("contests:detail", pk=pk)
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -242,6 +285,8 @@ def attachment_remove_view(request: AuthedRequest, pk: int, aid: int) -> HttpRes
 @not_found_as_404
 def attachment_download_view(request: HttpRequest, pk: int, aid: int) -> HttpResponseBase:
     access = selectors.contest_get_for_user(contest_id=pk, user=request.user)
+    if not access.can_read_brief:
+        raise Http404
     attachment = ContestAttachment.objects.filter(contest=access.contest, pk=aid).first()
     if attachment is None:
         raise Http404
@@ -264,7 +309,12 @@ def contest_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s is invited.") % {"name": invitation.user.profile.display_name},
+                _("%(name)s is invited.")
+                % {
+                    "name": invitation.user.profile.display_name
+                    if invitation.user
+                    else invitation.email
+                },
             )
             return redirect(reverse("contests:edit", kwargs={"pk": pk}) + "#invitations")
     return _edit_page(request, access, invite_form=form)

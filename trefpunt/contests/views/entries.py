@@ -49,7 +49,6 @@ def entry_create_view(request: AuthedRequest, pk: int) -> HttpResponse:
                 description=data.get("description", ""),
                 files=data.get("files") or [],
                 originality_declared=bool(data.get("originality_declared")),
-                nda_accepted=bool(data.get("nda_accepted")),
             )
         except ValidationFailed as exc:
             form_errors_apply(form, exc)
