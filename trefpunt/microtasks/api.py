@@ -387,7 +387,7 @@ def batch_exclude_api(request: AuthedRequest, batch_id: int, payload: ExcludeIn)
 
 
 class ResultQuery(InSchema):
-    show: Literal["all", "uncertain", "gold"] = "all"
+    show: Literal["all", "uncertain", "review", "gold"] = "all"
     page: int = Field(1, le=PAGE_MAX)
     page_size: int = Field(PAGE_SIZE, le=PAGE_SIZE_MAX)
 

@@ -196,7 +196,7 @@ def _products(title: str, people: _People) -> None:
         right = "different" if different else "same"
         return {"same": right if rnd.random() < 0.85 else rnd.choice(["same", "unsure"])}
 
-    answers = _work(batch, crowd[:6], 6, match, (7, 18), seed=11)
+    answers = _work(batch, crowd[:6], 6, match, (6, 14), seed=11)
     for answer in answers[:15]:
         answer_approve(answer_id=answer.pk, user=a)
     wrong = [x for x in answers[15:] if x.data["same"] == "unsure"][:2] or answers[15:17]

@@ -185,6 +185,9 @@ class Item(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         COMPLETE = "complete", _("Complete")
+        # Finished (at its maximum answers, or its batch closed) below the confidence
+        # target: the client should check it (``services.item_states``).
+        REVIEW = "review", _("Needs review")
         # The batch closed before the item had enough answers.
         CLOSED = "closed", _("Closed early")
 

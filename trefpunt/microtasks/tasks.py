@@ -37,6 +37,13 @@ def batches_settle_task() -> int:
 
 @periodic
 @task()
+def batches_finish_task() -> int:
+    """Open batches with nothing left to answer for a day close, refunding the escrow."""
+    return services.batches_finish_sweep()
+
+
+@periodic
+@task()
 def batches_fair_pay_task() -> int:
     """Open batches paying below the minimum hourly rate are paused."""
     return services.batches_fair_pay_sweep()

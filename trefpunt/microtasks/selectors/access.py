@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import ApplicationError, NotFound
 
-from ..models import Answer, Batch, Lease
+from ..models import Answer, Batch, Item, Lease
 from ..states import (
     ANSWER_STATES,
     BATCH_PUBLISH,
@@ -141,8 +141,9 @@ class BatchAccess:
 
     ``work_refusal`` is why the viewer may not take items now (``None``: they may, when
     logged in); ``problems`` are their qualification problems, listed while the batch is
-    open; ``lease`` is their live lease in it; ``fair_pay`` what resuming a batch paused
-    for fair pay needs."""
+    open; ``lease`` is their live lease in it; ``nothing_left`` that no item is left for
+    them (every open item with room is one they have seen); ``fair_pay`` what resuming a
+    batch paused for fair pay needs."""
 
     batch: Batch
     user: User | None
@@ -151,19 +152,24 @@ class BatchAccess:
     problems: tuple[str, ...] = ()
     lease: Lease | None = None
     fair_pay: FairPayShortfall | None = None
+    nothing_left: bool = False
 
     # --- the worker ---------------------------------------------------------------------
 
     @property
     def can_work(self) -> bool:
-        return self.user is not None and self.work_refusal is None
+        return self.user is not None and self.work_refusal is None and not self.nothing_left
 
     @property
     def refusal_lines(self) -> list[str]:
         """Why the viewer cannot work here, one line a reason."""
         if self.problems:
             return list(self.problems)
-        return [self.work_refusal.message] if self.work_refusal else []
+        if self.work_refusal:
+            return [self.work_refusal.message]
+        if self.nothing_left:
+            return [_("There is nothing more for you in this batch right now.")]
+        return []
 
     # --- the client ---------------------------------------------------------------------
 
@@ -234,11 +240,12 @@ def batch_access(
     excluded: bool | None = None,
     answered: int | None = None,
     with_lease: bool = True,
+    nothing_left: bool | None = None,
 ) -> BatchAccess:
     """What ``user`` may do with ``batch``. A list that knows some of the facts for many
     batches at once passes them (``manages``, the worker's ``standing``, whether they are
-    ``excluded``, how many items they ``answered``); the rest is read here, only what the
-    answer needs."""
+    ``excluded``, how many items they ``answered``, whether ``nothing_left`` for them); the
+    rest is read here, only what the answer needs."""
     person = user if user is not None and user.is_authenticated else None
     if person is None:
         return BatchAccess(batch=batch, user=None, manages=False)
@@ -263,16 +270,46 @@ def batch_access(
         )
         if answered is None and batch.max_answers_per_worker is not None:
             answered = Answer.objects.filter(batch=batch, worker=person).count()
+    refusal = work_refusal(batch=batch, manages=False, problems=problems, answered=answered or 0)
+    lease = lease_live_for_worker(batch=batch, user=person) if with_lease else None
+    if nothing_left is None:
+        nothing_left = (
+            refusal is None
+            and lease is None
+            and not batch_has_items_for(batch_id=batch.pk, user_id=person.pk)
+        )
     return BatchAccess(
         batch=batch,
         user=person,
         manages=False,
-        work_refusal=work_refusal(
-            batch=batch, manages=False, problems=problems, answered=answered or 0
-        ),
+        work_refusal=refusal,
         problems=tuple(problems),
-        lease=lease_live_for_worker(batch=batch, user=person) if with_lease else None,
+        lease=lease,
+        nothing_left=nothing_left,
     )
+
+
+def items_left_for(*, user_id: int) -> Q:
+    """Filter on batches: the worker holds a live lease in it, or one of its open items
+    still has room (answers below the target) and was never leased by them — the items the
+    scheduler may hand them, leases of others aside (those run out)."""
+    fresh = Item.objects.filter(
+        batch=OuterRef("pk"),
+        status=Item.Status.OPEN,
+        answers_target__gt=F("answers_count"),
+    ).exclude(Exists(Lease.objects.filter(item=OuterRef("pk"), worker_id=user_id)))
+    holding = Lease.objects.filter(
+        batch=OuterRef("pk"),
+        worker_id=user_id,
+        status=Lease.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+    )
+    return Q(Exists(fresh)) | Q(Exists(holding))
+
+
+def batch_has_items_for(*, batch_id: int, user_id: int) -> bool:
+    """Whether the scheduler may still hand the worker an item of the batch (one query)."""
+    return Batch.objects.filter(items_left_for(user_id=user_id), pk=batch_id).exists()
 
 
 def batch_access_for_manager(*, batch_id: int, user: User) -> BatchAccess:

@@ -167,6 +167,7 @@ class Progress:
     items: int
     items_done: int
     items_complete: int
+    items_review: int
     answers: int
     answers_target: int
     pending_review: int
@@ -194,6 +195,7 @@ def batch_progress(*, batch: Batch, now: datetime | None = None) -> Progress:
         total=Count("pk"),
         done=Count("pk", filter=~Q(status=Item.Status.OPEN)),
         complete=Count("pk", filter=Q(status=Item.Status.COMPLETE)),
+        review=Count("pk", filter=Q(status=Item.Status.REVIEW)),
         answers=Coalesce(Sum("answers_count"), 0),
         target=Coalesce(Sum("answers_target", filter=Q(status=Item.Status.OPEN)), 0),
         answered_done=Coalesce(Sum("answers_count", filter=~Q(status=Item.Status.OPEN)), 0),
@@ -220,6 +222,7 @@ def batch_progress(*, batch: Batch, now: datetime | None = None) -> Progress:
         items=items["total"],
         items_done=items["done"],
         items_complete=items["complete"],
+        items_review=items["review"],
         answers=items["answers"],
         answers_target=target,
         pending_review=answers["pending"],
@@ -332,16 +335,19 @@ def worker_id_for_pseudonym(*, batch: Batch, pseudonym: str) -> int | None:
     return None
 
 
-RESULT_FILTERS = ("all", "uncertain", "gold")
+RESULT_FILTERS = ("all", "uncertain", "review", "gold")
 
 
 def batch_results(*, batch: Batch, show: str = "all") -> QuerySet[Item]:
     """Items with their combined answer, least certain first (items without answers last),
     answers prefetched. ``show``: ``all``, ``uncertain`` (answered, below the batch's
-    confidence target) or ``gold`` (test questions)."""
+    confidence target), ``review`` (finished below the target: ``Item.Status.REVIEW``) or
+    ``gold`` (test questions)."""
     items = Item.objects.filter(batch=batch)
     if show == "uncertain":
         items = items.filter(confidence__lt=batch.confidence_target)
+    elif show == "review":
+        items = items.filter(status=Item.Status.REVIEW)
     elif show == "gold":
         items = items.filter(is_gold=True)
     return items.prefetch_related("answers").order_by(

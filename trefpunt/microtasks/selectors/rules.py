@@ -86,6 +86,10 @@ def worker_pseudonym(*, batch_id: int, user_id: int) -> str:
 
 # --- workers: qualification and statistics ---------------------------------------------
 
+# The answers whose rejection stands for now: rejected (appealable), appealed (not decided
+# yet), upheld.
+REJECTED_STATUSES = (Answer.Status.REJECTED, Answer.Status.APPEALED, Answer.Status.UPHELD)
+
 
 @dataclass(frozen=True)
 class WorkerStanding:
@@ -99,11 +103,13 @@ NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=
 
 
 def worker_approval_counts(*, user: User) -> tuple[int, int]:
-    """(approved, rejected) over every batch. Only rejections that stand count: an answer
-    under appeal counts for neither side, an overturned one counts as approved."""
+    """(approved, rejected) over every batch, counting decided answers only. A rejection
+    counts until an appeal overturns it: filing an appeal decides nothing, so an answer under
+    appeal still counts as rejected (the rate must not jump when an appeal is filed); an
+    overturned one counts as approved, a pending one for neither side."""
     counts = Answer.objects.filter(worker=user).aggregate(
         good=Count("pk", filter=Q(status__in=Answer.PAID_STATUSES)),
-        bad=Count("pk", filter=Q(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])),
+        bad=Count("pk", filter=Q(status__in=REJECTED_STATUSES)),
     )
     return counts["good"], counts["bad"]
 
@@ -197,22 +203,31 @@ def appeal_refusal(answer: Answer, *, now: datetime) -> Conflict | None:
 # --- fair pay --------------------------------------------------------------------------
 
 
+# The working time of a batch is known once this many different workers answered (and at
+# least ``fair_pay_min_answers``): one fast clicker must not set a batch's hourly pay.
+PAY_MIN_WORKERS = 3
+
+
 def batch_median_seconds(*, batch_id: int) -> tuple[int, float | None]:
-    """(answers counted, median working seconds) over answers that were not rejected."""
-    seconds = (
+    """(answers counted, median working seconds) over answers that were not rejected; the
+    median is ``None`` until there are ``fair_pay_min_answers`` such answers from
+    ``PAY_MIN_WORKERS`` workers. Robust: the median over workers of each worker's median, so
+    every worker weighs the same however many answers they gave, and a few very fast or very
+    slow answers move nothing. The one figure behind the hourly pay shown to workers and
+    clients and the fair-pay pause."""
+    per_worker: dict[int, list[int]] = {}
+    for worker_id, seconds in (
         Answer.objects.filter(batch_id=batch_id)
         .exclude(status__in=[Answer.Status.REJECTED, Answer.Status.UPHELD])
-        .order_by("working_seconds")
-        .values_list("working_seconds", flat=True)
-    )
-    n = seconds.count()
-    if not n:
-        return 0, None
-    middle = n // 2
-    if n % 2:
-        return n, float(seconds[middle])
-    pair = list(seconds[middle - 1 : middle + 1])
-    return n, float(statistics.mean(pair))
+        .order_by()
+        .values_list("worker_id", "working_seconds")
+        .iterator(chunk_size=5000)
+    ):
+        per_worker.setdefault(worker_id, []).append(seconds)
+    n = sum(len(times) for times in per_worker.values())
+    if n < fair_pay_min_answers() or len(per_worker) < PAY_MIN_WORKERS:
+        return n, None
+    return n, float(statistics.median(statistics.median(t) for t in per_worker.values()))
 
 
 @dataclass(frozen=True)

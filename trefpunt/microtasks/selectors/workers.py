@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
-from .access import BatchAccess, batch_access, batches_managed_by
+from .access import BatchAccess, batch_access, batches_managed_by, items_left_for
 from .rules import hourly_cents, worker_standing
 
 if TYPE_CHECKING:
@@ -41,9 +41,10 @@ class AvailableBatch:
 
 
 def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
-    """Open batches the worker does not manage, with what a worker wants to know and what
-    they may do (``BatchAccess``, from facts read for all batches at once). Five queries
-    however many batches there are."""
+    """Open batches the worker does not manage and that still have an item for them (a batch
+    whose open items they have all seen is not listed), with what a worker wants to know and
+    what they may do (``BatchAccess``, from facts read for all batches at once). Five
+    queries however many batches there are."""
     open_items = (
         Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
         .order_by()
@@ -54,6 +55,7 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
     batches = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
         .exclude(pk__in=batches_managed_by(user=user).values("pk"))
+        .filter(items_left_for(user_id=user.pk))
         .select_related("organisation", "owner__profile")
         .annotate(items_left=Coalesce(Subquery(open_items), 0))
         .order_by("-published_at", "-id")[:limit]
@@ -96,6 +98,7 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
                     excluded=batch.pk in excluded,
                     answered=answered,
                     with_lease=False,
+                    nothing_left=False,
                 ),
             )
         )

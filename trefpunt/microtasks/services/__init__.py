@@ -6,6 +6,7 @@
 - ``scheduling``: hand a worker the next item under a lease, or let them skip it;
 - ``answers``: store a worker's answer on their lease;
 - ``aggregation``: each item's combined answer, and the batch's full fit;
+- ``item_states``: an item's state after a fit (reopen, needs review), closing a done batch;
 - ``review``: approve, reject, appeals, bulk review, excluding a worker;
 - ``sweeps``: the time-driven rules run by ``tasks.py``.
 
@@ -38,6 +39,7 @@ from .funding import (
     batch_reward_raise,
     batch_settle,
 )
+from .item_states import batch_finish_if_done, batches_finish_sweep
 from .lifecycle import batch_close, batch_fair_pay_check, batch_pause, batch_resume
 from .review import (
     answer_appeal,
@@ -76,6 +78,7 @@ __all__ = [
     "batch_create",
     "batch_deposit_shortfall",
     "batch_fair_pay_check",
+    "batch_finish_if_done",
     "batch_pause",
     "batch_publish",
     "batch_resume",
@@ -85,6 +88,7 @@ __all__ = [
     "batch_worker_exclude",
     "batches_aggregate_sweep",
     "batches_fair_pay_sweep",
+    "batches_finish_sweep",
     "batches_settle",
     "item_answer_recorded_unlocked",
     "items_clear",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ..models import Answer, Batch, BatchWorker, Item, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
+from .item_states import item_settle_unlocked
 
 # The full fit runs after the first REFIT_FIRST answers, then each time the answers since the
 # last fit reach as many as that fit saw (20, 40, 80, …), and from then on every
@@ -67,55 +68,17 @@ def _item_rows(*, item_id: int, batch_id: int) -> list[AnswerRow]:
     return [AnswerRow(worker_id=w, data=d, estimate=e) for w, d, e in rows]
 
 
-def _item_has_enough(*, item: Item, batch: Batch, counted: int) -> bool:
-    """Whether an item needs no more answers: its maximum; for a test question its target
-    (the maximum); otherwise the minimum counted answers and, when the form has a field with a
-    confidence, that confidence at the batch's target."""
-    if item.answers_count >= batch.max_answers:
-        return True
-    if item.is_gold:
-        return item.answers_count >= item.answers_target
-    if counted < batch.min_answers:
-        return False
-    return item.confidence is None or item.confidence >= batch.confidence_target
-
-
 def item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: bool) -> None:
     """Combine the item's counted answers again and move it on: complete it when it has
     enough, give it one more slot when it is full but uncertain (up to max answers), and with
-    ``reopen`` open a complete item that lost its certainty (exclusion). The caller holds the
-    item's row lock and saves ``ITEM_FIELDS``."""
+    ``reopen`` settle a finished item again (after a fit or an exclusion, ``item_states``).
+    The caller holds the item's row lock and saves ``ITEM_FIELDS``."""
     rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
     result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
     item.aggregated_answer = result.answer
     item.confidence = result.confidence
     item.aggregate_details = result.details
     item_settle_unlocked(item=item, batch=batch, counted=len(rows), now=now, reopen=reopen)
-
-
-def item_settle_unlocked(
-    *, item: Item, batch: Batch, counted: int, now: datetime, reopen: bool
-) -> None:
-    enough = _item_has_enough(item=item, batch=batch, counted=counted)
-    if item.status == Item.Status.OPEN:
-        if enough:
-            item.status = Item.Status.COMPLETE
-            item.completed_at = now
-        elif item.answers_count >= item.answers_target:
-            item.answers_target = item.answers_count + 1
-    elif (
-        reopen
-        and not enough
-        and not item.is_gold
-        and item.status == Item.Status.COMPLETE
-        and batch.status in (Batch.Status.OPEN, Batch.Status.PAUSED)
-    ):
-        missing = max(1, batch.min_answers - counted)
-        item.status = Item.Status.OPEN
-        item.completed_at = None
-        item.answers_target = max(
-            item.answers_target, min(batch.max_answers, item.answers_count + missing)
-        )
 
 
 def worker_quality_refresh_unlocked(*, worker_ids: list[int]) -> None:
@@ -216,9 +179,9 @@ def batch_aggregate(*, batch_id: int) -> bool:
     The fit reads a snapshot without locks. Then, locking the batch, it stores the model and
     the worker rows unless a newer fit is already stored; then, in chunks of items locked by
     id, each item takes its result — or, when answers arrived since the snapshot, is
-    combined again from its own answers with the new estimates. Completion stays as it is
-    (a complete item is not reopened by a fit); an open item that has become confident
-    enough completes.
+    combined again from its own answers with the new estimates — and is settled again
+    (``item_states``): a complete item whose confidence fell below the target reopens, or
+    needs review at the maximum; an open item that has become confident enough completes.
     """
     batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     if batch is None:
@@ -303,10 +266,10 @@ def batch_aggregate(*, batch_id: int) -> bool:
                         batch=fitted,
                         counted=fit.counted[item.pk],
                         now=now,
-                        reopen=False,
+                        reopen=True,
                     )
                 else:
-                    item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=False)
+                    item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=True)
                 if [getattr(item, name) for name in ITEM_FIELDS] != before:
                     changed.append(item)
             Item.objects.bulk_update(changed, ITEM_FIELDS, batch_size=ITEM_CHUNK)

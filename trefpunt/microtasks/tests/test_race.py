@@ -253,3 +253,43 @@ def test_answers_review_bulk_paying_the_same_workers_in_two_batches_never_deadlo
     assert results == [2, 2]
     for batch in batches:
         assert_escrow_adds_up(batch)
+
+
+def test_batch_finish_and_close_at_once_refund_the_unused_escrow_once():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trefpunt.ledger.models import EntryKind, JournalEntry
+    from trefpunt.microtasks.models import Batch
+    from trefpunt.microtasks.selectors import answer_cost
+    from trefpunt.microtasks.services import batch_finish_if_done, batches_finish_sweep
+
+    batch = published_batch(items=4, min_answers=1, max_answers=3)
+    for _ in range(4):
+        worker = UserFactory.create()
+        lease = lease_claim(batch_id=batch.pk, worker=worker)
+        assert lease is not None
+        lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
+    assert not Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists()
+    later = timezone.now() + timedelta(days=2)
+
+    def finish(i: int) -> object:
+        if i % 3 == 0:
+            return batch_close(batch_id=batch.pk, user=batch.owner)
+        if i % 3 == 1:
+            return batches_finish_sweep(now=later)
+        return batch_finish_if_done(batch_id=batch.pk)
+
+    results = run_concurrently(finish, workers=9)
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.CLOSED
+    refunds = JournalEntry.objects.filter(
+        reference=batch.escrow_reference, kind=EntryKind.ESCROW_REFUND
+    )
+    cost = answer_cost(reward=batch.reward, client_fee_bps=batch.client_fee_bps)
+    assert refunds.count() == 1
+    money = assert_escrow_adds_up(batch)
+    assert money.refunded == 4 * 2 * cost
+    assert escrow_of(batch).balance == 4 * cost

@@ -121,7 +121,8 @@ def test_upheld_appeal_needs_a_note_and_counts_against_the_worker(user):
     answer_reject(answer_id=answer.pk, user=user, reason="Wrong sentiment")
     assert worker_approval_counts(user=answer.worker) == (0, 1)
     answer_appeal(answer_id=answer.pk, worker=answer.worker, message="It is positive")
-    assert worker_approval_counts(user=answer.worker) == (0, 0)
+    # Filing an appeal decides nothing: the rejection counts until it is overturned.
+    assert worker_approval_counts(user=answer.worker) == (0, 1)
     with pytest.raises(ValidationFailed):
         appeal_decide(answer_id=answer.pk, user=user, overturn=False)
     answer = appeal_decide(answer_id=answer.pk, user=user, overturn=False, note="It says 'awful'")
