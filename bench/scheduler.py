@@ -92,7 +92,7 @@ def django_setup(url: str) -> None:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def batch_load(*, items: int, redundancy: int, run: str) -> int:
+def batch_load(*, items: int, redundancy: int, run: str, quiet: bool = False) -> int:
     """A published batch of ``items`` items: created and published through the services,
     the items copied in with ``COPY`` (a CSV upload would be the same rows, only slower)."""
     from django.db import connection
@@ -146,10 +146,11 @@ def batch_load(*, items: int, redundancy: int, run: str) -> int:
         webhook_receive(provider="sandbox", body=body, headers=sandbox_sign(body))
         remaining -= amount
     batch_publish(batch_id=batch.pk, user=client)
-    print(
-        f"loaded {items:,} items × {redundancy} answers in {loaded:.1f} s; "
-        f"escrow funded with € {funding.total / 100:,.2f}"
-    )
+    if not quiet:
+        print(
+            f"loaded {items:,} items × {redundancy} answers in {loaded:.1f} s; "
+            f"escrow funded with € {funding.total / 100:,.2f}"
+        )
     return int(batch.pk)
 
 
@@ -271,6 +272,191 @@ def work_http(base: str, batch_id: int, token: str, limit: int, deadline: float)
     return result
 
 
+# --- the bare loop: what PostgreSQL itself can do --------------------------------------------
+
+# The reference the service layer is compared with, run first in the same process on the same
+# database: three plain tables shaped like items, leases and answers, and per cycle two short
+# transactions — a claim (one statement: pick an open item the worker never leased, with room
+# for a lease, ``FOR UPDATE SKIP LOCKED``, and insert the lease) and an answer (lock the item,
+# close the lease, insert the answer, count it on the item). No Django, no quality features.
+BARE_SCHEMA = """
+DROP TABLE IF EXISTS bench_bare_answer, bench_bare_lease, bench_bare_item;
+CREATE TABLE bench_bare_item (
+    id bigserial PRIMARY KEY,
+    answers_count integer NOT NULL DEFAULT 0,
+    answers_target integer NOT NULL,
+    status text NOT NULL DEFAULT 'open',
+    CHECK (answers_count <= answers_target)
+);
+CREATE INDEX bench_bare_item_open ON bench_bare_item (answers_count DESC, id)
+    WHERE status = 'open';
+CREATE TABLE bench_bare_lease (
+    id bigserial PRIMARY KEY,
+    item_id bigint NOT NULL REFERENCES bench_bare_item,
+    worker_id integer NOT NULL,
+    status text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX bench_bare_lease_item ON bench_bare_lease (item_id, worker_id);
+CREATE TABLE bench_bare_answer (
+    id bigserial PRIMARY KEY,
+    item_id bigint NOT NULL REFERENCES bench_bare_item,
+    worker_id integer NOT NULL,
+    lease_id bigint NOT NULL UNIQUE REFERENCES bench_bare_lease,
+    data jsonb NOT NULL,
+    UNIQUE (worker_id, item_id)
+);
+"""
+
+# Two statements in one transaction: the pick takes the row lock without waiting, the insert
+# counts again in a statement of its own (a fresh snapshot). Picking and inserting in one
+# statement (a CTE) over-assigns: its snapshot predates the lock, so it misses a lease that
+# another claim committed in between (the first version of this loop did, within a second).
+BARE_PICK = """
+SELECT i.id FROM bench_bare_item i
+WHERE i.status = 'open'
+  AND NOT EXISTS (
+      SELECT 1 FROM bench_bare_lease s WHERE s.item_id = i.id AND s.worker_id = %(worker)s
+  )
+  AND i.answers_count + (
+      SELECT count(*) FROM bench_bare_lease l
+      WHERE l.item_id = i.id AND l.status = 'active' AND l.expires_at > now()
+  ) < i.answers_target
+ORDER BY i.answers_count DESC, i.id
+LIMIT 1
+FOR NO KEY UPDATE SKIP LOCKED
+"""
+BARE_INSERT = """
+INSERT INTO bench_bare_lease (item_id, worker_id, status, expires_at)
+SELECT i.id, %(worker)s, 'active', now() + interval '10 minutes' FROM bench_bare_item i
+WHERE i.id = %(item)s AND i.status = 'open'
+  AND NOT EXISTS (
+      SELECT 1 FROM bench_bare_lease s WHERE s.item_id = i.id AND s.worker_id = %(worker)s
+  )
+  AND i.answers_count + (
+      SELECT count(*) FROM bench_bare_lease l
+      WHERE l.item_id = i.id AND l.status = 'active' AND l.expires_at > now()
+  ) < i.answers_target
+RETURNING id, item_id
+"""
+
+
+def _bare_claim(conn: Any, worker_id: int) -> tuple[int, int] | None:
+    for _attempt in range(5):
+        with conn.transaction():
+            pick = conn.execute(BARE_PICK, {"worker": worker_id}).fetchone()
+            if pick is None:
+                return None
+            row = conn.execute(BARE_INSERT, {"worker": worker_id, "item": pick[0]}).fetchone()
+            if row is not None:
+                return int(row[0]), int(row[1])
+    return None
+
+
+def bare_load(*, url: str, items: int, redundancy: int) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(BARE_SCHEMA)
+        with conn.cursor().copy("COPY bench_bare_item (answers_target) FROM STDIN") as copy:
+            for _ in range(items):
+                copy.write_row((redundancy,))
+        conn.execute("ANALYZE bench_bare_item")
+
+
+def work_bare(url: str, worker_id: int, limit: int, deadline: float) -> WorkerResult:
+    """One worker of the bare loop: claim, answer, until nothing is left for them."""
+    import psycopg
+
+    result = WorkerResult()
+    empty = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(limit):
+            if time.monotonic() > deadline:
+                result.errors.append("stopped at the time limit")
+                break
+            started = time.perf_counter()
+            row = _bare_claim(conn, worker_id)
+            result.latencies.append(time.perf_counter() - started)
+            if row is None:
+                empty += 1
+                if empty > EMPTY_RETRIES:
+                    break
+                time.sleep(0.05)
+                continue
+            empty = 0
+            result.claims += 1
+            lease_id, item_id = row
+            with conn.transaction():
+                conn.execute(
+                    "SELECT id FROM bench_bare_item WHERE id = %s FOR NO KEY UPDATE", [item_id]
+                )
+                used = conn.execute(
+                    "UPDATE bench_bare_lease SET status = 'submitted'"
+                    " WHERE id = %s AND status = 'active' AND expires_at > now()",
+                    [lease_id],
+                ).rowcount
+                if not used:
+                    result.errors.append("lease ran out")
+                    continue
+                conn.execute(
+                    "INSERT INTO bench_bare_answer (item_id, worker_id, lease_id, data)"
+                    " VALUES (%s, %s, %s, %s)",
+                    [item_id, worker_id, lease_id, json.dumps({"label": "abc"[item_id % 3]})],
+                )
+                conn.execute(
+                    "UPDATE bench_bare_item SET answers_count = answers_count + 1,"
+                    " status = CASE WHEN answers_count + 1 >= answers_target"
+                    " THEN 'complete' ELSE status END WHERE id = %s",
+                    [item_id],
+                )
+            result.answers += 1
+    return result
+
+
+def _process_bare(args: tuple[str, int, int, float]) -> WorkerResult:
+    return work_bare(*args)
+
+
+def run_bare(args: argparse.Namespace, url: str) -> tuple[float, list[WorkerResult]]:
+    """The bare loop with as many workers and items as the service run; returns its wall
+    time and results after checking it kept the same promises."""
+    import psycopg
+
+    bare_load(url=url, items=args.items, redundancy=args.redundancy)
+    limit = args.items * args.redundancy + EMPTY_RETRIES + 1
+    deadline = time.monotonic() + args.timeout
+    jobs = [(url, 1_000_000 + i, limit, deadline) for i in range(args.workers)]
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        results = list(pool.map(_process_bare, jobs))
+    wall = time.perf_counter() - started
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM bench_bare_answer),"
+            " (SELECT count(*) FROM bench_bare_item WHERE status <> 'complete'),"
+            " (SELECT count(*) FROM bench_bare_item WHERE answers_count > answers_target)"
+        ).fetchone()
+        conn.execute("DROP TABLE bench_bare_answer, bench_bare_lease, bench_bare_item")
+    assert row is not None
+    answers, incomplete, over = row
+    claims = sum(r.claims for r in results)
+    latencies = [x for r in results for x in r.latencies]
+    errors = [e for r in results for e in r.errors]
+    print()
+    print("bare loop (psycopg, SKIP LOCKED claim + answer, two transactions), PostgreSQL")
+    print(f"  load average before     {load_before:.2f}")
+    print(f"  cycles                  {claims:,} in {wall:.1f} s")
+    print(f"  cycles per second       {claims / wall:,.0f}")
+    print(f"  claim latency p50       {percentile(latencies, 0.50) * 1000:.1f} ms")
+    print(f"  claim latency p99       {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(f"  answers {answers:,}, items not complete {incomplete}, over-assigned {over}")
+    for error in errors[:5]:
+        print(f"  error: {error}")
+    return wall, results
+
+
 # --- checks and report ---------------------------------------------------------------------------
 
 
@@ -310,7 +496,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(
-    *, label: str, results: list[WorkerResult], wall: float, batch_id: int, expected: int
+    *,
+    label: str,
+    results: list[WorkerResult],
+    wall: float,
+    batch_id: int,
+    expected: int,
+    load_before: float | None = None,
 ) -> bool:
     from trefpunt.ledger.selectors import ledger_verify
 
@@ -322,6 +514,8 @@ def report(
     print()
     print(f"{label}")
     print(f"  workers                 {len(results)}")
+    if load_before is not None:
+        print(f"  load average before     {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
     print(f"  claims                  {claims:,} in {wall:.1f} s")
     print(f"  claims per second       {claims / wall:,.0f}")
     print(f"  claim latency p50       {percentile(latencies, 0.50) * 1000:.1f} ms")
@@ -349,16 +543,55 @@ def report(
     return ok
 
 
+def statements_probe(*, cycles: int, run: str) -> tuple[list[int], list[int]]:
+    """Statements one claim and one answer send, counted on a small batch of its own by one
+    uncontended worker (``cycles`` items × 1 answer; the fits it crosses run inline, as in
+    the work phase)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trefpunt.accounts.models import User
+    from trefpunt.microtasks.services import lease_answer, lease_claim
+
+    batch_id = batch_load(items=cycles, redundancy=1, run=f"{run}-probe", quiet=True)
+    worker = User.objects.get(pk=workers_create(n=1, run=f"{run}-probe")[0])
+    claims: list[int] = []
+    answers: list[int] = []
+    for _ in range(cycles):
+        with CaptureQueriesContext(connection) as claimed:
+            lease = lease_claim(batch_id=batch_id, worker=worker)
+        claims.append(len(claimed))
+        if lease is None:
+            break
+        with CaptureQueriesContext(connection) as answered:
+            lease_answer(
+                lease_id=lease.pk, worker=worker, answer={"label": "a"}, seconds=ESTIMATED_SECONDS
+            )
+        answers.append(len(answered))
+    return claims, answers
+
+
 def run_services(args: argparse.Namespace, url: str) -> bool:
     from django.db import connections
 
     run = time.strftime("%Y%m%d%H%M%S")
+    claims, answers = statements_probe(cycles=40, run=run)
+    print(
+        f"statements per claim    median {statistics.median(claims):.0f}, max {max(claims)}\n"
+        f"statements per answer   median {statistics.median(answers):.0f},"
+        f" mean {statistics.fmean(answers):.1f} (fits included), max {max(answers)}"
+    )
     batch_id = batch_load(items=args.items, redundancy=args.redundancy, run=run)
     worker_ids = workers_create(n=args.workers, run=run)
     connections.close_all()  # nothing shared with the worker processes
+    bare_rate = None
+    if not args.no_bare:
+        bare_wall, bare_results = run_bare(args, url)
+        bare_rate = sum(r.claims for r in bare_results) / bare_wall
     limit = args.items * args.redundancy + EMPTY_RETRIES + 1
     deadline = time.monotonic() + args.timeout
     jobs = [(batch_id, user_id, limit, deadline) for user_id in worker_ids]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     if args.mode == "threads":
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
@@ -369,13 +602,22 @@ def run_services(args: argparse.Namespace, url: str) -> bool:
         ) as pool:
             results = list(pool.map(_process_work, jobs))
     wall = time.perf_counter() - started
-    return report(
+    ok = report(
         label=f"service layer, {args.mode}, PostgreSQL",
         results=results,
         wall=wall,
         batch_id=batch_id,
         expected=args.items * args.redundancy,
+        load_before=load_before,
     )
+    rate = sum(r.claims for r in results) / wall
+    if bare_rate:
+        print()
+        print(
+            f"service layer / bare loop: {rate:,.0f} / {bare_rate:,.0f} cycles/s"
+            f" = {rate / bare_rate:.1%}  (load average now {os.getloadavg()[0]:.2f})"
+        )
+    return ok
 
 
 def run_http(args: argparse.Namespace) -> bool:
@@ -428,6 +670,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="default 32 (HTTP: 8)")
     parser.add_argument("--mode", choices=["processes", "threads"], default="processes")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for the work phase")
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the bare PostgreSQL loop run first"
+    )
     parser.add_argument("--http", metavar="URL", help="run through the API of this server")
     parser.add_argument(
         "--serve", metavar="PORT", type=int, help="run a local server on the bench database"

@@ -184,8 +184,8 @@ def _mount() -> None:
     from trefpunt.ideas.api import router as ideas_router
     from trefpunt.ledger.api import router as ledger_router
     from trefpunt.microtasks.api import router as microtasks_router
-    from trefpunt.webhooks.api import router as webhooks_router
     from trefpunt.projects.api import router as projects_router
+    from trefpunt.webhooks.api import router as webhooks_router
 
     api.add_router("/", accounts_router)
     api.add_router("/wallet", ledger_router)

@@ -116,6 +116,13 @@ class Batch(models.Model):
     # The ``fit_through`` whose successor fit the answer path has enqueued: one enqueue per
     # fit however many answers cross the threshold at once (``services._aggregate_if_due``).
     fit_requested_through = models.BigIntegerField(default=-1)
+    # Answers stored so far, counted by the answer path in one statement after each answer's
+    # transaction (``services.answers``), and how many of them the last fit saw: "is a fit
+    # due?" and the fair-pay window read these two numbers instead of counting answers. A
+    # trigger, not an invariant: a count lost to a crash only delays a fit (the sweep fits
+    # a batch with answers newer than ``fit_through`` anyway).
+    answers_received = models.PositiveIntegerField(default=0)
+    fit_received = models.PositiveIntegerField(default=0)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     pause_reason = models.CharField(

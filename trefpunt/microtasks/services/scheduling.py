@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import ApplicationError, Conflict, ErrorCode, NotFound
 
-from ..models import Answer, Batch, Item, Lease
+from ..models import Answer, Batch, BatchWorker, Item, Lease
 from ..selectors import (
     batch_manages,
     item_live_leases,
@@ -31,7 +31,6 @@ from ..selectors import (
     lease_live_for_worker,
     qualification_problems,
     work_refusal,
-    worker_is_excluded,
     worker_standing_for,
 )
 from ..states import LEASE_STATES
@@ -193,17 +192,18 @@ def _lease_insert_guarded_unlocked(
     return int(row[0]) if row else None
 
 
-def _worker_refusal(*, batch: Batch, worker: User) -> ApplicationError | None:
+def _worker_refusal(*, batch: Batch, worker: User, excluded: bool) -> ApplicationError | None:
     """``work_refusal`` for this worker, reading only what the answer needs: their record
     only for a batch with requirements, their answers here only for a batch with a
-    per-worker cap. The same rule as ``selectors.batch_access`` for the pages."""
+    per-worker cap; ``excluded`` comes with the batch. The same rule as
+    ``selectors.batch_access`` for the pages."""
     manages = batch_manages(batch=batch, user=worker)
     if manages or batch.status != Batch.Status.OPEN:
         return work_refusal(batch=batch, manages=manages, problems=(), answered=0)
     problems = qualification_problems(
         batch=batch,
         standing=worker_standing_for(batch=batch, user=worker),
-        excluded=worker_is_excluded(batch=batch, user=worker),
+        excluded=excluded,
     )
     answered = (
         0
@@ -213,33 +213,60 @@ def _worker_refusal(*, batch: Batch, worker: User) -> ApplicationError | None:
     return work_refusal(batch=batch, manages=False, problems=problems, answered=answered)
 
 
+def _batch_for_claim(*, batch_id: int, worker: User) -> Batch | None:
+    """The published batch with, in the same statement, what a claim needs to know about
+    the worker: their active lease here (id and expiry; ``active_lease_id``,
+    ``active_lease_expires``) and whether the client excluded them (``worker_excluded``)."""
+    active = Lease.objects.filter(
+        batch_id=OuterRef("pk"), worker_id=worker.pk, status=Lease.Status.ACTIVE
+    ).order_by("-expires_at")
+    return (
+        Batch.objects.exclude(status=Batch.Status.DRAFT)
+        .filter(pk=batch_id)
+        .defer("quality_model", "instructions", "display", "item_columns")
+        .annotate(
+            active_lease_id=Subquery(active.values("pk")[:1]),
+            active_lease_expires=Subquery(active.values("expires_at")[:1]),
+            worker_excluded=Exists(
+                BatchWorker.objects.filter(
+                    batch_id=OuterRef("pk"), worker_id=worker.pk, excluded=True
+                )
+            ),
+        )
+        .order_by()
+        .first()
+    )
+
+
 def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     """The worker's next item of the batch under a new lease, their current live lease if
     they hold one, or ``None`` when there is nothing (more) for them.
 
     Refuses a batch that is not open, a worker who does not qualify or reached the batch's
     per-worker cap, and the batch's own client. Locks one item row at a time.
+
+    Statements (PostgreSQL, the usual case): the batch with the worker's active lease and
+    exclusion flag; then in one transaction the skip-locked candidate and the guarded lease
+    insert. Pinned by ``test_scheduling_statements``.
     """
     # This is the hot path of every worker: plain rows, no joins it does not need.
-    batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
+    batch = _batch_for_claim(batch_id=batch_id, worker=worker)
     if batch is None:
         raise NotFound(_("Batch not found."))
     now = timezone.now()
-    active = list(
-        Lease.objects.select_related("item").filter(
-            batch=batch, worker=worker, status=Lease.Status.ACTIVE
-        )
-    )
-    for lease in active:
-        if lease.expires_at > now:
-            return lease
-    refusal = _worker_refusal(batch=batch, worker=worker)
+    facts: Any = batch  # the annotations of ``_batch_for_claim``
+    active_id: int | None = facts.active_lease_id
+    if active_id is not None and facts.active_lease_expires > now:
+        live = Lease.objects.select_related("item").filter(pk=active_id).first()
+        if live is not None and live.status == Lease.Status.ACTIVE:
+            return live
+    refusal = _worker_refusal(batch=batch, worker=worker, excluded=facts.worker_excluded)
     if refusal is not None:
         raise refusal
-    if active:
+    if active_id is not None:
         # The worker's own lease ran out: mark it, freeing their one active lease per batch.
         Lease.objects.filter(
-            pk__in=[lease.pk for lease in active], status=Lease.Status.ACTIVE
+            batch=batch, worker=worker, status=Lease.Status.ACTIVE, expires_at__lte=now
         ).update(status=Lease.Status.EXPIRED, finished_at=now)
     rejected: list[int] = []
     try:

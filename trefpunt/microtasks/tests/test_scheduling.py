@@ -23,6 +23,7 @@ from trefpunt.microtasks.services import (
     lease_skip,
     leases_expire,
 )
+from trefpunt.microtasks.services.aggregation import REFIT_FIRST
 from trefpunt.microtasks.tests.factories import BatchFactory, claim, published_batch
 
 pytestmark = pytest.mark.django_db
@@ -263,9 +264,10 @@ def test_many_workers_in_turn_fill_every_item_exactly_to_its_target():
     assert Batch.objects.get().status == Batch.Status.OPEN
 
 
-def test_lease_answer_never_sorts_the_batchs_answers():
-    # Every answer counts a few of the batch's answers (fair pay, refit due); sorting them
-    # newest-first made each answer cost O(answers so far) on PostgreSQL: a quadratic batch.
+def test_lease_answer_never_reads_the_batchs_answers():
+    # "Is a fit due?" and the fair-pay window read the batch's answer counter, returned by
+    # the statement that raises it; counting the batch's answers made every answer cost
+    # O(answers since the last fit), up to a tenth of a large batch.
     batch = published_batch(items=4, min_answers=2, max_answers=2)
     workers = [UserFactory.create() for _ in range(3)]
     for worker in workers[:2]:
@@ -278,22 +280,42 @@ def test_lease_answer_never_sorts_the_batchs_answers():
         if 'FROM "microtasks_answer" WHERE ("microtasks_answer"."batch_id"' in q["sql"]
         or 'FROM "microtasks_answer" WHERE "microtasks_answer"."batch_id"' in q["sql"]
     ]
-    assert batch_wide, "the answer path counts the batch's answers"
-    assert not [sql for sql in batch_wide if "ORDER BY" in sql]
+    assert batch_wide == []
+    batch.refresh_from_db()
+    assert batch.answers_received == 3
+
+
+def test_lease_answer_enqueues_the_fit_from_the_counter(django_capture_on_commit_callbacks):
+    # The counter says when: REFIT_FIRST answers after the (empty) last fit, the fit runs
+    # (the immediate task backend) and records how many answers it saw.
+    batch = published_batch(items=30, min_answers=1, max_answers=1, gold_rate=0)
+    worker = UserFactory.create()
+    for _ in range(REFIT_FIRST - 1):
+        lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    batch.refresh_from_db()
+    assert (batch.answers_received, batch.fit_received, batch.fitted_at) == (19, 0, None)
+    with django_capture_on_commit_callbacks(execute=True) as enqueued:
+        lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    assert len(enqueued) == 1
+    batch.refresh_from_db()
+    assert (batch.answers_received, batch.fit_received) == (20, 20)
+    assert batch.fitted_at is not None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claim_and_answer_take_a_fixed_number_of_statements(django_assert_max_num_queries):
+def test_claim_and_answer_take_a_fixed_number_of_statements(
+    django_assert_num_queries, django_assert_max_num_queries
+):
     # The hot path of every worker: a claim and an answer cost the same however far the
     # batch is (counted with the transaction's BEGIN and COMMIT). Raise these only knowingly.
     batch = published_batch(items=20, min_answers=3, max_answers=3, gold_rate=0)
     for worker in [UserFactory.create() for _ in range(4)] * 2:
-        with django_assert_max_num_queries(7):
+        with django_assert_num_queries(5):  # batch + facts, BEGIN, pick, insert, COMMIT
             lease = lease_claim(batch_id=batch.pk, worker=worker)
         assert lease is not None
         with django_assert_max_num_queries(2):  # the item the worker holds, again
             assert lease_claim(batch_id=batch.pk, worker=worker) == lease
-        # 10, and 1 after commit when the answer completes its item: the owner's webhook
-        # endpoints are looked up once (nothing more when none listens).
-        with django_assert_max_num_queries(11):
+        # lease, BEGIN, item lock, lease used + answer stored (one statement on PostgreSQL,
+        # two elsewhere), the item's answers, item saved, COMMIT, the batch's counter.
+        with django_assert_num_queries(8 if connection.vendor == "postgresql" else 9):
             lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
