@@ -1,7 +1,8 @@
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext
-from ninja import Router, Status
+from ninja import Field, Query, Router, Status
 
+from trefpunt.core.api_schema import InSchema
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import absolute_url
@@ -58,6 +59,10 @@ def me_export_api(request: AuthedRequest) -> FileResponse:
     return export_response(request.user)
 
 
+class DeleteConfirmIn(InSchema):
+    confirm: str = Field(..., max_length=254)
+
+
 @router.delete(
     "/me",
     response={204: None},
@@ -67,9 +72,10 @@ def me_export_api(request: AuthedRequest) -> FileResponse:
     "Refused with `open_money` (409) while money is on its way (wallet balance, payouts, "
     "escrow, entries being judged, answers being reviewed): the message says what to settle.",
 )
-def me_delete_api(request: AuthedRequest, confirm: str) -> Status:
+def me_delete_api(request: AuthedRequest, query: Query[DeleteConfirmIn]) -> Status:
     from trefpunt.privacy.services import account_delete
 
+    confirm = query.confirm
     if confirm.strip().lower() != request.user.email.lower():
         raise ValidationFailed(fields={"confirm": gettext("Send your email address to confirm.")})
     account_delete(user=request.user)

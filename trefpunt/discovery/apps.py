@@ -34,3 +34,7 @@ class DiscoveryConfig(AppConfig):
                     function()
         people.register_search()
         indexing.connect()
+
+        from trefpunt.privacy.registry import account_erased_register
+
+        account_erased_register(indexing.index_forget)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
@@ -120,6 +120,35 @@ def documents_write(rows: list[SearchDocument]) -> None:
             [SearchWord(word=w, first=w[0], length=len(w)) for w in sorted(words)],
             ignore_conflicts=True,
         )
+
+
+def index_forget(texts: Iterable[str]) -> None:
+    """After an account is deleted: write again every document that still shows the
+    person's former name or handle (the person's own, their work's), and drop those words
+    from the "did you mean" vocabulary unless another document still uses them."""
+    texts = [t for t in texts if t and len(t) >= 3]
+    if not texts:
+        return
+    mentions = Q()
+    for text in texts:
+        mentions |= Q(title__icontains=text) | Q(names__icontains=text) | Q(body__icontains=text)
+    found: dict[str, set[int]] = {}
+    for kind_name, object_id in SearchDocument.objects.filter(mentions).values_list(
+        "kind", "object_id"
+    ):
+        found.setdefault(kind_name, set()).add(object_id)
+    for kind_name, ids in found.items():
+        kind = registry.kind_get(kind_name)
+        if kind is None:
+            SearchDocument.objects.filter(kind=kind_name, object_id__in=ids).delete()
+        else:
+            index_refresh(kind, ids)
+    for word in words_of(" ".join(texts)):
+        used = SearchDocument.objects.filter(
+            Q(title__icontains=word) | Q(names__icontains=word) | Q(keywords__icontains=word)
+        )
+        if not used.exists():
+            SearchWord.objects.filter(word=word).delete()
 
 
 def index_rebuild(kind: SearchKind, *, chunk: int = 500) -> int:

@@ -95,6 +95,8 @@ personal_data_register(
     P("community.ThreadMember", "user", erase=KEEP, why="the other side keeps the thread"),
     P("community.Message", "author", erase=KEEP, why="the other side keeps the thread"),
     P("community.MessageAttachment", "message__author", files=["file"], erase=KEEP),
+    # --- discovery: what the person lets the platform show (their own choice, not others')
+    P("discovery.ProfileListing", "user", erase=DELETE),
     # --- webhooks
     P("webhooks.WebhookEndpoint", "user", secret=["secret"], erase=_webhooks_own),
     P("webhooks.WebhookDelivery", "requested_by", export=False, erase=KEEP),

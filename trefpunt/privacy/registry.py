@@ -59,6 +59,9 @@ _RULES: dict[tuple[str, str], PersonalData] = {}
 # Checks that refuse deletion while money is still on its way: each returns the sentences
 # that explain what to settle first (empty when nothing is open).
 _OPEN_MONEY: list[Callable[[Any], list[str]]] = []
+# Called inside the deletion's transaction with the person's former words (name, handle):
+# derived copies elsewhere (the search index) forget them.
+_ERASED: list[Callable[[list[str]], None]] = []
 
 
 def personal_data_register(*rules: PersonalData) -> None:
@@ -81,3 +84,12 @@ def open_money_check_register(check: Callable[[Any], list[str]]) -> Callable[[An
 
 def open_money_checks() -> list[Callable[[Any], list[str]]]:
     return list(_OPEN_MONEY)
+
+
+def account_erased_register(hook: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+    _ERASED.append(hook)
+    return hook
+
+
+def account_erased_hooks() -> list[Callable[[list[str]], None]]:
+    return list(_ERASED)

@@ -32,7 +32,14 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode
 
-from .registry import DELETE, KEEP, PersonalData, open_money_checks, personal_data_rules
+from .registry import (
+    DELETE,
+    KEEP,
+    PersonalData,
+    account_erased_hooks,
+    open_money_checks,
+    personal_data_rules,
+)
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -156,6 +163,11 @@ def account_delete(*, user: User) -> None:
         Invitation.objects.filter(email__iexact=locked.email, accepted_at__isnull=True).delete()
         IdempotencyRecord.objects.filter(owner=f"user:{locked.pk}").delete()
         profile = Profile.objects.filter(user=locked).first()
+        former = (
+            [profile.display_name, profile.handle, profile.headline, profile.location, profile.bio]
+            if profile is not None
+            else []
+        )
         if profile is not None:
             if profile.avatar:
                 doomed.append(profile.avatar)
@@ -172,6 +184,8 @@ def account_delete(*, user: User) -> None:
                 languages=[],
                 avatar="",
             )
+        for hook in account_erased_hooks():
+            hook(former)
         locked.email = f"former-member-{locked.pk}@deleted.invalid"
         locked.set_unusable_password()  # also ends every session (their hash changes)
         locked.is_active = False

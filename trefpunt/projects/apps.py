@@ -16,9 +16,10 @@ class ProjectsConfig(AppConfig):
 
         from trefpunt.ledger.references import reference_register
 
-        from . import notifications, threads
+        from . import notifications, privacy, threads
         from .selectors import milestone_reference_labels
 
         reference_register("milestone", milestone_reference_labels)
         notifications.register()
         threads.register()
+        privacy.register()

@@ -31,6 +31,8 @@ SAMPLE = {
     "review": False,
     "upheld": True,
     "days": 7,
+    "number": 12,
+    "entry": "Warm red wordmark",
 }
 
 
@@ -44,6 +46,7 @@ def test_every_contest_kind_renders_a_subject_and_a_body_in_each_language():
         notifications.DECLINED,
         notifications.DECLINE_REVIEWED,
         notifications.FILES_DELIVERED,
+        notifications.NEW_ENTRY,
     }
     for kind in kinds:
         english = notification_render(kind=kind.key, context=SAMPLE, language="en")
