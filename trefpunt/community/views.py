@@ -29,7 +29,9 @@ def notification_badge_view(request: HttpRequest) -> HttpResponse:
     new notice shows without reloading. After logging out, 204: the poll swaps nothing."""
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
-    return render(request, "community/_badge.html")
+    return render(
+        request, "community/_badge.html", {"unread": selectors.unread_count(user=request.user)}
+    )
 
 
 @login_required

@@ -384,7 +384,7 @@ def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_ser
         page.get_by_role("link", name="Portemonnee").click()
         expect(page.get_by_role("heading", name="Je portemonnee")).to_be_visible()
 
-        page.get_by_label("Taal").click()
+        page.locator("details.lang-switch > summary").click()  # the wide header's switch
         page.get_by_role("link", name="English").click()
 
         expect(page.get_by_role("heading", name="Your wallet")).to_be_visible()

@@ -88,3 +88,9 @@ def claim(batch: Batch, worker: User) -> Lease:
 def revenue_balance() -> int:
     account = LedgerAccount.objects.filter(kind=AccountKind.PLATFORM_REVENUE).first()
     return account.balance if account else 0
+
+
+def fits_enqueued(callbacks: list[Any]) -> int:
+    """How many of the on-commit callbacks enqueue the batch's full fit (others tell
+    webhooks and people about completed items)."""
+    return sum("aggregate_on_commit" in getattr(c, "__qualname__", "") for c in callbacks)

@@ -28,7 +28,7 @@ from trefpunt.microtasks.services import (
 )
 from trefpunt.microtasks.tasks import batch_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, crowd_batch, work
-from trefpunt.microtasks.tests.factories import claim, published_batch
+from trefpunt.microtasks.tests.factories import claim, fits_enqueued, published_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ def test_lease_answer_enqueues_the_fit_after_the_first_answers(
     assert Batch.objects.get(pk=batch.pk).fitted_at is None
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         answer(batch, "pos")
-    assert len(callbacks) == 1
+    assert fits_enqueued(callbacks) == 1
     batch.refresh_from_db()
     model = batch.quality_model or {}
     assert (batch.fit_answers, model["method"]) == (20, "ds")
@@ -161,7 +161,7 @@ def test_lease_answer_enqueues_one_fit_however_many_answers_pass_the_threshold(
     for _ in range(26):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             answer(batch, "pos")
-        enqueued += len(callbacks)
+        enqueued += fits_enqueued(callbacks)
     assert enqueued == 1
     batch.refresh_from_db()
     assert (batch.fitted_at, batch.fit_requested_through) == (None, 0)
@@ -170,7 +170,7 @@ def test_lease_answer_enqueues_one_fit_however_many_answers_pass_the_threshold(
     for n in range(27):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             answer(batch, "neg" if n % 2 else "pos")
-        enqueued += len(callbacks)
+        enqueued += fits_enqueued(callbacks)
     assert enqueued == 2
 
 
@@ -186,7 +186,7 @@ def test_lease_answer_enqueues_the_fit_when_concurrent_answers_jumped_the_thresh
         answer(batch, "pos")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         answer(batch, "pos")
-    assert len(callbacks) == 1
+    assert fits_enqueued(callbacks) == 1
     assert Batch.objects.get(pk=batch.pk).fit_answers == 21
 
 
