@@ -38,7 +38,7 @@ USES_GETTEXT = re.compile(
 BAD_CHECKSUM_IBAN = "NL91ABNA0417164301"
 
 
-# --- a small reader for the .po file -------------------------------------------------------
+# --- the .po file's entries -------------------------------------------------------------
 
 
 @dataclass
@@ -62,52 +62,24 @@ class PoEntry:
         return len(self.msgstr) == plural_forms and all(self.msgstr.values())
 
 
-def _unquote(text: str) -> str:
-    body = text.strip()
-    assert body.startswith('"') and body.endswith('"'), body
-    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), body[1:-1])
-
-
 def po_entries(path: Path = PO_PATH) -> list[PoEntry]:
-    """Every entry of a gettext .po file, obsolete ones (``#~``) marked as such."""
-    entries: list[PoEntry] = []
-    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
-        entry = PoEntry()
-        target: tuple[str, int] | None = None
-        for raw in block.splitlines():
-            line = raw
-            if line.startswith("#~"):
-                entry.obsolete = True
-                line = line[2:].lstrip()
-            if line.startswith("#:"):
-                entry.references += [ref.rsplit(":", 1)[0] for ref in line[2:].split()]
-            elif line.startswith("#,"):
-                entry.flags |= {flag.strip() for flag in line[2:].split(",")}
-            elif line.startswith("#") or not line.strip():
-                continue
-            elif line.startswith('"') and target is not None:
-                name, index = target
-                if name == "msgstr":
-                    entry.msgstr[index] += _unquote(line)
-                else:
-                    setattr(entry, name, (getattr(entry, name) or "") + _unquote(line))
-            else:
-                keyword, _space, value = line.partition(" ")
-                plural_form = re.fullmatch(r"msgstr\[(\d+)\]", keyword)
-                if plural_form:
-                    target = ("msgstr", int(plural_form.group(1)))
-                    entry.msgstr[target[1]] = _unquote(value)
-                elif keyword == "msgstr":
-                    target = ("msgstr", 0)
-                    entry.msgstr[0] = _unquote(value)
-                elif keyword in {"msgid", "msgid_plural", "msgctxt"}:
-                    target = (keyword, 0)
-                    setattr(entry, keyword, _unquote(value))
-                else:
-                    raise AssertionError(f"unexpected line in {path.name}: {raw!r}")
-        if entry.msgstr:
-            entries.append(entry)
+    """Every entry of a gettext .po file (read with polib), obsolete ones marked as such."""
+    import polib
+
+    entries = []
+    for e in polib.pofile(str(path)):
+        msgstr = dict(e.msgstr_plural) if e.msgid_plural else {0: e.msgstr}
+        entries.append(
+            PoEntry(
+                msgid=e.msgid,
+                msgid_plural=e.msgid_plural or None,
+                msgctxt=e.msgctxt,
+                msgstr={int(k): v for k, v in msgstr.items()},
+                flags=set(e.flags),
+                references=[ref for ref, _line in e.occurrences],
+                obsolete=e.obsolete,
+            )
+        )
     return entries
 
 
