@@ -29,4 +29,5 @@ urlpatterns = [
     path("contracts/<int:pk>/review/", views.review_view, name="review"),
     path("milestones/<int:pk>/<slug:action>/", views.milestone_action_view, name="milestone"),
     path("files/<int:pk>/", views.delivery_file_view, name="file"),
+    path("attachments/<int:pk>/", views.job_attachment_view, name="attachment"),
 ]

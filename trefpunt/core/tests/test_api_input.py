@@ -373,11 +373,8 @@ def _unbounded(document: dict[str, Any], schema: dict[str, Any], prefix: str = "
     schema = _resolve(document, schema)
     if "anyOf" in schema:
         return [n for option in schema["anyOf"] for n in _unbounded(document, option, prefix)]
-    if schema.get("type") == "string" and schema.get("format") not in {
-        "date-time",
-        "date",
-        "binary",
-    }:
+    bounded_formats = {"date-time", "date", "binary"}
+    if schema.get("type") == "string" and schema.get("format") not in bounded_formats:
         return [] if "maxLength" in schema or "enum" in schema else [prefix or "body"]
     if schema.get("type") == "array":
         return _unbounded(document, schema.get("items", {}), prefix + "[]")

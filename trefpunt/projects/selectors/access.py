@@ -227,6 +227,11 @@ class ProposalAccess:
     def can_accept(self) -> bool:
         return self.can_decline
 
+    @property
+    def can_message(self) -> bool:
+        """The proposal's thread: the freelancer and the client, nobody else."""
+        return self.is_author or self.can_manage
+
 
 def proposal_access(proposal: Proposal, user: AnyUser) -> ProposalAccess:
     person = authed(user)
@@ -276,6 +281,10 @@ class ContractAccess:
     @property
     def active(self) -> bool:
         return self.contract.status == Contract.Status.ACTIVE
+
+    @property
+    def can_message(self) -> bool:
+        return self.is_party
 
     def can_fund(self, milestone: Milestone) -> bool:
         return self.is_client and self.active and milestone.status == M.PENDING

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,7 +69,8 @@ def job_list_for_user(*, user: AnyUser, filters: JobFilters | None = None) -> Qu
         qs = qs.filter(proposal_count__lte=f.max_proposals)
     if f.q:
         qs = qs.filter(Q(title__icontains=f.q) | Q(description__icontains=f.q))
-    return qs.distinct().order_by("status", "-published_at", "-id")
+    open_first = Case(When(status=Job.Status.OPEN, then=Value(0)), default=Value(1))
+    return qs.distinct().order_by(open_first, "-published_at", "-id")
 
 
 def jobs_managed_by(*, user: AnyUser) -> QuerySet[Job]:

@@ -256,3 +256,24 @@ def test_a_hired_job_cannot_be_closed_by_hand() -> None:
     with pytest.raises(Conflict) as err:
         services.job_close(job_id=job.pk, user=job.created_by)
     assert err.value.code == ErrorCode.WRONG_STATE
+
+
+def test_the_job_list_shows_open_jobs_first_and_filters() -> None:
+    client = make_user()
+    closed = open_job(client)
+    services.job_close(job_id=closed.pk, user=client)
+    cheap = open_job(client, budget_min=10_000, budget_max=10_000)
+    dear = open_job(client)
+    propose(dear)
+    everyone = list(selectors.job_list_for_user(user=None))
+    assert everyone[-1] == closed and set(everyone[:2]) == {cheap, dear}
+    filters = selectors.JobFilters
+    assert list(selectors.job_list_for_user(user=None, filters=filters(budget_min=30_000))) == [
+        dear,
+        closed,
+    ]
+    assert cheap in selectors.job_list_for_user(user=None, filters=filters(max_proposals=0))
+    assert dear not in selectors.job_list_for_user(user=None, filters=filters(max_proposals=0))
+    assert list(
+        selectors.job_list_for_user(user=None, filters=filters(skill="logo-design", status="open"))
+    ) == [dear, cheap]

@@ -15,6 +15,7 @@ from .contracts import (
 from .jobs import (
     client_dashboard_view,
     freelancer_dashboard_view,
+    job_attachment_view,
     job_close_view,
     job_create_view,
     job_detail_view,
@@ -38,6 +39,7 @@ __all__ = [
     "delivery_file_view",
     "dispute_view",
     "freelancer_dashboard_view",
+    "job_attachment_view",
     "job_close_view",
     "job_create_view",
     "job_detail_view",

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,10 +20,10 @@ from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, ValidationFailed
 from trefpunt.core.money import parse_amount
 from trefpunt.core.types import AuthedRequest
-from trefpunt.core.web import not_found_as_404, post_action
+from trefpunt.core.web import file_response, not_found_as_404, post_action
 
 from .. import selectors, services
-from ..models import Contract, Job, Milestone, Proposal
+from ..models import Contract, Job, JobAttachment, Milestone, Proposal
 from ..selectors.matches import freelancer_matches, track_records
 
 LIST_PAGE_SIZE = 12
@@ -229,6 +230,22 @@ def job_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
         ),
         _("Invitation sent."),
         Job(pk=pk).get_absolute_url() + "#matches",
+    )
+
+
+@require_GET
+@not_found_as_404
+def job_attachment_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A job's attachment, for whoever may see the job."""
+    attachment = JobAttachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    selectors.job_get_for_user(job_id=attachment.job_id, user=request.user)
+    return file_response(
+        attachment.file,
+        attachment.original_name,
+        as_attachment=True,
+        content_type=attachment.content_type,
     )
 
 
