@@ -27,6 +27,7 @@ from trefpunt.ideas.tests.factories import open_call, post, stage
 from trefpunt.microtasks import services as microtasks
 from trefpunt.microtasks.models import Answer, Batch
 from trefpunt.microtasks.tests.factories import claim, published_batch
+from trefpunt.projects.tests import factories as projects_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +152,22 @@ def message() -> tuple[User, Act]:
     )
 
 
+def proposal() -> tuple[User, Act]:
+    job = projects_factories.open_job()
+    return job.created_by, lambda: projects_factories.propose(job)
+
+
+def milestone_funded() -> tuple[User, Act]:
+    contract = projects_factories.hired()
+    return contract.freelancer, lambda: projects_factories.funded(contract)
+
+
+def milestone_delivered() -> tuple[User, Act]:
+    contract = projects_factories.hired()
+    milestone = projects_factories.funded(contract)
+    return contract.client, lambda: projects_factories.delivered(contract, milestone)
+
+
 EVENTS: dict[str, Callable[[], tuple[User, Act]]] = {
     "contests.new_entry": new_entry,
     "contests.feedback": feedback,
@@ -163,6 +180,9 @@ EVENTS: dict[str, Callable[[], tuple[User, Act]]] = {
     "microtasks.batch_finished": batch_finished,
     "ideas.stage": idea_stage,
     "ideas.comment": idea_comment,
+    "projects.proposal": proposal,
+    "projects.funded": milestone_funded,
+    "projects.delivered": milestone_delivered,
     "community.message": message,
 }
 
