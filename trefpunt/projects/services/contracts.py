@@ -39,6 +39,7 @@ from ..models import Contract, Delivery, DeliveryFile, Job, Milestone
 from ..rules import AUTO_APPROVE_DAYS, MAX_MILESTONES, REMINDER_DAYS
 from ..selectors import ContractAccess, contract_get_for_user
 from ..states import CONTRACT_STATES, JOB_STATES, MILESTONE_STATES
+from ..webhooks import milestone_delivered_emit
 from .common import client_people, int_clean, milestone_work, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
@@ -261,6 +262,7 @@ def milestone_deliver(
             path=milestone.contract.get_absolute_url(),
             milestone_id=milestone.pk,
         )
+        milestone_delivered_emit(milestone, Delivery.objects.filter(milestone=milestone).count())
     return delivery
 
 

@@ -22,6 +22,7 @@ from ..models import Contract, Job, Milestone, Proposal
 from ..rules import MAX_MILESTONES
 from ..selectors import job_get_for_user, proposal_get_for_user
 from ..states import JOB_STATES, PROPOSAL_STATES
+from ..webhooks import proposal_received_emit
 from .common import int_clean, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def proposal_create(*, job_id: int, user: User, **data: Any) -> Proposal:
             path=proposal.get_absolute_url(),
             proposal_id=proposal.pk,
         )
+        proposal_received_emit(job, proposal)
     return proposal
 
 

@@ -442,3 +442,30 @@ def test_track_record_counts_revealed_reviews_and_completed_contracts() -> None:
     services.review_create(contract_id=contract.pk, user=contract.freelancer, rating=5, text="Ok")
     record = track_record(contract.freelancer_id)
     assert (record.completed, record.rating, record.reviews) == (1, 4.0, 1)
+
+
+def test_proposals_and_deliveries_reach_the_clients_webhook_endpoint(
+    django_capture_on_commit_callbacks,
+) -> None:
+    import json
+
+    from trefpunt.webhooks.services import endpoint_create
+    from trefpunt.webhooks.tests.receiver import receiver
+
+    from .factories import delivered, hired, open_job, propose
+
+    job = open_job()
+    events = ["project.proposal_received", "project.milestone_delivered"]
+    with receiver([]) as hook:
+        endpoint_create(user=job.created_by, url=hook.url, events=events)
+        with django_capture_on_commit_callbacks(execute=True):
+            proposal = propose(job)
+        contract = hired(client=job.created_by)
+        with django_capture_on_commit_callbacks(execute=True):
+            milestone = delivered(contract)
+    first, second = (json.loads(r.body) for r in hook.requests)
+
+    assert first["type"] == "project.proposal_received"
+    assert first["data"]["proposal"]["id"] == proposal.pk
+    assert second["type"] == "project.milestone_delivered"
+    assert second["data"]["milestone"]["id"] == milestone.pk
