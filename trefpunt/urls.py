@@ -7,11 +7,13 @@ from django.urls import URLPattern, URLResolver, include, path
 from trefpunt.api import api
 from trefpunt.community import views as community_views
 from trefpunt.core import views as core_views
+from trefpunt.core.health import health_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("pay/", include("trefpunt.ledger.urls_pay")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", health_view, name="health"),
     # Outside the language prefix: the link in an email's List-Unsubscribe header.
     path("unsubscribe/<str:token>/", community_views.unsubscribe_view, name="unsubscribe"),
 ]
