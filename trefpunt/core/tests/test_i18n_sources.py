@@ -6,10 +6,13 @@ catch one that was never marked, so it would show in English on a Dutch page."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.test import Client
 
 CODE_DIR = Path(settings.BASE_DIR)
 COMMENTS = re.compile(r"{#.*?#}|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|<!--.*?-->", re.S)
@@ -98,3 +101,24 @@ def test_the_javascript_check_finds_prose_outside_gettext() -> None:
         ' ok(gettext("Time left"));'
     )
     assert untranslated_in_javascript(code) == ["Time is up"]
+
+
+@pytest.mark.django_db
+def test_words_follow_the_glossary_in_both_languages(client: Client) -> None:
+    from django.utils import translation
+    from django.utils.dateformat import format as date_format
+
+    login_nl = client.get("/nl/accounts/login/").content.decode()
+    login_en = client.get("/en/accounts/login/").content.decode()
+    assert "Inloggen" in login_nl
+    assert "Aanmelden" not in login_nl
+    assert "Log in" in login_en and "Remember me" in login_en
+    assert "Sign In" not in login_en and "Remember Me" not in login_en
+    day = datetime.date(2026, 12, 12)
+    with translation.override("nl"):
+        assert date_format(day, "j N Y") == "12 dec. 2026"
+        assert translation.gettext("Confirmation email sent to %(email)s.").startswith(
+            "Bevestigingsmail"
+        )
+    with translation.override("en"):
+        assert date_format(day, "j N Y") == "12 Dec 2026"
