@@ -41,3 +41,22 @@ def references_describe(references: Iterable[str]) -> dict[str, ReferenceLabel]:
         for pk, label in _RESOLVERS[prefix](sorted(wanted)).items():
             described[f"{prefix}:{pk}"] = label
     return described
+
+
+# Payment providers as the wallet names them; others by their own name.
+PROVIDER_NAMES: dict[str, Callable[[], str]] = {}
+
+
+def deposit_labels(ids: Sequence[int]) -> dict[int, ReferenceLabel]:
+    """``deposit:<id>``: "Via the sandbox" in the reader's language (the journal entry's
+    stored description is English, written when the provider's webhook arrived)."""
+    from django.utils.translation import gettext as _
+
+    from .models import Deposit
+
+    names = {"sandbox": lambda: _("the sandbox (test payments)")} | PROVIDER_NAMES
+    labels = {}
+    for pk, provider in Deposit.objects.filter(pk__in=ids).values_list("pk", "provider"):
+        name = names[provider]() if provider in names else provider.title()
+        labels[pk] = ReferenceLabel(_("Via %(provider)s") % {"provider": name})
+    return labels

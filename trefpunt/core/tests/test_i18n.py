@@ -266,7 +266,7 @@ def test_home_page_under_nl_shows_the_shell_in_dutch(client: Client) -> None:
     assert '<html lang="nl">' in html
     assert "Het trefpunt van opdrachtgevers en de crowd" in html
     assert "The meeting point of clients and the crowd" not in html
-    assert ">Aanmelden<" in html
+    assert ">Inloggen<" in html
     assert ">Registreren<" in html
     assert ">Sign up<" not in html
     assert "Trefpunt is opensource-crowdsourcing die je zelf kunt draaien." in html
@@ -293,7 +293,7 @@ def test_navigation_of_a_member_under_nl_is_dutch(client: Client, user: User) ->
 
     html = client.get("/nl/").content.decode()
 
-    for dutch in ["Portemonnee", "Mijn profiel", "Profiel bewerken", "Organisaties", "Afmelden"]:
+    for dutch in ["Portemonnee", "Mijn profiel", "Profiel bewerken", "Organisaties", "Uitloggen"]:
         assert f">{dutch}<" in html
     for english in ["Wallet", "My profile", "Edit profile", "Log out"]:
         assert f">{english}<" not in html
@@ -349,10 +349,10 @@ def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_ser
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Het trefpunt van opdrachtgevers en de crowd"
         )
-        page.get_by_role("banner").get_by_role("link", name="Aanmelden").click()
+        page.get_by_role("banner").get_by_role("link", name="Inloggen").click()
         page.get_by_label("E-mailadres").fill(member.email)
         page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.locator("form").get_by_role("button", name="Aanmelden").click()
+        page.locator("form").get_by_role("button", name="Inloggen").click()
         page.get_by_role("link", name="Portemonnee").click()
         expect(page.get_by_role("heading", name="Je portemonnee")).to_be_visible()
 
@@ -519,7 +519,7 @@ def test_contest_page_under_nl_explains_the_guarantee_in_dutch(client: Client) -
 
     assert "Zo werkt de garantie" in html
     assert "Gegarandeerd: de prijzen staan in bewaring en worden uitbetaald." in html
-    assert "Meld je aan om mee te doen" in html
+    assert "Log in om mee te doen" in html
     assert "How the guarantee works" not in html
     assert "Log in to enter" not in html
 

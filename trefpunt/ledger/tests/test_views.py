@@ -131,10 +131,12 @@ def test_wallet_view_query_count_does_not_grow_with_history(client: Client, user
         escrow = escrow_account(reference=f"contest:{i}", funder=wallet, label=f"Prize {i}")
         escrow_fund(wallet=wallet, escrow=escrow, amount=500, idempotency_key=f"c{i}:fund")
         payout_request(wallet=wallet, user=user, amount=1000, iban=GOOD_IBAN, account_holder="Me")
+    fund_wallet(wallet, user, 700)  # a deposit among the newest lines, as on the first page
     many = page_queries(client, url)
 
     assert many == few
-    assert many <= 13  # 12 for the wallet, 1 for the header's unread-notifications badge
+    # 12 for the wallet, 1 naming the deposits, 1 for the header's unread-notifications badge
+    assert many <= 14
 
 
 def test_wallet_view_needs_login(client: Client) -> None:
@@ -529,3 +531,17 @@ def test_payout_failed_view_needs_a_reason(
     assert "This field is required" in field_error(response.content.decode(), "reason")
     requested_payout.refresh_from_db()
     assert requested_payout.status == Payout.Status.REQUESTED
+
+
+def test_wallet_names_a_deposit_in_the_readers_language(client: Client, user: User) -> None:
+    """The journal entry's description is stored in English when the webhook arrives; the
+    wallet says what the deposit was in the language of the page."""
+    funded_wallet(user, 10_000)
+    client.force_login(user)
+
+    dutch = client.get("/nl/wallet/").content.decode()
+    english = client.get("/en/wallet/").content.decode()
+
+    assert "Via de sandbox (testbetalingen)" in dutch
+    assert "Deposit via" not in dutch
+    assert "Via the sandbox (test payments)" in english
