@@ -288,3 +288,13 @@ class DocumentedNinjaAPI(NinjaAPI):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return ApiDocument(self, path_prefix)
+
+
+def api_page(qs: Any, number: int, size: int, *, size_max: int = 100) -> tuple[Any, int, int, int]:
+    """One page of ``qs`` for a list endpoint: (objects, count, page number, pages). A page
+    past the last gives the last (the count is stated, so a client sees where it ends)."""
+    from django.core.paginator import Paginator
+
+    paginator = Paginator(qs, max(1, min(size, size_max)))
+    page = paginator.get_page(number)
+    return page.object_list, paginator.count, page.number, paginator.num_pages

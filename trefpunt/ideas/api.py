@@ -7,17 +7,15 @@ they are not in) → 404; a refused action → 403/409 with its error code. ``pu
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from ninja import Query, Router, Status
 from pydantic import Field
 
 from trefpunt.accounts.schemas import person_out
-from trefpunt.core.api_schema import PAGE_MAX, InSchema
+from trefpunt.core.api_schema import PAGE_MAX, InSchema, api_page
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import absolute_url
@@ -119,17 +117,6 @@ def _call_by_id(call_id: int, user: Any) -> tuple[IdeaCall, bool]:
     return call, access.can_manage
 
 
-def _page(qs: Any, number: int, size: int) -> tuple[Any, int, int, int]:
-    paginator = Paginator(qs, max(1, min(size, PAGE_SIZE_MAX)))
-    page = paginator.get_page(number)
-    return (
-        page.object_list,
-        paginator.count,
-        page.number,
-        max(1, math.ceil(paginator.count / paginator.per_page)),
-    )
-
-
 def _idea_out(idea: Idea) -> dict[str, Any]:
     credits = list(idea.credits.all())
     return {
@@ -184,7 +171,7 @@ def call_list_api(request: AuthedRequest, filters: Query[CallQuery]) -> dict[str
             ),
         )
     )
-    items, count, number, pages = _page(qs, filters.page, filters.page_size)
+    items, count, number, pages = api_page(qs, filters.page, filters.page_size)
     managed = selectors.access.managed_organisation_ids(request.user)
 
     def manages(c: IdeaCall) -> bool:
@@ -289,7 +276,7 @@ def idea_list_api(
             tag=filters.tag,
         ),
     )
-    items, count, number, pages = _page(qs, filters.page, filters.page_size)
+    items, count, number, pages = api_page(qs, filters.page, filters.page_size)
     return {"items": [_idea_out(i) for i in items], "count": count, "page": number, "pages": pages}
 
 
@@ -420,7 +407,7 @@ def comment_list_api(
     request: AuthedRequest, idea_id: int, filters: Query[CommentQuery]
 ) -> dict[str, Any]:
     access = selectors.idea_get_for_user(idea_id=idea_id, user=request.user)
-    items, count, number, pages = _page(
+    items, count, number, pages = api_page(
         selectors.idea_comment_list(idea=access.idea), filters.page, filters.page_size
     )
     return {

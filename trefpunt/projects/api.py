@@ -7,16 +7,14 @@ action → 403/409 with its error code. ``accept``, ``fund``, ``approve`` and th
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
-from django.core.paginator import Paginator
 from ninja import Query, Router, Status
 from pydantic import Field
 
 from trefpunt.accounts.schemas import person_out
-from trefpunt.core.api_schema import PAGE_MAX, InSchema
+from trefpunt.core.api_schema import PAGE_MAX, InSchema, api_page
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.idempotency import idempotency_key_for
 from trefpunt.core.types import AuthedRequest
@@ -53,17 +51,6 @@ from .selectors.matches import freelancer_matches
 router = Router(tags=["projects"])
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
-
-
-def _page(qs: Any, number: int, size: int) -> tuple[Any, int, int, int]:
-    paginator = Paginator(qs, max(1, min(size, PAGE_SIZE_MAX)))
-    page = paginator.get_page(number)
-    return (
-        page.object_list,
-        paginator.count,
-        page.number,
-        max(1, math.ceil(paginator.count / paginator.per_page)),
-    )
 
 
 def _job_out(job: Job, *, can_propose: bool = False) -> dict[str, Any]:
@@ -230,7 +217,7 @@ def job_list_api(request: AuthedRequest, filters: Query[JobQuery]) -> dict[str, 
             q=filters.q.strip(),
         ),
     )
-    items, count, number, pages = _page(qs, filters.page, filters.page_size)
+    items, count, number, pages = api_page(qs, filters.page, filters.page_size)
     return {"items": [_job_out(j) for j in items], "count": count, "page": number, "pages": pages}
 
 
@@ -317,7 +304,7 @@ def proposal_list_api(
     if not access.can_see_proposals:
         raise NotFound()
     qs = selectors.proposal_list_for_job(job=access.job)
-    items, count, number, pages = _page(qs, query.page, query.page_size)
+    items, count, number, pages = api_page(qs, query.page, query.page_size)
     return {
         "items": [_proposal_out(p) for p in items],
         "count": count,
@@ -339,7 +326,7 @@ def proposal_create_api(
 @router.get("/proposals", response=ProposalPage, summary="Your proposals")
 def my_proposals_api(request: AuthedRequest, query: Query[ProjectPageQuery]) -> dict[str, Any]:
     qs = selectors.proposals_of_user(user=request.user)
-    items, count, number, pages = _page(qs, query.page, query.page_size)
+    items, count, number, pages = api_page(qs, query.page, query.page_size)
     return {
         "items": [_proposal_out(p) for p in items],
         "count": count,
@@ -399,7 +386,7 @@ def proposal_accept_api(request: AuthedRequest, proposal_id: int) -> dict[str, A
 @router.get("/contracts", response=ContractPage, summary="Your contracts")
 def contract_list_api(request: AuthedRequest, query: Query[ProjectPageQuery]) -> dict[str, Any]:
     qs = selectors.contract_list_for_user(user=request.user)
-    items, count, number, pages = _page(qs, query.page, query.page_size)
+    items, count, number, pages = api_page(qs, query.page, query.page_size)
     return {
         "items": [_contract_summary(c) for c in items],
         "count": count,
