@@ -82,5 +82,5 @@ def test_search_query_count_does_not_grow_with_results(client: Client, w: World,
     # No results asks "did you mean" (a few more); results never cost more than that.
     assert counts[1] <= counts[0] + 1
     with CaptureQueriesContext(connection) as ctx:
-        client.get(path, {"q": "logo", "page": 1})
+        client.get(path, {"q": "logo", "page": "1"})
     assert len(ctx.captured_queries) == counts[1]
