@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("pay/", include("trefpunt.ledger.urls_pay")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health_view, name="health"),
+    path("", include("trefpunt.discovery.urls_root")),
     # Outside the language prefix: the link in an email's List-Unsubscribe header.
     path("unsubscribe/<str:token>/", community_views.unsubscribe_view, name="unsubscribe"),
 ]

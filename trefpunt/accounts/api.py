@@ -92,6 +92,8 @@ def me_delete_api(request: AuthedRequest, query: Query[DeleteConfirmIn]) -> Stat
 def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
     profile = profile_get(handle=handle)
     stats = profile_stats(profile=profile)
+    from trefpunt.discovery.selectors_people import track_record_of
+
     return ProfileOut(
         handle=profile.handle,
         display_name=profile.display_name,
@@ -102,6 +104,7 @@ def profile_api(request: HttpRequest, handle: str) -> ProfileOut:
         skills=[skill.name for skill in profile.skills.all()],
         avatar_url=absolute_url(profile.avatar.url) if profile.avatar else None,
         profile_url=absolute_url(profile.get_absolute_url()),
+        track_record=dict(track_record_of(profile).figures),
         stats=ProfileStatsOut(
             portfolio_items=stats.portfolio_items,
             organisations=stats.organisations,

@@ -78,3 +78,7 @@ class ProfileOut(Schema):
     stats: ProfileStatsOut
     portfolio: list[PortfolioItemOut]
     organisations: list[OrganisationRefOut]
+    # Computed from the platform's rows by each mode (``discovery.track``): contests_entered,
+    # contests_finalist, contests_won, ratings_received, rating_average, ideas_posted,
+    # ideas_selected, and microtask figures when the member shows them.
+    track_record: dict[str, Any] = {}

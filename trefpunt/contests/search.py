@@ -146,13 +146,37 @@ def track_compute(user_ids: Any) -> dict[int, dict[str, Any]]:
     }
 
 
+def _entrants_of_contest(event: Any) -> list[int]:
+    """Awarding or completing a contest changes its entrants' track records."""
+    from .models import Entry
+
+    if event.kind not in {"awarded", "guarantee", "completed"}:
+        return []
+    return list(
+        Entry.objects.filter(contest_id=event.subject_id)
+        .values_list("entrant_id", flat=True)
+        .distinct()
+    )
+
+
+def _entrant_of_entry(event: Any) -> list[int]:
+    from .models import Entry
+
+    return list(Entry.objects.filter(pk=event.subject_id).values_list("entrant_id", flat=True))
+
+
 def register_track_record() -> None:
     from trefpunt.discovery.registry import TrackPart, register_track
+
+    from .models import Entry
 
     register_track(
         TrackPart(
             name="contests",
             compute=track_compute,
+            events={"contest": _entrants_of_contest, "entry": _entrant_of_entry},
+            # A new entry counts at once; its later moves record "entry" events.
+            follows={Entry: lambda entry: [entry.entrant_id]},
             score=lambda f: (
                 10 * f.get("contests_won", 0)
                 + 3 * f.get("contests_finalist", 0)

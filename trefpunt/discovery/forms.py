@@ -52,3 +52,14 @@ class DirectoryForm(SearchForm):
         choices=[("", _("Anyone")), *((k, label) for k, (_f, label) in TRACK_FILTERS.items())],
         required=False,
     )
+
+
+class ListingForm(forms.Form):
+    listed = forms.BooleanField(
+        label=_("Show my profile in search, the talent directory and to search engines"),
+        required=False,
+    )
+    shows_work_stats = forms.BooleanField(
+        label=_("Show my microtask approval rate and gold accuracy on my profile"),
+        required=False,
+    )

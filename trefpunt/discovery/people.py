@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from trefpunt.accounts.models import Organisation, Profile
 
 from .models import ProfileListing
-from .registry import Document, SearchKind, register
+from .registry import Document, SearchKind, register, track_parts
 from .track import track_records
 
 
@@ -88,33 +88,32 @@ def _profile_of_user(user_id: int | None) -> list[int]:
     return list(Profile.objects.filter(user_id=user_id).values_list("pk", flat=True))
 
 
-def _entrants_of_contest(event: Any) -> list[int]:
-    """Awarding or completing a contest changes its entrants' track records."""
-    if event.kind not in {"awarded", "guarantee", "completed"}:
+def _profiles_of_users(user_ids: Any) -> list[int]:
+    ids = [int(i) for i in user_ids if i]
+    if not ids:
         return []
-    return list(
-        Profile.objects.filter(user__contest_entries__contest_id=event.subject_id)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    return list(Profile.objects.filter(user_id__in=ids).values_list("pk", flat=True))
 
 
-def _entrant_of_entry(event: Any) -> list[int]:
-    return list(
-        Profile.objects.filter(user__contest_entries__pk=event.subject_id).values_list(
-            "pk", flat=True
-        )
-    )
-
-
-def _author_of_idea(event: Any) -> list[int]:
-    return list(
-        Profile.objects.filter(user__ideas__pk=event.subject_id).values_list("pk", flat=True)
-    )
+def _via_profiles(users_of: Any) -> Any:
+    return lambda thing: _profiles_of_users(users_of(thing))
 
 
 def register_search() -> None:
+    """People and organisations; the modes' track-record parts say which of their events and
+    saves change a person's figures (``TrackPart.events`` / ``follows``)."""
     user_model = get_user_model()
+    events: dict[str, Any] = {}
+    follows: dict[Any, Any] = {
+        user_model: lambda user: _profile_of_user(user.pk),
+        ProfileListing: lambda listing: _profile_of_user(listing.user_id),
+        Profile.skills.through: lambda profile: (
+            [profile.pk] if isinstance(profile, Profile) else []
+        ),
+    }
+    for part in track_parts():
+        events.update({s: _via_profiles(f) for s, f in part.events.items()})
+        follows.update({m: _via_profiles(f) for m, f in part.follows.items()})
     register(
         SearchKind(
             name="person",
@@ -123,18 +122,8 @@ def register_search() -> None:
             public=people_public,
             document=person_document,
             url=lambda key: reverse("accounts:profile", kwargs={"handle": key}),
-            events={
-                "contest": _entrants_of_contest,
-                "entry": _entrant_of_entry,
-                "idea": _author_of_idea,
-            },
-            follows={
-                user_model: lambda user: _profile_of_user(user.pk),
-                ProfileListing: lambda listing: _profile_of_user(listing.user_id),
-                Profile.skills.through: lambda profile: (
-                    [profile.pk] if isinstance(profile, Profile) else []
-                ),
-            },
+            events=events,
+            follows=follows,
             in_feeds=False,
             order=50,
         )

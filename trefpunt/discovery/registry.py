@@ -120,6 +120,10 @@ class TrackPart:
     score: Callable[[Mapping[str, Any]], int] = lambda figures: 0
     private: frozenset[str] = frozenset()
     order: int = 100
+    # What changes the figures, as for ``SearchKind`` but answering *user* ids: the people
+    # whose directory entries must be re-indexed.
+    events: Mapping[str, Callable[[Any], Iterable[int]]] = field(default_factory=dict)
+    follows: Mapping[type[Model], Callable[[Any], Iterable[int]]] = field(default_factory=dict)
 
 
 _TRACK: dict[str, TrackPart] = {}

@@ -149,9 +149,9 @@ def _all_labels(attr: str, selected_kind: str = "") -> dict[str, str]:
 def skill_labels(slugs: Sequence[str]) -> dict[str, str]:
     from trefpunt.accounts.models import Skill
 
-    if not slugs:
-        return {}
-    return dict(Skill.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    # Always one query (the empty slug keeps the list non-empty), so a search costs the same
+    # number of queries whatever it finds.
+    return dict(Skill.objects.filter(slug__in=[*slugs, ""]).values_list("slug", "name"))
 
 
 # --- filtering ----------------------------------------------------------------------------

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .forms import TRACK_FILTERS, DirectoryForm, SearchForm
+from trefpunt.core.types import AuthedRequest
+
+from .forms import TRACK_FILTERS, DirectoryForm, ListingForm, SearchForm
 from .models import SearchDocument
 from .selectors import SearchResults, search
+from .selectors_people import listing_of
+from .services import listing_update
 
 
 def _links(
@@ -66,3 +73,20 @@ def people_view(request: HttpRequest) -> HttpResponse:
     results = search(query, base=base)
     context = {"form": form, "results": results, **_links(request, results, hide=("kind",))}
     return render(request, "discovery/people.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def listing_view(request: AuthedRequest) -> HttpResponse:
+    listing = listing_of(request.user)
+    if request.method == "POST":
+        form = ListingForm(request.POST)
+        if form.is_valid():
+            listing_update(user=request.user, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect(request.user.profile)
+    else:
+        form = ListingForm(
+            initial={"listed": listing.listed, "shows_work_stats": listing.shows_work_stats}
+        )
+    return render(request, "discovery/listing.html", {"form": form})

@@ -155,6 +155,12 @@ def register_track_record() -> None:
         TrackPart(
             name="ideas",
             compute=track_compute,
+            events={
+                "idea": lambda event: Idea.objects.filter(pk=event.subject_id).values_list(
+                    "author_id", flat=True
+                )
+            },
+            follows={Idea: lambda idea: [idea.author_id]},
             score=lambda f: 5 * f.get("ideas_selected", 0) + f.get("ideas_posted", 0) // 2,
             order=20,
         )

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sites",
+    "django.contrib.sitemaps",
     "django.forms",
     "template_partials",
     "ninja",  # serves Swagger UI from its own static files (the docs work offline)

@@ -157,5 +157,5 @@ def test_search_costs_the_same_queries_whatever_it_finds(w: World) -> None:
         with CaptureQueriesContext(connection) as ctx:
             search(SearchQuery(q=q, kind="contest"))
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] == 3
-    assert counts[2] == 2  # no text: nothing to highlight
+    assert counts[0] == counts[1] == 4
+    assert counts[2] == 3  # no text: nothing to highlight

@@ -84,3 +84,10 @@ def test_search_query_count_does_not_grow_with_results(client: Client, w: World,
     with CaptureQueriesContext(connection) as ctx:
         client.get(path, {"q": "logo", "page": "1"})
     assert len(ctx.captured_queries) == counts[1]
+
+
+def test_directory_and_search_speak_dutch(client: Client, w: World) -> None:
+    assert "Talentengids" in client.get("/nl/people/").content.decode()
+    html = client.get("/nl/search/", {"q": "logo"}).content.decode()
+    assert "Categorie of vaardigheid" in html
+    assert "2 resultaten" in html

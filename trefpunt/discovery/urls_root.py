@@ -1,0 +1,25 @@
+"""Addresses outside the language prefix: the sitemap index, its sections and robots.txt."""
+
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import path
+from django.views.decorators.cache import cache_page
+
+from .sitemaps import robots_view, sitemaps
+
+SITEMAP_CACHE = 15 * 60
+
+urlpatterns = [
+    path("robots.txt", robots_view, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        cache_page(SITEMAP_CACHE)(sitemap_views.index),
+        {"sitemaps": sitemaps(), "sitemap_url_name": "sitemap_section"},
+        name="sitemap_index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(SITEMAP_CACHE)(sitemap_views.sitemap),
+        {"sitemaps": sitemaps()},
+        name="sitemap_section",
+    ),
+]
