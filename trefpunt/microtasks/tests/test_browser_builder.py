@@ -61,6 +61,7 @@ def log_in(page: Page, user: User, live_url: str) -> None:
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
+    assert session.session_key is not None
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_url}]
     )
