@@ -7,7 +7,9 @@ A form is a list of fields; each field is a dict::
 
 Types: ``single`` (one of the choices), ``multiple`` (any number of the choices,
 at least one when required), ``text`` (short text, ``max_length``), ``number``
-(``min``/``max``, ``integer``). Choice values are strings; labels are what the
+(``min``/``max``, ``integer``; with ``scale`` n it is a rating from 1 to n, shown as
+n buttons). Every field may carry ``help`` (instructions) and ``example`` (a worked
+example), both shown next to it. Choice values are strings; labels are what the
 worker sees. Answers are stored cleaned: a choice value, a list of choice values
 in form order, a stripped string, or a number (int when ``integer``).
 
@@ -99,10 +101,15 @@ def _field_common_clean(index: int, spec: Any) -> dict[str, Any]:
     help_text = spec.get("help", "")
     if not isinstance(help_text, str) or len(help_text) > 500:
         raise _problem(index, name, _("the help text must be at most 500 characters."))
+    example = spec.get("example", "")
+    if not isinstance(example, str) or len(example) > 500:
+        raise _problem(index, name, _("the example must be at most 500 characters."))
     field: dict[str, Any] = {"name": name, "label": label.strip(), "type": kind}
     field["required"] = required
     if help_text.strip():
         field["help"] = help_text.strip()
+    if example.strip():
+        field["example"] = example.strip()
     return field
 
 
@@ -125,7 +132,15 @@ def _text_spec_clean(index: int, name: str, spec: dict[str, Any]) -> dict[str, A
     return {"max_length": max_length}
 
 
+RATING_MAX = 10
+
+
 def _number_spec_clean(index: int, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    scale = spec.get("scale")
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, int) or not 2 <= scale <= RATING_MAX:
+            raise _problem(index, name, _("a rating scale runs to 2–%(n)d.") % {"n": RATING_MAX})
+        return {"integer": True, "min": 1, "max": scale, "scale": scale}
     try:
         low = _number_or_none(spec.get("min"))
         high = _number_or_none(spec.get("max"))

@@ -49,6 +49,10 @@ class Batch(models.Model):
         DS = "ds", _("Dawid-Skene")
         ODS = "ods", _("One-coin Dawid-Skene")
 
+    class TestScope(models.TextChoices):
+        BATCH = "batch", _("This batch")
+        CLIENT = "client", _("All batches of this client")
+
     class PauseReason(models.TextChoices):
         NONE = "", _("Not paused")
         CLIENT = "client", _("Paused by the client")
@@ -100,6 +104,14 @@ class Batch(models.Model):
     confidence_target = models.FloatField(default=limits.DEFAULT_CONFIDENCE_TARGET)
     gold_rate = models.FloatField(default=limits.DEFAULT_GOLD_RATE)
     gold_feedback = models.BooleanField(default=False)
+    # Qualification test (``services.qualification``): workers first answer this many test
+    # questions (gold items) in one go; 0 means no test. Passing (a share right of at least
+    # ``test_pass_mark``, within ``test_attempts`` tries) qualifies them for this batch, or
+    # with scope "client" for every batch of the same client that has a test.
+    test_questions = models.PositiveSmallIntegerField(default=0)
+    test_pass_mark = models.FloatField(default=0.8)
+    test_attempts = models.PositiveSmallIntegerField(default=2)
+    test_scope = models.CharField(max_length=10, choices=TestScope.choices, default=TestScope.BATCH)
     # The last full fit (``services.batch_aggregate``), read by the per-answer update without
     # re-fitting: per single-choice field its classes, class prior and the pooled confusion
     # matrix of an unseen worker (see ``quality.py``); each worker's own matrices are on
@@ -156,6 +168,12 @@ class Batch(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="batch_gold_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(test_pass_mark__gt=0)
+                & Q(test_pass_mark__lte=1)
+                & Q(test_attempts__gte=1),
+                name="batch_test_valid",
             ),
         ]
         indexes = [models.Index(fields=["status", "-published_at"], name="batch_status_pub")]
@@ -410,3 +428,35 @@ class WorkerQuality(models.Model):
     gold_correct = models.PositiveIntegerField(default=0)
     gold_accuracy = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class QualificationAttempt(models.Model):
+    """One try of a worker at a batch's qualification test: the test questions they got,
+    what they answered and how many were right. Numbered per worker and batch; the unique
+    number keeps two tries sent at once from both counting as the same one."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="test_attempts_made")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_tests"
+    )
+    number = models.PositiveSmallIntegerField()
+    answers = models.JSONField(default=dict)
+    correct = models.PositiveSmallIntegerField()
+    total = models.PositiveSmallIntegerField()
+    passed = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "worker", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "worker", "number"], name="qualification_attempt_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(correct__lte=F("total")), name="qualification_correct_within_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["worker", "passed"], name="qualification_worker")]
+
+    def __str__(self) -> str:
+        return f"test attempt {self.number} of worker {self.worker_id} on batch {self.batch_id}"

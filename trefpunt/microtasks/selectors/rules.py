@@ -23,7 +23,7 @@ from trefpunt.core.exceptions import (
 )
 from trefpunt.core.money import split_bps
 
-from ..models import Answer, Batch, BatchWorker, WorkerQuality
+from ..models import Answer, Batch, BatchWorker, QualificationAttempt, WorkerQuality
 from ..states import ANSWER_STATES
 
 if TYPE_CHECKING:
@@ -97,9 +97,61 @@ class WorkerStanding:
     decided_answers: int
     gold_accuracy: float | None
     languages: list[str]
+    # Qualification tests passed: "batch:<id>" for each batch, "client:<key>" for each client
+    # whose test qualifies for all their batches (``test_keys``).
+    tests_passed: frozenset[str] = frozenset()
 
 
 NO_RECORD = WorkerStanding(approval_rate=None, decided_answers=0, gold_accuracy=None, languages=[])
+
+
+def client_key(*, organisation_id: int | None, owner_id: int) -> str:
+    """Who a batch's client is, for tests that qualify for all of the client's batches."""
+    return f"org:{organisation_id}" if organisation_id else f"user:{owner_id}"
+
+
+def test_passed(batch: Batch, standing: WorkerStanding) -> bool:
+    """Whether the worker passed ``batch``'s test or, for a client-wide test, any test of
+    the same client that qualifies for all their batches."""
+    key = client_key(organisation_id=batch.organisation_id, owner_id=batch.owner_id)
+    return f"batch:{batch.pk}" in standing.tests_passed or f"client:{key}" in standing.tests_passed
+
+
+def tests_passed_by(*, user: User) -> frozenset[str]:
+    keys: set[str] = set()
+    for batch_id, scope, organisation_id, owner_id in QualificationAttempt.objects.filter(
+        worker=user, passed=True
+    ).values_list("batch_id", "batch__test_scope", "batch__organisation_id", "batch__owner_id"):
+        keys.add(f"batch:{batch_id}")
+        if scope == Batch.TestScope.CLIENT:
+            keys.add(f"client:{client_key(organisation_id=organisation_id, owner_id=owner_id)}")
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class TestStatus:
+    required: bool
+    qualified: bool
+    attempts_used: int
+    attempts_left: int
+    last: QualificationAttempt | None
+
+
+def worker_test_status(*, batch: Batch, user: User) -> TestStatus:
+    """Where the worker stands with ``batch``'s qualification test."""
+    if not batch.test_questions:
+        return TestStatus(False, True, 0, 0, None)
+    attempts = list(
+        QualificationAttempt.objects.filter(batch=batch, worker=user).order_by("number")
+    )
+    standing = WorkerStanding(None, 0, None, [], tests_passed=tests_passed_by(user=user))
+    return TestStatus(
+        required=True,
+        qualified=test_passed(batch, standing),
+        attempts_used=len(attempts),
+        attempts_left=max(0, batch.test_attempts - len(attempts)),
+        last=attempts[-1] if attempts else None,
+    )
 
 
 def worker_approval_counts(*, user: User) -> tuple[int, int]:
@@ -123,6 +175,7 @@ def worker_standing(*, user: User) -> WorkerStanding:
         decided_answers=good + bad,
         gold_accuracy=quality.gold_accuracy if quality else None,
         languages=list(profile.languages or []) if profile else [],
+        tests_passed=tests_passed_by(user=user),
     )
 
 
@@ -164,6 +217,8 @@ def qualification_problems(
             )
             % {"min": batch.min_gold_accuracy * 100, "yours": standing.gold_accuracy * 100}
         )
+    if batch.test_questions and not test_passed(batch, standing):
+        problems.append(_("Pass the qualification test to work on this batch."))
     missing = [code for code in batch.languages or [] if code not in standing.languages]
     if missing:
         problems.append(
@@ -296,4 +351,5 @@ def record_needed(batch: Batch) -> bool:
         batch.min_approval_rate is not None
         or batch.min_gold_accuracy is not None
         or bool(batch.languages)
+        or batch.test_questions > 0
     )

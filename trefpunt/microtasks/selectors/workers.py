@@ -43,7 +43,7 @@ class AvailableBatch:
 def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
     """Open batches the worker does not manage and that still have an item for them (a batch
     whose open items they have all seen is not listed), with what a worker wants to know and
-    what they may do (``BatchAccess``, from facts read for all batches at once). Five
+    what they may do (``BatchAccess``, from facts read for all batches at once). Six
     queries however many batches there are."""
     open_items = (
         Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)

@@ -41,6 +41,7 @@ from .funding import (
 )
 from .item_states import batch_finish_if_done, batches_finish_sweep
 from .lifecycle import batch_close, batch_fair_pay_check, batch_pause, batch_resume
+from .qualification import batch_test_set, qualification_start, qualification_submit
 from .review import (
     answer_appeal,
     answer_approve,
@@ -84,6 +85,7 @@ __all__ = [
     "batch_resume",
     "batch_reward_raise",
     "batch_settle",
+    "batch_test_set",
     "batch_update",
     "batch_worker_exclude",
     "batches_aggregate_sweep",
@@ -97,6 +99,8 @@ __all__ = [
     "lease_claim",
     "lease_skip",
     "leases_expire",
+    "qualification_start",
+    "qualification_submit",
     "refit_every",
     "refit_threshold",
 ]

@@ -22,7 +22,7 @@ from django.db.models.base import ModelState
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from ..models import Answer, Batch, BatchWorker, Item, WorkerQuality
+from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
 from .item_states import item_settle_unlocked
 
@@ -87,7 +87,8 @@ def item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: 
 
 
 def worker_quality_refresh_unlocked(*, worker_ids: list[int]) -> None:
-    """Recompute the workers' gold record over every batch from their batch rows."""
+    """Recompute the workers' gold record over every batch from their batch rows and their
+    qualification tests (``qualification``)."""
     sums = {
         row["worker_id"]: row
         for row in BatchWorker.objects.filter(worker_id__in=worker_ids)
@@ -95,10 +96,19 @@ def worker_quality_refresh_unlocked(*, worker_ids: list[int]) -> None:
         .values("worker_id")
         .annotate(n=Sum("gold_answers"), ok=Sum("gold_correct"))
     }
+    tests = {
+        row["worker_id"]: row
+        for row in QualificationAttempt.objects.filter(worker_id__in=worker_ids)
+        .order_by()
+        .values("worker_id")
+        .annotate(n=Sum("total"), ok=Sum("correct"))
+    }
     rows = []
     for worker_id in sorted(worker_ids):
         row = sums.get(worker_id, {"n": 0, "ok": 0})
-        n, ok = int(row["n"] or 0), int(row["ok"] or 0)
+        test = tests.get(worker_id, {"n": 0, "ok": 0})
+        n = int(row["n"] or 0) + int(test["n"] or 0)
+        ok = int(row["ok"] or 0) + int(test["ok"] or 0)
         rows.append(
             WorkerQuality(
                 worker_id=worker_id,

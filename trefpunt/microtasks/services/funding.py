@@ -207,6 +207,10 @@ def batch_publish(*, batch_id: int, user: User) -> Batch:
         items = Item.objects.filter(batch=batch).count()
         if not items:
             raise Conflict(_("Upload items before publishing."), code=ErrorCode.NO_ITEMS)
+        from .qualification import test_gold_problem
+
+        if (problem := test_gold_problem(batch)) is not None:
+            raise Conflict(problem, code=ErrorCode.TEST_NEEDS_GOLD)
         # Fee rates are fixed now, so later setting changes cannot make the escrow
         # disagree with what it must pay.
         fees = settings.FEES_BPS["microtask"]

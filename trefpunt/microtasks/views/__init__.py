@@ -10,6 +10,7 @@ What a viewer may do is read from ``selectors.BatchAccess`` / ``AnswerAccess``, 
 worked out here.
 """
 
+from .builder import builder_view
 from .manage import (
     _batch_form_view,
     batch_close_view,
@@ -24,6 +25,7 @@ from .manage import (
     manage_view,
     publish_view,
 )
+from .qualification import qualification_view
 from .review import (
     answer_review_view,
     appeal_decide_view,
@@ -60,6 +62,7 @@ __all__ = [
     "batch_pause_view",
     "batch_resume_view",
     "batch_reward_view",
+    "builder_view",
     "export_view",
     "items_clear_view",
     "items_upload_view",
@@ -69,6 +72,7 @@ __all__ = [
     "manage_list_view",
     "manage_view",
     "publish_view",
+    "qualification_view",
     "results_view",
     "review_bulk_view",
     "review_view",

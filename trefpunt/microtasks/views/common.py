@@ -38,10 +38,14 @@ def answer_form_fields(
     for field in batch.form:
         value = values.get(field["name"])
         choices = []
-        takes_keys = field["type"] in ("single", "multiple") and not keyed
+        takes_keys = (field["type"] in ("single", "multiple") or "scale" in field) and not keyed
         keyed = keyed or takes_keys
-        selected = value if isinstance(value, list) else ([value] if value else [])
-        for index, choice in enumerate(field.get("choices", []), start=1):
+        selected = value if isinstance(value, list) else ([str(value)] if value else [])
+        # A rating (a number on a 1–n scale) is answered by picking one of n buttons.
+        offered = field.get("choices") or [
+            {"value": str(n), "label": str(n)} for n in range(1, field.get("scale", 0) + 1)
+        ]
+        for index, choice in enumerate(offered, start=1):
             choices.append(
                 {
                     **choice,

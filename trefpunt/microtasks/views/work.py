@@ -33,6 +33,7 @@ from ..forms import (
 from ..formspec import answer_display
 from ..models import Answer, Batch, Item, Lease
 from ..rendering import item_render, markdown_render
+from ..selectors.rules import worker_test_status
 from .common import answer_form_fields, is_htmx, page_of
 
 HISTORY_PAGE_SIZE = 50
@@ -60,12 +61,19 @@ def batch_list_view(request: AuthedRequest) -> HttpResponse:
 def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_for_worker(batch_id=pk)
     seconds = batch.median_seconds or batch.estimated_seconds
+    access = selectors.batch_access(batch, request.user)
+    test = (
+        worker_test_status(batch=batch, user=access.user)
+        if access.user is not None and not access.manages and batch.test_questions
+        else None
+    )
     return render(
         request,
         "microtasks/batch_detail.html",
         {
             "batch": batch,
-            "access": selectors.batch_access(batch, request.user),
+            "access": access,
+            "test": test,
             "instructions": markdown_render(batch.instructions),
             "seconds": seconds,
             "hourly": selectors.hourly_cents(reward=batch.reward, seconds=seconds),
