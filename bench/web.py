@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
-                response = client.get(address)
+                response = client.get(address, follow=True)
                 times.append(time.perf_counter() - started)
             if response.status_code != 200:
                 sys.exit(f"{address}: HTTP {response.status_code}")
