@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +125,32 @@ class Contest(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The sum of the prizes, kept by the one service that writes them
+    # (``services.brief._prizes_replace``): the list's prize filters and the home page's
+    # total read a column instead of summing prizes per contest.
+    prize_total = models.PositiveBigIntegerField(default=0)
+    # The public list's order as stored columns the database keeps in step with the status
+    # and deadlines, so one index serves it: open contests first, soonest deadline first;
+    # then those in judging, soonest decision first; then the rest, newest first.
+    list_rank = models.GeneratedField(
+        expression=Case(
+            When(status="open", then=Value(0)),
+            When(status="judging", then=Value(1)),
+            default=Value(2),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+    list_due = models.GeneratedField(
+        expression=Case(
+            When(status="open", then=F("entry_deadline")),
+            When(status="judging", then=F("judging_ends_at")),
+            default=None,
+            output_field=models.DateTimeField(),
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -155,6 +181,22 @@ class Contest(models.Model):
         indexes = [
             models.Index(fields=["status", "entry_deadline"]),
             models.Index(fields=["status", "judging_ends_at"]),
+            # ``selectors.contest_list_public``'s order, exactly.
+            models.Index(
+                F("list_rank"),
+                # No NULLS LAST (SQLite cannot index it): within a rank every due is set
+                # (open, judging) or none is (the rest); PostgreSQL sorts NULLs last anyway.
+                F("list_due").asc(),
+                F("published_at").desc(),
+                F("id").desc(),
+                condition=Q(is_private=False),
+                name="contest_public_list",
+            ),
+            models.Index(
+                fields=["prize_total"], condition=Q(is_private=False), name="contest_public_prize"
+            ),
+            # The client dashboard: a client's contests, newest first.
+            models.Index(fields=["created_by", "-created_at", "-id"], name="contest_creator"),
         ]
 
     def __str__(self) -> str:

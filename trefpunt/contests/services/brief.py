@@ -219,6 +219,8 @@ def _prizes_replace(contest: Contest, prizes: list[int]) -> None:
             for n, amount in enumerate(prizes, start=1)
         ]
     )
+    contest.prize_total = sum(prizes)
+    Contest.objects.filter(pk=contest.pk).update(prize_total=contest.prize_total)
 
 
 def contest_create_draft(

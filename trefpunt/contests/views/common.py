@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from trefpunt.core.files import file_open
 
 LIST_PAGE_SIZE = 12
+DASHBOARD_PAGE_SIZE = 50
 JUDGE_PAGE_SIZE = 24
 DETAIL_ENTRIES = 24
 

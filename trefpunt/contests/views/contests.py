@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action
 
@@ -35,7 +35,7 @@ from ..forms import (
     NdaForm,
 )
 from ..models import ContestAttachment, Entry, Handover
-from .common import DETAIL_ENTRIES, LIST_PAGE_SIZE, file_response
+from .common import DASHBOARD_PAGE_SIZE, DETAIL_ENTRIES, LIST_PAGE_SIZE, file_response
 
 # --- list, detail ---------------------------------------------------------------------------
 
@@ -56,9 +56,9 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
         ends_soon=bool(data.get("ends_soon")),
         q=(data.get("q") or "").strip(),
     )
-    page = Paginator(selectors.contest_list_public(filters=filters), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(
+        selectors.contest_list_public(filters=filters), LIST_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     # The same filters once more for phones, folded away (ids prefixed to stay unique).
     phone_form = ContestFilterForm(request.GET or None, auto_id="phone-%s")
     if phone_form.is_bound:
@@ -394,8 +394,11 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    contests = selectors.client_dashboard(user=request.user)
-    return render(request, "contests/dashboard_client.html", {"contests": contests})
+    page = BoundedPaginator(selectors.client_dashboard(user=request.user), DASHBOARD_PAGE_SIZE)
+    contests = page.get_page(request.GET.get("page"))
+    return render(
+        request, "contests/dashboard_client.html", {"contests": contests, "page": contests}
+    )
 
 
 @login_required

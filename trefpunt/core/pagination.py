@@ -1,0 +1,42 @@
+"""Pages of long lists that stay cheap at any depth.
+
+``BoundedPaginator`` counts at most ``max_rows`` rows (a list of 100,000 contests is not counted
+on every request; past the bound the page says so) and loads a page in two steps: the page's
+ids from the list's ordered query without its per-row figures (an index-served order walks
+the index; OFFSET skips ids, not correlated subqueries), then those rows with everything the
+page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+LIST_MAX_ROWS = 10_000
+
+
+class BoundedPaginator(Paginator):
+    def __init__(self, object_list: QuerySet[Any], per_page: int, max_rows: int = LIST_MAX_ROWS):
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.max_rows = max_rows
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.queryset.order_by().values("pk")[: self.max_rows].count())
+
+    @property
+    def capped(self) -> bool:
+        """Whether the list has (at least) ``max_rows`` rows, so that deeper ones are not shown."""
+        return self.count >= self.max_rows
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
