@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("contests/", include("trefpunt.contests.urls")),
     path("microtasks/", include("trefpunt.microtasks.urls")),
     path("ideas/", include("trefpunt.ideas.urls")),
+    path("moderation/", include("trefpunt.moderation.urls")),
     path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
     path("", include("trefpunt.accounts.urls")),

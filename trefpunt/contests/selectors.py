@@ -238,10 +238,12 @@ def entries_visible_q(access: ContestAccess) -> Q:
     if not access.can_read_brief:
         return own
     contest = access.contest
+    # Entries staff hid are shown to their entrant (and the client) only.
+    shown = Q(hidden_at__isnull=True)
     if not contest.is_blind:
-        return own | Q(status__in=SHOWN_ENTRY)
+        return own | (shown & Q(status__in=SHOWN_ENTRY))
     if contest.status in rules.DECIDED:
-        return own | Q(status=Entry.Status.WINNER)
+        return own | (shown & Q(status=Entry.Status.WINNER))
     return own
 
 

@@ -101,6 +101,9 @@ class ErrorCode(StrEnum):
     UNDECIDED_IDEAS = "undecided_ideas"
     REWARDS_USED_UP = "rewards_used_up"
     SAME_STAGE = "same_stage"
+    # --- moderation -----------------------------------------------------------------------
+    OWN_CONTENT = "own_content"
+    NOT_MODERATABLE = "not_moderatable"
 
 
 class ApplicationError(Exception):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "trefpunt.microtasks",
     "trefpunt.ideas",
     "trefpunt.community",
+    "trefpunt.moderation",
 ]
 
 MIDDLEWARE = [
