@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("ideas/", include("trefpunt.ideas.urls")),
     path("", include("trefpunt.discovery.urls")),
     path("projects/", include("trefpunt.projects.urls")),
+    path("moderation/", include("trefpunt.moderation.urls")),
     path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
     path("settings/privacy/", include("trefpunt.privacy.urls")),

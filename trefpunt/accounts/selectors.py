@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.utils import timezone
@@ -30,11 +30,19 @@ if TYPE_CHECKING:
     from .models import User
 
 
+def hidden_ids(kind: str) -> Any:
+    from trefpunt.moderation.selectors import hidden_ids as moderation_hidden
+
+    return moderation_hidden(kind)
+
+
 def profile_get(*, handle: str) -> Profile:
     profile = (
         Profile.objects.select_related("user")
         .prefetch_related("skills")
         .filter(handle=handle.lower(), user__is_active=True)
+        # A profile staff hid (``moderation``) is gone until an appeal succeeds.
+        .exclude(pk__in=hidden_ids("accounts.profile"))
         .first()
     )
     if profile is None:

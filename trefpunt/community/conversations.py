@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -172,4 +173,5 @@ def held_messages_view(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Decided."))
         return redirect("community:held")
-    return render(request, "community/held.html", {"held": selectors.messages_held()[:100]})
+    # Held messages are in the one moderation queue (as reports raised by the platform).
+    return redirect(reverse("moderation:queue") + "?kind=community.message&reason=held")

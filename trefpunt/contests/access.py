@@ -225,7 +225,8 @@ def access_build(
 ) -> ContestAccess:
     """``nda_version``: the NDA version the viewer's invitation accepted (empty: none)."""
     is_staff = bool(user and user.is_staff)
-    published = contest.status != Contest.Status.DRAFT
+    # A contest staff took down is gone for everyone but its client and staff.
+    published = contest.status != Contest.Status.DRAFT and contest.cancel_reason != "taken_down"
     can_view = can_manage or is_staff or (published and (not contest.is_private or is_invited))
     return ContestAccess(
         contest,

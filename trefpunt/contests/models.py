@@ -385,6 +385,9 @@ class Entry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Hidden by staff (a report upheld, or its entrant suspended): only the entrant, the
+    # client and staff still see it (see ``moderation``).
+    hidden_at = models.DateTimeField(null=True, blank=True)
     finalist_at = models.DateTimeField(null=True, blank=True)
     current_version = models.ForeignKey(
         "EntryVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

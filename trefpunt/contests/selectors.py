@@ -192,6 +192,20 @@ def contest_invitation_for_user(*, contest_id: int, user: User) -> ContestInvita
     )
 
 
+def _invited_with_nda_state(user: User) -> list[Contest]:
+    """The contests the user is invited to; ``brief_hidden`` set on those whose NDA they
+    have not accepted yet (their cards show no summary)."""
+    contests = list(contest_list_invited(user=user))
+    accepted = dict(
+        ContestInvitation.objects.filter(
+            user=user, contest_id__in=[c.pk for c in contests]
+        ).values_list("contest_id", "nda_version")
+    )
+    for contest in contests:
+        contest.brief_hidden = contest.has_nda and accepted.get(contest.pk) != contest.nda_version  # type: ignore[attr-defined]
+    return contests
+
+
 def contest_list_invited(*, user: User) -> QuerySet[Contest]:
     return _with_figures(
         _contest_base().filter(
@@ -215,10 +229,12 @@ def entries_visible_q(access: ContestAccess) -> Q:
     if not access.can_read_brief:
         return own
     contest = access.contest
+    # Entries staff hid are shown to their entrant (and the client) only.
+    shown = Q(hidden_at__isnull=True)
     if not contest.is_blind:
-        return own | Q(status__in=SHOWN_ENTRY)
+        return own | (shown & Q(status__in=SHOWN_ENTRY))
     if contest.status in rules.DECIDED:
-        return own | Q(status=Entry.Status.WINNER)
+        return own | (shown & Q(status=Entry.Status.WINNER))
     return own
 
 
@@ -435,7 +451,7 @@ def entrant_dashboard(*, user: User) -> EntrantDashboard:
         entries=entries,
         payments=payments,
         earned_net=sum(p.net for p in payments),
-        invitations=list(contest_list_invited(user=user)),
+        invitations=_invited_with_nda_state(user),
         handovers_to_deliver=list(
             Handover.objects.filter(
                 entry__entrant=user, status=Handover.Status.AWAITING_FILES

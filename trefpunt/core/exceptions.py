@@ -115,6 +115,9 @@ class ErrorCode(StrEnum):
     OWN_OFFER = "own_offer"
     NO_OFFER = "no_offer"
     NOTHING_IN_ESCROW = "nothing_in_escrow"
+    # --- moderation -----------------------------------------------------------------------
+    OWN_CONTENT = "own_content"
+    NOT_MODERATABLE = "not_moderatable"
 
 
 class ApplicationError(Exception):

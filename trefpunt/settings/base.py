@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "trefpunt.ideas",
     "trefpunt.projects",
     "trefpunt.community",
+    "trefpunt.moderation",
     "trefpunt.webhooks",
     "trefpunt.privacy",
     "trefpunt.discovery",  # last: it indexes what every other app registers in its search.py

@@ -133,6 +133,12 @@ def _files_store(files: Sequence[Any]) -> list[tuple[Any, MessageAttachment]]:
     return stored
 
 
+def report_raise(*, kind: str, object_id: int) -> None:
+    from trefpunt.moderation.services import report_raise as raise_report
+
+    raise_report(kind=kind, object_id=object_id)
+
+
 def message_post(*, thread_id: int, user: User, body: str, files: Sequence[Any] = ()) -> Message:
     """Add a message to a thread its author may write in; the other members are told
     (unless the message is held for staff). Locks the thread row, then the members."""
@@ -146,6 +152,9 @@ def message_post(*, thread_id: int, user: User, body: str, files: Sequence[Any] 
     try:
         with transaction.atomic(durable=True):
             message = _message_add_locked(access, user, body, held)
+            if held:
+                # Into the one moderation queue; a dismissal there releases it.
+                report_raise(kind="community.message", object_id=message.pk)
             for _upload, attachment in stored:
                 attachment.message = message
             MessageAttachment.objects.bulk_create([a for _u, a in stored])

@@ -96,6 +96,7 @@ from .publish import (
     contest_close_entries,
     contest_deposit_shortfall,
     contest_publish,
+    contest_take_down,
 )
 from .sweep import SweepResult, contests_sweep
 
@@ -122,6 +123,7 @@ __all__ = [
     "contest_invite",
     "contest_nda_accept",
     "contest_publish",
+    "contest_take_down",
     "contest_update_draft",
     "contests_sweep",
     "entry_decline",

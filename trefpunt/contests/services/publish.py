@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.ledger.funded import (
     work_deposit_shortfall,
     work_escrow_lock,
@@ -185,6 +185,42 @@ def contest_cancel(*, contest_id: int, user: User, idempotency_key: str = "") ->
             idempotency_key=idempotency_key,
         )
     return contest_get_for_manager(contest_id=contest.pk, user=user)
+
+
+TAKEN_DOWN = "taken_down"
+
+
+def contest_take_down(*, contest_id: int, staff: User) -> tuple[Contest, int, list[int]]:
+    """Staff end a contest that breaks the rules (``moderation``): from draft, open or
+    judging it is cancelled whatever its entries, and everything its escrow still holds
+    goes back to the wallet that paid in. Locks escrow → contest, like ``contest_cancel``.
+    Returns the contest, the refund and the entrants to tell. Only staff; a decided
+    contest (prizes paid) can no longer be cancelled."""
+    if not staff.is_staff:
+        raise NotFound(_("Contest not found."))
+    contest = contest_get_unscoped(contest_id)
+    if not CONTEST_STATES.can(contest, S.CANCELLED):
+        raise CONTEST_STATES.wrong_state(contest, _("take down"))
+    with transaction.atomic(durable=True):
+        escrow = work_escrow_lock(contest.funded_work) if contest.status != S.DRAFT else None
+        locked = Contest.objects.select_for_update().get(pk=contest.pk)
+        if locked.status != contest.status:
+            raise CONTEST_STATES.wrong_state(locked, _("take down"))
+        refunded = cancel_locked(
+            locked,
+            escrow,
+            reason=TAKEN_DOWN,
+            description=f"Contest {locked.pk} taken down by staff",
+            actor=staff,
+        )
+        entrants = sorted(
+            set(
+                Entry.objects.filter(contest=locked)
+                .exclude(status=Entry.Status.WITHDRAWN)
+                .values_list("entrant_id", flat=True)
+            )
+        )
+    return Contest.objects.get(pk=contest.pk), refunded, entrants
 
 
 def contest_close_entries(*, contest_id: int, user: User | None = None) -> Contest:

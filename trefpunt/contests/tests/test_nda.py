@@ -273,3 +273,16 @@ def test_a_draft_invitation_by_address_is_sent_when_the_contest_is_published(
         contest_publish(contest_id=contest.pk, user=client)
     sent = [m for m in mail.outbox if "someone@example.org" in m.to]
     assert len(sent) == 1 and f"/contests/{contest.pk}/invitation/" in str(sent[0].body)
+
+
+def test_the_invitations_on_the_dashboard_show_no_summary_before_the_nda():
+    client, invitee = make_user(), make_user()
+    contest = secret_contest(client, invitee)
+    session = browser(invitee)
+
+    before = session.get("/en/contests/my-entries/").content.decode()
+    contest_nda_accept(contest_id=contest.pk, user=invitee)
+    after = session.get("/en/contests/my-entries/").content.decode()
+
+    assert "Secret rebrand" in before and "A new name for our oat milk" not in before
+    assert "A new name for our oat milk" in after

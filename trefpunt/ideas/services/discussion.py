@@ -20,6 +20,7 @@ from .common import idea_followers, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
+    from trefpunt.moderation.models import Report as ModerationReport
 
 
 def comment_edit_until(comment: Comment) -> datetime:
@@ -75,8 +76,12 @@ def comment_edit(*, comment_id: int, user: User, body: str) -> Comment:
 
 def report_create(
     *, idea_id: int, user: User, reason: str, comment_id: int | None = None
-) -> Report:
-    """Report an idea or a comment to the staff; once per person and thing."""
+) -> ModerationReport:
+    """Report an idea or a comment to the staff, into the one moderation queue; once per
+    person and thing while the report is open."""
+    from trefpunt.moderation.models import Reason
+    from trefpunt.moderation.services import report_create as moderation_report
+
     access = idea_get_for_user(idea_id=idea_id, user=user)
     comment = None
     if comment_id:
@@ -86,13 +91,13 @@ def report_create(
     errors: dict[str, str] = {}
     reason = text_clean(errors, Report, "reason", reason)
     raise_if(errors)
-    try:
-        with transaction.atomic():
-            return Report.objects.create(
-                idea=access.idea, comment=comment, reporter=user, reason=reason
-            )
-    except IntegrityError:
-        raise Conflict(_("You reported this already."), code=ErrorCode.ALREADY_REPORTED) from None
+    return moderation_report(
+        user=user,
+        kind="ideas.comment" if comment else "ideas.idea",
+        object_id=comment.pk if comment else access.idea.pk,
+        reason=Reason.OTHER,
+        details=reason,
+    )
 
 
 def comment_hide(*, comment_id: int, staff: User) -> Comment:

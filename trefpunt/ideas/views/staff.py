@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,9 +27,12 @@ def staff_voting_view(request: AuthedRequest) -> HttpResponse:
 @staff_member_required
 @require_GET
 def staff_reports_view(request: AuthedRequest) -> HttpResponse:
-    return render(
-        request, "ideas/staff_reports.html", {"reports": list(selectors.reports_open()[:100])}
-    )
+    """Reports on ideas and comments are worked in the one moderation queue now; this page
+    shows the older ones filed before that."""
+    old = list(selectors.reports_open()[:100])
+    if not old:
+        return redirect(reverse("moderation:queue") + "?kind=ideas.idea")
+    return render(request, "ideas/staff_reports.html", {"reports": old})
 
 
 @staff_member_required

@@ -1,0 +1,145 @@
+"""The locked-down staff records: users, organisations, contests, batches, the ledger and
+moderation, in the Django admin, read-only. Every change goes through the services (the
+moderation pages for people and content, the apps' own staff pages for money), so the
+admin can never bypass a rule, the ledger's append-only rows or the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from trefpunt.accounts.models import Organisation, User
+from trefpunt.contests.models import Contest
+from trefpunt.ledger.models import Deposit, JournalEntry, LedgerAccount, Payout, Posting
+from trefpunt.microtasks.models import Batch
+
+from .models import AuditEntry, Decision, Report, Sanction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View only, for staff; nothing is added, changed or deleted here."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin):
+    list_display = ["email", "handle", "is_active", "is_staff", "date_joined", "moderate"]
+    list_filter = ["is_active", "is_staff"]
+    search_fields = ["email", "profile__handle", "profile__display_name"]
+    exclude = ["password"]
+
+    @admin.display(description="handle")
+    def handle(self, obj: User) -> str:
+        profile = getattr(obj, "profile", None)
+        return f"@{profile.handle}" if profile else ""
+
+    @admin.display(description="moderation")
+    def moderate(self, obj: User) -> str:
+        return format_html(
+            '<a href="{}">warn · suspend · ban</a>', reverse("moderation:user", args=[obj.pk])
+        )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Contest)
+class ContestAdmin(ReadOnlyAdmin):
+    list_display = ["title", "status", "is_private", "funded_amount", "currency", "created_at"]
+    list_filter = ["status", "is_private", "category"]
+    search_fields = ["title"]
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = ["title", "status", "reward", "currency", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["title"]
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "reference", "user", "organisation", "balance", "currency"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["reference", "user__email"]
+
+
+class PostingInline(admin.TabularInline):
+    model = Posting
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "reference", "description", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "description", "idempotency_key"]
+    inlines = [PostingInline]
+
+
+@admin.register(Deposit)
+class DepositAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "created_by", "amount", "currency", "provider", "status", "created_at"]
+    list_filter = ["status", "provider"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "requested_by", "amount", "currency", "status"]
+    list_filter = ["status"]
+    exclude = ["iban"]
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "object_id", "reason", "status", "created_at"]
+    list_filter = ["status", "kind", "reason"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "object_id", "action", "active", "appeal", "created_at"]
+    list_filter = ["action", "active", "appeal"]
+
+
+@admin.register(Sanction)
+class SanctionAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "user", "kind", "ends_at", "lifted_at", "created_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "target_kind", "target_id", "reason"]
+    list_filter = ["action", "target_kind"]
+    search_fields = ["reason", "target_label"]
