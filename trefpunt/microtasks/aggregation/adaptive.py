@@ -352,6 +352,7 @@ def replay_adaptive(
     max_answers: int | None = None,
     refit_every: int = DEFAULT_REFIT_EVERY,
     seed: int = 0,
+    leave_one_out: bool = True,
     gold_items: ArrayLike | None = None,
     gold_labels: ArrayLike | None = None,
     fit: Fitter = dawid_skene,
@@ -364,7 +365,10 @@ def replay_adaptive(
     matrices, the evidence divided by the fitted temperature (:func:`fit_temperature`) —
     is compared with ``target``; the item stops when it also has ``min_answers`` answers and
     ``min_agreeing`` distinct workers not flagged as spammers gave the leading answer, or
-    when its supply (its answers in the file, at most ``max_answers``) runs out. Every
+    when its supply (its answers in the file, at most ``max_answers``) runs out. With
+    ``leave_one_out`` (the default) the confidence is the lowest the leader keeps when any
+    one of the item's answers is left out: a lead that rests on one answer the model trusts
+    too much (a correlated error, an over-rated worker) does not stop the item. Every
     ``refit_every`` used answers a full fit refreshes the estimates and re-decides every
     item: one whose confidence fell below the target reopens while it has supply left (as
     the platform does after a fit). Before the first fit no item stops early.
@@ -400,11 +404,16 @@ def replay_adaptive(
     n_refits = 0
     sizes = {"n_items": n_items, "n_workers": n_workers, "n_classes": n_classes}
 
+    answer_ll = np.zeros((it.size, n_classes))
+    on_item: list[list[int]] = [[] for _ in range(n_items)]
+
     def decide(rows: IntArray) -> None:
         assert state is not None
         post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
         leader = post.argmax(axis=1)
         conf = post[np.arange(rows.size), leader]
+        if leave_one_out:
+            conf = np.minimum(conf, _leave_one_out(rows, leader))
         sure = (
             (asked[rows] >= min_answers) & (conf >= target) & (agree[rows, leader] >= min_agreeing)
         )
@@ -412,6 +421,25 @@ def replay_adaptive(
         complete[rows] = sure | out
         early[rows] = sure & ~out
         stated[rows] = np.where(sure, conf, 0.0)
+
+    def _leave_one_out(rows: IntArray, leader: IntArray) -> FloatArray:
+        """Per row, the leader's tempered probability without the answer that supports it most."""
+        assert state is not None
+        pos = np.full(n_items, -1, dtype=np.intp)
+        pos[rows] = np.arange(rows.size)
+        if rows.size == 1:
+            js = np.asarray(on_item[int(rows[0])], dtype=np.intp)
+        else:
+            js = np.flatnonzero(used & (pos[it] >= 0))
+        out = np.ones(rows.size)
+        if js.size == 0:
+            return out
+        r = pos[it[js]]
+        post = tempered_posterior(
+            state.prior, state.loglik[it[js]] - answer_ll[js], state.temperature
+        )
+        np.minimum.at(out, r, post[np.arange(js.size), leader[r]])
+        return out
 
     for j in order.tolist():
         i = int(it[j])
@@ -425,8 +453,10 @@ def replay_adaptive(
             voters.add((i, w, label))
             if state is None or not state.flagged[w]:
                 agree[i, label] += 1
+        on_item[i].append(j)
         if state is not None:
-            state.loglik[i] += np.log(state.confusion[w, :, label])
+            answer_ll[j] = np.log(state.confusion[w, :, label])
+            state.loglik[i] += answer_ll[j]
             decide(np.array([i]))
         else:
             complete[i] = asked[i] >= cap[i]
@@ -434,6 +464,7 @@ def replay_adaptive(
             since_refit = 0
             n_refits += 1
             _fitted, state = _refit(fit, it[used], wk[used], lb[used], sizes, gold)
+            answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
             counted = used & ~state.flagged[wk]
             agree = agreeing_workers(
                 it[counted], wk[counted], lb[counted], n_items=n_items, n_classes=n_classes

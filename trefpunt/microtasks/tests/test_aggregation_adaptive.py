@@ -248,3 +248,18 @@ def test_replay_stops_only_with_enough_agreeing_workers() -> None:
     assert np.all(leading >= 3)
     assert np.all(replay.stated[stopped] >= 0.95)
     assert replay.answers_used < replay.answers_total
+
+
+def test_leave_one_out_needs_a_lead_that_survives_losing_its_strongest_answer() -> None:
+    data, labels = _hard_items_dataset(7)
+    kwargs = {"n_items": 600, "n_workers": 30, "n_classes": 2, "refit_every": 200, "seed": 2}
+    loose = replay_adaptive(data.items, data.workers, labels, leave_one_out=False, **kwargs)
+    robust = replay_adaptive(data.items, data.workers, labels, **kwargs)
+    assert robust.answers_used > loose.answers_used
+    wrong_loose = np.mean(
+        loose.result.labels[loose.stopped_early] != data.truth[loose.stopped_early]
+    )
+    wrong_robust = np.mean(
+        robust.result.labels[robust.stopped_early] != data.truth[robust.stopped_early]
+    )
+    assert wrong_robust < wrong_loose
