@@ -269,8 +269,8 @@ MIN_SPLIT_ITEMS = 20
 SPLIT_REFERENCE = 0.9
 
 
-# Prefix calibration: items with at least twice ``min_answers`` answers give one
-# (confidence, agreed) pair per prefix of at most half their answers; fewer than
+# Prefix calibration: items with at least three times ``min_answers`` answers give one
+# (confidence, agreed) pair per prefix of at most a third of their answers; fewer than
 # ``MIN_PREFIX_PAIRS`` pairs above the target leave the evidence uncalibrated (no early stop).
 MIN_PREFIX_PAIRS = 30
 
@@ -341,13 +341,13 @@ def fit_stop_calibration(
     """How often stopping an item at a given confidence keeps the answer it would get from
     more answers, measured on the batch's own items.
 
-    Every item with at least ``min_answers + 2`` answers is replayed in a random order: each
-    prefix of ``min_answers`` or more answers that leaves at least two answers over and
-    whose leader has ``min_agreeing`` answers gives a pair (its leave-one-out confidence,
-    whether its leader equals the leader of all the item's answers). The pairs' isotonic
-    fit is the calibration. Unlike a temperature fitted on the likelihood, this looks only
-    at the confidences where items stop, and an item that several workers get wrong the
-    same way at first counts against that confidence. Returns None with fewer than
+    Every item with at least ``3 * min_answers`` answers is put in a random order: each
+    prefix of ``min_answers`` up to a third of its answers whose leader has
+    ``min_agreeing`` answers gives a pair (its leave-one-out confidence, whether its leader
+    equals the leader of the item's other answers — held out, at least twice as many). The
+    pairs' isotonic fit is the calibration. Unlike a temperature fitted on the likelihood,
+    this looks only at the confidences where items stop, and an item that several workers
+    get wrong the same way at first counts against that confidence. Returns None with fewer than
     ``MIN_PREFIX_PAIRS`` pairs at or above ``target``: then no item should stop early.
     """
     pr = np.asarray(prior, dtype=np.float64)
@@ -365,17 +365,17 @@ def fit_stop_calibration(
     agree_out: list[float] = []
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         n = b - a
-        if n < 2 * min_answers:
+        if n < 3 * min_answers:
             continue
         rows = ll[order[a:b]]
         lab = lb[order[a:b]]
         cum = np.cumsum(rows, axis=0)
-        lengths = np.arange(min_answers, n // 2 + 1)
+        lengths = np.arange(min_answers, n // 3 + 1)
         if lengths.size == 0:
             continue
         totals = cum[lengths - 1]  # (P, K)
         # The reference is the leader of the answers after the prefix: held out, and at
-        # least as many as the prefix has.
+        # least twice as many as the prefix has (what asking on would have given).
         reference = tempered_posterior(pr, cum[-1] - totals, temperature).argmax(axis=1)
         post = tempered_posterior(pr, totals, temperature)
         leader = post.argmax(axis=1)
