@@ -305,17 +305,17 @@ def leave_one_out_confidence(
     return leader, conf
 
 
-def _isotonic(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _isotonic(x: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Pool-adjacent-violators on ``y`` sorted by ``x``; each block's level is its successes
     over its size plus one (one pseudo-failure per block: an honest, slightly low estimate)."""
     order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
+    xs, ys, ws = x[order], y[order], w[order]
     sums: list[float] = []
     sizes: list[float] = []
     starts: list[float] = []
-    for xv, yv in zip(xs.tolist(), ys.tolist(), strict=True):
-        sums.append(yv)
-        sizes.append(1.0)
+    for xv, yv, wv in zip(xs.tolist(), ys.tolist(), ws.tolist(), strict=True):
+        sums.append(yv * wv)
+        sizes.append(wv)
         starts.append(xv)
         while len(sums) > 1 and sums[-2] / sizes[-2] >= sums[-1] / sizes[-1]:
             s, n = sums.pop(), sizes.pop()
@@ -345,10 +345,12 @@ def fit_stop_calibration(
     prefix of ``min_answers`` up to a third of its answers whose leader has
     ``min_agreeing`` answers gives a pair (its leave-one-out confidence, whether its leader
     equals the leader of the item's other answers — held out, at least twice as many). The
-    pairs' isotonic fit is the calibration. Unlike a temperature fitted on the likelihood,
-    this looks only at the confidences where items stop, and an item that several workers
-    get wrong the same way at first counts against that confidence. Returns None with fewer than
-    ``MIN_PREFIX_PAIRS`` pairs at or above ``target``: then no item should stop early.
+    pairs' isotonic fit, each item's pairs sharing a weight of one (they are not
+    independent: the effective sample is the number of items), is the calibration. Unlike a
+    temperature fitted on the likelihood, this looks only at the confidences where items
+    stop, and an item that several workers get wrong the same way at first counts against
+    that confidence. Returns None when the pairs at or above ``target`` weigh less than
+    ``MIN_PREFIX_PAIRS`` items: then no item should stop early.
     """
     pr = np.asarray(prior, dtype=np.float64)
     ll = np.asarray(answer_ll, dtype=np.float64)
@@ -363,6 +365,7 @@ def fit_stop_calibration(
     ends = np.r_[starts[1:], it.size]
     conf_out: list[float] = []
     agree_out: list[float] = []
+    weight_out: list[float] = []
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         n = b - a
         if n < 3 * min_answers:
@@ -389,12 +392,14 @@ def fit_stop_calibration(
         conf = np.minimum(conf, np.where(inside, out, 1.0).min(axis=1))
         votes = np.cumsum(lab[:, None] == np.arange(pr.size)[None, :], axis=0)[lengths - 1]
         ok = votes[np.arange(lengths.size), leader] >= min_agreeing
+        kept = int(ok.sum())
         conf_out.extend(conf[ok].tolist())
         agree_out.extend((leader[ok] == reference[ok]).astype(float).tolist())
-    confs = np.asarray(conf_out)
-    if int((confs >= target).sum()) < MIN_PREFIX_PAIRS:
+        weight_out.extend([1.0 / max(kept, 1)] * kept)
+    confs, weights = np.asarray(conf_out), np.asarray(weight_out)
+    if float(weights[confs >= target].sum()) < MIN_PREFIX_PAIRS:
         return None
-    edges, levels = _isotonic(confs, np.asarray(agree_out))
+    edges, levels = _isotonic(confs, np.asarray(agree_out), weights)
     return StopCalibration(edges=edges, levels=levels)
 
 
