@@ -542,8 +542,10 @@ def main(argv: list[str]) -> int:
         f"{REPLAY_REFIT_EVERY} answers, mean of {args.replay_seeds} random orders)\n"
     )
     print(
-        f"stop rule: calibrated confidence >= target, >= {REPLAY_MIN_ANSWERS} answers, >= "
-        f"{DEFAULT_MIN_AGREEING} distinct non-flagged workers giving the leading answer\n"
+        "stop rule: leave-one-out confidence (the leader's lowest probability with any one "
+        "answer left out), mapped through the batch's prefix calibration, >= target; >= "
+        f"{REPLAY_MIN_ANSWERS} answers; >= {DEFAULT_MIN_AGREEING} distinct non-flagged workers "
+        "giving the leading answer\n"
     )
     print_table(
         ["dataset", "target", "answers used", "saved", "accuracy %", "all answers %", "change"],

@@ -104,10 +104,13 @@ def argmax_with_ties(scores: FloatArray) -> tuple[IntArray, FloatArray, BoolArra
             np.zeros(n_rows),
             np.zeros(n_rows, dtype=np.bool_),
         )
-    best = np.argmax(scores, axis=1).astype(np.intp)
-    top = scores[np.arange(n_rows), best]
-    tied = (scores >= (top - TIE_TOLERANCE)[:, None]).sum(axis=1) > 1
-    return best, top, tied
+    top = scores.max(axis=1)
+    near = scores >= (top - TIE_TOLERANCE)[:, None]
+    # The lowest index among the scores within the tolerance of the top: rounding in a sum
+    # of fractional votes (1/3 + 1/3 + 1/3) must not decide a tie.
+    best = np.argmax(near, axis=1).astype(np.intp)
+    tied = near.sum(axis=1) > 1
+    return best, scores[np.arange(n_rows), best], tied
 
 
 def repeat_weights(items: IntArray, workers: IntArray, n_workers: int) -> FloatArray | None:

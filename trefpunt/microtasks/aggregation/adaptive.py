@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -268,6 +269,140 @@ MIN_SPLIT_ITEMS = 20
 SPLIT_REFERENCE = 0.9
 
 
+# Prefix calibration: items with at least three times ``min_answers`` answers give one
+# (confidence, agreed) pair per prefix of at most a third of their answers; fewer than
+# ``MIN_PREFIX_PAIRS`` pairs above the target leave the evidence uncalibrated (no early stop).
+MIN_PREFIX_PAIRS = 30
+
+
+@dataclass(frozen=True, eq=False)
+class StopCalibration:
+    """A monotone map from the stopping confidence to how often stopping there kept the
+    answer that the item's later answers gave: ``levels[i]`` holds from ``edges[i]`` up."""
+
+    edges: FloatArray
+    levels: FloatArray
+
+    def __call__(self, confidence: ArrayLike) -> FloatArray:
+        conf = np.asarray(confidence, dtype=np.float64)
+        at = np.searchsorted(self.edges, conf, side="right") - 1
+        out = np.where(at >= 0, self.levels[np.maximum(at, 0)], 0.0)
+        return np.asarray(np.minimum(out, conf))
+
+
+def leave_one_out_confidence(
+    prior: ArrayLike, answer_ll: ArrayLike, temperature: float
+) -> tuple[int, float]:
+    """Leader and the lowest tempered probability it keeps when any one answer is left out
+    (the plain tempered probability for a single answer)."""
+    ll = np.asarray(answer_ll, dtype=np.float64).reshape(-1, np.asarray(prior).shape[0])
+    total = ll.sum(axis=0)
+    post = tempered_posterior(prior, total, temperature)[0]
+    leader = int(post.argmax())
+    conf = float(post[leader])
+    if ll.shape[0] > 1:
+        conf = min(conf, float(tempered_posterior(prior, total - ll, temperature)[:, leader].min()))
+    return leader, conf
+
+
+def _isotonic(x: FloatArray, y: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Pool-adjacent-violators on ``y`` sorted by ``x``; each block's level is its successes
+    over its size plus one (one pseudo-failure per block: an honest, slightly low estimate)."""
+    order = np.argsort(x, kind="stable")
+    xs, ys, ws = x[order], y[order], w[order]
+    sums: list[float] = []
+    sizes: list[float] = []
+    starts: list[float] = []
+    for xv, yv, wv in zip(xs.tolist(), ys.tolist(), ws.tolist(), strict=True):
+        sums.append(yv * wv)
+        sizes.append(wv)
+        starts.append(xv)
+        while len(sums) > 1 and sums[-2] / sizes[-2] >= sums[-1] / sizes[-1]:
+            s, n = sums.pop(), sizes.pop()
+            starts.pop()
+            sums[-1] += s
+            sizes[-1] += n
+    levels = np.asarray(sums) / (np.asarray(sizes) + 1.0)
+    return np.asarray(starts), np.maximum.accumulate(levels)
+
+
+def fit_stop_calibration(
+    prior: ArrayLike,
+    answer_ll: ArrayLike,
+    items: ArrayLike,
+    labels: ArrayLike,
+    temperature: float,
+    *,
+    target: float,
+    min_answers: int = DEFAULT_MIN_ANSWERS,
+    min_agreeing: int = DEFAULT_MIN_AGREEING,
+    seed: int = 0,
+) -> StopCalibration | None:
+    """How often stopping an item at a given confidence keeps the answer it would get from
+    more answers, measured on the batch's own items.
+
+    Every item with at least ``3 * min_answers`` answers is put in a random order: each
+    prefix of ``min_answers`` up to a third of its answers whose leader has
+    ``min_agreeing`` answers gives a pair (its leave-one-out confidence, whether its leader
+    equals the leader of the item's other answers — held out, at least twice as many). The
+    pairs' isotonic fit, each item's pairs sharing a weight of one (they are not
+    independent: the effective sample is the number of items), is the calibration. Unlike a
+    temperature fitted on the likelihood, this looks only at the confidences where items
+    stop, and an item that several workers get wrong the same way at first counts against
+    that confidence. Returns None when the pairs at or above ``target`` weigh less than
+    ``MIN_PREFIX_PAIRS`` items: then no item should stop early.
+    """
+    pr = np.asarray(prior, dtype=np.float64)
+    ll = np.asarray(answer_ll, dtype=np.float64)
+    it = np.asarray(items, dtype=np.intp)
+    lb = np.asarray(labels, dtype=np.intp)
+    if it.size == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(it.size), it))
+    sorted_items = it[order]
+    starts = np.r_[0, np.flatnonzero(sorted_items[1:] != sorted_items[:-1]) + 1]
+    ends = np.r_[starts[1:], it.size]
+    conf_out: list[float] = []
+    agree_out: list[float] = []
+    weight_out: list[float] = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        n = b - a
+        if n < 3 * min_answers:
+            continue
+        rows = ll[order[a:b]]
+        lab = lb[order[a:b]]
+        cum = np.cumsum(rows, axis=0)
+        lengths = np.arange(min_answers, n // 3 + 1)
+        if lengths.size == 0:
+            continue
+        totals = cum[lengths - 1]  # (P, K)
+        # The reference is the leader of the answers after the prefix: held out, and at
+        # least twice as many as the prefix has (what asking on would have given).
+        reference = tempered_posterior(pr, cum[-1] - totals, temperature).argmax(axis=1)
+        post = tempered_posterior(pr, totals, temperature)
+        leader = post.argmax(axis=1)
+        conf = post[np.arange(lengths.size), leader]
+        # Leave each answer of the prefix out: (P, n, K), answers past the prefix masked.
+        out = tempered_posterior(
+            pr, (totals[:, None, :] - rows[None, :, :]).reshape(-1, pr.size), temperature
+        )
+        out = out.reshape(lengths.size, n, pr.size)[np.arange(lengths.size), :, leader]
+        inside = np.arange(n)[None, :] < lengths[:, None]
+        conf = np.minimum(conf, np.where(inside, out, 1.0).min(axis=1))
+        votes = np.cumsum(lab[:, None] == np.arange(pr.size)[None, :], axis=0)[lengths - 1]
+        ok = votes[np.arange(lengths.size), leader] >= min_agreeing
+        kept = int(ok.sum())
+        conf_out.extend(conf[ok].tolist())
+        agree_out.extend((leader[ok] == reference[ok]).astype(float).tolist())
+        weight_out.extend([1.0 / max(kept, 1)] * kept)
+    confs, weights = np.asarray(conf_out), np.asarray(weight_out)
+    if float(weights[confs >= target].sum()) < MIN_PREFIX_PAIRS:
+        return None
+    edges, levels = _isotonic(confs, np.asarray(agree_out), weights)
+    return StopCalibration(edges=edges, levels=levels)
+
+
 def agreeing_workers(
     items: ArrayLike, workers: ArrayLike, labels: ArrayLike, *, n_items: int, n_classes: int
 ) -> IntArray:
@@ -313,6 +448,7 @@ class _Stopping:
     temperature: float
     flagged: BoolArray
     loglik: FloatArray  # (n_items, K) summed answer log-likelihoods under ``confusion``
+    calibration: StopCalibration | None = None
 
 
 def _refit(
@@ -322,11 +458,18 @@ def _refit(
     lb: IntArray,
     sizes: dict[str, int],
     gold: dict[str, IntArray],
+    stop: dict[str, Any] | None = None,
 ) -> tuple[CategoricalResult, _Stopping]:
     fitted = fit(it, wk, lb, **sizes, **gold)
     temperature = fit_temperature(fitted, it, wk, lb, **gold)
     loglik = np.zeros((sizes["n_items"], sizes["n_classes"]))
-    np.add.at(loglik, it, answer_log_likelihoods(fitted, wk, lb))
+    per_answer = answer_log_likelihoods(fitted, wk, lb)
+    np.add.at(loglik, it, per_answer)
+    calibration = None
+    if stop is not None and math.isfinite(temperature):
+        calibration = fit_stop_calibration(
+            np.maximum(fitted.class_prior, 1e-12), per_answer, it, lb, temperature, **stop
+        )
     flagged = detect_spammers(fitted).flagged
     state = _Stopping(
         prior=np.maximum(fitted.class_prior, 1e-12),
@@ -334,6 +477,7 @@ def _refit(
         temperature=temperature,
         flagged=flagged,
         loglik=loglik,
+        calibration=calibration,
     )
     return fitted, state
 
@@ -352,6 +496,8 @@ def replay_adaptive(
     max_answers: int | None = None,
     refit_every: int = DEFAULT_REFIT_EVERY,
     seed: int = 0,
+    leave_one_out: bool = True,
+    calibrate: bool = True,
     gold_items: ArrayLike | None = None,
     gold_labels: ArrayLike | None = None,
     fit: Fitter = dawid_skene,
@@ -364,7 +510,10 @@ def replay_adaptive(
     matrices, the evidence divided by the fitted temperature (:func:`fit_temperature`) —
     is compared with ``target``; the item stops when it also has ``min_answers`` answers and
     ``min_agreeing`` distinct workers not flagged as spammers gave the leading answer, or
-    when its supply (its answers in the file, at most ``max_answers``) runs out. Every
+    when its supply (its answers in the file, at most ``max_answers``) runs out. With
+    ``leave_one_out`` (the default) the confidence is the lowest the leader keeps when any
+    one of the item's answers is left out: a lead that rests on one answer the model trusts
+    too much (a correlated error, an over-rated worker) does not stop the item. Every
     ``refit_every`` used answers a full fit refreshes the estimates and re-decides every
     item: one whose confidence fell below the target reopens while it has supply left (as
     the platform does after a fit). Before the first fit no item stops early.
@@ -399,12 +548,27 @@ def replay_adaptive(
     since_refit = 0
     n_refits = 0
     sizes = {"n_items": n_items, "n_workers": n_workers, "n_classes": n_classes}
+    stop: dict[str, Any] | None = None
+    if calibrate:
+        stop = {
+            "target": target,
+            "min_answers": min_answers,
+            "min_agreeing": min_agreeing,
+            "seed": seed,
+        }
+
+    answer_ll = np.zeros((it.size, n_classes))
+    on_item: list[list[int]] = [[] for _ in range(n_items)]
 
     def decide(rows: IntArray) -> None:
         assert state is not None
         post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
         leader = post.argmax(axis=1)
         conf = post[np.arange(rows.size), leader]
+        if leave_one_out:
+            conf = np.minimum(conf, _leave_one_out(rows, leader))
+        if calibrate:
+            conf = state.calibration(conf) if state.calibration is not None else conf * 0.0
         sure = (
             (asked[rows] >= min_answers) & (conf >= target) & (agree[rows, leader] >= min_agreeing)
         )
@@ -412,6 +576,25 @@ def replay_adaptive(
         complete[rows] = sure | out
         early[rows] = sure & ~out
         stated[rows] = np.where(sure, conf, 0.0)
+
+    def _leave_one_out(rows: IntArray, leader: IntArray) -> FloatArray:
+        """Per row, the leader's tempered probability without the answer that supports it most."""
+        assert state is not None
+        pos = np.full(n_items, -1, dtype=np.intp)
+        pos[rows] = np.arange(rows.size)
+        if rows.size == 1:
+            js = np.asarray(on_item[int(rows[0])], dtype=np.intp)
+        else:
+            js = np.flatnonzero(used & (pos[it] >= 0))
+        out = np.ones(rows.size)
+        if js.size == 0:
+            return out
+        r = pos[it[js]]
+        post = tempered_posterior(
+            state.prior, state.loglik[it[js]] - answer_ll[js], state.temperature
+        )
+        np.minimum.at(out, r, post[np.arange(js.size), leader[r]])
+        return out
 
     for j in order.tolist():
         i = int(it[j])
@@ -425,15 +608,22 @@ def replay_adaptive(
             voters.add((i, w, label))
             if state is None or not state.flagged[w]:
                 agree[i, label] += 1
+        on_item[i].append(j)
         if state is not None:
-            state.loglik[i] += np.log(state.confusion[w, :, label])
+            answer_ll[j] = np.log(state.confusion[w, :, label])
+            state.loglik[i] += answer_ll[j]
             decide(np.array([i]))
         else:
             complete[i] = asked[i] >= cap[i]
         if since_refit >= refit_every:
             since_refit = 0
             n_refits += 1
-            _fitted, state = _refit(fit, it[used], wk[used], lb[used], sizes, gold)
+            previous = state.calibration if state is not None else None
+            _fitted, state = _refit(fit, it[used], wk[used], lb[used], sizes, gold, stop)
+            if state.calibration is None:
+                # Stopped items no longer feed the calibration; keep the last one fitted.
+                state.calibration = previous
+            answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
             counted = used & ~state.flagged[wk]
             agree = agreeing_workers(
                 it[counted], wk[counted], lb[counted], n_items=n_items, n_classes=n_classes
