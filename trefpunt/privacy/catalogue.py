@@ -73,6 +73,7 @@ personal_data_register(
     P("microtasks.Answer", "appeal_decided_by", export=False, erase=KEEP, why="staff"),
     P("microtasks.BatchWorker", "worker", erase=KEEP),
     P("microtasks.WorkerQuality", "worker", erase=KEEP),
+    P("microtasks.QualificationAttempt", "worker", erase=KEEP, why="the worker's record"),
     # --- idea calls
     P("ideas.IdeaCall", "created_by", files=["cover"], erase=KEEP),
     P("ideas.CallInvitation", "user", erase=KEEP),
@@ -97,6 +98,17 @@ personal_data_register(
     P("community.MessageAttachment", "message__author", files=["file"], erase=KEEP),
     # --- discovery: what the person lets the platform show (their own choice, not others')
     P("discovery.ProfileListing", "user", erase=DELETE),
+    # --- moderation: a record of what happened, kept for appeals and repeat offenders
+    P("moderation.Report", "reporter", erase=KEEP, why="moderation record"),
+    P("moderation.Report", "author", erase=KEEP, why="moderation record"),
+    P("moderation.Report", "resolved_by", export=False, erase=KEEP, why="staff"),
+    P("moderation.Decision", "author", erase=KEEP, why="moderation record"),
+    P("moderation.Decision", "staff", export=False, erase=KEEP, why="staff"),
+    P("moderation.Decision", "appeal_decided_by", export=False, erase=KEEP, why="staff"),
+    P("moderation.Sanction", "user", erase=KEEP, why="a ban must outlive the account"),
+    P("moderation.Sanction", "staff", export=False, erase=KEEP, why="staff"),
+    P("moderation.Sanction", "lifted_by", export=False, erase=KEEP, why="staff"),
+    P("moderation.AuditEntry", "actor", export=False, erase=KEEP, why="append-only audit log"),
     # --- webhooks
     P("webhooks.WebhookEndpoint", "user", secret=["secret"], erase=_webhooks_own),
     P("webhooks.WebhookDelivery", "requested_by", export=False, erase=KEEP),
