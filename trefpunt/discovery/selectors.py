@@ -232,26 +232,32 @@ def search(query: SearchQuery, *, base: QuerySet[SearchDocument] | None = None) 
     )
 
 
-def _facets(
-    rows: Sequence[Mapping[str, Any]], filters: Mapping[str, Any], query: SearchQuery
-) -> list[Facet]:
+def _row_values(row: Mapping[str, Any], name: str) -> list[Any]:
+    """The facet values one grouped row adds to: several languages, else its one value."""
+    if name == "language":
+        return (row["languages"] or "").split()
+    return [row[name]] if row[name] else []
+
+
+def _facet_counts(
+    rows: Sequence[Mapping[str, Any]], filters: Mapping[str, Any]
+) -> dict[str, Counter[Any]]:
+    """Each facet counted under every filter but its own (choosing a value of a facet
+    leaves that facet's other values visible)."""
     counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS}
     for row in rows:
         for name in FACETS:
             others = {k: v for k, v in filters.items() if k != name}
-            if not all(_row_passes(row, k, v) for k, v in others.items()):
-                continue
-            if name == "language":
-                for code in (row["languages"] or "").split():
-                    counts[name][code] += row["n"]
-            elif name == "category":
-                if row["category"]:
-                    counts[name][row["category"]] += row["n"]
-            elif name == "band":
-                if row["band"]:
-                    counts[name][row["band"]] += row["n"]
-            elif row[name]:
-                counts[name][row[name]] += row["n"]
+            if all(_row_passes(row, k, v) for k, v in others.items()):
+                for value in _row_values(row, name):
+                    counts[name][value] += row["n"]
+    return counts
+
+
+def _facets(
+    rows: Sequence[Mapping[str, Any]], filters: Mapping[str, Any], query: SearchQuery
+) -> list[Facet]:
+    counts = _facet_counts(rows, filters)
 
     kind_labels = {k.name: str(k.label) for k in registry.kinds()}
     category_labels = _all_labels("category_labels", query.kind)
