@@ -66,8 +66,10 @@ def po_entries(path: Path = PO_PATH) -> list[PoEntry]:
     """Every entry of a gettext .po file (read with polib), obsolete ones marked as such."""
     import polib
 
-    entries = []
-    for e in polib.pofile(str(path)):
+    po = polib.pofile(str(path))
+    header = "".join(f"{key}: {value}\n" for key, value in po.metadata.items())
+    entries = [PoEntry(msgstr={0: header}, flags={"fuzzy"} if po.metadata_is_fuzzy else set())]
+    for e in po:
         msgstr = dict(e.msgstr_plural) if e.msgid_plural else {0: e.msgstr}
         entries.append(
             PoEntry(

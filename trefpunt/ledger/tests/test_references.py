@@ -21,6 +21,7 @@ def thing_resolver():
     del _RESOLVERS["thing"]
 
 
+@pytest.mark.django_db  # deposit:5 goes to the deposits' resolver (there is no deposit 5)
 def test_references_describe_resolves_each_prefix_in_one_call(thing_resolver):
     labels = references_describe(["thing:2", "thing:1", "thing:2", "deposit:5", "", "thing:x"])
 
