@@ -6,6 +6,7 @@ No database.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -255,7 +256,13 @@ def test_replay_stops_only_with_enough_agreeing_workers() -> None:
 
 def test_leave_one_out_needs_a_lead_that_survives_losing_its_strongest_answer() -> None:
     data, labels = _hard_items_dataset(7)
-    kwargs = {"n_items": 600, "n_workers": 30, "n_classes": 2, "refit_every": 200, "seed": 2}
+    kwargs: dict[str, Any] = {
+        "n_items": 600,
+        "n_workers": 30,
+        "n_classes": 2,
+        "refit_every": 200,
+        "seed": 2,
+    }
     kwargs["calibrate"] = False
     loose = replay_adaptive(data.items, data.workers, labels, leave_one_out=False, **kwargs)
     robust = replay_adaptive(data.items, data.workers, labels, **kwargs)

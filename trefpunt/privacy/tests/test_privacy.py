@@ -238,13 +238,12 @@ def test_delete_leaves_no_personal_data_in_any_table_and_the_ledger_balanced(
         if m._default_manager.filter(**{f"{f}__icontains": marker}).exists()
     ]
     # Only what the person published stays (an idea's title), under a former member, and
-    # the search index's copy of that title.
-    assert sorted(leftovers) == [
-        ("discovery.SearchDocument", "stems", "quaestor"),
+    # the search index's copy of that title (SQLite also keeps its Dutch stems).
+    assert set(leftovers) - {("discovery.SearchDocument", "stems", "quaestor")} == {
         ("discovery.SearchDocument", "title", "quaestor"),
         ("discovery.SearchWord", "word", "quaestor"),
         ("ideas.Idea", "title", "quaestor"),
-    ]
+    }
     user.refresh_from_db()
     assert not user.is_active
     assert not user.has_usable_password()
