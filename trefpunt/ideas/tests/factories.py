@@ -3,22 +3,27 @@ arrived as a confirmed deposit."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.core.management import call_command
-from django.db.models import Sum
 from django.utils import timezone
 
 from trefpunt.accounts.models import Organisation, User
 from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
 from trefpunt.ideas.models import Idea, IdeaCall, Stage
 from trefpunt.ideas.services import call_create_draft, call_publish, idea_submit
-from trefpunt.ledger.models import AccountKind, Deposit, LedgerAccount
-from trefpunt.ledger.selectors import ledger_verify
+from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.services import wallet_for_organisation, wallet_for_user
-from trefpunt.ledger.tests.factories import fund_wallet
+from trefpunt.ledger.tests.factories import (
+    assert_money_consistent as assert_money_consistent,
+)
+from trefpunt.ledger.tests.factories import (
+    balance as balance,
+)
+from trefpunt.ledger.tests.factories import (
+    escrow_balance_of,
+    fund_wallet,
+)
 
 REWARD = 10000  # € 100.00 per rewarded idea
 
@@ -93,32 +98,5 @@ def stage(call: IdeaCall, key: str) -> Stage:
     return Stage.objects.get(call=call, key=key)
 
 
-def balance(user: User) -> int:
-    return LedgerAccount.objects.values_list("balance", flat=True).get(
-        pk=wallet_for_user(user=user).pk
-    )
-
-
 def escrow_balance(call: IdeaCall) -> int:
-    return (
-        LedgerAccount.objects.filter(kind=AccountKind.ESCROW, reference=f"ideacall:{call.pk}")
-        .values_list("balance", flat=True)
-        .first()
-        or 0
-    )
-
-
-def assert_money_consistent() -> None:
-    """Zero-sum ledger, ``ledger_check`` clean, and exactly the deposits are held."""
-    assert ledger_verify() == []
-    call_command("ledger_check", stdout=io.StringIO())
-    deposited = (
-        Deposit.objects.filter(status=Deposit.Status.PAID).aggregate(s=Sum("amount"))["s"] or 0
-    )
-    held = (
-        LedgerAccount.objects.filter(
-            kind__in=[AccountKind.WALLET, AccountKind.ESCROW, AccountKind.PLATFORM_REVENUE]
-        ).aggregate(s=Sum("balance"))["s"]
-        or 0
-    )
-    assert held == deposited
+    return escrow_balance_of(f"ideacall:{call.pk}")
