@@ -487,6 +487,92 @@ def leave_one_dataset_out(real: list[Dataset]) -> None:
     print_table(["held out", "chosen on the others", "held-out score", "default", "best"], body)
 
 
+def run_and_print_replay(real: list[Dataset], seeds: int) -> list[ReplayRow]:
+    """Replay every shared dataset through adaptive redundancy and print the tables."""
+    replay_rows: list[ReplayRow] = []
+    for data in real:
+        replay_rows.extend(run_replay(data, seeds))
+    print(
+        f"\n## Adaptive redundancy replay (min {REPLAY_MIN_ANSWERS} answers, re-fit every "
+        f"{REPLAY_REFIT_EVERY} answers, mean of {seeds} random orders)\n"
+    )
+    print(
+        "stop rule: leave-one-out confidence (the leader's lowest probability with any one "
+        "answer left out), mapped through the batch's prefix calibration, >= target; >= "
+        f"{REPLAY_MIN_ANSWERS} answers; >= {DEFAULT_MIN_AGREEING} distinct non-flagged workers "
+        "giving the leading answer\n"
+    )
+    print_table(
+        ["dataset", "target", "answers used", "saved", "accuracy %", "all answers %", "change"],
+        [
+            [
+                r.dataset,
+                f"{r.target:g}",
+                f"{r.used:.0f} / {r.total}",
+                f"{100.0 * (1.0 - r.used / r.total):.1f}%",
+                f"{r.accuracy:.2f}",
+                f"{r.all_accuracy:.2f}",
+                f"{r.accuracy - r.all_accuracy:+.2f}",
+            ]
+            for r in replay_rows
+        ],
+    )
+
+    print_reliability(replay_rows)
+    return replay_rows
+
+
+def acceptance_checks(
+    rows: list[Row], real: list[Dataset], replay_rows: list[ReplayRow]
+) -> list[tuple[str, bool]]:
+    """The issue's acceptance lines, each with whether this run meets it."""
+    checks: list[tuple[str, bool]] = []
+
+    by = {(r.dataset, r.method): r for r in rows}
+    for name, floor in (("zheng_d_product", 93.66), ("zheng_d_possent", 96.00)):
+        if (name, "ds") in by:
+            acc = by[name, "ds"].accuracy
+            checks.append((f"ds on {name}: {acc:.2f}% >= {floor:.2f}%", acc >= floor))
+    for data in real:
+        ours_row, theirs_row = by[data.name, "ds"], by.get((data.name, "crowd-kit DawidSkene"))
+        if theirs_row is not None:
+            gap = ours_row.accuracy - theirs_row.accuracy
+            checks.append((f"ds on {data.name}: {gap:+.2f} points vs crowd-kit", gap >= -0.3))
+    if ("synthetic_1m", "ds") in by:
+        ds = by["synthetic_1m", "ds"]
+        checks.append((f"ds on 1M answers: {ds.seconds:.3f} s < 1.5 s", ds.seconds < 1.5))
+        if ds.ratio is not None:
+            other = by["synthetic_1m", "crowd-kit DawidSkene"]
+            checks.append(
+                (f"ds on 1M answers: {ds.ratio:.1f}x faster than crowd-kit", ds.ratio >= 5)
+            )
+            same = abs(ds.accuracy - other.accuracy) <= 0.1
+            checks.append(
+                (f"ds on 1M: {ds.accuracy:.2f}% vs crowd-kit {other.accuracy:.2f}%", same)
+            )
+    for r in replay_rows:
+        if r.dataset == "zheng_d_possent":
+            saved = 1.0 - r.used / r.total
+            ok = saved >= 0.4 and r.accuracy - r.all_accuracy >= -0.5
+            checks.append(
+                (
+                    f"adaptive on possent, target {r.target:g}: {saved * 100:.1f}% fewer answers, "
+                    f"{r.accuracy - r.all_accuracy:+.2f} points",
+                    ok,
+                )
+            )
+    for r in replay_rows:
+        if r.target == DEFAULT_TARGET:
+            change = r.accuracy - r.all_accuracy
+            checks.append(
+                (
+                    f"adaptive at the default target on {r.dataset}: {change:+.2f} points",
+                    change >= -0.5,
+                )
+            )
+    return checks
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=None)
@@ -534,80 +620,9 @@ def main(argv: list[str]) -> int:
     if args.lodo:
         leave_one_dataset_out(real)
 
-    replay_rows: list[ReplayRow] = []
-    for data in real if not args.no_replay else []:
-        replay_rows.extend(run_replay(data, args.replay_seeds))
-    print(
-        f"\n## Adaptive redundancy replay (min {REPLAY_MIN_ANSWERS} answers, re-fit every "
-        f"{REPLAY_REFIT_EVERY} answers, mean of {args.replay_seeds} random orders)\n"
-    )
-    print(
-        "stop rule: leave-one-out confidence (the leader's lowest probability with any one "
-        "answer left out), mapped through the batch's prefix calibration, >= target; >= "
-        f"{REPLAY_MIN_ANSWERS} answers; >= {DEFAULT_MIN_AGREEING} distinct non-flagged workers "
-        "giving the leading answer\n"
-    )
-    print_table(
-        ["dataset", "target", "answers used", "saved", "accuracy %", "all answers %", "change"],
-        [
-            [
-                r.dataset,
-                f"{r.target:g}",
-                f"{r.used:.0f} / {r.total}",
-                f"{100.0 * (1.0 - r.used / r.total):.1f}%",
-                f"{r.accuracy:.2f}",
-                f"{r.all_accuracy:.2f}",
-                f"{r.accuracy - r.all_accuracy:+.2f}",
-            ]
-            for r in replay_rows
-        ],
-    )
-
-    print_reliability(replay_rows)
-
+    replay_rows = [] if args.no_replay else run_and_print_replay(real, args.replay_seeds)
     print("\n## Acceptance checks\n")
-    by = {(r.dataset, r.method): r for r in rows}
-    for name, floor in (("zheng_d_product", 93.66), ("zheng_d_possent", 96.00)):
-        if (name, "ds") in by:
-            acc = by[name, "ds"].accuracy
-            checks.append((f"ds on {name}: {acc:.2f}% >= {floor:.2f}%", acc >= floor))
-    for data in real:
-        ours_row, theirs_row = by[data.name, "ds"], by.get((data.name, "crowd-kit DawidSkene"))
-        if theirs_row is not None:
-            gap = ours_row.accuracy - theirs_row.accuracy
-            checks.append((f"ds on {data.name}: {gap:+.2f} points vs crowd-kit", gap >= -0.3))
-    if ("synthetic_1m", "ds") in by:
-        ds = by["synthetic_1m", "ds"]
-        checks.append((f"ds on 1M answers: {ds.seconds:.3f} s < 1.5 s", ds.seconds < 1.5))
-        if ds.ratio is not None:
-            other = by["synthetic_1m", "crowd-kit DawidSkene"]
-            checks.append(
-                (f"ds on 1M answers: {ds.ratio:.1f}x faster than crowd-kit", ds.ratio >= 5)
-            )
-            same = abs(ds.accuracy - other.accuracy) <= 0.1
-            checks.append(
-                (f"ds on 1M: {ds.accuracy:.2f}% vs crowd-kit {other.accuracy:.2f}%", same)
-            )
-    for r in replay_rows:
-        if r.dataset == "zheng_d_possent":
-            saved = 1.0 - r.used / r.total
-            ok = saved >= 0.4 and r.accuracy - r.all_accuracy >= -0.5
-            checks.append(
-                (
-                    f"adaptive on possent, target {r.target:g}: {saved * 100:.1f}% fewer answers, "
-                    f"{r.accuracy - r.all_accuracy:+.2f} points",
-                    ok,
-                )
-            )
-    for r in replay_rows:
-        if r.target == DEFAULT_TARGET:
-            change = r.accuracy - r.all_accuracy
-            checks.append(
-                (
-                    f"adaptive at the default target on {r.dataset}: {change:+.2f} points",
-                    change >= -0.5,
-                )
-            )
+    checks.extend(acceptance_checks(rows, real, replay_rows))
     for text, ok in checks:
         print(f"- [{'x' if ok else ' '}] {text}")
     print(f"\nload average at end: {load_average()}")

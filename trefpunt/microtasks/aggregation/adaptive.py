@@ -534,20 +534,6 @@ def replay_adaptive(
             "gold_items": np.asarray(gold_items, dtype=np.intp),
             "gold_labels": np.asarray(gold_labels, dtype=np.intp),
         }
-    order = np.random.default_rng(seed).permutation(it.size)
-    supply = np.bincount(it, minlength=n_items)
-    cap = supply if max_answers is None else np.minimum(supply, max_answers)
-    used = np.zeros(it.size, dtype=np.bool_)
-    asked = np.zeros(n_items, dtype=np.intp)
-    complete = cap == 0
-    early = np.zeros(n_items, dtype=np.bool_)
-    stated = np.zeros(n_items)
-    voters: set[tuple[int, int, int]] = set()
-    agree = np.zeros((n_items, n_classes), dtype=np.intp)
-    state: _Stopping | None = None
-    since_refit = 0
-    n_refits = 0
-    sizes = {"n_items": n_items, "n_workers": n_workers, "n_classes": n_classes}
     stop: dict[str, Any] | None = None
     if calibrate:
         stop = {
@@ -556,80 +542,27 @@ def replay_adaptive(
             "min_agreeing": min_agreeing,
             "seed": seed,
         }
-
-    answer_ll = np.zeros((it.size, n_classes))
-    on_item: list[list[int]] = [[] for _ in range(n_items)]
-
-    def decide(rows: IntArray) -> None:
-        assert state is not None
-        post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
-        leader = post.argmax(axis=1)
-        conf = post[np.arange(rows.size), leader]
-        if leave_one_out:
-            conf = np.minimum(conf, _leave_one_out(rows, leader))
-        if calibrate:
-            conf = state.calibration(conf) if state.calibration is not None else conf * 0.0
-        sure = (
-            (asked[rows] >= min_answers) & (conf >= target) & (agree[rows, leader] >= min_agreeing)
-        )
-        out = cap[rows] <= asked[rows]
-        complete[rows] = sure | out
-        early[rows] = sure & ~out
-        stated[rows] = np.where(sure, conf, 0.0)
-
-    def _leave_one_out(rows: IntArray, leader: IntArray) -> FloatArray:
-        """Per row, the leader's tempered probability without the answer that supports it most."""
-        assert state is not None
-        pos = np.full(n_items, -1, dtype=np.intp)
-        pos[rows] = np.arange(rows.size)
-        if rows.size == 1:
-            js = np.asarray(on_item[int(rows[0])], dtype=np.intp)
-        else:
-            js = np.flatnonzero(used & (pos[it] >= 0))
-        out = np.ones(rows.size)
-        if js.size == 0:
-            return out
-        r = pos[it[js]]
-        post = tempered_posterior(
-            state.prior, state.loglik[it[js]] - answer_ll[js], state.temperature
-        )
-        np.minimum.at(out, r, post[np.arange(js.size), leader[r]])
-        return out
-
-    for j in order.tolist():
-        i = int(it[j])
-        if complete[i]:
+    supply = np.bincount(it, minlength=n_items)
+    replay = _Replay(
+        it,
+        wk,
+        lb,
+        sizes={"n_items": n_items, "n_workers": n_workers, "n_classes": n_classes},
+        cap=supply if max_answers is None else np.minimum(supply, max_answers),
+        rule=_Rule(target, min_answers, min_agreeing, leave_one_out, calibrate),
+    )
+    since_refit = 0
+    n_refits = 0
+    for j in np.random.default_rng(seed).permutation(it.size).tolist():
+        if not replay.record(j):
             continue
-        used[j] = True
-        asked[i] += 1
         since_refit += 1
-        w, label = int(wk[j]), int(lb[j])
-        if (i, w, label) not in voters:
-            voters.add((i, w, label))
-            if state is None or not state.flagged[w]:
-                agree[i, label] += 1
-        on_item[i].append(j)
-        if state is not None:
-            answer_ll[j] = np.log(state.confusion[w, :, label])
-            state.loglik[i] += answer_ll[j]
-            decide(np.array([i]))
-        else:
-            complete[i] = asked[i] >= cap[i]
         if since_refit >= refit_every:
             since_refit = 0
             n_refits += 1
-            previous = state.calibration if state is not None else None
-            _fitted, state = _refit(fit, it[used], wk[used], lb[used], sizes, gold, stop)
-            if state.calibration is None:
-                # Stopped items no longer feed the calibration; keep the last one fitted.
-                state.calibration = previous
-            answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
-            counted = used & ~state.flagged[wk]
-            agree = agreeing_workers(
-                it[counted], wk[counted], lb[counted], n_items=n_items, n_classes=n_classes
-            )
-            decide(np.flatnonzero(asked > 0))
-    final, last = _refit(fit, it[used], wk[used], lb[used], sizes, gold)
+            replay.refit(fit, gold, stop)
+    used = replay.used
+    final, last = _refit(fit, it[used], wk[used], lb[used], replay.sizes, gold)
     calibrated = tempered_posterior(last.prior, last.loglik, last.temperature)
     confidence = np.where(final.labels >= 0, calibrated[np.arange(n_items), final.labels], 0.0)
     return ReplayResult(
@@ -639,7 +572,129 @@ def replay_adaptive(
         result=final,
         confidence=confidence,
         temperature=last.temperature,
-        stated=stated,
-        stopped_early=early,
+        stated=replay.stated,
+        stopped_early=replay.early,
         n_refits=n_refits,
     )
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The stopping rule's settings for one replay."""
+
+    target: float
+    min_answers: int
+    min_agreeing: int
+    leave_one_out: bool
+    calibrate: bool
+
+
+class _Replay:
+    """The per-answer state of :func:`replay_adaptive` between two fits."""
+
+    def __init__(
+        self,
+        it: IntArray,
+        wk: IntArray,
+        lb: IntArray,
+        *,
+        sizes: dict[str, int],
+        cap: IntArray,
+        rule: _Rule,
+    ) -> None:
+        n_items, n_classes = sizes["n_items"], sizes["n_classes"]
+        self.it, self.wk, self.lb = it, wk, lb
+        self.sizes = sizes
+        self.cap = cap
+        self.rule = rule
+        self.used = np.zeros(it.size, dtype=np.bool_)
+        self.asked = np.zeros(n_items, dtype=np.intp)
+        self.complete = cap == 0
+        self.early = np.zeros(n_items, dtype=np.bool_)
+        self.stated = np.zeros(n_items)
+        self.voters: set[tuple[int, int, int]] = set()
+        self.agree = np.zeros((n_items, n_classes), dtype=np.intp)
+        self.state: _Stopping | None = None
+        self.answer_ll = np.zeros((it.size, n_classes))
+        self.on_item: list[list[int]] = [[] for _ in range(n_items)]
+
+    def record(self, j: int) -> bool:
+        """Ask answer ``j`` unless its item has stopped; say whether it was asked."""
+        i = int(self.it[j])
+        if self.complete[i]:
+            return False
+        self.used[j] = True
+        self.asked[i] += 1
+        w, label = int(self.wk[j]), int(self.lb[j])
+        if (i, w, label) not in self.voters:
+            self.voters.add((i, w, label))
+            if self.state is None or not self.state.flagged[w]:
+                self.agree[i, label] += 1
+        self.on_item[i].append(j)
+        if self.state is None:
+            self.complete[i] = self.asked[i] >= self.cap[i]
+            return True
+        self.answer_ll[j] = np.log(self.state.confusion[w, :, label])
+        self.state.loglik[i] += self.answer_ll[j]
+        self.decide(np.array([i]))
+        return True
+
+    def refit(self, fit: Fitter, gold: dict[str, IntArray], stop: dict[str, Any] | None) -> None:
+        """Refresh the estimates from every used answer and re-decide every asked item."""
+        used, it, wk, lb = self.used, self.it, self.wk, self.lb
+        previous = self.state.calibration if self.state is not None else None
+        _fitted, state = _refit(fit, it[used], wk[used], lb[used], self.sizes, gold, stop)
+        if state.calibration is None:
+            # Stopped items no longer feed the calibration; keep the last one fitted.
+            state.calibration = previous
+        self.state = state
+        self.answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
+        counted = used & ~state.flagged[wk]
+        self.agree = agreeing_workers(
+            it[counted],
+            wk[counted],
+            lb[counted],
+            n_items=self.sizes["n_items"],
+            n_classes=self.sizes["n_classes"],
+        )
+        self.decide(np.flatnonzero(self.asked > 0))
+
+    def decide(self, rows: IntArray) -> None:
+        state, rule = self.state, self.rule
+        assert state is not None
+        post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
+        leader = post.argmax(axis=1)
+        conf = post[np.arange(rows.size), leader]
+        if rule.leave_one_out:
+            conf = np.minimum(conf, self._leave_one_out(rows, leader))
+        if rule.calibrate:
+            conf = state.calibration(conf) if state.calibration is not None else conf * 0.0
+        sure = (
+            (self.asked[rows] >= rule.min_answers)
+            & (conf >= rule.target)
+            & (self.agree[rows, leader] >= rule.min_agreeing)
+        )
+        out = self.cap[rows] <= self.asked[rows]
+        self.complete[rows] = sure | out
+        self.early[rows] = sure & ~out
+        self.stated[rows] = np.where(sure, conf, 0.0)
+
+    def _leave_one_out(self, rows: IntArray, leader: IntArray) -> FloatArray:
+        """Per row, the leader's tempered probability without the answer that supports it most."""
+        state, it = self.state, self.it
+        assert state is not None
+        pos = np.full(self.sizes["n_items"], -1, dtype=np.intp)
+        pos[rows] = np.arange(rows.size)
+        if rows.size == 1:
+            js = np.asarray(self.on_item[int(rows[0])], dtype=np.intp)
+        else:
+            js = np.flatnonzero(self.used & (pos[it] >= 0))
+        out = np.ones(rows.size)
+        if js.size == 0:
+            return out
+        r = pos[it[js]]
+        post = tempered_posterior(
+            state.prior, state.loglik[it[js]] - self.answer_ll[js], state.temperature
+        )
+        np.minimum.at(out, r, post[np.arange(js.size), leader[r]])
+        return out
