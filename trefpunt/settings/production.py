@@ -77,9 +77,15 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 # The database queue needs nothing more than PostgreSQL and is transactional with the
 # work that enqueues it; RQ on Redis takes the polling load off PostgreSQL when many
 # workers serve a large site (docs/deploy.md, "Background work").
-if os.environ.get("TREFPUNT_TASK_QUEUE", "database") == "redis":
-    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]
+TASK_QUEUE = os.environ.get("TREFPUNT_TASK_QUEUE", "database")
+if TASK_QUEUE not in {"database", "redis"}:
+    raise ImproperlyConfigured("TREFPUNT_TASK_QUEUE is 'database' or 'redis'.")
+if TASK_QUEUE == "redis":
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+    # Workers must run django-tasks' job class (it calls the task, records its result):
+    # with plain rq jobs ``trefpunt rqworker default`` fails every task.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 # --- files ---------------------------------------------------------------------------------

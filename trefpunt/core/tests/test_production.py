@@ -100,6 +100,45 @@ def test_production_webhooks_refuse_private_and_loopback_addresses_whatever_the_
     ]
 
 
+def test_redis_queue_runs_a_task_through_an_rq_worker():
+    """``TREFPUNT_TASK_QUEUE=redis``: a task enqueued through django-tasks runs in the worker
+    ``trefpunt rqworker default`` starts (django-tasks' job class, from the settings) and
+    its result comes back through the backend. On a Redis database of its own."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    code = (
+        "import django; django.setup()\n"
+        "import django_rq\n"
+        "from django.conf import settings\n"
+        "from django_tasks import default_task_backend\n"
+        "from trefpunt.core.tests.rq_probe import rq_probe_task\n"
+        "django_rq.get_connection('default').flushdb()\n"
+        "result = rq_probe_task.enqueue(21)\n"
+        "worker = django_rq.get_worker('default')\n"
+        "worker.work(burst=True)\n"
+        "print(settings.TASKS['default']['BACKEND'], worker.job_class.__module__)\n"
+        "print(default_task_backend.get_result(result.id).status, "
+        "default_task_backend.get_result(result.id).return_value)\n"
+        "django_rq.get_connection('default').flushdb()\n"
+    )
+    done = run(["-c", code], TREFPUNT_TASK_QUEUE="redis", TREFPUNT_REDIS_URL=url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split("\n")[:2] == [
+        "django_tasks_rq.RQBackend django_tasks_rq.backend",
+        "SUCCESSFUL 42",
+    ]
+
+
+def test_an_unknown_task_queue_is_refused():
+    done = run(["-m", "trefpunt", "check"], TREFPUNT_TASK_QUEUE="celery")
+    assert done.returncode != 0
+    assert "TREFPUNT_TASK_QUEUE" in done.stderr
+
+
 @pytest.fixture
 def production(monkeypatch) -> ModuleType:
     """The production settings module, loaded with the documented variables."""
