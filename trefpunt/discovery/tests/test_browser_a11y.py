@@ -65,7 +65,7 @@ def violations(tab: Any, path: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
-def test_axe_finds_no_serious_or_critical_violations(browser, live_server, lang):  # type: ignore[no-untyped-def]
+def test_axe_finds_no_serious_or_critical_violations(browser, live_server, lang):
     w = world()
     enter(w.public_contest, w.designer)
     job = open_job(w.client, title="Webshop voor onze bakkerij")
@@ -90,7 +90,7 @@ def test_axe_finds_no_serious_or_critical_violations(browser, live_server, lang)
     assert found == [], "\n".join(f"{v['page']} {v['id']}: {v['nodes']} {v['why']}" for v in found)
 
 
-def test_keyboard_reaches_the_skip_link_search_and_facets(page, live_server):  # type: ignore[no-untyped-def]
+def test_keyboard_reaches_the_skip_link_search_and_facets(page, live_server):
     world()
     page.goto("/en/search/?q=logo")
     page.keyboard.press("Tab")
