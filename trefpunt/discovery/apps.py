@@ -33,6 +33,12 @@ class DiscoveryConfig(AppConfig):
                 if callable(function):
                     function()
         people.register_search()
+        # ``<app>/start.py``: what each mode puts on the personal start page.
+        autodiscover_modules("start")
+        for config in apps.get_app_configs():
+            register_start = getattr(getattr(config.module, "start", None), "register_start", None)
+            if callable(register_start):
+                register_start()
         indexing.connect()
 
         from trefpunt.privacy.registry import account_erased_register

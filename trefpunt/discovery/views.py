@@ -18,6 +18,7 @@ from .models import SearchDocument
 from .selectors import SearchResults, search
 from .selectors_people import listing_of
 from .services import listing_update
+from .start import start_page_for
 
 
 def _links(
@@ -90,3 +91,10 @@ def listing_view(request: AuthedRequest) -> HttpResponse:
             initial={"listed": listing.listed, "shows_work_stats": listing.shows_work_stats}
         )
     return render(request, "discovery/listing.html", {"form": form})
+
+
+@login_required
+@require_GET
+def start_view(request: AuthedRequest) -> HttpResponse:
+    """Where login lands: what needs me now, then work recommended for me."""
+    return render(request, "discovery/start.html", {"start": start_page_for(request.user)})

@@ -81,6 +81,15 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_private_areas_out(client: Cl
     assert re.search(r"^Sitemap: https?://\S+/sitemap\.xml$", text, re.M)
     for path in ["/api/", "/en/wallet/", "/nl/accounts/", "/en/settings/"]:
         assert f"Disallow: {path}" in text
+    # Work for visitors stays crawlable: no rule is a prefix of a public list or detail page.
+    rules = re.findall(r"^Disallow: (\S+)$", text, re.M)
+    for public in [
+        "/en/microtasks/",
+        "/nl/microtasks/batches/1/",
+        "/en/contests/1/",
+        "/en/people/",
+    ]:
+        assert not [r for r in rules if public.startswith(r)], public
 
 
 @pytest.mark.parametrize(

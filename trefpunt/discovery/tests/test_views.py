@@ -91,3 +91,21 @@ def test_directory_and_search_speak_dutch(client: Client, w: World) -> None:
     html = client.get("/nl/search/", {"q": "logo"}).content.decode()
     assert "Categorie of vaardigheid" in html
     assert "2 resultaten" in html
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_open_work_is_browsable_without_an_account(client: Client, w: World, lang: str) -> None:
+    pages = {
+        f"/{lang}/microtasks/": w.open_batch.title,
+        f"/{lang}/microtasks/batches/{w.open_batch.pk}/": w.open_batch.title,
+        f"/{lang}/contests/": w.public_contest.title,
+        f"/{lang}/ideas/": w.public_call.title,
+    }
+    for path, title in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert title in response.content.decode(), path
+    batches = client.get(f"/{lang}/microtasks/").content.decode()
+    assert f"/{lang}/accounts/login/?next=/{lang}/microtasks/batches/{w.open_batch.pk}/" in batches
+    for private in [w.draft_batch.title, w.paused_batch.title]:
+        assert private not in batches

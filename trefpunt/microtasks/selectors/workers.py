@@ -105,6 +105,41 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
     return rows
 
 
+def batches_open_for_visitors(*, limit: int = 100) -> list[AvailableBatch]:
+    """Open batches as a visitor without an account sees them: what each pays, how long a
+    task takes and how much is left; working starts after logging in. Two queries however
+    many batches there are."""
+    open_items = (
+        Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
+        .order_by()
+        .values("batch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    batches = list(
+        Batch.objects.filter(status=Batch.Status.OPEN)
+        .select_related("organisation", "owner__profile")
+        .annotate(items_left=Coalesce(Subquery(open_items), 0))
+        .filter(items_left__gt=0)
+        .order_by("-published_at", "-id")[:limit]
+    )
+    rows = []
+    for batch in batches:
+        seconds = batch.median_seconds or batch.estimated_seconds
+        rows.append(
+            AvailableBatch(
+                batch=batch,
+                items_left=batch.items_left,
+                seconds_per_task=seconds,
+                hourly=hourly_cents(reward=batch.reward, seconds=seconds),
+                my_answers=0,
+                cap_left=None,
+                access=batch_access(batch, None),
+            )
+        )
+    return rows
+
+
 def answers_of_worker(*, user: User) -> QuerySet[Answer]:
     return Answer.objects.filter(worker=user).select_related("batch").order_by("-created_at", "-id")
 

@@ -41,16 +41,19 @@ HISTORY_PAGE_SIZE = 50
 # --- workers: batches, work, history ------------------------------------------------------
 
 
-@login_required
 @require_GET
-def batch_list_view(request: AuthedRequest) -> HttpResponse:
-    rows = selectors.batches_available(user=request.user)
+def batch_list_view(request: HttpRequest) -> HttpResponse:
+    """Open for visitors too: what each batch pays and asks, with "log in to start"."""
+    if request.user.is_authenticated:
+        rows = selectors.batches_available(user=request.user)
+    else:
+        rows = selectors.batches_open_for_visitors()
     return render(
         request,
         "microtasks/batch_list.html",
         {
-            "rows": [r for r in rows if r.qualifies],
-            "other_rows": [r for r in rows if not r.qualifies],
+            "rows": [r for r in rows if r.qualifies or not request.user.is_authenticated],
+            "other_rows": [r for r in rows if not r.qualifies and request.user.is_authenticated],
             "minimum_hourly": selectors.min_hourly_cents(),
         },
     )
