@@ -44,7 +44,7 @@ def avatar_png(name: str) -> bytes:
     font = ImageFont.load_default(size=200)
     draw.text((size / 2, size / 2), initials(name), font=font, fill="white", anchor="mm")
     out = io.BytesIO()
-    canvas.save(out, format="PNG")
+    canvas.save(out, format="PNG", compress_level=1)  # fast: the upload re-encodes it
     return out.getvalue()
 
 
@@ -65,5 +65,5 @@ def artwork_png(seed: str, width: int = 960, height: int = 720) -> bytes:
         wave = [(x, y + 30 * math.sin(x / 80 + i)) for x in range(0, width + 20, 20)]
         draw.line(wave, fill=(255, 255, 255, 170), width=8)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()

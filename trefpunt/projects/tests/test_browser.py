@@ -48,6 +48,7 @@ TEXT = {
         "net": "€\u00a0180.00",
         "approved": "Approved. The freelancer is paid.",
         "end": "End the contract",
+        "end_yes": "Yes, end the contract",
         "ended": "The contract has ended.",
         "review": "Post review",
         "hidden": "only you can see this for now",
@@ -78,6 +79,7 @@ TEXT = {
         "net": "€\u00a0180,00",
         "approved": "Goedgekeurd. De freelancer is betaald.",
         "end": "Het contract beëindigen",
+        "end_yes": "Ja, beëindig het contract",
         "ended": "Het contract is beëindigd.",
         "review": "Beoordeling plaatsen",
         "hidden": "alleen jij ziet dit voorlopig",
@@ -202,6 +204,7 @@ def test_project_story_in_the_browser(page: Page, new_page: Callable[[], Page], 
     # --- the contract ends; both review, each sees the other's only when both are in -------
     page.goto(contract_url)
     page.get_by_role("button", name=t["end"]).click()
+    page.get_by_role("button", name=t["end_yes"]).click()
     expect(page.get_by_text(t["ended"])).to_be_visible()
     review(page, contract_url, "5", "Anna drew a wonderful loaf.", t)
     expect(page.get_by_text(t["hidden"])).to_be_visible()

@@ -7,14 +7,45 @@ returning demo logins (role, email, password) to print.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from trefpunt.accounts.models import User
 
 DEMO_APPS = ["accounts", "ledger", "contests", "microtasks", "ideas", "projects"]
+
+
+@contextmanager
+def search_index_at_end() -> Iterator[None]:
+    """Load without keeping the search index current on every save (hundreds of small
+    refreshes), then rebuild it once: the same index (``discovery/tests`` compares the demo's
+    kept-current index with a rebuild), in a fraction of the time."""
+    try:
+        from trefpunt.core.models import Event
+        from trefpunt.discovery import indexing, registry
+    except ImportError:  # discovery not installed
+        yield
+        return
+    models = set()
+    for kind in registry.kinds():
+        models.add(kind.model)
+        models.update(kind.follows)
+    for model in models:
+        uid = f"discovery:{model._meta.label}"
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.disconnect(sender=model, dispatch_uid=uid)
+    post_save.disconnect(sender=Event, dispatch_uid="discovery:event")
+    try:
+        yield
+    finally:
+        indexing.connect()
+    for kind in registry.kinds():
+        indexing.index_rebuild(kind)
 
 
 class Command(BaseCommand):
@@ -24,6 +55,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="only load when the database has no users yet"
         )
+        parser.add_argument(
+            "--index-at-end",
+            action="store_true",
+            help="build the search index once after loading instead of on every save (faster)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from trefpunt.accounts.demo import demo_logins
@@ -31,13 +67,11 @@ class Command(BaseCommand):
         extra: list[tuple[str, str, str]] = []
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("Demo data already present; nothing loaded.")
+        elif options["index_at_end"]:
+            with search_index_at_end():
+                extra = self._load()
         else:
-            for app in DEMO_APPS:
-                try:
-                    module = importlib.import_module(f"trefpunt.{app}.demo")
-                except ModuleNotFoundError:
-                    continue
-                extra += module.load(self.stdout) or []
+            extra = self._load()
         # One login per role, read from the data now there; then whatever an app added.
         logins = demo_logins()
         seen = {email for _role, email, _password in logins}
@@ -50,3 +84,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Every demo account and what it can show: {settings.SITE_URL}/en/demo/"
             )
+
+    def _load(self) -> list[tuple[str, str, str]]:
+        extra: list[tuple[str, str, str]] = []
+        for app in DEMO_APPS:
+            try:
+                module = importlib.import_module(f"trefpunt.{app}.demo")
+            except ModuleNotFoundError:
+                continue
+            extra += module.load(self.stdout) or []
+        return extra

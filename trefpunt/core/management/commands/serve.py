@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from trefpunt.core import fresh_schema
+
 CHILDREN = (["db_worker", "--no-reload"], ["scheduler"])
 
 
@@ -36,9 +38,10 @@ class Command(BaseCommand):
         # SystemExit so the ``finally`` below runs.
         signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
         if options["setup"]:
-            # In this process rather than as commands of their own: Django starts once.
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("demo", if_empty=True)
+            # In this process rather than as commands of their own: Django starts once. An
+            # empty SQLite database gets the current schema in one step (core.fresh_schema).
+            fresh_schema.migrate_or_create()
+            call_command("demo", if_empty=True, index_at_end=True)
         # The worker and the scheduler start after the migration: they need its tables.
         children = [
             subprocess.Popen([sys.executable, "-m", "trefpunt", *command])  # noqa: S603
