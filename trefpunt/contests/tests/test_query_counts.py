@@ -137,3 +137,13 @@ def test_home_figures_are_counted_once_a_minute(django_assert_num_queries):
         assert home_figures() == first
     assert first.open_contests == 1
     assert first.prizes_in_escrow == 30000
+
+
+def test_contest_list_cached_filter_forms_follow_the_query_and_its_errors():
+    session = browser()
+    assert 'value="bakery"' in session.get("/en/contests/?q=bakery").content.decode()
+    garage = session.get("/en/contests/?q=garage").content.decode()
+    assert 'value="garage"' in garage and 'value="bakery"' not in garage
+    wrong = session.get("/en/contests/?prize_min=50&prize_max=10").content.decode()
+    assert wrong.count("Enter an amount of at least 50.") == 2
+    assert "Enter an amount" not in session.get("/en/contests/?prize_min=50").content.decode()
