@@ -20,8 +20,9 @@ Then it serves ``bench/web_wsgi.py`` (the real application plus a trivial view) 
 gunicorn (``--workers`` sync workers) on 127.0.0.1 and has ``--clients`` threads each request
 every page ``--repeat`` times (a new connection per request, as a sync worker closes it),
 printing p50 / p95 / p99, p95 as a multiple of the trivial view's p95 measured in the same run,
-the queries per page (one request through Django's test client in this process) and the
-page size, with the load average before and after. Batch items (microtasks) are not built.
+the p50 of one client alone (5 requests first), the queries per page and their time in the
+database (one request through Django's test client in this process) and the page size, with
+the load average before and after. Batch items (microtasks) are not built.
 """
 
 from __future__ import annotations
@@ -291,16 +292,19 @@ def sessions_make(data: Dataset) -> dict[str, str]:
     return cookies
 
 
-def queries_count(pages: list[tuple[str, str, str]], cookies: dict[str, str]) -> dict[str, int]:
-    """Queries per page: one request each through the test client in this process (after
-    one to warm caches, as the served pages are warm too)."""
+def queries_count(
+    pages: list[tuple[str, str, str]], cookies: dict[str, str]
+) -> dict[str, tuple[int, float]]:
+    """Queries per page and the milliseconds they took in the database: one request each
+    through the test client in this process (after one to warm caches, as the served pages
+    are warm too)."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
-    counts = {}
+    counts: dict[str, tuple[int, float]] = {}
     for label, who, address in pages:
         browser = Client()
         if cookies[who]:
@@ -310,7 +314,8 @@ def queries_count(pages: list[tuple[str, str, str]], cookies: dict[str, str]) ->
             response = browser.get(address)
         if response.status_code != 200:
             sys.exit(f"{address}: HTTP {response.status_code}")
-        counts[label] = len(captured)
+        db_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+        counts[label] = (len(captured), db_ms)
     return counts
 
 
@@ -394,20 +399,22 @@ def measure(args: argparse.Namespace, url: str, data: Dataset) -> None:
     try:
         print(f"{load_average()} before; gunicorn {args.workers} workers, {args.clients} clients")
         print(
-            f"{'page':32} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p95/triv':>8}"
-            f" {'queries':>7} {'KB':>5}"
+            f"{'page':32} {'1 client':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+            f" {'p95/triv':>8} {'queries':>7} {'db ms':>6} {'KB':>5}"
         )
         trivial = ("trivial view (baseline)", "anon", "/bench-trivial/")
         hammer(trivial[2], "", args.clients, args.repeat)  # every worker up and connected
         baseline = 0.0
         for label, who, address in [trivial, *pages, trivial]:
-            hammer(address, cookies[who], 1, 2)  # warm every worker's caches a little
+            # One client first (also warms every worker's caches a little), then many.
+            alone = pct(hammer(address, cookies[who], 1, 5)[0], 0.5) * 1000
             times, size = hammer(address, cookies[who], args.clients, args.repeat)
             p50, p95, p99 = (pct(times, q) * 1000 for q in (0.5, 0.95, 0.99))
             baseline = baseline or p95
+            queries, db_ms = counts.get(label, (0, 0.0))
             print(
-                f"{label:32} {p50:7.1f} {p95:7.1f} {p99:7.1f} {p95 / baseline:8.1f}"
-                f" {counts.get(label, 0):7d} {size / 1024:5.0f}"
+                f"{label:32} {alone:8.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {p95 / baseline:8.1f}"
+                f" {queries:7d} {db_ms:6.1f} {size / 1024:5.0f}"
             )
         print(f"{load_average()} after")
     finally:
