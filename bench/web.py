@@ -1,113 +1,456 @@
-"""Time the contest pages at scale on PostgreSQL, beside a trivial view in the same run.
+"""Time the pages people open most at scale on PostgreSQL, under gunicorn with concurrent
+clients, beside a trivial view served the same way.
 
-    python bench/web.py [--contests 100000] [--people 55000] [--client-contests 1370]
-                        [--repeat 30]
+    python bench/web.py [--contests 100000] [--entries 1000000] [--people 55000]
+                        [--client-contests 1370] [--member-entries 10000]
+                        [--big-contests 5] [--big-entries 2000]
+                        [--clients 8] [--repeat 15] [--workers 4] [--pages NAME,…]
 
-Builds (once; later runs reuse it) ``--contests`` public contests in every status with prize
-totals spread from € 50 to € 5,000, ``--people`` people, and one client who runs
-``--client-contests`` of the contests, in the PostgreSQL database of ``DATABASE_URL``
-(default ``postgres://postgres@127.0.0.1:5432/bench_web``; only 127.0.0.1), with
-``bulk_create`` in batches. Then requests each page ``--repeat`` times through **Django's
-test client** (the whole middleware and template stack in this process, no HTTP server) and
-prints p50 / p95 and queries per page, next to a trivial view (``HttpResponse("ok")`` behind
-the same middleware) timed in the same run, and the load average.
+Builds (once; a later run with the same sizes reuses it, other sizes rebuild it) in the
+PostgreSQL database of ``DATABASE_URL`` (default
+``postgres://postgres@127.0.0.1:5432/h_hotweb_bench``; only 127.0.0.1), with
+``INSERT … SELECT … FROM generate_series`` (the database makes the rows; seconds, not
+minutes): ``--people`` people with profiles; ``--contests`` public contests in every status
+(20 % open, 10 % judging, the rest decided) with one prize each of € 50–5,000; one client who
+runs ``--client-contests`` of them, among them ``--big-contests`` open contests with
+``--big-entries`` entries each; ``--entries`` entries in all, skewed like real life (the big
+contests, then about ten per contest), of which ``--member-entries`` are one crowd member's.
 
-Not built (yet): entries (the issue's 1,000,000), batch items; so entry pages, judging and
-the crowd member's entries page are not timed here.
+Then it serves ``bench/web_wsgi.py`` (the real application plus a trivial view) with
+gunicorn (``--workers`` sync workers) on 127.0.0.1 and has ``--clients`` threads each request
+every page ``--repeat`` times (a new connection per request, as a sync worker closes it),
+printing p50 / p95 / p99, p95 as a multiple of the trivial view's p95 measured in the same run,
+the p50 of one client alone (5 requests first), the queries per page and their time in the
+database (one request through Django's test client in this process) and the page size, with
+the load average before and after. Batch items (microtasks) are not built.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
-import random
-import statistics
+import subprocess
 import sys
+import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scheduler import LOCAL_HOSTS, database_ensure, django_setup
+from bench.common import LOCAL_HOSTS, database_ensure, django_setup, load_average, pct
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_web"
-CHUNK = 5000
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/h_hotweb_bench"
+PORT = 8765
+MEMBER_EMAIL = "web-member@example.org"
+CLIENT_EMAIL = "web-client@example.org"
 
 
-def dataset_build(*, contests: int, people: int, client_contests: int) -> int:
-    """The dataset, built unless it is there; returns the big client's user id."""
-    from django.contrib.auth.hashers import make_password
-    from django.utils import timezone
+@dataclass(frozen=True)
+class Sizes:
+    contests: int
+    entries: int
+    people: int
+    client_contests: int
+    member_entries: int
+    big_contests: int
+    big_entries: int
 
-    from trefpunt.accounts.models import User
-    from trefpunt.contests.models import Category, Contest
 
-    client = User.objects.filter(email="web-client@example.org").first()
-    if client is not None and Contest.objects.count() >= contests:
-        return int(client.pk)
-    started = time.perf_counter()
-    password = make_password(None)
-    client = User.objects.create(email="web-client@example.org", password=password)
-    for start in range(0, people, CHUNK):
-        User.objects.bulk_create(
-            [
-                User(email=f"web-{i}@example.org", password=password)
-                for i in range(start, min(people, start + CHUNK))
-            ]
-        )
-    people_ids = list(User.objects.values_list("pk", flat=True)[:1000])
-    rng = random.Random(20240501)
-    now = timezone.now()
-    statuses = ["open"] * 20 + ["judging"] * 10 + ["awarded"] * 30 + ["completed"] * 40
-    categories = [c.value for c in Category]
-    for start in range(0, contests, CHUNK):
-        rows = []
-        for i in range(start, min(contests, start + CHUNK)):
-            status = rng.choice(statuses)
-            published = now - timedelta(days=rng.randint(1, 1000), seconds=i)
-            deadline = (
-                now + timedelta(hours=rng.randint(1, 2000))
-                if status == "open"
-                else published + timedelta(days=14)
-            )
-            rows.append(
-                Contest(
-                    title=f"Contest {i}: a logo for shop {i % 977}",
-                    summary="A clean logo for a small shop.",
-                    category=rng.choice(categories),
-                    created_by_id=client.pk if i < client_contests else rng.choice(people_ids),
-                    entry_deadline=deadline,
-                    judging_days=7,
-                    status=status,
-                    published_at=published,
-                    judging_ends_at=deadline + timedelta(days=7) if status != "open" else None,
-                    prize_total=rng.randint(1, 100) * 5000,
-                )
-            )
-        Contest.objects.bulk_create(rows)
+@dataclass(frozen=True)
+class Dataset:
+    client_id: int
+    member_id: int
+    big_contest_id: int
+    big_entry_id: int
+
+
+# --- the dataset ------------------------------------------------------------------------------
+
+
+def series_insert(model: Any, source: str, exprs: dict[str, str], params: list[Any]) -> None:
+    """``INSERT INTO model SELECT … FROM source``: the columns in ``exprs`` from SQL
+    expressions over ``source``; every other column the model's default (``now()`` for
+    auto timestamps), so the rows look like the ones the services write."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(
-        f"built {contests:,} contests and {people:,} people"
-        f" in {time.perf_counter() - started:.0f} s"
+    template = model()
+    columns: list[str] = []
+    values: list[str] = []
+    defaults: list[Any] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or getattr(field, "generated", False):
+            continue
+        columns.append(f'"{field.column}"')
+        if field.column in exprs:
+            values.append(exprs[field.column])
+            continue
+        value = getattr(template, field.attname)
+        if value is None and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ):
+            values.append("now()")
+        else:
+            values.append("%s")
+            defaults.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM {source}"
     )
-    return int(client.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*defaults, *params])
+
+
+def people_build(sizes: Sizes) -> tuple[int, int, int]:
+    """The people; returns (first crowd member's id, the client's id, the member's id)."""
+    from django.contrib.auth.hashers import make_password
+
+    from trefpunt.accounts.models import Profile, User
+
+    series_insert(
+        User,
+        "(SELECT g, %s::text AS client, %s::text AS member, %s::text AS pw"
+        f" FROM generate_series(0::bigint, {sizes.people - 1}) g) s",
+        {
+            "email": "CASE s.g WHEN 0 THEN s.client WHEN 1 THEN s.member"
+            " ELSE 'web-' || s.g || '@example.org' END",
+            "password": "s.pw",
+        },
+        [CLIENT_EMAIL, MEMBER_EMAIL, make_password(None)],
+    )
+    client_id = User.objects.get(email=CLIENT_EMAIL).pk
+    member_id = User.objects.get(email=MEMBER_EMAIL).pk
+    series_insert(
+        Profile,
+        "accounts_user u",
+        {"user_id": "u.id", "handle": "'web' || u.id", "display_name": "'Person ' || u.id"},
+        [],
+    )
+    return member_id + 1, client_id, member_id
+
+
+def contests_build(sizes: Sizes, first_person: int, client_id: int) -> None:
+    from trefpunt.contests.models import Category, Contest, Prize
+
+    statuses = ["open"] * 2 + ["judging"] + ["awarded"] * 3 + ["completed"] * 4
+    source = (
+        f"(SELECT g, CASE WHEN g < {sizes.big_contests} THEN 'open'"
+        " ELSE (%s::text[])[1 + (g * 31) %% 10] END AS st, %s::text[] AS cats,"
+        " now() - (1 + (g * 7) %% 1000) * interval '1 day' - g * interval '1 second' AS pub"
+        f" FROM generate_series(0::bigint, {sizes.contests - 1}) g) s"
+    )
+    deadline = (
+        "CASE s.st WHEN 'open' THEN now() + (1 + (s.g * 13) %% 2000) * interval '1 hour'"
+        " ELSE s.pub + interval '14 days' END"
+    )
+    people = sizes.people - 2
+    series_insert(
+        Contest,
+        source,
+        {
+            "title": "'Contest ' || s.g || ': a logo for shop ' || (s.g %% 977)",
+            "category": "s.cats[1 + s.g %% 8]",
+            "created_by_id": f"CASE WHEN s.g < {sizes.client_contests} THEN {client_id}"
+            f" ELSE {first_person} + (s.g * 7919) %% {people} END",
+            "status": "s.st",
+            "entry_deadline": deadline,
+            "published_at": "s.pub",
+            "judging_ends_at": f"CASE s.st WHEN 'open' THEN NULL ELSE {deadline}"
+            " + interval '7 days' END",
+            "prize_total": "(1 + (s.g * 17) %% 100) * 5000",
+            "created_at": "s.pub",
+            "updated_at": "s.pub",
+        },
+        [statuses, [c.value for c in Category]],
+    )
+    series_insert(
+        Prize,
+        "contests_contest c",
+        {"contest_id": "c.id", "position": "1", "amount": "c.prize_total"},
+        [],
+    )
+
+
+def entries_build(sizes: Sizes, first_person: int, member_id: int) -> None:
+    from django.db.models import Min
+
+    from trefpunt.contests.models import Contest, Entry
+
+    first_contest = Contest.objects.aggregate(m=Min("pk"))["m"]
+    big, per_big, n = sizes.big_contests, sizes.big_entries, sizes.contests
+    big_total = big * per_big
+    rest = max(1, sizes.entries - big_total)
+    stride = max(1, rest // max(1, sizes.member_entries))
+    source = (
+        f"(SELECT g, g - {big_total} AS h,"
+        f" CASE WHEN g < {big_total} THEN g %% {big} ELSE (g - {big_total}) %% {n} END AS idx"
+        f" FROM generate_series(0::bigint, {sizes.entries - 1}) g) s"
+    )
+    series_insert(
+        Entry,
+        source,
+        {
+            "contest_id": f"{first_contest} + s.idx",
+            "entrant_id": f"CASE WHEN s.h >= 0 AND s.h %% {stride} = 0"
+            f" AND s.h / {stride} < {sizes.member_entries} THEN {member_id}"
+            f" ELSE {first_person} + (s.g * 7919) %% {sizes.people - 2} END",
+            "number": f"CASE WHEN s.g < {big_total} THEN s.g / {big} + 1"
+            f" ELSE s.h / {n} + 1 + CASE WHEN s.idx < {big} THEN {per_big} ELSE 0 END END",
+            "title": "'Entry ' || s.g",
+            "status": "CASE WHEN s.g %% 50 = 3 THEN 'withdrawn' ELSE 'submitted' END",
+            "originality_declared": "true",
+            "rating": "CASE WHEN s.g %% 3 = 0 THEN 1 + s.g %% 5 END",
+            "is_flagged": "s.g %% 97 = 0",
+            "created_at": "now() - s.g * interval '1 second'",
+            "updated_at": "now() - s.g * interval '1 second'",
+        },
+        [],
+    )
+
+
+def dataset_build(sizes: Sizes) -> Dataset:
+    """The dataset, built unless one of these sizes is there."""
+    from django.db import connection
+
+    from trefpunt.accounts.models import User
+    from trefpunt.contests.models import Contest, Entry
+
+    built = (
+        Contest.objects.count() == sizes.contests
+        and Entry.objects.count() == sizes.entries
+        and User.objects.filter(email=MEMBER_EMAIL).exists()
+    )
+    if not built:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE accounts_user RESTART IDENTITY CASCADE")
+        first_person, client_id, member_id = people_build(sizes)
+        contests_build(sizes, first_person, client_id)
+        entries_build(sizes, first_person, member_id)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(
+            f"built {sizes.people:,} people, {sizes.contests:,} contests and"
+            f" {sizes.entries:,} entries in {time.perf_counter() - started:.0f} s"
+        )
+    big = Contest.objects.filter(created_by__email=CLIENT_EMAIL, status="open").order_by("pk")
+    big_contest = big.first()
+    assert big_contest is not None
+    return Dataset(
+        client_id=User.objects.get(email=CLIENT_EMAIL).pk,
+        member_id=User.objects.get(email=MEMBER_EMAIL).pk,
+        big_contest_id=big_contest.pk,
+        big_entry_id=Entry.objects.filter(contest=big_contest).order_by("number")[1000].pk,
+    )
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def pages_list(data: Dataset) -> list[tuple[str, str, str]]:
+    """(label, who, address): who is ``anon``, ``client`` or ``member``."""
+    c, e = data.big_contest_id, data.big_entry_id
+    return [
+        ("home", "anon", "/en/"),
+        ("contest list, page 1", "anon", "/en/contests/"),
+        ("contest list, page 500", "anon", "/en/contests/?page=500"),
+        ("contest list, last page", "anon", "/en/contests/?page=last"),
+        ("prize filter ≥ € 2,000", "anon", "/en/contests/?prize_min=2000"),
+        ("prize filter ≤ € 100", "anon", "/en/contests/?prize_max=100"),
+        ("prize filter, page 300", "anon", "/en/contests/?prize_min=1000&page=300"),
+        ("text filter 'shop 42'", "anon", "/en/contests/?q=shop+42"),
+        ("API list, page 1", "member", "/api/v1/contests"),
+        ("API list, page 400", "member", "/api/v1/contests?page=400"),
+        ("client dashboard", "client", "/en/contests/dashboard/"),
+        ("client dashboard, page 20", "client", "/en/contests/dashboard/?page=20"),
+        ("member's entries page", "member", "/en/contests/my-entries/"),
+        ("member's entries, page 100", "member", "/en/contests/my-entries/?page=100"),
+        ("contest detail (2,000 entries)", "anon", f"/en/contests/{c}/"),
+        ("judging page", "client", f"/en/contests/{c}/judge/"),
+        ("judging page, page 60", "client", f"/en/contests/{c}/judge/?page=60"),
+        ("entry page", "anon", f"/en/contests/entries/{e}/"),
+    ]
+
+
+def sessions_make(data: Dataset) -> dict[str, str]:
+    """Session cookies of the client and the member (database sessions, so every gunicorn
+    worker reads them)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from trefpunt.accounts.models import User
+
+    cookies = {"anon": ""}
+    for who, pk in (("client", data.client_id), ("member", data.member_id)):
+        browser = Client()
+        browser.force_login(User.objects.get(pk=pk))
+        cookies[who] = (
+            f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+    return cookies
+
+
+def queries_count(
+    pages: list[tuple[str, str, str]], cookies: dict[str, str]
+) -> dict[str, tuple[int, float]]:
+    """Queries per page and the milliseconds they took in the database: one request each
+    through the test client in this process (after one to warm caches, as the served pages
+    are warm too)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+    counts: dict[str, tuple[int, float]] = {}
+    for label, who, address in pages:
+        browser = Client()
+        if cookies[who]:
+            browser.cookies[settings.SESSION_COOKIE_NAME] = cookies[who].split("=", 1)[1]
+        browser.get(address)
+        with CaptureQueriesContext(connection) as captured:
+            response = browser.get(address)
+        if response.status_code != 200:
+            sys.exit(f"{address}: HTTP {response.status_code}")
+        db_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+        counts[label] = (len(captured), db_ms)
+    return counts
+
+
+def serve(url: str, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "trefpunt.settings.base",
+        "TREFPUNT_DEBUG": "0",
+        "TREFPUNT_DB_CONN_MAX_AGE": "60",
+        "TREFPUNT_LOG_LEVEL": "WARNING",
+        "TREFPUNT_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "bench.web_wsgi:application",
+            *("-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+    )
+    for _ in range(100):
+        time.sleep(0.2)
+        try:
+            status, _body = fetch("/bench-trivial/", "")[:2]
+            if status == 200:
+                return process
+        except OSError:
+            continue
+    process.terminate()
+    sys.exit("gunicorn did not start")
+
+
+def fetch(address: str, cookie: str) -> tuple[int, int, float]:
+    """(status, bytes, seconds) of one GET on a new connection."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+    conn.request("GET", address, headers={"Cookie": cookie} if cookie else {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, len(body), time.perf_counter() - started
+
+
+def hammer(address: str, cookie: str, clients: int, repeat: int) -> tuple[list[float], int]:
+    """``clients`` threads each GET ``address`` ``repeat`` times; the times and the size."""
+    times: list[float] = []
+    sizes: list[int] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        for _ in range(repeat):
+            status, size, seconds = fetch(address, cookie)
+            with lock:
+                times.append(seconds)
+                sizes.append(size)
+                if status != 200:
+                    errors.append(f"{address}: HTTP {status}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        sys.exit(errors[0])
+    return times, max(sizes)
+
+
+def measure(args: argparse.Namespace, url: str, data: Dataset) -> None:
+    pages = pages_list(data)
+    if args.pages:
+        wanted = [w.strip() for w in args.pages.split(",")]
+        pages = [p for p in pages if any(w in p[0] for w in wanted)]
+    cookies = sessions_make(data)
+    counts = queries_count(pages, cookies)
+    server = serve(url, args.workers)
+    try:
+        print(f"{load_average()} before; gunicorn {args.workers} workers, {args.clients} clients")
+        print(
+            f"{'page':32} {'1 client':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+            f" {'p95/triv':>8} {'queries':>7} {'db ms':>6} {'KB':>5}"
+        )
+        trivial = ("trivial view (baseline)", "anon", "/bench-trivial/")
+        hammer(trivial[2], "", args.clients, args.repeat)  # every worker up and connected
+        baseline = 0.0
+        for label, who, address in [trivial, *pages, trivial]:
+            # One client first (also warms every worker's caches a little), then many.
+            alone = pct(hammer(address, cookies[who], 1, 5)[0], 0.5) * 1000
+            times, size = hammer(address, cookies[who], args.clients, args.repeat)
+            p50, p95, p99 = (pct(times, q) * 1000 for q in (0.5, 0.95, 0.99))
+            baseline = baseline or p95
+            queries, db_ms = counts.get(label, (0, 0.0))
+            print(
+                f"{label:32} {alone:8.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {p95 / baseline:8.1f}"
+                f" {queries:7d} {db_ms:6.1f} {size / 1024:5.0f}"
+            )
+        print(f"{load_average()} after")
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--contests", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=55_000)
     parser.add_argument("--client-contests", type=int, default=1370)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--member-entries", type=int, default=10_000)
+    parser.add_argument("--big-contests", type=int, default=5)
+    parser.add_argument("--big-entries", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--pages", default="", help="only pages whose label contains one of these")
     args = parser.parse_args(argv)
-    if not 1 <= args.contests <= 1_000_000 or not 1 <= args.people <= 1_000_000:
-        parser.error("--contests and --people up to 1,000,000")
-    if not 1 <= args.repeat <= 1000 or not 0 <= args.client_contests <= args.contests:
-        parser.error("--repeat up to 1,000; --client-contests up to --contests")
+    sizes = Sizes(
+        contests=args.contests,
+        entries=args.entries,
+        people=args.people,
+        client_contests=args.client_contests,
+        member_entries=args.member_entries,
+        big_contests=args.big_contests,
+        big_entries=args.big_entries,
+    )
+    if not 10 <= sizes.contests <= 1_000_000 or not 10 <= sizes.people <= 1_000_000:
+        parser.error("--contests and --people from 10 to 1,000,000")
+    if not 1 <= sizes.big_contests <= sizes.client_contests <= sizes.contests:
+        parser.error("1 ≤ --big-contests ≤ --client-contests ≤ --contests")
+    if sizes.entries < sizes.big_contests * sizes.big_entries + sizes.member_entries:
+        parser.error("--entries must hold the big contests' and the member's entries")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     from urllib.parse import urlsplit
 
@@ -117,64 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("DATABASE_URL must point at 127.0.0.1; this bench stays local.")
     database_ensure(url)
     django_setup(url)
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.http import HttpResponse
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.urls import clear_url_caches, path
-
-    from trefpunt import urls
-    from trefpunt.accounts.models import User
-
-    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
-    call_command("migrate", verbosity=0)
-    client_id = dataset_build(
-        contests=args.contests, people=args.people, client_contests=args.client_contests
-    )
-    urls.urlpatterns.insert(0, path("bench-trivial/", lambda request: HttpResponse("ok")))
-    clear_url_caches()
-    browser = Client()
-    owner = Client()
-    owner.force_login(User.objects.get(pk=client_id))
-    pages = [
-        ("trivial view (baseline)", browser, "/bench-trivial/"),
-        ("home", browser, "/"),
-        ("contest list, page 1", browser, "/contests/"),
-        ("contest list, page 500", browser, "/contests/?page=500"),
-        ("contest list, last page", browser, "/contests/?page=last"),
-        ("prize filter ≥ € 2,000", browser, "/contests/?prize_min=2000"),
-        ("prize filter ≤ € 100", browser, "/contests/?prize_max=100"),
-        ("prize filter, page 300", browser, "/contests/?prize_min=1000&page=300"),
-        ("client dashboard", owner, "/contests/dashboard/"),
-        ("client dashboard, page 20", owner, "/contests/dashboard/?page=20"),
-    ]
-    print(f"load average before {os.getloadavg()[0]:.2f}; Django test client, one client")
-    print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8} {'× trivial':>10} {'queries':>8} {'KB':>6}")
-    baseline = None
-    for label, client, address in pages:
-        times = []
-        queries = 0
-        size = 0
-        for _ in range(args.repeat):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(address, follow=True)
-                times.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                sys.exit(f"{address}: HTTP {response.status_code}")
-            queries = len(captured)
-            size = len(response.content)
-        times.sort()
-        p50 = statistics.median(times) * 1000
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000
-        baseline = baseline or p50
-        print(
-            f"{label:32} {p50:8.1f} {p95:8.1f} {p50 / baseline:10.1f} {queries:8d}"
-            f" {size / 1024:6.0f}"
-        )
-    print(f"load average after {os.getloadavg()[0]:.2f}")
+    measure(args, url, dataset_build(sizes))
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.api_schema import PAGE_MAX, InSchema
 from trefpunt.core.exceptions import NotFound, ValidationFailed
 from trefpunt.core.idempotency import idempotency_key_for
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import absolute_url
 
@@ -216,12 +216,13 @@ def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> di
                 q=filters.q.strip(),
             )
         )
-    paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    paginator = BoundedPaginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
     page = paginator.get_page(filters.page)
     accesses = selectors.contest_access_many(page.object_list, request.user)
     return {
         "items": [_contest_out(access) for access in accesses],
         "count": paginator.count,
+        "count_capped": paginator.capped,
         "page": page.number,
         "pages": paginator.num_pages,
     }
@@ -341,11 +342,12 @@ def entry_list_api(
             mine=filters.mine,
         ),
     )
-    paginator = Paginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    paginator = BoundedPaginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
     page = paginator.get_page(filters.page)
     return {
         "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],
         "count": paginator.count,
+        "count_capped": paginator.capped,
         "page": page.number,
         "pages": paginator.num_pages,
     }

@@ -181,16 +181,18 @@ class Contest(models.Model):
         indexes = [
             models.Index(fields=["status", "entry_deadline"]),
             models.Index(fields=["status", "judging_ends_at"]),
-            # ``selectors.contest_list_public``'s order, exactly.
+            # ``selectors.contest_list_public``'s order, exactly. No NULLS LAST (SQLite
+            # cannot index it): within a rank every due is set (open, judging) or none is
+            # (the rest); PostgreSQL sorts NULLs last anyway. Only the listed statuses, and
+            # with the filtered columns included, so a deep page's ids (and its count) are
+            # read from the index alone, never from every skipped row.
             models.Index(
-                F("list_rank"),
-                # No NULLS LAST (SQLite cannot index it): within a rank every due is set
-                # (open, judging) or none is (the rest); PostgreSQL sorts NULLs last anyway.
-                F("list_due").asc(),
-                F("published_at").desc(),
-                F("id").desc(),
-                condition=Q(is_private=False),
-                name="contest_public_list",
+                fields=["list_rank", "list_due", "-published_at", "-id"],
+                include=["status", "category", "prize_total"],
+                condition=Q(
+                    is_private=False, status__in=["open", "judging", "awarded", "completed"]
+                ),
+                name="contest_public_listed",
             ),
             models.Index(
                 fields=["prize_total"], condition=Q(is_private=False), name="contest_public_prize"
@@ -412,7 +414,8 @@ class Entry(models.Model):
         ]
         indexes = [
             models.Index(fields=["contest", "status"]),
-            models.Index(fields=["entrant", "-created_at"]),
+            # The entrant's entries page, newest first, paged by ids from the index alone.
+            models.Index(fields=["entrant", "-created_at", "-id"], name="entry_entrant_newest"),
         ]
 
     def __str__(self) -> str:

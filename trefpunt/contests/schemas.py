@@ -77,7 +77,9 @@ class ContestOut(Schema):
 
 class ContestPage(Schema):
     items: list[ContestOut]
+    # Counted up to ``core.pagination.LIST_MAX_ROWS`` (10,000); ``count_capped``: at least.
     count: int
+    count_capped: bool
     page: int
     pages: int
 
@@ -184,6 +186,7 @@ class EntryOut(Schema):
 class EntryPage(Schema):
     items: list[EntryOut]
     count: int
+    count_capped: bool
     page: int
     pages: int
 

@@ -20,11 +20,13 @@ A missing object and a forbidden one both raise ``NotFound``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -35,6 +37,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -152,6 +155,29 @@ class ContestFilters:
     q: str = ""
 
 
+TEXT_WORDS_MAX = 8
+
+
+def _text_filter(qs: QuerySet[Contest], text: str) -> QuerySet[Contest]:
+    """Contests whose title or summary has every word of ``text`` (as a word prefix on
+    PostgreSQL, through the full-text index; as a substring on SQLite, which has none)."""
+    words = re.findall(r"\w+", text.lower())[:TEXT_WORDS_MAX]
+    if not words:
+        return qs
+    if connections[qs.db].vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        # The expression of the ``contest_public_text`` GIN index (migration 0008). Only
+        # word characters reach to_tsquery, so no input can break its syntax.
+        query = " & ".join(f"{word}:*" for word in words)
+        return qs.alias(text=SearchVector("title", "summary", config="simple")).filter(
+            text=SearchQuery(query, search_type="raw", config="simple")
+        )
+    for word in words:
+        qs = qs.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+    return qs
+
+
 def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Contest]:
     """Public contests for the list page, search and the API: never drafts, never private."""
     f = filters or ContestFilters()
@@ -169,13 +195,25 @@ def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Co
         now = timezone.now()
         qs = qs.filter(status=Contest.Status.OPEN, entry_deadline__lte=now + limits.ENDS_SOON)
     if f.q:
-        qs = qs.filter(Q(title__icontains=f.q) | Q(summary__icontains=f.q))
+        qs = _text_filter(qs, f.q)
     # Open contests first, soonest deadline first; then those in judging, soonest decision
     # first; then the decided ones, newest first: stored columns, in the order of the
     # ``contest_public_list`` index (no sort of every public contest per request).
     if f.ends_soon or f.status == Contest.Status.OPEN:
         return qs.order_by("entry_deadline", "pk")
     return qs.order_by("list_rank", F("list_due").asc(), F("published_at").desc(), F("id").desc())
+
+
+def contest_live_figures() -> tuple[int, int]:
+    """``(open contests, their and the judging ones' prizes in escrow)`` of the public list,
+    in one aggregate over the ``prize_total`` column (the home page)."""
+    live = Contest.objects.filter(
+        is_private=False, status__in=[Contest.Status.OPEN, Contest.Status.JUDGING]
+    ).aggregate(
+        open=Count("pk", filter=Q(status=Contest.Status.OPEN)),
+        prizes=Sum("prize_total"),
+    )
+    return live["open"] or 0, live["prizes"] or 0
 
 
 def contest_list_managed(*, user: User) -> QuerySet[Contest]:
@@ -276,7 +314,7 @@ def entry_list_for_viewer(
             qs = qs.filter(status=f.status)
     if f.mine and access.user is not None:
         qs = qs.filter(entrant=access.user)
-    return qs.annotate(flag_count=Count("flags")).order_by("number")
+    return qs.order_by("number")
 
 
 def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
@@ -426,31 +464,41 @@ def client_dashboard(*, user: User) -> QuerySet[Contest]:
     )
 
 
+ENTRANT_PAYMENTS_SHOWN = 50
+
+
 @dataclass(frozen=True)
 class EntrantDashboard:
-    entries: list[Entry]
+    """What the entrant's page shows beside the paged entries (``entrant_entries``): the
+    latest payments, what they add up to, invitations and handovers to deliver."""
+
     payments: list[Payment]
+    payment_count: int
     earned_net: int
     invitations: list[Contest]
     handovers_to_deliver: list[Handover]
 
 
+def entrant_entries(*, user: User) -> QuerySet[Entry]:
+    """The user's entries, newest first, for a paged list (index ``entrant, -created_at``),
+    with their contests: the page shows no files, so none are loaded."""
+    return (
+        Entry.objects.filter(entrant=user).select_related("contest").order_by("-created_at", "-pk")
+    )
+
+
 def entrant_dashboard(*, user: User) -> EntrantDashboard:
-    entries = list(
-        _entry_base()
-        .filter(entrant=user)
-        .select_related("contest__organisation", "contest__created_by__profile")
-        .order_by("-created_at", "-pk")[:200]
-    )
-    payments = list(
-        Payment.objects.filter(recipient=user)
-        .select_related("contest", "entry", "prize")
-        .order_by("-created_at", "-pk")
-    )
+    """Everything but the entries, in a fixed number of queries whatever the history."""
+    payments = Payment.objects.filter(recipient=user)
+    totals = payments.aggregate(n=Count("pk"), net=Sum("net"))
     return EntrantDashboard(
-        entries=entries,
-        payments=payments,
-        earned_net=sum(p.net for p in payments),
+        payments=list(
+            payments.select_related("contest", "entry", "prize").order_by("-created_at", "-pk")[
+                :ENTRANT_PAYMENTS_SHOWN
+            ]
+        ),
+        payment_count=totals["n"] or 0,
+        earned_net=totals["net"] or 0,
         invitations=_invited_with_nda_state(user),
         handovers_to_deliver=list(
             Handover.objects.filter(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count
 
 from trefpunt.accounts.models import Profile
 from trefpunt.contests.models import Contest
-from trefpunt.contests.selectors import ContestFilters, contest_list_public
+from trefpunt.contests.selectors import ContestFilters, contest_list_public, contest_live_figures
 from trefpunt.microtasks.models import Batch, Item
 
 HOME_CONTESTS = 6
+HOME_FIGURES_KEY = "core:home-figures:1"
+HOME_FIGURES_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,17 @@ class HomeFigures:
 
 
 def home_figures() -> HomeFigures:
-    """What the platform holds right now, for the home page (four queries)."""
-    live = contest_list_public().filter(status__in=[Contest.Status.OPEN, Contest.Status.JUDGING])
-    # prize_total is an annotation of contest_list_public (the type checker cannot see it).
-    columns = ("status", "prize_total")
-    figures = list(live.values_list(*columns))
-    open_contests = sum(1 for status, _total in figures if status == Contest.Status.OPEN)
-    prizes = sum(total or 0 for _status, total in figures)
+    """What the platform holds right now, for the home page: counted at most once a minute
+    (``HOME_FIGURES_SECONDS``), so the busiest page reads the cache, not every live contest."""
+    figures = cache.get(HOME_FIGURES_KEY)
+    if not isinstance(figures, HomeFigures):
+        figures = _home_figures_count()
+        cache.set(HOME_FIGURES_KEY, figures, HOME_FIGURES_SECONDS)
+    return figures
+
+
+def _home_figures_count() -> HomeFigures:
+    open_contests, prizes = contest_live_figures()
     batches = Batch.objects.filter(status=Batch.Status.OPEN).aggregate(n=Count("pk"))
     items = Item.objects.filter(
         batch__status=Batch.Status.OPEN, status=Item.Status.OPEN, is_gold=False

@@ -195,7 +195,7 @@ def test_contest_list_api_runs_a_constant_number_of_queries(django_assert_max_nu
         contest = published(client)
         enter(contest)
     session = api(make_user())
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(9) as few:
         assert len(session.get("/api/v1/contests").json()["items"]) == 2
     for _ in range(5):
         contest = published(client, prizes=[30000, 10000])

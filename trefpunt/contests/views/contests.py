@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Case, Count, Value, When
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -64,21 +65,38 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
     if phone_form.is_bound:
         phone_form.is_valid()
     active = sum(1 for name in form.fields if request.GET.get(name))
+    # The two filter forms' HTML depends on these values only (and the language): rendered
+    # once and cached, it is nearly half of the page's work otherwise.
+    filter_key = urlencode([(name, request.GET.getlist(name)) for name in form.fields], doseq=True)
     return render(
         request,
         "contests/list.html",
-        {"form": form, "phone_form": phone_form, "active_filters": active, "page": page},
+        {
+            "form": form,
+            "phone_form": phone_form,
+            "active_filters": active,
+            "page": page,
+            "filter_key": filter_key,
+        },
     )
+
+
+def _detail_entries(access: selectors.ContestAccess) -> list[Entry]:
+    """The first entries the contest page shows: winners first once the contest is decided,
+    then in order of submission. Two index-served reads (by status, by number) instead of
+    one order on a CASE expression, which sorts every entry of the contest."""
+    entries = selectors.entry_list_for_viewer(access=access)
+    winners: list[Entry] = []
+    if access.contest.status in rules.DECIDED:
+        winners = list(entries.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
+    others = entries.exclude(status=Entry.Status.WINNER)[: DETAIL_ENTRIES - len(winners)]
+    return winners + list(others)
 
 
 def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
     contest = access.contest
     user = access.user
-    # Winners first once the contest is decided; otherwise in order of submission.
-    entries_qs = selectors.entry_list_for_viewer(access=access).order_by(
-        Case(When(status=Entry.Status.WINNER, then=Value(0)), default=Value(1)), "number"
-    )
-    entries = list(entries_qs[:DETAIL_ENTRIES]) if access.can_read_brief else []
+    entries = _detail_entries(access) if access.can_read_brief else []
     counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
     entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
     mine = [e for e in entries if user is not None and e.entrant_id == user.pk]
@@ -404,8 +422,11 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    page = BoundedPaginator(
+        selectors.entrant_entries(user=request.user), DASHBOARD_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "contests/dashboard_entrant.html",
-        {"dash": selectors.entrant_dashboard(user=request.user)},
+        {"dash": selectors.entrant_dashboard(user=request.user), "page": page},
     )

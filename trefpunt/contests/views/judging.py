@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.money import split_bps
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import next_url, not_found_as_404, redirect_back
 
@@ -64,7 +64,7 @@ def _judge_page(
         raise Http404 from None
     form = JudgeFilterForm(request.GET or None)
     entries = selectors.entry_list_for_viewer(access=access, filters=_judge_filters(form))
-    page = Paginator(entries, JUDGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(entries, JUDGE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "contests/judge.html",

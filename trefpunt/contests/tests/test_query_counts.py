@@ -1,0 +1,149 @@
+"""Every page ``bench/web.py`` times at 100,000 contests runs a fixed number of queries,
+whatever the data: measured once on a small site, then again after it grew (pages made two
+rows long, so deep pages and filters are reached with a handful of rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from trefpunt.accounts.models import User
+from trefpunt.contests.models import Contest, Entry
+from trefpunt.contests.selectors import ContestFilters, contest_list_public
+from trefpunt.contests.services import entry_rate
+from trefpunt.core.pagination import BoundedPaginator
+from trefpunt.core.selectors import home_figures
+
+from .factories import enter, make_user, published
+
+SMALL_PAGE = 2
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("trefpunt.contests.views.contests.LIST_PAGE_SIZE", SMALL_PAGE)
+    monkeypatch.setattr("trefpunt.contests.views.contests.DASHBOARD_PAGE_SIZE", SMALL_PAGE)
+    monkeypatch.setattr("trefpunt.contests.views.judging.JUDGE_PAGE_SIZE", SMALL_PAGE)
+
+
+def browser(user: User | None = None) -> Client:
+    session = Client()
+    if user is not None:
+        session.force_login(user)
+    return session
+
+
+def _grow(client: User, member: User, big: Contest) -> None:
+    for _ in range(4):
+        contest = published(client, prizes=[20000, 10000])
+        enter(contest, member)
+        enter(contest)
+    for _ in range(4):
+        entry = enter(big)
+        entry_rate(entry_id=entry.pk, user=client, rating=4, feedback="ok")
+    enter(big, member)
+
+
+def _addresses(big: Contest, entry: Entry) -> list[tuple[str, str]]:
+    """(who, address) of every page the web bench times."""
+    return [
+        ("anon", "/en/"),
+        ("anon", "/en/contests/"),
+        ("anon", "/en/contests/?page=3"),
+        ("anon", "/en/contests/?page=last"),
+        ("anon", "/en/contests/?prize_min=100"),
+        ("anon", "/en/contests/?prize_max=1000"),
+        ("anon", "/en/contests/?prize_min=100&page=2"),
+        ("anon", "/en/contests/?q=bakery+logo"),
+        ("member", "/api/v1/contests"),
+        ("member", "/api/v1/contests?page=2&page_size=2"),
+        ("client", "/en/contests/dashboard/"),
+        ("client", "/en/contests/dashboard/?page=2"),
+        ("member", "/en/contests/my-entries/"),
+        ("member", "/en/contests/my-entries/?page=2"),
+        ("anon", big.get_absolute_url()),
+        ("client", reverse("contests:judge", kwargs={"pk": big.pk})),
+        ("client", reverse("contests:judge", kwargs={"pk": big.pk}) + "?page=2"),
+        ("anon", entry.get_absolute_url()),
+    ]
+
+
+def _counts(
+    sessions: dict[str, Client], addresses: list[tuple[str, str]], assert_max: Any
+) -> list[int]:
+    counts = []
+    for who, address in addresses:
+        with assert_max(40) as captured:
+            assert sessions[who].get(address).status_code == 200, address
+        counts.append(len(captured.captured_queries))
+    return counts
+
+
+def test_every_bench_page_runs_a_constant_number_of_queries(django_assert_max_num_queries):
+    client, member = make_user(), make_user()
+    big = published(client, max_entries_per_entrant=10)
+    entry = enter(big, member)
+    enter(big)
+    sessions = {"anon": browser(), "client": browser(client), "member": browser(member)}
+    addresses = _addresses(big, entry)
+    small = _counts(sessions, addresses, django_assert_max_num_queries)
+    _grow(client, member, big)
+    grown = _counts(sessions, addresses, django_assert_max_num_queries)
+    assert [
+        (address, before, after)
+        for (_who, address), before, after in zip(addresses, small, grown, strict=True)
+        if after > before
+    ] == []
+
+
+def test_contest_text_filter_matches_every_word_in_title_or_summary():
+    client = make_user()
+    bakery = published(client, title="A logo for a bakery", summary="Warm and simple.")
+    garage = published(client, title="A logo for a garage", summary="Bold, works on a van.")
+
+    def found(text: str) -> set[int]:
+        return {c.pk for c in contest_list_public(filters=ContestFilters(q=text))}
+
+    assert found("logo") == {bakery.pk, garage.pk}
+    assert found("bakery logo") == {bakery.pk}
+    assert found("garage warm") == set()
+    assert found("simple") == {bakery.pk}
+    assert found("bak") == {bakery.pk}
+    # Punctuation and tsquery syntax are words' edges, never an error.
+    assert found("van & | ! :* (") == {garage.pk}
+    assert found("&|!") == {bakery.pk, garage.pk}
+
+
+def test_contest_list_api_says_when_its_count_is_a_lower_bound():
+    client = make_user()
+    for _ in range(3):
+        published(client)
+    body = browser(make_user()).get("/api/v1/contests").json()
+    assert (body["count"], body["count_capped"]) == (3, False)
+    bounded = BoundedPaginator(contest_list_public(), 1, max_rows=2)
+    assert (bounded.count, bounded.capped, bounded.num_pages) == (2, True, 2)
+
+
+def test_home_figures_are_counted_once_a_minute(django_assert_num_queries):
+    client = make_user()
+    published(client, prizes=[20000, 10000])
+    first = home_figures()
+    published(client, prizes=[5000])
+    with django_assert_num_queries(0):
+        assert home_figures() == first
+    assert first.open_contests == 1
+    assert first.prizes_in_escrow == 30000
+
+
+def test_contest_list_cached_filter_forms_follow_the_query_and_its_errors():
+    session = browser()
+    assert 'value="bakery"' in session.get("/en/contests/?q=bakery").content.decode()
+    garage = session.get("/en/contests/?q=garage").content.decode()
+    assert 'value="garage"' in garage and 'value="bakery"' not in garage
+    wrong = session.get("/en/contests/?prize_min=50&prize_max=10").content.decode()
+    assert wrong.count("Enter an amount of at least 50.") == 2
+    assert "Enter an amount" not in session.get("/en/contests/?prize_min=50").content.decode()
