@@ -475,13 +475,17 @@ class StopModel:
 
 def calibration_from(stored: dict[str, Any] | None) -> tuple[float, StopCalibration | None]:
     """(temperature, calibration) from :meth:`StopModel.stored`; no stop without one."""
-    if not stored or stored.get("temperature") is None or not stored.get("edges"):
+    if not stored or not stored.get("edges"):
         return NO_CALIBRATION, None
     edges = np.asarray(stored["edges"], dtype=np.float64)
-    levels = np.asarray(stored["levels"], dtype=np.float64)
+    levels = np.asarray(stored.get("levels") or [], dtype=np.float64)
     if edges.shape != levels.shape:
         return NO_CALIBRATION, None
-    return float(stored["temperature"]), StopCalibration(edges=edges, levels=levels)
+    temperature = stored.get("temperature")
+    return (
+        NO_CALIBRATION if temperature is None else float(temperature),
+        StopCalibration(edges=edges, levels=levels),
+    )
 
 
 def stop_model_fit(
@@ -558,7 +562,8 @@ def stop_confidences(
 
     The confidence is the leader's tempered probability, with ``leave_one_out`` the lowest
     it keeps when any one answer of the row is left out, mapped through ``calibration``;
-    without a calibration it is 0 (no early stop before the batch can be calibrated)."""
+    without a calibration (or a finite temperature) it is 0: no early stop before the batch
+    can be calibrated."""
     n = loglik.shape[0]
     post = tempered_posterior(prior, loglik, temperature) if n else np.zeros_like(loglik)
     leader = post.argmax(axis=1) if n else np.zeros(0, dtype=np.intp)
@@ -569,7 +574,8 @@ def stop_confidences(
         np.minimum.at(out, answer_row, held[np.arange(answer_row.size), leader[answer_row]])
         conf = np.minimum(conf, out)
     if calibrate:
-        conf = calibration(conf) if calibration is not None else conf * 0.0
+        usable = calibration is not None and math.isfinite(temperature)
+        conf = calibration(conf) if usable and calibration is not None else conf * 0.0
     return np.asarray(leader, dtype=np.intp), np.asarray(conf)
 
 
