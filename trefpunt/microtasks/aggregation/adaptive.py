@@ -212,14 +212,38 @@ def fit_temperature(
     lb = np.asarray(labels, dtype=np.intp)
     if it.size == 0 or result.n_classes < 2:
         return 1.0
-    per_answer = answer_log_likelihoods(result, workers, lb)  # (N, K)
-    summed = np.zeros((result.n_items, result.n_classes))
+    return temperature_from(
+        np.maximum(result.class_prior, 1e-12),
+        answer_log_likelihoods(result, workers, lb),
+        it,
+        gold_items=gold_items,
+        gold_labels=gold_labels,
+    )
+
+
+def temperature_from(
+    prior: FloatArray,
+    per_answer: FloatArray,
+    items: IntArray,
+    *,
+    gold_items: ArrayLike | None = None,
+    gold_labels: ArrayLike | None = None,
+) -> float:
+    """:func:`fit_temperature` from the class prior and the answers' log-likelihoods
+    ``(n_answers, K)`` (what the platform stores of a fit, not a whole result)."""
+    it = np.asarray(items, dtype=np.intp)
+    n_classes = prior.shape[0]
+    if it.size == 0 or n_classes < 2:
+        return 1.0
+    n_items = int(it.max()) + 1
+    if gold_items is not None and np.asarray(gold_items).size:
+        n_items = max(n_items, int(np.asarray(gold_items).max()) + 1)
+    summed = np.zeros((n_items, n_classes))
     np.add.at(summed, it, per_answer)
-    prior = np.maximum(result.class_prior, 1e-12)
     if gold_items is not None and gold_labels is not None:
         g_items = np.asarray(gold_items, dtype=np.intp)
         g_labels = np.asarray(gold_labels, dtype=np.intp)
-        answered = np.bincount(it, minlength=result.n_items)[g_items] > 0
+        answered = np.bincount(it, minlength=n_items)[g_items] > 0
         if int(answered.sum()) >= MIN_GOLD_FOR_CALIBRATION:
             rows, truth = summed[g_items[answered]], g_labels[answered]
             scores = [
@@ -229,7 +253,13 @@ def fit_temperature(
                 for t in TEMPERATURES
             ]
             return TEMPERATURES[int(np.argmax(scores))]
-    counts = np.bincount(it, minlength=result.n_items)
+    return _split_half_temperature(prior, per_answer, it, summed)
+
+
+def _split_half_temperature(
+    prior: FloatArray, per_answer: FloatArray, it: IntArray, summed: FloatArray
+) -> float:
+    counts = np.bincount(it, minlength=summed.shape[0])
     # Split each item with enough answers into two random halves: the tempered posterior from
     # half A should give the label half B points to the probability it really has.
     rng = np.random.default_rng(0)
@@ -417,6 +447,180 @@ def agreeing_workers(
     return np.bincount(cell, minlength=n_items * n_classes).reshape(n_items, n_classes)
 
 
+# --- the stopping rule: one module for the replay, the CLI, the full fit and each answer ---
+
+
+@dataclass
+class StopModel:
+    """What the stopping rule needs from the last full fit: the class prior, every worker's
+    confusion matrix (the pooled worker for those the fit did not see), the temperature,
+    the spammer flags and the prefix calibration (``None``: no early stop yet)."""
+
+    prior: FloatArray
+    confusion: FloatArray
+    temperature: float
+    flagged: BoolArray
+    calibration: StopCalibration | None
+
+    def stored(self) -> dict[str, Any]:
+        """The temperature and calibration as JSON (the platform keeps the prior and the
+        matrices with the fit's other estimates)."""
+        cal = self.calibration
+        return {
+            "temperature": self.temperature if math.isfinite(self.temperature) else None,
+            "edges": [] if cal is None else np.round(cal.edges, 9).tolist(),
+            "levels": [] if cal is None else np.round(cal.levels, 9).tolist(),
+        }
+
+
+def calibration_from(stored: dict[str, Any] | None) -> tuple[float, StopCalibration | None]:
+    """(temperature, calibration) from :meth:`StopModel.stored`; no stop without one."""
+    if not stored or not stored.get("edges"):
+        return NO_CALIBRATION, None
+    edges = np.asarray(stored["edges"], dtype=np.float64)
+    levels = np.asarray(stored.get("levels") or [], dtype=np.float64)
+    if edges.shape != levels.shape:
+        return NO_CALIBRATION, None
+    temperature = stored.get("temperature")
+    return (
+        NO_CALIBRATION if temperature is None else float(temperature),
+        StopCalibration(edges=edges, levels=levels),
+    )
+
+
+def stop_model_fit(
+    prior: ArrayLike,
+    confusion: ArrayLike,
+    items: ArrayLike,
+    workers: ArrayLike,
+    labels: ArrayLike,
+    *,
+    flagged: ArrayLike | None = None,
+    target: float = DEFAULT_TARGET,
+    min_answers: int = DEFAULT_MIN_ANSWERS,
+    min_agreeing: int = DEFAULT_MIN_AGREEING,
+    calibrate: bool = True,
+    seed: int = 0,
+    gold_items: ArrayLike | None = None,
+    gold_labels: ArrayLike | None = None,
+    previous: StopCalibration | None = None,
+) -> StopModel:
+    """The stopping rule's estimates after a full fit (prior and ``confusion`` from
+    :func:`confusion_for_updates` of that fit): the temperature (:func:`temperature_from`)
+    and the prefix calibration (:func:`fit_stop_calibration`) on the batch's own answers.
+    When the answers no longer give a calibration (stopped items stop feeding it),
+    ``previous`` is kept."""
+    pr = np.maximum(np.asarray(prior, dtype=np.float64), 1e-12)
+    conf = np.asarray(confusion, dtype=np.float64)
+    it = np.asarray(items, dtype=np.intp)
+    lb = np.asarray(labels, dtype=np.intp)
+    per_answer = np.log(conf[np.asarray(workers, dtype=np.intp), :, lb])
+    temperature = temperature_from(
+        pr, per_answer, it, gold_items=gold_items, gold_labels=gold_labels
+    )
+    calibration = None
+    if calibrate and math.isfinite(temperature):
+        calibration = fit_stop_calibration(
+            pr,
+            per_answer,
+            it,
+            lb,
+            temperature,
+            target=target,
+            min_answers=min_answers,
+            min_agreeing=min_agreeing,
+            seed=seed,
+        )
+    if calibration is None:
+        calibration = previous
+    return StopModel(
+        prior=pr,
+        confusion=conf,
+        temperature=temperature,
+        flagged=(
+            np.zeros(conf.shape[0], dtype=np.bool_)
+            if flagged is None
+            else np.asarray(flagged, dtype=np.bool_)
+        ),
+        calibration=calibration,
+    )
+
+
+def stop_confidences(
+    prior: FloatArray,
+    loglik: FloatArray,
+    answer_ll: FloatArray,
+    answer_row: IntArray,
+    temperature: float,
+    calibration: StopCalibration | None,
+    *,
+    leave_one_out: bool = True,
+    calibrate: bool = True,
+) -> tuple[IntArray, FloatArray]:
+    """Leader and stopping confidence of each row of ``loglik`` (summed answer
+    log-likelihoods ``(n, K)``; ``answer_ll[j]`` belongs to row ``answer_row[j]``).
+
+    The confidence is the leader's tempered probability, with ``leave_one_out`` the lowest
+    it keeps when any one answer of the row is left out, mapped through ``calibration``;
+    without a calibration (or a finite temperature) it is 0: no early stop before the batch
+    can be calibrated."""
+    n = loglik.shape[0]
+    post = tempered_posterior(prior, loglik, temperature) if n else np.zeros_like(loglik)
+    leader = post.argmax(axis=1) if n else np.zeros(0, dtype=np.intp)
+    conf = post[np.arange(n), leader]
+    if leave_one_out and answer_row.size:
+        out = np.ones(n)
+        held = tempered_posterior(prior, loglik[answer_row] - answer_ll, temperature)
+        np.minimum.at(out, answer_row, held[np.arange(answer_row.size), leader[answer_row]])
+        conf = np.minimum(conf, out)
+    if calibrate:
+        usable = calibration is not None and math.isfinite(temperature)
+        conf = calibration(conf) if usable and calibration is not None else conf * 0.0
+    return np.asarray(leader, dtype=np.intp), np.asarray(conf)
+
+
+def stop_confidence(
+    prior: ArrayLike,
+    answer_ll: ArrayLike,
+    temperature: float,
+    calibration: StopCalibration | None,
+) -> tuple[int, float]:
+    """:func:`stop_confidences` of one item from its answers' log-likelihoods ``(n, K)``:
+    what the platform computes when an answer arrives."""
+    pr = np.asarray(prior, dtype=np.float64)
+    ll = np.asarray(answer_ll, dtype=np.float64).reshape(-1, pr.shape[0])
+    if ll.shape[0] == 0 or not math.isfinite(temperature):
+        return (int(pr.argmax()) if pr.size else -1), 0.0
+    leader, conf = stop_confidences(
+        pr,
+        ll.sum(axis=0)[None, :],
+        ll,
+        np.zeros(ll.shape[0], dtype=np.intp),
+        temperature,
+        calibration,
+    )
+    return int(leader[0]), float(conf[0])
+
+
+def may_stop(
+    confidence: ArrayLike,
+    n_answers: ArrayLike,
+    n_agreeing: ArrayLike,
+    *,
+    target: float = DEFAULT_TARGET,
+    min_answers: int = DEFAULT_MIN_ANSWERS,
+    min_agreeing: int = DEFAULT_MIN_AGREEING,
+) -> BoolArray:
+    """Whether an item may stop before its maximum: at least ``min_answers`` answers,
+    ``min_agreeing`` distinct workers not flagged as spammers giving the leading answer, and
+    the stopping confidence (:func:`stop_confidences`) at ``target``."""
+    return np.asarray(
+        (np.asarray(n_answers) >= min_answers)
+        & (np.asarray(n_agreeing) >= min_agreeing)
+        & (np.asarray(confidence, dtype=np.float64) >= target)
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class ReplayResult:
     """Outcome of :func:`replay_adaptive`.
@@ -459,25 +663,31 @@ def _refit(
     sizes: dict[str, int],
     gold: dict[str, IntArray],
     stop: dict[str, Any] | None = None,
+    previous: StopCalibration | None = None,
 ) -> tuple[CategoricalResult, _Stopping]:
     fitted = fit(it, wk, lb, **sizes, **gold)
-    temperature = fit_temperature(fitted, it, wk, lb, **gold)
+    model = stop_model_fit(
+        fitted.class_prior,
+        confusion_for_updates(fitted),
+        it,
+        wk,
+        lb,
+        flagged=detect_spammers(fitted).flagged,
+        calibrate=stop is not None,
+        previous=previous,
+        gold_items=gold.get("gold_items"),
+        gold_labels=gold.get("gold_labels"),
+        **(stop or {}),
+    )
     loglik = np.zeros((sizes["n_items"], sizes["n_classes"]))
-    per_answer = answer_log_likelihoods(fitted, wk, lb)
-    np.add.at(loglik, it, per_answer)
-    calibration = None
-    if stop is not None and math.isfinite(temperature):
-        calibration = fit_stop_calibration(
-            np.maximum(fitted.class_prior, 1e-12), per_answer, it, lb, temperature, **stop
-        )
-    flagged = detect_spammers(fitted).flagged
+    np.add.at(loglik, it, np.log(model.confusion[wk, :, lb]))
     state = _Stopping(
-        prior=np.maximum(fitted.class_prior, 1e-12),
-        confusion=confusion_for_updates(fitted),
-        temperature=temperature,
-        flagged=flagged,
+        prior=model.prior,
+        confusion=model.confusion,
+        temperature=model.temperature,
+        flagged=model.flagged,
         loglik=loglik,
-        calibration=calibration,
+        calibration=model.calibration,
     )
     return fitted, state
 
@@ -643,10 +853,8 @@ class _Replay:
         """Refresh the estimates from every used answer and re-decide every asked item."""
         used, it, wk, lb = self.used, self.it, self.wk, self.lb
         previous = self.state.calibration if self.state is not None else None
-        _fitted, state = _refit(fit, it[used], wk[used], lb[used], self.sizes, gold, stop)
-        if state.calibration is None:
-            # Stopped items no longer feed the calibration; keep the last one fitted.
-            state.calibration = previous
+        # Stopped items no longer feed the calibration; the last one fitted is kept.
+        _fitted, state = _refit(fit, it[used], wk[used], lb[used], self.sizes, gold, stop, previous)
         self.state = state
         self.answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
         counted = used & ~state.flagged[wk]
@@ -662,39 +870,36 @@ class _Replay:
     def decide(self, rows: IntArray) -> None:
         state, rule = self.state, self.rule
         assert state is not None
-        post = tempered_posterior(state.prior, state.loglik[rows], state.temperature)
-        leader = post.argmax(axis=1)
-        conf = post[np.arange(rows.size), leader]
-        if rule.leave_one_out:
-            conf = np.minimum(conf, self._leave_one_out(rows, leader))
-        if rule.calibrate:
-            conf = state.calibration(conf) if state.calibration is not None else conf * 0.0
-        sure = (
-            (self.asked[rows] >= rule.min_answers)
-            & (conf >= rule.target)
-            & (self.agree[rows, leader] >= rule.min_agreeing)
+        js = self._answers_of(rows)
+        pos = np.full(self.sizes["n_items"], -1, dtype=np.intp)
+        pos[rows] = np.arange(rows.size)
+        leader, conf = stop_confidences(
+            state.prior,
+            state.loglik[rows],
+            self.answer_ll[js],
+            pos[self.it[js]],
+            state.temperature,
+            state.calibration,
+            leave_one_out=rule.leave_one_out,
+            calibrate=rule.calibrate,
+        )
+        sure = may_stop(
+            conf,
+            self.asked[rows],
+            self.agree[rows, leader],
+            target=rule.target,
+            min_answers=rule.min_answers,
+            min_agreeing=rule.min_agreeing,
         )
         out = self.cap[rows] <= self.asked[rows]
         self.complete[rows] = sure | out
         self.early[rows] = sure & ~out
         self.stated[rows] = np.where(sure, conf, 0.0)
 
-    def _leave_one_out(self, rows: IntArray, leader: IntArray) -> FloatArray:
-        """Per row, the leader's tempered probability without the answer that supports it most."""
-        state, it = self.state, self.it
-        assert state is not None
-        pos = np.full(self.sizes["n_items"], -1, dtype=np.intp)
-        pos[rows] = np.arange(rows.size)
+    def _answers_of(self, rows: IntArray) -> IntArray:
+        """The used answers of the items ``rows``."""
         if rows.size == 1:
-            js = np.asarray(self.on_item[int(rows[0])], dtype=np.intp)
-        else:
-            js = np.flatnonzero(self.used & (pos[it] >= 0))
-        out = np.ones(rows.size)
-        if js.size == 0:
-            return out
-        r = pos[it[js]]
-        post = tempered_posterior(
-            state.prior, state.loglik[it[js]] - self.answer_ll[js], state.temperature
-        )
-        np.minimum.at(out, r, post[np.arange(js.size), leader[r]])
-        return out
+            return np.asarray(self.on_item[int(rows[0])], dtype=np.intp)
+        inside = np.zeros(self.sizes["n_items"], dtype=np.bool_)
+        inside[rows] = True
+        return np.flatnonzero(self.used & inside[self.it])

@@ -22,7 +22,9 @@ described by the crowd until their own answers say otherwise:
    log-odds, by the worker's skill relative to the pooled accuracy (off-diagonal cells keep
    the pooled shape of the errors);
 4. **the worker's matrix**: ``(counts_w + prior_strength * M_w)`` row-normalised — the
-   posterior mean of the row under ``Dirichlet(prior_strength * M_w)``.
+   posterior mean of the row under ``Dirichlet(prior_strength * M_w)``. With three or more
+   classes the prior is nested (:func:`_nested_counts`): each row's right-share and its
+   pattern of wrong answers are shrunk separately, each with its own estimated strength.
 
 So with a handful of answers a worker is a one-coin worker with the crowd's error pattern
 (a weighted vote), with a few dozen their own class-specific errors take over (full
@@ -162,8 +164,10 @@ def pooled_prior_accuracy(n_classes: int) -> float:
 def hierarchical_counts(
     counts: FloatArray, prior_strength: float | None, skill_strength: float | None
 ) -> tuple[FloatArray, float, float]:
-    """Expected counts plus each worker's Dirichlet pseudo-counts, ``(n_workers, K, K)``,
-    and the two strengths used (estimated from the counts where given as ``None``)."""
+    """Expected counts plus each worker's prior pseudo-counts, ``(n_workers, K, K)``, and
+    the two strengths used (estimated from the counts where given as ``None``; with three
+    or more classes the first is the strength of the right-shares, see
+    :func:`_nested_counts`)."""
     n_classes = counts.shape[1]
     base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)[0]
     pooled_counts = counts.sum(axis=0) + POOL_STRENGTH * base
@@ -182,8 +186,55 @@ def hierarchical_counts(
     mean = pooled[None, :, :] * off_scale[:, :, None]
     diag = np.arange(n_classes)
     mean[:, diag, diag] = worker_diag
+    if n_classes >= 3:
+        padded, s_right = _nested_counts(counts, mean, prior_strength)
+        return padded, s_right, m
     s = _dirichlet_strength(counts, mean) if prior_strength is None else prior_strength
     return np.asarray(counts + s * mean), s, m
+
+
+def _nested_counts(
+    counts: FloatArray, mean: FloatArray, prior_strength: float | None
+) -> tuple[FloatArray, float]:
+    """With three or more classes: each row shrunk in two parts, each with its own strength.
+
+    A row of a worker's matrix says two things: how often the worker is right on that class
+    (one number) and, when wrong, which wrong answer they give (K - 2 free numbers). The
+    prior is nested accordingly (a Beta for "right", a Dirichlet over the wrong answers —
+    both conjugate, so the posterior mean is closed-form): the right-share is shrunk
+    towards the worker's prior diagonal with strength ``s_right`` and the shares of the
+    wrong answers towards the pooled pattern of errors with strength ``s_wrong``, each
+    estimated by the method of moments on its own part of the counts. A single Dirichlet
+    on the whole row ties the two together: the spread of the right-shares (large: workers
+    really differ in skill) then lets a worker's few wrong answers define their pattern of
+    errors, which on five-class data invented class-specific errors from noise. With two
+    classes there is no pattern of errors and this is the plain Dirichlet row.
+
+    Returns the padded rows (the posterior-mean matrix times the row's answers plus
+    ``s_right``, so ``_normalised`` gives that matrix) and ``s_right``.
+    """
+    n_classes = counts.shape[1]
+    diag = np.arange(n_classes)
+    right = counts[:, diag, diag]
+    n = counts.sum(axis=2)
+    mu = np.clip(mean[:, diag, diag], _EPS, 1.0 - _EPS)
+    if prior_strength is None:
+        s_right = _dirichlet_strength(
+            np.stack([right, n - right], axis=2), np.stack([mu, 1.0 - mu], axis=2)
+        )
+    else:
+        s_right = prior_strength
+    wrong = counts.copy()
+    wrong[:, diag, diag] = 0.0
+    pattern = mean.copy()
+    pattern[:, diag, diag] = 0.0
+    pattern /= np.maximum(pattern.sum(axis=2, keepdims=True), 1e-300)
+    s_wrong = _dirichlet_strength(wrong, pattern) if prior_strength is None else prior_strength
+    right_share = (right + s_right * mu) / (n + s_right)
+    wrong_shares = (wrong + s_wrong * pattern) / (n - right + s_wrong)[:, :, None]
+    matrix = wrong_shares * (1.0 - right_share)[:, :, None]
+    matrix[:, diag, diag] = right_share
+    return np.asarray(matrix * (n + s_right)[:, :, None]), s_right
 
 
 def _clip_strength(rho: float) -> float:

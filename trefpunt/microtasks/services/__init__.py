@@ -6,6 +6,7 @@
 - ``scheduling``: hand a worker the next item under a lease, or let them skip it;
 - ``answers``: store a worker's answer on their lease;
 - ``aggregation``: each item's combined answer, and the batch's full fit;
+- ``stopping``: the adaptive stopping rule fed with the batch's stored estimates;
 - ``item_states``: an item's state after a fit (reopen, needs review), closing a done batch;
 - ``review``: approve, reject, appeals, bulk review, excluding a worker;
 - ``sweeps``: the time-driven rules run by ``tasks.py``.

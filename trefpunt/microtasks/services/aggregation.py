@@ -25,6 +25,7 @@ from django.utils import timezone
 from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
 from .item_states import item_settle_unlocked
+from .stopping import fit_stopping, item_stopping
 
 # The full fit runs after the first REFIT_FIRST answers, then each time the answers since the
 # last fit reach as many as that fit saw (20, 40, 80, …), and from then on every
@@ -80,6 +81,7 @@ def item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: 
     The caller holds the item's row lock and saves ``ITEM_FIELDS``."""
     rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
     result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
+    item_stopping(batch=batch, rows=rows, result=result)
     item.aggregated_answer = result.answer
     item.confidence = result.confidence
     item.aggregate_details = result.details
@@ -253,6 +255,7 @@ def batch_aggregate(*, batch_id: int) -> bool:
         gold=gold,
         gold_counts=gold_counts,
     )
+    fit_stopping(batch=batch, fit=fit, counted=counted, gold=gold)
     now = timezone.now()
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)

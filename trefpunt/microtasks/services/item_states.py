@@ -5,15 +5,19 @@ its answers), *needs review* (it reached the batch's maximum answers, or the bat
 while its confidence is below the target: the client should look at it instead of the
 platform pretending) or *closed early* (the batch closed before it had answers enough).
 
-The per-answer update decides with the estimates of the last full fit; a full fit may then
-lower (or raise) an item's confidence. After every fit (and after an exclusion) each item is
-settled again with ``reopen``: a complete item below the target reopens for more answers up
-to the maximum, which publishing funded, so no money has to move; one at the maximum (or in
-a closed batch) needs review; an item needing review whose confidence reached the target is
-complete. A running batch with nothing left to answer — no open item, no live lease, its
-last fit up to date — closes once it has been quiet for ``done_close_after()``
-(``batches_finish_sweep``), which refunds the escrow for the answers never needed. The
-wait leaves the client time to exclude a spammer, which reopens items while the batch runs.
+An item stops before its maximum only by the stopping rule (``stopping``: the calibrated
+stopping confidence at the target, with enough distinct workers behind the leading answer;
+the same rule as the replay and the CLI), which stops nothing until the batch can be
+calibrated. The per-answer update decides with the estimates of the last full fit; a full
+fit may then lower (or raise) an item's confidence. After every fit (and after an
+exclusion) each item is settled again with ``reopen``: a complete item that no longer has
+enough reopens for more answers up to the maximum, which publishing funded, so no money has
+to move; one at the maximum (or in a closed batch) below the target needs review; an item
+needing review whose confidence reached the target is complete. A running batch with
+nothing left to answer — no open item, no live lease, its last fit up to date — closes once
+it has been quiet for ``done_close_after()`` (``batches_finish_sweep``), which refunds the
+escrow for the answers never needed. The wait leaves the client time to exclude a spammer,
+which reopens items while the batch runs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.utils.translation import gettext as _
 from trefpunt.core.exceptions import Conflict
 from trefpunt.ledger.funded import work_escrow_lock
 
+from ..aggregation.adaptive import DEFAULT_MIN_AGREEING, may_stop
 from ..models import Answer, Batch, Item, Lease
 from ..states import BATCH_RUN, batch_is_running
 
@@ -45,14 +50,28 @@ def item_is_uncertain(*, item: Item, batch: Batch) -> bool:
 
 def item_has_enough(*, item: Item, batch: Batch, counted: int) -> bool:
     """Whether an item needs no more answers: its maximum; for a test question its target
-    (the maximum); otherwise the minimum counted answers and, when the form has a field with a
-    confidence, that confidence at the batch's target."""
+    (the maximum); otherwise the minimum counted answers and the stopping rule
+    (``stopping``: the calibrated stopping confidence at the batch's target with enough
+    distinct workers behind the leading answer) — or, for a form whose primary field is not
+    single choice, its confidence at the target."""
     if item.answers_count >= batch.max_answers:
         return True
     if item.is_gold:
         return item.answers_count >= item.answers_target
     if counted < batch.min_answers:
         return False
+    stop = (item.aggregate_details or {}).get("stop")
+    if stop is not None:
+        return bool(
+            may_stop(
+                stop["confidence"],
+                counted,
+                stop["agreeing"],
+                target=batch.confidence_target,
+                min_answers=batch.min_answers,
+                min_agreeing=DEFAULT_MIN_AGREEING,
+            )
+        )
     return not item_is_uncertain(item=item, batch=batch)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+import numpy as np
 
 from trefpunt.accounts.models import Organisation, User
 from trefpunt.accounts.tests.factories import UserFactory
@@ -12,6 +13,7 @@ from trefpunt.ledger.models import AccountKind, LedgerAccount
 from trefpunt.ledger.services import wallet_for_organisation, wallet_for_user
 from trefpunt.ledger.tests.factories import fund_wallet
 from trefpunt.microtasks.models import Batch, Lease
+from trefpunt.microtasks.quality import MODEL_VERSION
 from trefpunt.microtasks.selectors import batch_funding
 from trefpunt.microtasks.services import batch_create, batch_publish, items_upload, lease_claim
 
@@ -94,3 +96,33 @@ def fits_enqueued(callbacks: list[Any]) -> int:
     """How many of the on-commit callbacks enqueue the batch's full fit (others tell
     webhooks and people about completed items)."""
     return sum("aggregate_on_commit" in getattr(c, "__qualname__", "") for c in callbacks)
+
+
+def trust_workers(batch: Batch, *, right: float = 0.9) -> Batch:
+    """Store, as the batch's last fit, a model in which every worker is right ``right`` of
+    the time and the stopping rule is calibrated (the confidence taken as it is), as a fit
+    of a large, calibrated batch would leave it: three agreeing answers from distinct
+    workers then stop an item, two do not (``services.stopping``)."""
+    fields = {}
+    for spec in batch.form:
+        if spec["type"] != "single":
+            continue
+        classes = [c["value"] for c in spec["choices"]]
+        k = len(classes)
+        pooled = np.full((k, k), (1.0 - right) / (k - 1))
+        np.fill_diagonal(pooled, right)
+        fields[spec["name"]] = {
+            "classes": classes,
+            "prior": [1.0 / k] * k,
+            "pooled": pooled.tolist(),
+            "pooled_weight": 1.0,
+        }
+    model = {
+        "version": MODEL_VERSION,
+        "method": batch.aggregation_method,
+        "fields": fields,
+        "stop": {"temperature": 1.0, "edges": [0.0], "levels": [1.0], "flagged": []},
+    }
+    Batch.objects.filter(pk=batch.pk).update(quality_model=model)
+    batch.refresh_from_db()
+    return batch

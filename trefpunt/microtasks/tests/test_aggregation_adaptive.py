@@ -303,3 +303,49 @@ def test_stop_calibration_discounts_confidence_where_correlated_errors_hide() ->
 def test_stop_calibration_needs_enough_items_to_speak() -> None:
     data = strong_crowd(3, answers_per_item=4)
     assert _calibration_for(data.items[:400], data.workers[:400], data.labels[:400], 400) is None
+
+
+def test_one_stopping_rule_per_item_and_per_batch() -> None:
+    """The platform's per-answer path (``stop_confidence`` on one item's answers) gives the
+    confidence the replay and the full fit give the same item (``stop_confidences`` on all
+    of them), and the stored form of the model round-trips."""
+    from trefpunt.microtasks.aggregation.adaptive import (
+        calibration_from,
+        may_stop,
+        stop_confidence,
+        stop_confidences,
+        stop_model_fit,
+    )
+
+    data = strong_crowd(4)
+    sizes = {"n_items": 400, "n_workers": 30, "n_classes": 2}
+    fitted = dawid_skene(data.items, data.workers, data.labels, **sizes)
+    model = stop_model_fit(
+        fitted.class_prior,
+        confusion_for_updates(fitted),
+        data.items,
+        data.workers,
+        data.labels,
+        target=0.95,
+    )
+    assert model.calibration is not None and math.isfinite(model.temperature)
+    answer_ll = np.log(model.confusion[data.workers, :, data.labels])
+    loglik = np.zeros((400, 2))
+    np.add.at(loglik, data.items, answer_ll)
+    leaders, confs = stop_confidences(
+        model.prior, loglik, answer_ll, data.items, model.temperature, model.calibration
+    )
+    temperature, calibration = calibration_from(model.stored())
+    assert temperature == model.temperature
+    for i in (0, 17, 399):
+        mine = data.items == i
+        leader, conf = stop_confidence(model.prior, answer_ll[mine], temperature, calibration)
+        assert leader == leaders[i]
+        assert conf == pytest.approx(confs[i], abs=1e-6)
+    assert confs.max() >= 0.95  # a strong crowd stops items early once calibrated
+    assert may_stop(confs, 12, 3, target=0.95).any()
+    assert not may_stop(confs, 12, 2, target=0.95).any()  # two agreeing workers never do
+    assert not may_stop(confs, 2, 3, target=0.95, min_answers=3).any()
+    # Without a calibration nothing stops early.
+    assert stop_confidence(model.prior, answer_ll[data.items == 0], 1.0, None)[1] == 0.0
+    assert calibration_from(None)[1] is None

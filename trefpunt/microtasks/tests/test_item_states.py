@@ -1,8 +1,10 @@
-"""Consistent item states (issue 14): the 6-item batch seen in the browser. Items that
-closed after two answers at 100 % reopen when the next full fit lowers their confidence;
-the batch is not listed to a worker with nothing left; it closes once nothing is left to
-answer, refunding the escrow for the answers never needed; an appeal filed changes no
-approval rate; hourly pay waits for a robust median; numbers in attributes stay numbers."""
+"""Consistent item states (issue 14): the 6-item batch seen in the browser. Two agreeing
+answers no longer close an item at "100 %" (no early stop before the batch is calibrated);
+items that stopped early reopen when the next full fit lowers their stopping confidence;
+the batch is not listed to a worker with nothing left; the escrow for the answers never
+needed is refunded at close, and a batch with nothing left closes by itself; an appeal
+filed changes no approval rate; hourly pay waits for a robust median; numbers in
+attributes stay numbers."""
 
 from __future__ import annotations
 
@@ -33,12 +35,13 @@ from trefpunt.microtasks.services import (
     answer_reject,
     appeal_decide,
     batch_aggregate,
+    batch_close,
     batch_fair_pay_check,
     batches_finish_sweep,
     lease_answer,
 )
 from trefpunt.microtasks.tasks import batches_finish_task
-from trefpunt.microtasks.tests.factories import claim, published_batch
+from trefpunt.microtasks.tests.factories import claim, published_batch, trust_workers
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up, escrow_of
 
 pytestmark = pytest.mark.django_db
@@ -70,30 +73,18 @@ def items_of(batch):
 
 
 def test_six_item_batch_reopens_after_the_fit_and_refunds_at_close():
-    batch = published_batch(items=6, min_answers=2, max_answers=4, reward=12)
+    batch = published_batch(items=6, min_answers=2, max_answers=5, reward=12)
     cost = answer_cost(reward=batch.reward, client_fee_bps=batch.client_fee_bps)
     funded = batch_money(batch=batch).funded
-    assert funded == 6 * 4 * cost
-    a, b, c = UserFactory.create(), UserFactory.create(), UserFactory.create()
-    first = answer_all(batch, a) + answer_all(batch, b)
+    assert funded == 6 * 5 * cost
+    a, b, c, d = (UserFactory.create() for _ in range(4))
+    answers = answer_all(batch, a) + answer_all(batch, b)
 
-    # Before any fit two agreeing answers are a unanimous vote: every item closed at 100 %.
-    assert [(i.status, i.answers_count, i.confidence) for i in items_of(batch)] == [
-        (Item.Status.COMPLETE, 2, 1.0)
-    ] * 6
-    # Nothing is open, so nobody is offered the batch ("0 items left · Start working").
-    assert batch.pk not in listed_to(c)
-
-    assert batch_aggregate(batch_id=batch.pk)
-
-    # The fit lowers the confidence below the target: every item reopens for one more answer.
-    items = items_of(batch)
-    assert all(i.confidence < batch.confidence_target for i in items)
-    assert [(i.status, i.answers_count, i.answers_target) for i in items] == [
+    # Two agreeing answers are a unanimous vote, but the batch cannot be calibrated yet:
+    # no item stops early (the browser showed all six closed at "100 %").
+    assert [(i.status, i.answers_count, i.answers_target) for i in items_of(batch)] == [
         (Item.Status.OPEN, 2, 3)
     ] * 6
-    batch.refresh_from_db()
-    assert batch.status == Batch.Status.OPEN
     # A worker who saw every item has nothing left: not listed, no "Start working".
     assert batch.pk not in listed_to(a)
     access = batch_access(batch, a)
@@ -105,34 +96,56 @@ def test_six_item_batch_reopens_after_the_fit_and_refunds_at_close():
     assert batch.pk in listed_to(c)
     assert batch_access(batch, c).can_work
 
-    later = answer_all(batch, c)
-    assert len(later) == 6
-    for worker in (UserFactory.create(), UserFactory.create()):
-        batch_aggregate(batch_id=batch.pk)
-        if not Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists():
-            break
-        later += answer_all(batch, worker)
-    batch_aggregate(batch_id=batch.pk)
+    # With the estimates of a calibrated fit that trusts these workers, a third agreeing
+    # answer stops each item at 3 of its 5 answers.
+    trust_workers(batch)
+    answers += answer_all(batch, c)
+    assert [(i.status, i.answers_count) for i in items_of(batch)] == [(Item.Status.COMPLETE, 3)] * 6
+    assert batch.pk not in listed_to(d)
 
-    # Nothing left to answer: the batch stays open a day (the client may still exclude a
-    # spammer, which reopens items), then closes by itself. No item pretends.
-    assert batches_finish_sweep() == 0
-    assert batches_finish_sweep(now=timezone.now() + timedelta(hours=25)) == 1
-    batch.refresh_from_db()
-    assert batch.status == Batch.Status.CLOSED
+    # The next full fit sees six items only: it cannot fit a temperature, so its stopping
+    # confidence is 0 and every item reopens for one more answer, within the maximum.
+    assert batch_aggregate(batch_id=batch.pk)
     items = items_of(batch)
-    for item in items:
-        if item.confidence < batch.confidence_target:
-            assert (item.status, item.answers_count) == (Item.Status.REVIEW, batch.max_answers)
-        else:
-            assert item.status == Item.Status.COMPLETE
-    # The escrow gave back every answer that was never needed and keeps the pending ones.
-    answers = len(first) + len(later)
-    unused = 6 * batch.max_answers - answers
-    assert unused > 0
+    assert all(i.aggregate_details["stop"]["confidence"] == 0.0 for i in items)
+    assert [(i.status, i.answers_count, i.answers_target) for i in items] == [
+        (Item.Status.OPEN, 3, 4)
+    ] * 6
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.OPEN
+    assert batch.pk not in listed_to(c)
+    assert batch.pk in listed_to(d)
+
+    # d answers all six, then one more worker answers three of them up to the maximum:
+    # those finish (complete or needs review by their confidence), the other three stay
+    # open, so the batch does not close by itself.
+    answers += answer_all(batch, d)
+    e = UserFactory.create()
+    for _ in range(3):
+        lease = claim(batch, e)
+        label = LABELS[lease.item.position - 1]
+        answers.append(lease_answer(lease_id=lease.pk, worker=e, answer={"sentiment": label}))
+    batch_aggregate(batch_id=batch.pk)
+    items = items_of(batch)
+    at_max = [i for i in items if i.answers_count == batch.max_answers]
+    assert len(at_max) == 3
+    for item in at_max:
+        expected = (
+            Item.Status.COMPLETE
+            if item.confidence >= batch.confidence_target
+            else Item.Status.REVIEW
+        )
+        assert item.status == expected
+    assert {i.status for i in items if i not in at_max} == {Item.Status.OPEN}
+    assert batches_finish_sweep(now=timezone.now() + timedelta(hours=25)) == 0
+
+    # The client closes it: the escrow gives back every answer that was never needed.
+    batch = batch_close(batch_id=batch.pk, user=batch.owner)
+    unused = 6 * batch.max_answers - len(answers)
+    assert unused == 3
     money = assert_escrow_adds_up(batch)
     assert money.refunded == unused * cost
-    assert escrow_of(batch).balance == answers * cost
+    assert escrow_of(batch).balance == len(answers) * cost
     assert (
         JournalEntry.objects.filter(
             reference=batch.escrow_reference, kind=EntryKind.ESCROW_REFUND
@@ -140,6 +153,25 @@ def test_six_item_batch_reopens_after_the_fit_and_refunds_at_close():
         == 1
     )
     assert batch.pk not in listed_to(UserFactory.create())
+
+
+def test_a_batch_with_nothing_left_closes_by_itself_and_refunds():
+    # Every item finishes at its maximum of two: nothing is left to answer, so a day later
+    # the batch closes itself and the escrow keeps exactly the answers given.
+    batch = published_batch(items=6, min_answers=2, max_answers=3, reward=12)
+    cost = answer_cost(reward=batch.reward, client_fee_bps=batch.client_fee_bps)
+    answers = []
+    for _ in range(3):
+        answers += answer_all(batch, UserFactory.create())
+    batch_aggregate(batch_id=batch.pk)
+    assert not Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists()
+    assert batches_finish_sweep() == 0
+    assert batches_finish_sweep(now=timezone.now() + timedelta(hours=25)) == 1
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.CLOSED
+    money = assert_escrow_adds_up(batch)
+    assert money.refunded == 0
+    assert escrow_of(batch).balance == len(answers) * cost
 
 
 def test_a_full_fit_marks_an_uncertain_item_at_its_maximum_for_review():

@@ -1,0 +1,151 @@
+"""Adaptive redundancy on the platform: the same stopping rule as the replay and the CLI.
+
+The rule lives in ``aggregation.adaptive`` (:func:`~..aggregation.adaptive.stop_model_fit`,
+:func:`~..aggregation.adaptive.stop_confidence`, :func:`~..aggregation.adaptive.may_stop`);
+this module only feeds it the batch's stored estimates:
+
+- after every full fit, :func:`fit_stopping` fits the temperature and the prefix
+  calibration on the batch's counted answers of the form's primary single-choice field,
+  stores them in the fit's model (``model["stop"]``, with the workers flagged as spammers)
+  and gives every item its stopping confidence and the number of distinct unflagged
+  workers behind its leading answer (``details["stop"]``);
+- when an answer arrives, :func:`item_stopping` computes the same two numbers for the
+  item from its own answers and the stored estimates.
+
+``item_states.item_has_enough`` then lets an item stop before its maximum only when
+``may_stop`` says so. Until the batch can be calibrated (items with at least three times
+the minimum answers, ``adaptive.MIN_PREFIX_PAIRS`` of them confident) the stopping
+confidence is 0 and no item stops early: a vote of two agreeing answers is not 95 % sure.
+A form whose primary field is not single choice keeps the plain rule (its confidence at the
+target after the minimum answers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..aggregation.adaptive import (
+    DEFAULT_MIN_AGREEING,
+    agreeing_workers,
+    calibration_from,
+    stop_confidence,
+    stop_confidences,
+    stop_model_fit,
+)
+from ..models import Batch
+from ..quality import AnswerRow, BatchFit, ItemResult, primary_field
+
+Data = dict[str, Any]
+
+
+def _single_primary(form: list[dict[str, Any]]) -> dict[str, Any] | None:
+    spec = primary_field(form)
+    return spec if spec is not None and spec["type"] == "single" else None
+
+
+def fit_stopping(
+    *,
+    batch: Batch,
+    fit: BatchFit,
+    counted: list[tuple[int, int, Data]],
+    gold: dict[int, Data],
+) -> None:
+    """Fit the stopping rule after a full fit and write it into ``fit`` (model and items)."""
+    spec = _single_primary(batch.form)
+    entry = fit.model.get("fields", {}).get(spec["name"]) if spec else None
+    if spec is None or entry is None or not fit.workers:
+        return
+    name = spec["name"]
+    index = {c: k for k, c in enumerate(entry["classes"])}
+    item_ids = list(fit.items)
+    item_pos = {pk: n for n, pk in enumerate(item_ids)}
+    worker_ids = list(fit.workers)
+    worker_pos = {w: n for n, w in enumerate(worker_ids)}
+    rows = [(i, w, index[d[name]]) for i, w, d in counted if d.get(name) in index]
+    it = np.asarray([item_pos[i] for i, _w, _l in rows], dtype=np.intp)
+    wk = np.asarray([worker_pos[w] for _i, w, _l in rows], dtype=np.intp)
+    lb = np.asarray([label for _i, _w, label in rows], dtype=np.intp)
+    confusion = np.stack(
+        [np.asarray(fit.workers[w].estimate[name]["confusion"]) for w in worker_ids]
+    )
+    flagged = np.asarray([fit.workers[w].flagged for w in worker_ids], dtype=np.bool_)
+    gold_pairs = sorted(
+        (item_pos[i], index[g[name]])
+        for i, g in gold.items()
+        if i in item_pos and g.get(name) in index
+    )
+    _t, previous = calibration_from((batch.quality_model or {}).get("stop"))
+    model = stop_model_fit(
+        np.asarray(entry["prior"], dtype=np.float64),
+        confusion,
+        it,
+        wk,
+        lb,
+        flagged=flagged,
+        target=batch.confidence_target,
+        min_answers=batch.min_answers,
+        min_agreeing=DEFAULT_MIN_AGREEING,
+        gold_items=np.asarray([p[0] for p in gold_pairs], dtype=np.intp),
+        gold_labels=np.asarray([p[1] for p in gold_pairs], dtype=np.intp),
+        previous=previous,
+    )
+    fit.model["stop"] = {
+        "field": name,
+        **model.stored(),
+        "flagged": [w for w, f in zip(worker_ids, flagged.tolist(), strict=True) if f],
+    }
+    answer_ll = np.log(model.confusion[wk, :, lb])
+    loglik = np.zeros((len(item_ids), len(index)))
+    np.add.at(loglik, it, answer_ll)
+    leader, conf = stop_confidences(
+        model.prior, loglik, answer_ll, it, model.temperature, model.calibration
+    )
+    ok = ~flagged[wk]
+    agree = agreeing_workers(it[ok], wk[ok], lb[ok], n_items=len(item_ids), n_classes=len(index))
+    for n, pk in enumerate(item_ids):
+        result = fit.items[pk]
+        if result.details is not None:
+            result.details["stop"] = {
+                "confidence": round(float(conf[n]), 6),
+                "agreeing": int(agree[n, leader[n]]),
+            }
+
+
+def item_stopping(*, batch: Batch, rows: list[AnswerRow], result: ItemResult) -> None:
+    """The item's stopping confidence and agreeing workers from its own answers and the last
+    fit's stored estimates, written into ``result.details["stop"]``."""
+    spec = _single_primary(batch.form)
+    if spec is None or result.details is None:
+        return
+    name = spec["name"]
+    model = batch.quality_model or {}
+    entry = model.get("fields", {}).get(name)
+    stop = model.get("stop") or {}
+    temperature, calibration = calibration_from(stop)
+    classes = entry["classes"] if entry else [c["value"] for c in spec.get("choices", [])]
+    index = {c: k for k, c in enumerate(classes)}
+    used = [r for r in rows if r.data.get(name) in index]
+    flagged = set(stop.get("flagged", []))
+    if entry is None or calibration is None or not used:
+        result.details["stop"] = {"confidence": 0.0, "agreeing": 0}
+        return
+    k = len(classes)
+    pooled = np.asarray(entry["pooled"], dtype=np.float64)
+    lls = []
+    for r in used:
+        own = (r.estimate or {}).get(name, {}).get("confusion")
+        matrix = np.asarray(own, dtype=np.float64) if own is not None else pooled
+        matrix = matrix if matrix.shape == (k, k) else pooled
+        lls.append(np.log(np.maximum(matrix[:, index[r.data[name]]], 1e-300)))
+    leader, conf = stop_confidence(
+        np.maximum(np.asarray(entry["prior"], dtype=np.float64), 1e-12),
+        np.stack(lls),
+        temperature,
+        calibration,
+    )
+    behind = {
+        r.worker_id for r in used if index[r.data[name]] == leader and r.worker_id not in flagged
+    }
+    result.details["stop"] = {"confidence": round(conf, 6), "agreeing": len(behind)}
