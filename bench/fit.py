@@ -46,7 +46,7 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
     from django.utils import timezone
 
     from trefpunt.accounts.models import User
-    from trefpunt.microtasks.models import Answer, Batch, Item, Lease
+    from trefpunt.microtasks.models import Answer, AnswerTally, Item, Lease
 
     User.objects.bulk_create(
         [
@@ -93,7 +93,7 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
         )
         for table in (Lease, Answer, Item):
             cursor.execute(f"ANALYZE {table._meta.db_table}")
-    Batch.objects.filter(pk=batch_id).update(answers_received=len(pairs))
+    AnswerTally.objects.create(batch_id=batch_id, shard=0, answers=len(pairs))
 
 
 PHASES = ("batch_fit", "_batch_workers_store_unlocked", "_fit_items_store_guarded")

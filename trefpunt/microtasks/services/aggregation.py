@@ -172,17 +172,17 @@ def aggregate_on_commit(batch_id: int) -> None:
     transaction.on_commit(lambda: batch_aggregate_task.enqueue(batch_id))
 
 
-def aggregate_if_due(batch: Batch) -> None:
+def aggregate_if_due(batch: Batch, *, received: int) -> None:
     """Enqueue the full fit once the answers since the last one reach the threshold.
 
-    Reads no rows: ``batch`` carries the counters the answer path just returned from its
-    counting statement (``answers_received``, ``fit_received``, ``fit_through``,
-    ``fit_requested_through``). Concurrent answers may cross the threshold together or jump
+    Reads no rows: ``received`` (the batch's answers so far) and ``batch``'s
+    ``fit_received``, ``fit_through`` and ``fit_requested_through`` come from the answer
+    path's counting statement. Concurrent answers may cross the threshold together or jump
     over any exact count, so the one enqueue per fit is claimed with a conditional update;
     the periodic sweep catches a lost one."""
     if batch.fit_requested_through == batch.fit_through:
         return  # this fit's successor is already enqueued
-    since = batch.answers_received - batch.fit_received
+    since = received - batch.fit_received
     if since < refit_threshold(batch.fit_answers):
         return
     claimed = (
