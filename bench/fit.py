@@ -9,7 +9,9 @@ of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_schedule
 127.0.0.1), then times ``batch_aggregate`` — the full fit the task worker runs every so many
 answers — and, in the same run, the statistics alone (``quality.batch_fit`` on the same
 answers, already in memory), so the rest is reading and moving rows. Each repeat makes the
-fit see new work (its ``quality_version`` goes up), so every run stores every item again.
+fit see new work (its ``quality_version`` goes up): the first run stores every item's first
+result, later runs find the same results and write no item row. Inside each fit the
+statistics, the worker rows and the item results are timed apart.
 Prints the load average with the figures.
 """
 
@@ -23,6 +25,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,7 +46,7 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
     from django.utils import timezone
 
     from trefpunt.accounts.models import User
-    from trefpunt.microtasks.models import Answer, Batch, Item, Lease
+    from trefpunt.microtasks.models import Answer, AnswerTally, Item, Lease
 
     User.objects.bulk_create(
         [
@@ -90,7 +93,35 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
         )
         for table in (Lease, Answer, Item):
             cursor.execute(f"ANALYZE {table._meta.db_table}")
-    Batch.objects.filter(pk=batch_id).update(answers_received=len(pairs))
+    AnswerTally.objects.create(batch_id=batch_id, shard=0, answers=len(pairs))
+
+
+PHASES = ("batch_fit", "_batch_workers_store_unlocked", "_fit_items_store_guarded")
+
+
+def phases_timed() -> dict[str, float]:
+    """Time the parts of ``batch_aggregate`` (the statistics, the worker rows, the items'
+    results) by wrapping them in the aggregation service module; the rest is reading."""
+    import functools
+
+    from trefpunt.microtasks.services import aggregation
+
+    spent: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+    for name in PHASES:
+        original = getattr(aggregation, name, None)
+        if original is None:
+            continue
+
+        @functools.wraps(original)
+        def timed(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.perf_counter() - started
+
+        setattr(aggregation, name, timed)
+    return spent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         .order_by("item_id", "pk")
         .values_list("item_id", "worker_id", "data")
     )
+    spent = phases_timed()
     for attempt in range(1, args.repeat + 1):
+        for name in spent:
+            spent[name] = 0.0
         Batch.objects.filter(pk=batch_id).update(quality_version=F("quality_version") + 1)
         load = os.getloadavg()[0]
         started = time.perf_counter()
@@ -156,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
             f"run {attempt}: full fit {full:.2f} s (stored: {stored}), statistics alone"
             f" {statistics:.2f} s = {statistics / full:.0%} of it; items complete"
             f" {complete:,}; load average {load:.2f} → {os.getloadavg()[0]:.2f}"
+        )
+        reading = full - sum(spent.values())
+        print(
+            f"  inside the fit: statistics {spent['batch_fit']:.2f} s, worker rows"
+            f" {spent['_batch_workers_store_unlocked']:.2f} s, item results"
+            f" {spent['_fit_items_store_guarded']:.2f} s, reading and the rest {reading:.2f} s"
         )
     return 0
 

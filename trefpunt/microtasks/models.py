@@ -128,12 +128,10 @@ class Batch(models.Model):
     # The ``fit_through`` whose successor fit the answer path has enqueued: one enqueue per
     # fit however many answers cross the threshold at once (``services._aggregate_if_due``).
     fit_requested_through = models.BigIntegerField(default=-1)
-    # Answers stored so far, counted by the answer path in one statement after each answer's
-    # transaction (``services.answers``), and how many of them the last fit saw: "is a fit
-    # due?" and the fair-pay window read these two numbers instead of counting answers. A
-    # trigger, not an invariant: a count lost to a crash only delays a fit (the sweep fits
-    # a batch with answers newer than ``fit_through`` anyway).
-    answers_received = models.PositiveIntegerField(default=0)
+    # How many of the batch's answers the last fit saw. Answers stored so far are counted by
+    # the answer path on ``AnswerTally`` rows (one statement after each answer's
+    # transaction): "is a fit due?" and the fair-pay window compare the two numbers instead
+    # of counting answers.
     fit_received = models.PositiveIntegerField(default=0)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -460,3 +458,26 @@ class QualificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"test attempt {self.number} of worker {self.worker_id} on batch {self.batch_id}"
+
+
+class AnswerTally(models.Model):
+    """Answers stored in a batch, counted by the answer path on ``TALLY_SHARDS`` rows per
+    batch (a worker counts on row ``worker id % TALLY_SHARDS``): one counter row on the
+    batch made every answer of the batch wait for the one before it to commit. Their sum is
+    the batch's answers received (``selectors.batch_answers_received``). A trigger, not an
+    invariant: a count lost to a crash only delays a fit (the sweep fits a batch with
+    answers newer than ``fit_through`` anyway)."""
+
+    TALLY_SHARDS = 16
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tallies")
+    shard = models.PositiveSmallIntegerField()
+    answers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "shard"], name="answer_tally_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answers} answers on shard {self.shard} of batch {self.batch_id}"

@@ -19,7 +19,7 @@ from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.references import ReferenceLabel
 
-from ..models import Answer, Batch, BatchWorker, Item, Lease
+from ..models import Answer, AnswerTally, Batch, BatchWorker, Item, Lease
 from .access import batches_managed_by
 from .rules import (
     answer_cost,
@@ -97,6 +97,12 @@ class Funding:
     deposit_amount: int
     currency: str
     wallet_label: str
+
+
+def batch_answers_received(*, batch_id: int) -> int:
+    """The batch's answers so far as its answer tally counts them (``AnswerTally``)."""
+    total = AnswerTally.objects.filter(batch_id=batch_id).aggregate(n=Sum("answers"))["n"]
+    return int(total or 0)
 
 
 def batch_funding(*, batch: Batch) -> Funding:

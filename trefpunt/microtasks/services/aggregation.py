@@ -174,17 +174,17 @@ def aggregate_on_commit(batch_id: int) -> None:
     transaction.on_commit(lambda: batch_aggregate_task.enqueue(batch_id))
 
 
-def aggregate_if_due(batch: Batch) -> None:
+def aggregate_if_due(batch: Batch, *, received: int) -> None:
     """Enqueue the full fit once the answers since the last one reach the threshold.
 
-    Reads no rows: ``batch`` carries the counters the answer path just returned from its
-    counting statement (``answers_received``, ``fit_received``, ``fit_through``,
-    ``fit_requested_through``). Concurrent answers may cross the threshold together or jump
+    Reads no rows: ``received`` (the batch's answers so far) and ``batch``'s
+    ``fit_received``, ``fit_through`` and ``fit_requested_through`` come from the answer
+    path's counting statement. Concurrent answers may cross the threshold together or jump
     over any exact count, so the one enqueue per fit is claimed with a conditional update;
     the periodic sweep catches a lost one."""
     if batch.fit_requested_through == batch.fit_through:
         return  # this fit's successor is already enqueued
-    since = batch.answers_received - batch.fit_received
+    since = received - batch.fit_received
     if since < refit_threshold(batch.fit_answers):
         return
     claimed = (
@@ -203,11 +203,13 @@ def batch_aggregate(*, batch_id: int) -> bool:
     since the last one (so running it again is harmless) or a newer fit got there first.
 
     The fit reads a snapshot without locks. Then, locking the batch, it stores the model and
-    the worker rows unless a newer fit is already stored; then, in chunks of items locked by
-    id, each item takes its result — or, when answers arrived since the snapshot, is
-    combined again from its own answers with the new estimates — and is settled again
-    (``item_states``): a complete item whose confidence fell below the target reopens, or
-    needs review at the maximum; an open item that has become confident enough completes.
+    the worker rows unless a newer fit is already stored; then each item takes its result —
+    or, when answers arrived since the snapshot, is combined again from its own answers with
+    the new estimates — and is settled again (``item_states``): a complete item whose
+    confidence fell below the target reopens, or needs review at the maximum; an open item
+    that has become confident enough completes. On PostgreSQL the results are written
+    without item locks by statements that re-check each item's state
+    (``_fit_items_store_guarded``); elsewhere in chunks of items locked by id.
     """
     batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     if batch is None:
@@ -219,10 +221,14 @@ def batch_aggregate(*, batch_id: int) -> bool:
     excluded = set(
         BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
     )
+    # The items as this snapshot sees them: the fit's results are stored only on items
+    # still in this state (``_fit_items_store_guarded``).
     items = list(
-        Item.objects.filter(batch=batch).order_by("pk").values_list("pk", "is_gold", "gold_answer")
+        Item.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("pk", "is_gold", "gold_answer", *_FIT_STATE)
     )
-    gold = {pk: answer for pk, is_gold, answer in items if is_gold and answer}
+    gold = {row[0]: row[2] for row in items if row[1] and row[2]}
     gold_counts: dict[int, tuple[int, int]] = {}
     totals: dict[int, int] = {}
     counted: list[tuple[int, int, dict[str, Any]]] = []
@@ -250,7 +256,7 @@ def batch_aggregate(*, batch_id: int) -> bool:
     fit = batch_fit(
         form=batch.form,
         method=batch.aggregation_method,
-        item_ids=[pk for pk, _g, _a in items],
+        item_ids=[row[0] for row in items],
         answers=counted,
         gold=gold,
         gold_counts=gold_counts,
@@ -278,40 +284,191 @@ def batch_aggregate(*, batch_id: int) -> bool:
             ]
         )
         _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts)
-    ids = [pk for pk, _g, _a in items]
+    if connection.vendor == "postgresql":
+        _fit_items_store_guarded(
+            batch=batch, fit=fit, items=items, totals=totals, last=last, version=version, now=now
+        )
+    else:
+        _fit_items_store_locked(
+            batch_id=batch.pk,
+            fit=fit,
+            ids=[row[0] for row in items],
+            totals=totals,
+            last=last,
+            version=version,
+            now=now,
+        )
+    return True
+
+
+def _fit_items_store_locked(
+    *,
+    batch_id: int,
+    fit: Any,
+    ids: list[int],
+    totals: dict[int, int],
+    last: int,
+    version: int,
+    now: datetime,
+) -> None:
+    """Store the fit's item results in chunks of items locked by id (the portable path, and
+    the PostgreSQL path for the items whose answers changed after the fit's snapshot): each
+    item takes its result or, when answers arrived since the snapshot, is combined again
+    from its own answers with the new estimates; then it is settled again."""
+    alias = connection.alias
     for start in range(0, len(ids), FIT_CHUNK):
         chunk = ids[start : start + FIT_CHUNK]
         with transaction.atomic(durable=True):
-            current = Batch.objects.filter(pk=batch.pk, fit_through=last, fit_version=version)
+            current = Batch.objects.filter(pk=batch_id, fit_through=last, fit_version=version)
             fitted = current.first()
             if fitted is None:
                 break  # a newer fit stores its own results
             locked = (
                 Item.objects.select_for_update(no_key=True)
-                .filter(batch_id=batch.pk, pk__gte=chunk[0], pk__lte=chunk[-1])
+                .filter(batch_id=batch_id, pk__in=chunk)
                 .order_by("pk")
                 .values_list(*_FIT_READ)
             )
             changed = []
             for values in locked:
-                item = _item_light(dict(zip(_FIT_READ, values, strict=True)))
+                item = _item_light(dict(zip(_FIT_READ, values, strict=True)), alias)
                 if item.answers_count == totals.get(item.pk, 0):
-                    result = fit.items[item.pk]
-                    item.aggregated_answer = result.answer
-                    item.confidence = result.confidence
-                    item.aggregate_details = result.details
-                    item_settle_unlocked(
-                        item=item,
-                        batch=fitted,
-                        counted=fit.counted[item.pk],
-                        now=now,
-                        reopen=True,
-                    )
+                    _fit_result_apply(item=item, fit=fit, batch=fitted, now=now)
                 else:
                     item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=True)
                 changed.append(item)
             items_store_unlocked(changed)
-    return True
+
+
+def _fit_result_apply(*, item: Item, fit: Any, batch: Batch, now: datetime) -> None:
+    result = fit.items[item.pk]
+    item.aggregated_answer = result.answer
+    item.confidence = result.confidence
+    item.aggregate_details = result.details
+    item_settle_unlocked(item=item, batch=batch, counted=fit.counted[item.pk], now=now, reopen=True)
+
+
+# PostgreSQL: the fit's results go in without the fit taking item locks of its own. Each
+# chunk is one statement that writes an item only while it still is as the fit saw it (its
+# answer count, target and status: the statement re-checks them on the newest row version,
+# waiting only for an answer in flight on that item), only while this fit is still the
+# batch's newest, and only when a value changes. A second statement names the items that
+# moved on since the snapshot (answers arrived); those are combined again under their locks.
+_FIT_STORE_GUARDED = """
+UPDATE {item} AS i SET
+    answers_target = v.answers_target,
+    status = v.status,
+    completed_at = v.completed_at,
+    aggregated_answer = v.aggregated_answer,
+    confidence = v.confidence,
+    aggregate_details = v.aggregate_details
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
+    id bigint, seen integer, was_target integer, was_status text,
+    answers_target integer, status text, completed_at timestamptz,
+    aggregated_answer jsonb, confidence float8, aggregate_details jsonb
+)
+WHERE i.id = v.id
+  AND i.answers_count = v.seen AND i.answers_target = v.was_target AND i.status = v.was_status
+  AND EXISTS (
+      SELECT 1 FROM {batch} b
+      WHERE b.id = %(batch)s AND b.fit_through = %(last)s AND b.fit_version = %(version)s
+  )
+  AND (
+      i.answers_target, i.status, i.completed_at, i.aggregated_answer, i.confidence,
+      i.aggregate_details
+  ) IS DISTINCT FROM (
+      v.answers_target, v.status, v.completed_at, v.aggregated_answer, v.confidence,
+      v.aggregate_details
+  )
+"""
+
+_FIT_STORE_MOVED = """
+SELECT v.id FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
+    id bigint, seen integer, was_target integer, was_status text,
+    answers_target integer, status text
+)
+JOIN {item} AS i ON i.id = v.id
+WHERE NOT (
+    i.answers_count = v.seen AND (
+        (i.answers_target = v.was_target AND i.status = v.was_status)
+        OR (i.answers_target = v.answers_target AND i.status = v.status)
+    )
+)
+"""
+
+# Two fits of one batch store one after the other (their statements would lock the same
+# rows in different orders): a session advisory lock on (this constant, batch id).
+_FIT_STORE_LOCK = 7_150_315
+
+
+def _fit_items_store_guarded(
+    *,
+    batch: Batch,
+    fit: Any,
+    items: list[tuple[Any, ...]],
+    totals: dict[int, int],
+    last: int,
+    version: int,
+    now: datetime,
+) -> None:
+    """Store the fit's item results on PostgreSQL (``_FIT_STORE_GUARDED``): the items as
+    the snapshot read them are settled in memory, written in chunks of ``FIT_CHUNK`` by one
+    statement each, and the few that moved on since the snapshot are combined again under
+    their locks (``_fit_items_store_locked``)."""
+    moved: list[int] = []
+    rows: list[dict[str, Any]] = []
+    alias = connection.alias
+    for pk, is_gold, _gold, count, target, status, completed_at, confidence in items:
+        if count != totals.get(pk, 0):
+            moved.append(pk)
+            continue
+        item = _item_light(
+            {
+                "id": pk,
+                "batch_id": batch.pk,
+                "answers_count": count,
+                "answers_target": target,
+                "is_gold": is_gold,
+                "status": status,
+                "completed_at": completed_at,
+                "confidence": confidence,
+            },
+            alias,
+        )
+        _fit_result_apply(item=item, fit=fit, batch=batch, now=now)
+        row = _item_row(item)
+        row.update(seen=count, was_target=target, was_status=status)
+        rows.append(row)
+    ops = connection.ops
+    tables = {"item": ops.quote_name(Item._meta.db_table)}
+    store = _FIT_STORE_GUARDED.format(batch=ops.quote_name(Batch._meta.db_table), **tables)
+    check = _FIT_STORE_MOVED.format(**tables)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
+        try:
+            for start in range(0, len(rows), FIT_CHUNK):
+                payload = json.dumps(rows[start : start + FIT_CHUNK])
+                params: dict[str, str | int] = {
+                    "rows": payload,
+                    "batch": batch.pk,
+                    "last": last,
+                    "version": version,
+                }
+                cursor.execute(store, params)
+                cursor.execute(check, {"rows": payload})
+                moved.extend(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
+    if moved:
+        _fit_items_store_locked(
+            batch_id=batch.pk,
+            fit=fit,
+            ids=sorted(moved),
+            totals=totals,
+            last=last,
+            version=version,
+            now=now,
+        )
 
 
 # What a fit reads of each item under its lock: what settling it needs, not its data or
@@ -326,15 +483,17 @@ _FIT_READ = (
     "completed_at",
     "confidence",
 )
+# What the snapshot reads of each item besides its id and gold answer.
+_FIT_STATE = ("answers_count", "answers_target", "status", "completed_at", "confidence")
 
 
-def _item_light(values: dict[str, Any]) -> Item:
+def _item_light(values: dict[str, Any], alias: str = "default") -> Item:
     """An ``Item`` from a few of its columns, without ``Model.__init__`` (100,000 of them
     cost seconds): as ``Model.from_db`` builds one, with the other fields deferred."""
     item = Item.__new__(Item)
     item._state = ModelState()
     item._state.adding = False
-    item._state.db = connection.alias
+    item._state.db = alias  # the caller's ``connection.alias``, read once (it costs a lookup)
     item.__dict__.update(values, aggregated_answer=None, aggregate_details=None)
     return item
 
@@ -365,6 +524,18 @@ WHERE i.id = v.id AND (
 """
 
 
+def _item_row(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "answers_target": item.answers_target,
+        "status": item.status,
+        "completed_at": item.completed_at.isoformat() if item.completed_at else None,
+        "aggregated_answer": item.aggregated_answer,
+        "confidence": item.confidence,
+        "aggregate_details": item.aggregate_details,
+    }
+
+
 def items_store_unlocked(items: list[Item]) -> None:
     """Write ``ITEM_FIELDS`` of ``items`` (locked by the caller): one ``UPDATE … FROM
     jsonb_to_recordset(…)`` on PostgreSQL that leaves rows with equal values alone,
@@ -374,20 +545,7 @@ def items_store_unlocked(items: list[Item]) -> None:
     if connection.vendor != "postgresql" or sorted(ITEM_FIELDS) != sorted(_ITEMS_STORE_FIELDS):
         Item.objects.bulk_update(items, ITEM_FIELDS, batch_size=ITEM_CHUNK)
         return
-    payload = json.dumps(
-        [
-            {
-                "id": item.pk,
-                "answers_target": item.answers_target,
-                "status": item.status,
-                "completed_at": item.completed_at.isoformat() if item.completed_at else None,
-                "aggregated_answer": item.aggregated_answer,
-                "confidence": item.confidence,
-                "aggregate_details": item.aggregate_details,
-            }
-            for item in items
-        ]
-    )
+    payload = json.dumps([_item_row(item) for item in items])
     with connection.cursor() as cursor:
         cursor.execute(
             _ITEMS_STORE.format(item=connection.ops.quote_name(Item._meta.db_table)), [payload]

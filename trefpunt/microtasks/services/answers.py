@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 
 from ..formspec import answer_clean
-from ..models import Answer, Batch, Item, Lease
+from ..models import Answer, AnswerTally, Batch, Item, Lease
 from ..selectors import fair_pay_min_answers
 from ..webhooks import item_completed_emit
 from . import aggregation
@@ -38,9 +39,18 @@ WITH used AS (
 INSERT INTO {answer} ({columns}) SELECT {values} FROM used RETURNING id
 """
 
+# One more answer on the worker's tally row of the batch; in the same statement the batch's
+# answers received (the sum of its tally rows as of the statement's start, plus this one) and
+# what "is a fit due?" needs from the batch row (read, not locked).
 _COUNT_ANSWER = """
-UPDATE {batch} SET answers_received = answers_received + 1 WHERE id = %s
-RETURNING answers_received, fit_received, fit_answers, fit_through, fit_requested_through
+WITH counted AS (
+    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, 1)
+    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + 1
+    RETURNING 1
+)
+SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + 1,
+       b.fit_received, b.fit_answers, b.fit_through, b.fit_requested_through
+FROM {batch} b WHERE b.id = %(batch)s
 """
 
 
@@ -80,25 +90,69 @@ def _lease_use_and_answer_unlocked(*, lease: Lease, answer: Answer, now: datetim
     return True
 
 
-def _answer_counted(*, batch: Batch) -> None:
-    """Count one more answer on the batch row and read back, in the same statement, what
-    the fair-pay window and "is a fit due?" need (onto ``batch``). Runs after the answer's
-    transaction, on its own: the batch row is locked only for this one statement, and an
-    answer that holds its item's lock never waits for the batch (lock order: batch, then
-    items)."""
-    table = connection.ops.quote_name(Batch._meta.db_table)
+def _answer_counted(*, batch: Batch, worker_id: int) -> int:
+    """Count one more answer on the worker's tally row of the batch (``AnswerTally``) and
+    read back, in the same statement, the batch's answers received (returned) and onto
+    ``batch`` what "is a fit due?" needs. Runs last in the answer's transaction: the tally
+    row stays locked until the commit, but only answers of workers that share its shard
+    wait for it, and nothing locks a tally row before an item (lock order: item, then
+    tally), so the answer pays one commit, not two. Elsewhere than PostgreSQL: the upsert,
+    then the read."""
+    if connection.vendor != "postgresql":
+        return _answer_counted_portable(batch=batch, worker_id=worker_id)
+    ops = connection.ops
+    sql = _COUNT_ANSWER.format(
+        tally=ops.quote_name(AnswerTally._meta.db_table),
+        batch=ops.quote_name(Batch._meta.db_table),
+    )
+    shard = worker_id % AnswerTally.TALLY_SHARDS
     with connection.cursor() as cursor:
-        cursor.execute(_COUNT_ANSWER.format(batch=table), [batch.pk])
+        cursor.execute(sql, {"batch": batch.pk, "shard": shard})
         found = cursor.fetchone()
     if found is None:
-        return
+        return 0
     (
-        batch.answers_received,
+        received,
         batch.fit_received,
         batch.fit_answers,
         batch.fit_through,
         batch.fit_requested_through,
     ) = found
+    return int(received)
+
+
+_COUNT_ANSWER_PORTABLE = """
+INSERT INTO {tally} (batch_id, shard, answers) VALUES (%s, %s, 1)
+ON CONFLICT (batch_id, shard) DO UPDATE SET answers = answers + 1
+"""
+
+
+def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
+    """``_answer_counted`` in two statements: the upsert, then the same read."""
+    tally = connection.ops.quote_name(AnswerTally._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNT_ANSWER_PORTABLE.format(tally=tally),
+            [batch.pk, worker_id % AnswerTally.TALLY_SHARDS],
+        )
+    fresh = (
+        Batch.objects.filter(pk=batch.pk)
+        .annotate(received=Sum("tallies__answers"))
+        .values_list(
+            "received", "fit_received", "fit_answers", "fit_through", "fit_requested_through"
+        )
+        .first()
+    )
+    if fresh is None:
+        return 0
+    (
+        received,
+        batch.fit_received,
+        batch.fit_answers,
+        batch.fit_through,
+        batch.fit_requested_through,
+    ) = fresh
+    return int(received or 0)
 
 
 def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | None = None) -> Answer:
@@ -110,34 +164,31 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
     Working time is lease start → now, or the ``seconds`` the worker's program reports,
     bounded by that.
 
-    Statements (PostgreSQL, a non-gold item): the lease with its batch; in one transaction
-    the item's lock, the lease used and the answer stored (one statement), the item's
-    answers, the item saved; then the batch's answer counter (one statement, which also
-    tells whether a fit is due). Pinned by ``test_scheduling_statements``.
+    Statements (PostgreSQL, a non-gold item), in one transaction: the lease with its batch
+    and its item, locking the item; the lease used and the answer stored (one statement);
+    the item's answers; the item saved; the answer counted on the worker's tally row (one
+    statement, which also tells whether a fit is due; inside the transaction, so the answer
+    costs one commit). Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
-    lease = Lease.objects.select_related("batch").filter(pk=lease_id, worker=worker).first()
-    if lease is None:
-        raise NotFound(_("Lease not found."))
-    batch = lease.batch
-    cleaned = answer_clean(batch.form, answer)
-    if seconds is not None and (
-        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
-    ):
-        raise ValidationFailed(fields={"seconds": _("Report the working time as whole seconds.")})
     with transaction.atomic(durable=True):
-        item = (
-            Item.objects.select_for_update(no_key=True)
-            .only(
-                "batch_id",
-                "status",
-                "answers_count",
-                "answers_target",
-                "completed_at",
-                "is_gold",
-                "gold_answer",
-            )
-            .get(pk=lease.item_id)
+        # The lease with its batch and its item, the item locked: the lock a claim takes.
+        lease = (
+            Lease.objects.select_related("batch", "item")
+            .select_for_update(no_key=True, of=("item",))
+            .filter(pk=lease_id, worker=worker)
+            .first()
         )
+        if lease is None:
+            raise NotFound(_("Lease not found."))
+        batch = lease.batch
+        item = lease.item
+        cleaned = answer_clean(batch.form, answer)
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
+        ):
+            raise ValidationFailed(
+                fields={"seconds": _("Report the working time as whole seconds.")}
+            )
         now = timezone.now()
         elapsed = max(1, int((now - lease.created_at).total_seconds()))
         stored = Answer(
@@ -168,10 +219,10 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         if was_open and item.status == Item.Status.COMPLETE:
             batch_finished_check(batch)
             item_completed_emit(batch, item)
-    _answer_counted(batch=batch)
+        received = _answer_counted(batch=batch, worker_id=worker.pk)
     # The fair-pay check runs after every answer while the batch is young; beyond the inline
     # window the periodic sweep keeps checking (the median of a large batch moves slowly).
-    if fair_pay_min_answers() <= batch.answers_received <= FAIR_PAY_INLINE_UNTIL:
+    if fair_pay_min_answers() <= received <= FAIR_PAY_INLINE_UNTIL:
         batch_fair_pay_check(batch_id=batch.pk)
-    aggregation.aggregate_if_due(batch)
+    aggregation.aggregate_if_due(batch, received=received)
     return stored

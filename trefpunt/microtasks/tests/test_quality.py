@@ -224,7 +224,7 @@ def test_lease_answer_enqueues_the_fit_when_concurrent_answers_jumped_the_thresh
         answer(batch, "pos")
     # The 20th and 21st answers commit together: both checks see 21, neither sees 20.
     with monkeypatch.context() as patched:
-        patched.setattr(services.aggregation, "aggregate_if_due", lambda batch: None)
+        patched.setattr(services.aggregation, "aggregate_if_due", lambda *a, **k: None)
         answer(batch, "pos")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         answer(batch, "pos")
@@ -356,3 +356,28 @@ def test_batch_worker_exclude_of_a_stranger_is_not_found():
     batch = published_batch(items=1)
     with pytest.raises(NotFound):
         batch_worker_exclude(batch_id=batch.pk, user=UserFactory.create(), pseudonym="w-x")
+
+
+def test_batch_aggregate_combines_again_an_item_answered_after_its_snapshot(monkeypatch):
+    # The fit writes an item's result only while the item is as its snapshot saw it; an item
+    # answered in between (here: while the statistics run) is combined again from all of its
+    # answers, with the new estimates, instead of taking the fit's older result.
+    from trefpunt.microtasks.services import aggregation
+
+    batch = published_batch(items=2, min_answers=3, max_answers=5, gold_rate=0)
+    answer(batch, "pos")
+    answer(batch, "neg")
+    fit_real = aggregation.batch_fit
+    late: list[int] = []
+
+    def fit_then_answer(**kwargs):
+        fitted = fit_real(**kwargs)
+        late.append(answer(batch, "neg")[1])
+        return fitted
+
+    monkeypatch.setattr(aggregation, "batch_fit", fit_then_answer)
+    assert batch_aggregate(batch_id=batch.pk) is True
+    item = Item.objects.get(pk=late[0])
+    # The fit saw pos and neg (a tie); the item has pos, neg, neg.
+    assert item.answers_count == 3
+    assert item.aggregated_answer == {"sentiment": "neg"}
