@@ -98,11 +98,6 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-@register.simple_tag
-def star_values() -> list[int]:
-    return list(range(limits.RATING_MIN, limits.RATING_MAX + 1))
-
-
 @register.simple_tag(takes_context=True)
 def star_choices(context: Any) -> list[tuple[int, str]]:
     """``(value, "3 stars")`` for the rating buttons, translated once per page (a judging
