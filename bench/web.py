@@ -19,9 +19,11 @@ contests, then about ten per contest), of which ``--member-entries`` are one cro
 Then it serves ``bench/web_wsgi.py`` (the real application plus a trivial view) with
 gunicorn (``--workers`` sync workers) on 127.0.0.1 and has ``--clients`` threads each request
 every page ``--repeat`` times (a new connection per request, as a sync worker closes it),
-printing p50 / p95 / p99, p95 as a multiple of the trivial view's p95 measured in the same run,
-the p50 of one client alone (5 requests first), the queries per page and their time in the
-database (one request through Django's test client in this process) and the page size, with
+printing p50 / p95 / p99, the p95 of the trivial view served the same way right before the
+page and the page's p95 as a multiple of it, how many pages stay under a p95 of 50 ms,
+the p50 of one client alone (5 requests first), the queries per page, their time in the
+database and the CPU time of one request (through Django's test client in this process, with
+``DEBUG`` off) and the page size, with
 the load average before and after. Batch items (microtasks) are not built.
 """
 
@@ -44,6 +46,7 @@ from bench.common import LOCAL_HOSTS, database_ensure, django_setup, load_averag
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/h_hotweb_bench"
 PORT = 8765
+P95_TARGET_MS = 50
 MEMBER_EMAIL = "web-member@example.org"
 CLIENT_EMAIL = "web-client@example.org"
 
@@ -292,19 +295,27 @@ def sessions_make(data: Dataset) -> dict[str, str]:
     return cookies
 
 
-def queries_count(
-    pages: list[tuple[str, str, str]], cookies: dict[str, str]
-) -> dict[str, tuple[int, float]]:
-    """Queries per page and the milliseconds they took in the database: one request each
-    through the test client in this process (after one to warm caches, as the served pages
-    are warm too)."""
+@dataclass(frozen=True)
+class Cost:
+    """One request of a page in this process: its queries, their milliseconds in the
+    database, and the CPU milliseconds this process spent (the median of three; unlike
+    wall time, barely moved by other processes' load)."""
+
+    queries: int
+    db_ms: float
+    cpu_ms: float
+
+
+def queries_count(pages: list[tuple[str, str, str]], cookies: dict[str, str]) -> dict[str, Cost]:
+    """What each page costs, through the test client in this process (after one request to
+    warm caches, as the served pages are warm too)."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
-    counts: dict[str, tuple[int, float]] = {}
+    counts: dict[str, Cost] = {}
     for label, who, address in pages:
         browser = Client()
         if cookies[who]:
@@ -314,8 +325,15 @@ def queries_count(
             response = browser.get(address)
         if response.status_code != 200:
             sys.exit(f"{address}: HTTP {response.status_code}")
-        db_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
-        counts[label] = (len(captured), db_ms)
+        # Read now: the next request clears the connection's query log.
+        queries = list(captured.captured_queries)
+        db_ms = sum(float(query["time"]) for query in queries) * 1000
+        cpu = []
+        for _ in range(3):
+            started = time.process_time()
+            browser.get(address)
+            cpu.append((time.process_time() - started) * 1000)
+        counts[label] = Cost(len(queries), db_ms, sorted(cpu)[1])
     return counts
 
 
@@ -400,22 +418,29 @@ def measure(args: argparse.Namespace, url: str, data: Dataset) -> None:
         print(f"{load_average()} before; gunicorn {args.workers} workers, {args.clients} clients")
         print(
             f"{'page':32} {'1 client':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-            f" {'p95/triv':>8} {'queries':>7} {'db ms':>6} {'KB':>5}"
+            f" {'triv p95':>8} {'p95/triv':>8} {'queries':>7} {'db ms':>6} {'cpu ms':>6}"
+            f" {'KB':>5}"
         )
-        trivial = ("trivial view (baseline)", "anon", "/bench-trivial/")
-        hammer(trivial[2], "", args.clients, args.repeat)  # every worker up and connected
-        baseline = 0.0
-        for label, who, address in [trivial, *pages, trivial]:
+        trivial = "/bench-trivial/"
+        hammer(trivial, "", args.clients, args.repeat)  # every worker up and connected
+        summary: list[tuple[str, float, float]] = []
+        for label, who, address in pages:
+            # The trivial view right before each page, so each ratio compares like with like
+            # on a machine whose load changes from minute to minute.
+            reference = pct(hammer(trivial, "", args.clients, args.repeat)[0], 0.95) * 1000
             # One client first (also warms every worker's caches a little), then many.
             alone = pct(hammer(address, cookies[who], 1, 5)[0], 0.5) * 1000
             times, size = hammer(address, cookies[who], args.clients, args.repeat)
             p50, p95, p99 = (pct(times, q) * 1000 for q in (0.5, 0.95, 0.99))
-            baseline = baseline or p95
-            queries, db_ms = counts.get(label, (0, 0.0))
+            cost = counts[label]
+            summary.append((label, p95, reference))
             print(
-                f"{label:32} {alone:8.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {p95 / baseline:8.1f}"
-                f" {queries:7d} {db_ms:6.1f} {size / 1024:5.0f}"
+                f"{label:32} {alone:8.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {reference:8.1f}"
+                f" {p95 / reference:8.1f} {cost.queries:7d} {cost.db_ms:6.1f}"
+                f" {cost.cpu_ms:6.1f} {size / 1024:5.0f}"
             )
+        under = sum(1 for _label, p95, _ref in summary if p95 < P95_TARGET_MS)
+        print(f"pages with p95 under {P95_TARGET_MS} ms: {under} of {len(summary)}")
         print(f"{load_average()} after")
     finally:
         server.terminate()
@@ -459,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     if (urlsplit(url).hostname or "") not in LOCAL_HOSTS:
         sys.exit("DATABASE_URL must point at 127.0.0.1; this bench stays local.")
     database_ensure(url)
+    os.environ.setdefault("TREFPUNT_DEBUG", "0")  # as served: no template debugging
     django_setup(url)
     measure(args, url, dataset_build(sizes))
     return 0

@@ -98,9 +98,18 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-@register.simple_tag
-def star_values() -> list[int]:
-    return list(range(limits.RATING_MIN, limits.RATING_MAX + 1))
+@register.simple_tag(takes_context=True)
+def star_choices(context: Any) -> list[tuple[int, str]]:
+    """``(value, "3 stars")`` for the rating buttons, translated once per page (a judging
+    page has 24 cards with five buttons each)."""
+    cached = context.render_context.get("contest_star_choices")
+    if cached is None:
+        cached = [
+            (n, ngettext("%(n)s star", "%(n)s stars", n) % {"n": n})
+            for n in range(limits.RATING_MIN, limits.RATING_MAX + 1)
+        ]
+        context.render_context["contest_star_choices"] = cached
+    return cached
 
 
 @register.simple_tag
