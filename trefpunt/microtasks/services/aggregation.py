@@ -74,12 +74,16 @@ def _item_rows(*, item_id: int, batch_id: int) -> list[AnswerRow]:
     return [AnswerRow(worker_id=w, data=d, estimate=e) for w, d, e in rows]
 
 
-def item_recombine_unlocked(*, item: Item, batch: Batch, now: datetime, reopen: bool) -> None:
+def item_recombine_unlocked(
+    *, item: Item, batch: Batch, now: datetime, reopen: bool, rows: list[AnswerRow] | None = None
+) -> None:
     """Combine the item's counted answers again and move it on: complete it when it has
     enough, give it one more slot when it is full but uncertain (up to max answers), and with
     ``reopen`` settle a finished item again (after a fit or an exclusion, ``item_states``).
-    The caller holds the item's row lock and saves ``ITEM_FIELDS``."""
-    rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
+    The caller holds the item's row lock and saves ``ITEM_FIELDS``; ``rows`` are the item's
+    counted answers when the caller already read them (``_item_rows`` otherwise)."""
+    if rows is None:
+        rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
     result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
     item_stopping(batch=batch, rows=rows, result=result)
     item.aggregated_answer = result.answer
@@ -141,7 +145,12 @@ def _gold_score_unlocked(*, batch: Batch, item: Item, answer: Answer) -> bool:
 
 
 def item_answer_recorded_unlocked(
-    *, item: Item, answer: Answer, batch: Batch, now: datetime
+    *,
+    item: Item,
+    answer: Answer,
+    batch: Batch,
+    now: datetime,
+    rows: list[AnswerRow] | None = None,
 ) -> None:
     """Called under the item's row lock right after ``answer`` was stored and
     ``item.answers_count`` raised; the caller saves ``ITEM_FIELDS`` of ``item``.
@@ -153,7 +162,7 @@ def item_answer_recorded_unlocked(
     """
     if item.is_gold:
         _gold_score_unlocked(batch=batch, item=item, answer=answer)
-    item_recombine_unlocked(item=item, batch=batch, now=now, reopen=False)
+    item_recombine_unlocked(item=item, batch=batch, now=now, reopen=False, rows=rows)
 
 
 # --- aggregation: the full fit -------------------------------------------------------------------

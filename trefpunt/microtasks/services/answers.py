@@ -4,6 +4,7 @@ pay, a full fit due)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 
 from ..formspec import answer_clean
-from ..models import Answer, AnswerTally, Batch, Item, Lease
+from ..models import Answer, AnswerTally, Batch, BatchWorker, Item, Lease
+from ..quality import AnswerRow
 from ..selectors import fair_pay_min_answers
 from ..webhooks import item_completed_emit
 from . import aggregation
@@ -30,13 +32,29 @@ if TYPE_CHECKING:
 FAIR_PAY_INLINE_UNTIL = 200
 
 
+# The lease used, the answer stored and, in the same statement, what combining the item's
+# answers needs: the new answer's id (kind 0; no such row when the lease was not usable),
+# the item's earlier counted answers with their workers' estimates (kind 1, in answer
+# order; the statement's snapshot does not see the new answer), and this worker's estimate
+# and exclusion (kind 2).
 _USE_AND_ANSWER = """
 WITH used AS (
     UPDATE {lease} SET status = %s, finished_at = %s
     WHERE id = %s AND status = %s AND expires_at > %s
     RETURNING id
+), stored AS (
+    INSERT INTO {answer} ({columns}) SELECT {values} FROM used RETURNING id
 )
-INSERT INTO {answer} ({columns}) SELECT {values} FROM used RETURNING id
+SELECT 0 AS kind, s.id, NULL::integer, NULL::text, NULL::jsonb, NULL::boolean FROM stored s
+UNION ALL
+SELECT 1, a.id, a.worker_id, a.data::text, w.estimate, NULL
+FROM {answer} a
+LEFT JOIN {worker} w ON w.batch_id = a.batch_id AND w.worker_id = a.worker_id
+WHERE a.item_id = %s AND NOT COALESCE(w.excluded, FALSE)
+UNION ALL
+SELECT 2, NULL, NULL, NULL, w.estimate, w.excluded FROM {worker} w
+WHERE w.batch_id = %s AND w.worker_id = %s
+ORDER BY 1, 2
 """
 
 # One more answer on the worker's tally row of the batch; in the same statement the batch's
@@ -54,11 +72,15 @@ FROM {batch} b WHERE b.id = %(batch)s
 """
 
 
-def _lease_use_and_answer_unlocked(*, lease: Lease, answer: Answer, now: datetime) -> bool:
+def _lease_use_and_answer_unlocked(
+    *, lease: Lease, answer: Answer, now: datetime
+) -> list[AnswerRow] | bool:
     """Turn the live lease into ``answer``: only an active lease whose time has not run out
-    is used, and only once. PostgreSQL: one statement (the lease update as a CTE feeding the
-    answer's insert); elsewhere the conditional update, then the insert. Sets ``answer.pk``;
-    returns whether the lease was used. The caller holds the item's row lock."""
+    is used, and only once. Sets ``answer.pk``; returns ``False`` when the lease was not
+    used. PostgreSQL: one statement (``_USE_AND_ANSWER``) that also returns the item's
+    counted answers with the new one last (``AnswerRow``, as ``aggregation`` combines them);
+    elsewhere the conditional update, then the insert, and ``True`` (the rows are read by
+    ``aggregation``). The caller holds the item's row lock."""
     ops = connection.ops
     used_where = {"pk": lease.pk, "status": Lease.Status.ACTIVE, "expires_at__gt": now}
     if connection.vendor != "postgresql":
@@ -74,20 +96,37 @@ def _lease_use_and_answer_unlocked(*, lease: Lease, answer: Answer, now: datetim
     sql = _USE_AND_ANSWER.format(
         lease=ops.quote_name(Lease._meta.db_table),
         answer=ops.quote_name(Answer._meta.db_table),
+        worker=ops.quote_name(BatchWorker._meta.db_table),
         columns=columns,
         values=", ".join(["%s"] * len(fields)),
     )
     stamp = ops.adapt_datetimefield_value(now)
     params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
+    tail = [answer.item_id, answer.batch_id, answer.worker_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(sql, [*params, *values, *tail])
+        found = cursor.fetchall()
+    if not found or found[0][0] != 0:
         return False
-    answer.pk = row[0]
+    answer.pk = found[0][1]
     answer._state.adding = False
     answer._state.db = connection.alias
-    return True
+    rows = [
+        AnswerRow(worker_id=worker_id, data=json.loads(text), estimate=_json(estimate))
+        for kind, _pk, worker_id, text, estimate, _excluded in found
+        if kind == 1
+    ]
+    mine = [(estimate, excluded) for kind, *_rest, estimate, excluded in found if kind == 2]
+    estimate, excluded = mine[0] if mine else (None, False)
+    if not excluded:
+        rows.append(
+            AnswerRow(worker_id=answer.worker_id, data=answer.data, estimate=_json(estimate))
+        )
+    return rows
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _answer_counted(*, batch: Batch, worker_id: int) -> int:
@@ -165,8 +204,8 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
     bounded by that.
 
     Statements (PostgreSQL, a non-gold item), in one transaction: the lease with its batch
-    and its item, locking the item; the lease used and the answer stored (one statement);
-    the item's answers; the item saved; the answer counted on the worker's tally row (one
+    and its item, locking the item; the lease used, the answer stored and the item's counted
+    answers read (one statement); the item saved; the answer counted on the worker's tally row (one
     statement, which also tells whether a fit is due; inside the transaction, so the answer
     costs one commit). Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
@@ -200,7 +239,8 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
             working_seconds=elapsed if seconds is None else min(seconds, elapsed),
             created_at=now,
         )
-        if not _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now):
+        used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
+        if used is False:
             lease.refresh_from_db(fields=["status", "expires_at"])
             if lease.status == Lease.Status.SUBMITTED:
                 raise Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
@@ -214,7 +254,9 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         lease.finished_at = now
         item.answers_count += 1
         was_open = item.status == Item.Status.OPEN
-        item_answer_recorded_unlocked(item=item, answer=stored, batch=batch, now=now)
+        item_answer_recorded_unlocked(
+            item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
+        )
         item.save(update_fields=["answers_count", *ITEM_FIELDS])
         if was_open and item.status == Item.Status.COMPLETE:
             batch_finished_check(batch)
