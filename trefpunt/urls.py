@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("", include("trefpunt.community.urls")),
     path("admin/", admin.site.urls),
     path("settings/privacy/", include("trefpunt.privacy.urls")),
+    path("settings/webhooks/", include("trefpunt.webhooks.urls")),
     path("", include("trefpunt.accounts.urls")),
 )
 if settings.DEBUG:

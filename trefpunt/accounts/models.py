@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 HANDLE_RE = r"^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$"
@@ -122,6 +123,21 @@ def avatar_path(instance: Profile, filename: str) -> str:
     return f"avatars/{instance.user_id}/{filename}"
 
 
+# The display name a deleted account keeps (``privacy.account_delete``). It is stored in
+# English and read in the reader's language (``DisplayNameField``).
+FORMER_MEMBER = "Former member"
+
+
+class DisplayNameField(models.CharField):
+    """A profile's display name; a deleted account's "Former member" is read translated
+    (into the language active when the row is loaded: the request's)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value == FORMER_MEMBER:
+            return gettext("Former member")
+        return value
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
@@ -129,7 +145,7 @@ class Profile(models.Model):
     handle = models.CharField(
         _("handle"), max_length=30, unique=True, validators=[handle_validator]
     )
-    display_name = models.CharField(_("display name"), max_length=80)
+    display_name = DisplayNameField(_("display name"), max_length=80)
     headline = models.CharField(_("headline"), max_length=140, blank=True)
     bio = models.TextField(_("bio"), max_length=4000, blank=True)
     location = models.CharField(_("location"), max_length=80, blank=True)

@@ -47,6 +47,11 @@ def register() -> None:
         visible_to=lambda contest, user: contest_access(contest, user).can_read_brief,
         title=lambda contest: contest.title,
         take_down=_contest_take_down,
+        # Not hidden one by one: while the client is suspended the search index leaves
+        # their briefs out (``search.contests_public``); these are re-read then.
+        public_of_author=lambda user_id: Contest.objects.filter(created_by_id=user_id).values_list(
+            "pk", flat=True
+        ),
     )
     reportable_register(
         "contests.entry",

@@ -25,9 +25,13 @@ PUBLIC_STATUSES = [
 
 
 def contests_public() -> QuerySet[Contest]:
-    """The rule that keeps private contests out: published, not private, not cancelled."""
+    """The rule that keeps private contests out: published, not private, not cancelled, and
+    not posted by an account that is suspended or banned now."""
+    from trefpunt.moderation.selectors import locked_user_ids
+
     return (
         Contest.objects.filter(is_private=False, status__in=PUBLIC_STATUSES)
+        .exclude(created_by__in=locked_user_ids())
         .select_related("organisation", "created_by__profile")
         .prefetch_related("prizes")
     )

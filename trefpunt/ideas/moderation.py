@@ -1,5 +1,7 @@
-"""What of idea calls can be reported (``moderation.registry``): ideas and comments, both
-hidden by staff (an idea is "taken down" from its call, a comment shows as removed)."""
+"""What of idea calls can be reported (``moderation.registry``): the call itself (taken
+down: closed, the escrow's unspent rewards refunded to the payer, the idea authors told),
+ideas and comments, both hidden by staff (an idea leaves its call, a comment shows as
+removed). A suspended poster's calls leave the search index (``search.calls_public``)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from trefpunt.core.exceptions import NotFound
-from trefpunt.moderation.registry import reportable_register
+from trefpunt.moderation.registry import TakenDown, reportable_register
 
-from .models import Comment, Idea
+from .models import Comment, Idea, IdeaCall
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -43,7 +45,32 @@ def _comment_hide(comment: Comment, hidden: bool) -> None:
     Comment.objects.filter(pk=comment.pk).update(hidden_at=timezone.now() if hidden else None)
 
 
+def _call_visible(call: IdeaCall, user: User) -> bool:
+    from .selectors import call_access
+
+    return bool(call_access(call, user).can_view)
+
+
+def _call_take_down(call: IdeaCall, staff: User, reason: str) -> TakenDown:
+    from .services import call_take_down
+
+    taken, refunded, authors = call_take_down(call_id=call.pk, staff=staff)
+    return TakenDown(refunded=refunded, currency=taken.currency, told=authors)
+
+
 def register() -> None:
+    reportable_register(
+        "ideas.call",
+        model=IdeaCall,
+        label=gettext_lazy("idea call"),
+        author_field="created_by",
+        visible_to=_call_visible,
+        title=lambda call: call.title,
+        take_down=_call_take_down,
+        public_of_author=lambda user_id: IdeaCall.objects.filter(created_by_id=user_id).values_list(
+            "pk", flat=True
+        ),
+    )
     reportable_register(
         "ideas.idea",
         model=Idea,

@@ -17,21 +17,32 @@ PUBLIC_CALL_STATUSES = [IdeaCall.Status.OPEN, IdeaCall.Status.VOTING, IdeaCall.S
 
 
 def calls_public() -> QuerySet[IdeaCall]:
-    """The rule that keeps private calls out: public audience, published."""
+    """The rule that keeps private calls out: public audience, published, not taken down,
+    not posted by an account that is suspended or banned now."""
+    from trefpunt.moderation.selectors import hidden_ids, locked_user_ids
+
     return (
         IdeaCall.objects.filter(audience=IdeaCall.Audience.PUBLIC, status__in=PUBLIC_CALL_STATUSES)
+        .exclude(pk__in=hidden_ids("ideas.call"))  # taken down by staff
+        .exclude(created_by__in=locked_user_ids())
         .select_related("organisation", "created_by__profile")
         .prefetch_related("tags")
     )
 
 
 def ideas_public() -> QuerySet[Idea]:
-    """Active ideas of public, published calls."""
-    return Idea.objects.filter(
-        status=Idea.Status.ACTIVE,
-        call__audience=IdeaCall.Audience.PUBLIC,
-        call__status__in=PUBLIC_CALL_STATUSES,
-    ).select_related("call", "author__profile", "stage")
+    """Active ideas of public, published calls that staff did not take down."""
+    from trefpunt.moderation.selectors import hidden_ids
+
+    return (
+        Idea.objects.filter(
+            status=Idea.Status.ACTIVE,
+            call__audience=IdeaCall.Audience.PUBLIC,
+            call__status__in=PUBLIC_CALL_STATUSES,
+        )
+        .exclude(call_id__in=hidden_ids("ideas.call"))
+        .select_related("call", "author__profile", "stage")
+    )
 
 
 def _by(user: object, organisation: object = None) -> dict[str, str]:

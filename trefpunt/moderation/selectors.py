@@ -25,6 +25,14 @@ def hidden_ids(kind: str) -> QuerySet[Decision, Any]:
     return Decision.objects.filter(kind=kind, active=True).values("object_id")
 
 
+def locked_user_ids() -> QuerySet[Sanction, Any]:
+    """Ids of the people suspended or banned now, as a subquery (``created_by__in=``): the
+    public rules of the search index leave their work out while the sanction runs."""
+    return Sanction.objects.filter(
+        kind__in=[Sanction.Kind.SUSPENSION, Sanction.Kind.BAN], lifted_at=None
+    ).values("user_id")
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = Report.Status.OPEN  # open | resolved | appeals

@@ -8,6 +8,7 @@ anyone else a staff action answers not-found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,41 @@ def _hidden_now(spec: Reportable, obj: Any) -> bool:
         fresh = spec.get(obj.pk)
         return fresh is not None and bool(spec.is_hidden(fresh))
     return Decision.objects.filter(kind=spec.kind, object_id=obj.pk, active=True).exists()
+
+
+def _search_refresh(spec: Reportable, ids: Iterable[int]) -> None:
+    """Re-read these things into the search index (and so the sitemaps and feeds), whose
+    public rules leave out what is hidden or by a locked account. Joins the caller's
+    transaction, like every index write."""
+    from trefpunt.discovery.indexing import index_refresh
+    from trefpunt.discovery.registry import kinds_following, kinds_for_model
+
+    wanted = list(ids)
+    for kind in kinds_for_model(spec.model):
+        index_refresh(kind, wanted)
+    # What indexes through these things (the ideas of a call) is re-read too.
+    following = kinds_following(spec.model)
+    if following:
+        for obj in spec.model._default_manager.filter(pk__in=wanted):
+            for kind, related in following:
+                index_refresh(kind, related(obj))
+
+
+def _author_search_refresh(person_id: int, also: Iterable[list[Any]] = ()) -> None:
+    """After a suspension, ban or reinstatement: re-index the person's public things of every
+    kind (and ``also``, ``[kind, id]`` pairs a sanction hid)."""
+    from .registry import reportables
+
+    ids: dict[str, set[int]] = {}
+    for spec in reportables():
+        if spec.public_of_author is not None:
+            ids.setdefault(spec.kind, set()).update(spec.public_of_author(person_id))
+    for kind, object_id in also:
+        ids.setdefault(kind, set()).add(int(object_id))
+    for kind, wanted in sorted(ids.items()):
+        found = reportable(kind)
+        if found is not None and wanted:
+            _search_refresh(found, sorted(wanted))
 
 
 def audit(
@@ -158,6 +194,7 @@ def report_dismiss(*, staff: User, kind: str, object_id: int, reason: str = "") 
         ).exists()
         if held and spec.hide is not None:
             spec.hide(obj, False)
+            _search_refresh(spec, [obj.pk])
         closed = _reports_resolve(kind, object_id, staff, "dismissed")
         if not closed:
             raise Conflict(_("There is no open report on this."), code=ErrorCode.ALREADY_DONE)
@@ -205,6 +242,7 @@ def content_hide(*, staff: User, kind: str, object_id: int, reason: str) -> Deci
             raise Conflict(_("This is hidden already."), code=ErrorCode.ALREADY_DONE) from None
         if spec.hide is not None:
             spec.hide(obj, True)
+        _search_refresh(spec, [obj.pk])
         closed = _reports_resolve(kind, obj.pk, staff, "hidden")
         audit(
             actor=staff,
@@ -244,6 +282,7 @@ def content_take_down(*, staff: User, kind: str, object_id: int, reason: str) ->
             reason=reason,
             staff=staff,
         )
+        _search_refresh(spec, [obj.pk])
         closed = _reports_resolve(kind, obj.pk, staff, "taken_down")
         audit(
             actor=staff,
@@ -313,8 +352,10 @@ def appeal_decide(*, staff: User, decision_id: int, overturn: bool, reason: str)
         if not updated:
             raise Conflict(_("There is no appeal to decide."), code=ErrorCode.NO_APPEAL)
         obj = spec.get(decision.object_id) if spec is not None else None
-        if overturn and spec is not None and spec.hide is not None and obj is not None:
-            spec.hide(obj, False)
+        if overturn and spec is not None and obj is not None:
+            if spec.hide is not None:
+                spec.hide(obj, False)
+            _search_refresh(spec, [obj.pk])
         decision.refresh_from_db()
         audit(
             actor=staff,
@@ -440,6 +481,7 @@ def user_suspend(
             user=locked, kind=kind, reason=reason, staff=staff, ends_at=ends_at, hidden=hidden
         )
         UserModel.objects.filter(pk=locked.pk).update(is_active=False)
+        _author_search_refresh(locked.pk, hidden)
         closed = Report.objects.filter(
             author=locked, kind="accounts.profile", status=Report.Status.OPEN
         ).update(
@@ -496,6 +538,7 @@ def user_reinstate(*, staff: User | None, user_id: int, reason: str) -> Sanction
         Sanction.objects.filter(pk=sanction.pk).update(lifted_at=timezone.now(), lifted_by=staff)
         UserModel.objects.filter(pk=locked.pk).update(is_active=True)
         _public_show(sanction)
+        _author_search_refresh(locked.pk, sanction.hidden)
         audit(
             actor=staff,
             action="reinstate",

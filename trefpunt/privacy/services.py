@@ -30,6 +30,8 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+# FORMER_MEMBER: stored in English, read in the reader's language (``DisplayNameField``).
+from trefpunt.accounts.models import FORMER_MEMBER
 from trefpunt.core.exceptions import Conflict, ErrorCode
 
 from .registry import (
@@ -44,7 +46,6 @@ from .registry import (
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
-FORMER_MEMBER = "Former member"
 FORMAT_VERSION = 1
 
 

@@ -14,9 +14,14 @@ from .models import Job
 
 
 def jobs_public() -> QuerySet[Job]:
-    """The rule: public jobs that take proposals."""
+    """The rule: public jobs that take proposals, not hidden by staff, not posted by an
+    account that is suspended or banned now."""
+    from trefpunt.moderation.selectors import hidden_ids, locked_user_ids
+
     return (
         Job.objects.filter(status=Job.Status.OPEN, visibility=Job.Visibility.PUBLIC)
+        .exclude(pk__in=hidden_ids("projects.job"))
+        .exclude(created_by__in=locked_user_ids())
         .select_related("organisation", "created_by__profile")
         .prefetch_related("skills")
     )

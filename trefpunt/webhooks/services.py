@@ -379,7 +379,7 @@ def _owners_tell(endpoint: WebhookEndpoint) -> None:
         users=users,
         kind=ENDPOINT_DISABLED,
         context={"url": endpoint.url, "hours": int(disable_after().total_seconds() // 3600)},
-        path=f"/api/v1/webhooks/{endpoint.public_id}",
+        path=f"/settings/webhooks/{endpoint.public_id}/",
     )
 
 

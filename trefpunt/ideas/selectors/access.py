@@ -150,6 +150,16 @@ class IdeaCallAccess:
         return self.can_manage or self.is_staff
 
 
+def _taken_down(call: IdeaCall) -> bool:
+    """Staff took the call down (``moderation``): only its managers and staff still see it.
+    Only a closed call can have been (one query, for closed calls only)."""
+    from trefpunt.moderation.selectors import hidden_ids
+
+    if call.status != IdeaCall.Status.CLOSED:
+        return False
+    return hidden_ids("ideas.call").filter(object_id=call.pk).exists()
+
+
 def call_access(call: IdeaCall, user: AnyUser) -> IdeaCallAccess:
     person = authed(user)
     can_manage = call_can_manage(call, person)
@@ -157,7 +167,7 @@ def call_access(call: IdeaCall, user: AnyUser) -> IdeaCallAccess:
     published = call.status != IdeaCall.Status.DRAFT
     if can_manage or is_staff:
         can_view = True
-    elif not published:
+    elif not published or _taken_down(call):
         can_view = False
     elif call.audience == IdeaCall.Audience.PUBLIC:
         can_view = True

@@ -457,3 +457,45 @@ def call_close(
                 created_by=user,
             )
     return call
+
+
+def call_take_down(*, call_id: int, staff: User) -> tuple[IdeaCall, int, list[int]]:
+    """Staff end a call that breaks the rules (``moderation``): it closes whatever its
+    ideas, those without a decision move to "not selected", and what the escrow still holds
+    goes back to the wallet that paid in. Returns the call, the refund and the idea authors
+    to tell. Locks escrow → call, like ``call_close``. Only staff; others get not-found."""
+    from trefpunt.core.exceptions import NotFound
+
+    call = IdeaCall.objects.filter(pk=call_id).first()
+    if call is None or not staff.is_staff:
+        raise NotFound(_("Idea call not found."))
+    CALL_STATES.check(call, C.CLOSED, _("take down"))
+    work = call_work(call)
+    reason = _("The call was taken down by the platform's moderators.")
+    with transaction.atomic(durable=True):
+        escrow = work_escrow_lock(work) if work_escrow_lookup(work) else None
+        call = IdeaCall.objects.select_for_update().get(pk=call.pk)
+        CALL_STATES.check(call, C.CLOSED, _("take down"))
+        undecided = _undecided(call)
+        _close_undecided(call, undecided, reason, staff)
+        CALL_STATES.move(
+            call,
+            C.CLOSED,
+            action=_("take down"),
+            actor=staff,
+            event="closed",
+            data={"closed_undecided": len(undecided), "taken_down": True},
+            closed_at=timezone.now(),
+            close_reason=reason,
+        )
+        refunded = 0
+        if escrow is not None and escrow_balance(escrow) > 0:
+            refunded = work_refund(
+                work=work,
+                escrow=escrow,
+                idempotency_key=f"ideacall:{call.pk}:refund",
+                description=f"Idea call {call.pk} taken down by staff",
+                created_by=staff,
+            )
+        authors = sorted(set(Idea.objects.filter(call=call).values_list("author_id", flat=True)))
+    return IdeaCall.objects.get(pk=call.pk), refunded, authors

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.accounts.models import Membership, Role
 from trefpunt.core.exceptions import NotFound
+from trefpunt.moderation.selectors import hidden_ids
 
 from ..models import Contract, Job, JobInvitation, Milestone, Proposal
 from ..rules import REVIEW_REVEAL_DAYS
@@ -84,14 +85,15 @@ def managed_q(
 
 def jobs_visible_q(user: AnyUser) -> Q:
     """The job posts ``user`` may see, as a filter (two small queries at most)."""
-    public = Q(status__in=PUBLISHED, visibility=Job.Visibility.PUBLIC)
+    shown = ~Q(pk__in=hidden_ids("projects.job"))  # staff hid it: its poster still sees it
+    public = Q(shown, status__in=PUBLISHED, visibility=Job.Visibility.PUBLIC)
     person = authed(user)
     if person is None:
         return public
     if person.is_staff:
         return Q(status__in=PUBLISHED) | managed_q(person)
     invited = JobInvitation.objects.filter(user=person).values("job_id")
-    return public | Q(status__in=PUBLISHED, pk__in=invited) | managed_q(person)
+    return public | Q(shown, status__in=PUBLISHED, pk__in=invited) | managed_q(person)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def job_access(job: Job, user: AnyUser) -> ProjectAccess:
     published = job.status != Job.Status.DRAFT
     if can_manage or is_staff:
         can_view = True
-    elif not published:
+    elif not published or hidden_ids("projects.job").filter(object_id=job.pk).exists():
         can_view = False
     else:
         can_view = job.visibility == Job.Visibility.PUBLIC or invitation is not None
@@ -255,6 +257,10 @@ def proposal_get_for_user(*, proposal_id: int, user: AnyUser) -> ProposalAccess:
         raise NotFound(_("Proposal not found."))
     access = proposal_access(proposal, user)
     if not (access.is_author or access.can_manage or access.is_staff):
+        raise NotFound(_("Proposal not found."))
+    # Hidden by staff: gone for the client, still there for its author.
+    hidden = hidden_ids("projects.proposal").filter(object_id=proposal.pk)
+    if not (access.is_author or access.is_staff) and hidden.exists():
         raise NotFound(_("Proposal not found."))
     return access
 

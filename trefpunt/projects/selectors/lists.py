@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.ledger.references import ReferenceLabel
+from trefpunt.moderation.selectors import hidden_ids
 
 from ..models import Contract, Delivery, Job, Milestone, Proposal, Review
 from ..rules import REVIEW_REVEAL_DAYS
@@ -84,10 +85,12 @@ def jobs_managed_by(*, user: AnyUser) -> QuerySet[Job]:
 
 
 def proposal_list_for_job(*, job: Job) -> QuerySet[Proposal]:
-    """A job's proposals for its client (withdrawn ones left out), shortlisted first."""
+    """A job's proposals for its client (withdrawn ones and those staff hid left out),
+    shortlisted first."""
     return (
         Proposal.objects.filter(job=job)
         .exclude(status=Proposal.Status.WITHDRAWN)
+        .exclude(pk__in=hidden_ids("projects.proposal"))
         .select_related("freelancer__profile", "job")
         .prefetch_related("portfolio_items")
         .order_by("-status", "price", "id")
@@ -158,21 +161,25 @@ def contract_reviews_for(*, contract: Contract, user: AnyUser) -> list[Review]:
     """The reviews of one contract ``user`` may read: their own always, the rest once
     revealed."""
     reviews = list(Review.objects.filter(contract=contract).select_related("author__profile"))
-    if reviews_revealed(contract, reviews):
-        return reviews
     person = authed(user)
-    return [r for r in reviews if person is not None and r.author_id == person.pk]
+    mine = [r for r in reviews if person is not None and r.author_id == person.pk]
+    if not reviews_revealed(contract, reviews):
+        return mine
+    # A review staff hid stays for its author only.
+    hidden = set(hidden_ids("projects.review").values_list("object_id", flat=True))
+    return [r for r in reviews if r.pk not in hidden or r in mine]
 
 
 def revealed_reviews_q() -> Q:
-    """Reviews that are revealed, as a filter (for profiles and track records)."""
+    """Reviews that are revealed and not hidden by staff, as a filter (for profiles and
+    track records)."""
     cutoff = timezone.now() - timedelta(days=REVIEW_REVEAL_DAYS)
     both = Exists(
         Review.objects.filter(contract=OuterRef("contract")).exclude(
             of_freelancer=OuterRef("of_freelancer")
         )
     )
-    return Q(both) | Q(contract__ended_at__lte=cutoff)
+    return (Q(both) | Q(contract__ended_at__lte=cutoff)) & ~Q(pk__in=hidden_ids("projects.review"))
 
 
 def reviews_of_user(*, user_id: int) -> QuerySet[Review]:
