@@ -57,6 +57,19 @@ class SearchDocument(models.Model):
         indexes = [
             models.Index(fields=["kind", "-published_at"], name="searchdoc_kind_pub"),
             models.Index(fields=["kind", "-score"], name="searchdoc_kind_score"),
+            # Browsing without words takes its candidate pool newest first
+            # (``selectors._candidates``): these serve that order with and without a kind.
+            models.Index(
+                models.F("published_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="searchdoc_newest",
+            ),
+            models.Index(
+                "kind",
+                models.F("published_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="searchdoc_kind_newest",
+            ),
         ]
 
     def __str__(self) -> str:
