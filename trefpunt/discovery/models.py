@@ -59,17 +59,9 @@ class SearchDocument(models.Model):
             models.Index(fields=["kind", "-score"], name="searchdoc_kind_score"),
             # Browsing without words takes its candidate pool newest first
             # (``selectors._candidates``): these serve that order with and without a kind.
-            models.Index(
-                models.F("published_at").desc(nulls_last=True),
-                models.F("id").desc(),
-                name="searchdoc_newest",
-            ),
-            models.Index(
-                "kind",
-                models.F("published_at").desc(nulls_last=True),
-                models.F("id").desc(),
-                name="searchdoc_kind_newest",
-            ),
+            # (Plain DESC: SQLite cannot index NULLS LAST.)
+            models.Index(fields=["-published_at", "-id"], name="searchdoc_newest"),
+            models.Index(fields=["kind", "-published_at", "-id"], name="searchdoc_kind_newest"),
         ]
 
     def __str__(self) -> str:

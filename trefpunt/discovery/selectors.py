@@ -191,7 +191,9 @@ def _candidates(qs: QuerySet[SearchDocument], terms: Sequence[str]) -> QuerySet[
     then ranked. Without words: newest first, which the ``-published_at`` indexes serve."""
     if terms:
         return qs.order_by()
-    return qs.order_by(F("published_at").desc(nulls_last=True), F("id").desc())
+    # Plain DESC, as the indexes are (undated documents come first on PostgreSQL, last on
+    # SQLite; the page itself orders them last on both).
+    return qs.order_by("-published_at", "-id")
 
 
 def _grouped(qs: QuerySet[SearchDocument]) -> tuple[list[dict[str, Any]], bool]:
