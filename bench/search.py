@@ -12,8 +12,10 @@ stems, organisation names, with and without facet filters, and a page of people 
 track record — ``--rounds`` times each, through ``discovery.selectors.search`` (what the page
 and the API call).
 
-Printed: p50 and p95 milliseconds per search (aim: p95 under 50 ms), and the number of SQL
-queries per search, which must be the same for every query that finds something.
+Printed: p50 and p95 milliseconds per search (aim: p95 under 50 ms), the load average, and the
+number of SQL queries per search, which must be the same for every query that finds something.
+A search counts and ranks at most ``selectors.POOL`` (1,000) matches; "≥" marks a count that
+is a lower bound.
 """
 
 from __future__ import annotations
@@ -243,6 +245,7 @@ def run(rounds: int) -> int:
 
     from trefpunt.discovery.selectors import SearchQuery, search
 
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
     timings: list[float] = []
     query_counts: dict[str, set[int]] = {"found": set(), "browse": set()}
     for search_args in SEARCHES:
@@ -256,14 +259,18 @@ def run(rounds: int) -> int:
                 key = "found" if search_args.get("q") else "browse"
                 query_counts[key].add(len(ctx.captured_queries))
         timings += mine
+        at_least = "≥" if results.count_is_lower_bound else " "
         print(
-            f"  {search_args!s:58} {results.total:>7} results"
+            f"  {search_args!s:58} {at_least}{results.total:>6} results"
             f"  p50 {statistics.median(mine):6.1f} ms  queries {len(ctx.captured_queries)}"
         )
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"search with facets: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(timings)} searches")
+    print(
+        f"search with facets: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(timings)} searches"
+        f" (load average {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"queries per search with words that finds something: {sorted(query_counts['found'])}"
         f"; without words (nothing to highlight): {sorted(query_counts['browse'])}"

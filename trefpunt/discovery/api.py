@@ -57,6 +57,7 @@ def _out(results: SearchResults) -> dict[str, Any]:
             for h in results.hits
         ],
         "count": results.total,
+        "count_is_lower_bound": results.count_is_lower_bound,
         "page": results.query.page,
         "pages": results.pages,
         "facets": [asdict(f) for f in results.facets],

@@ -126,7 +126,9 @@ class PostgresBackend(Backend):
         self, qs: QuerySet[SearchDocument], terms: Sequence[str]
     ) -> QuerySet[SearchDocument]:
         tsquery, params = _pg_tsquery(terms)
-        return qs.extra(where=[f"{TABLE}.vector @@ ({tsquery})"], params=params)  # noqa: S610
+        # The column unqualified: inside a subquery (the candidate pool) Django aliases the
+        # table, and a qualified name would correlate with the outer query's row instead.
+        return qs.extra(where=[f"vector @@ ({tsquery})"], params=params)  # noqa: S610
 
     def rank(self, qs: QuerySet[SearchDocument], terms: Sequence[str]) -> QuerySet[SearchDocument]:
         tsquery, params = _pg_tsquery(terms)
@@ -169,8 +171,9 @@ class SqliteBackend(Backend):
     def filter(
         self, qs: QuerySet[SearchDocument], terms: Sequence[str]
     ) -> QuerySet[SearchDocument]:
-        return qs.extra(  # noqa: S610
-            where=[f"{TABLE}.id IN (SELECT rowid FROM discovery_fts WHERE discovery_fts MATCH %s)"],
+        # Unqualified, as for PostgreSQL: correct inside the pool's subquery too.
+        return qs.extra(
+            where=["id IN (SELECT rowid FROM discovery_fts WHERE discovery_fts MATCH %s)"],
             params=[_fts_match(terms)],
         )
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import registry
 from .backends import backend
+from .freshness import index_changed
 from .models import SearchDocument, SearchWord
 from .registry import Document, SearchKind
 from .text import words_of
@@ -96,6 +97,7 @@ def index_refresh(kind: SearchKind, ids: Iterable[int]) -> None:
     if not wanted:
         return
     with transaction.atomic(savepoint=False):
+        index_changed()
         objects = list(kind.public().filter(pk__in=wanted))
         gone = wanted - {o.pk for o in objects}
         if gone:
@@ -106,6 +108,7 @@ def index_refresh(kind: SearchKind, ids: Iterable[int]) -> None:
 
 
 def documents_write(rows: list[SearchDocument]) -> None:
+    index_changed()
     SearchDocument.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -156,6 +159,7 @@ def index_rebuild(kind: SearchKind, *, chunk: int = 500) -> int:
     (the ``search_reindex`` command; tests use it to compare with the kept-current index)."""
     count = 0
     with transaction.atomic():
+        index_changed()
         SearchDocument.objects.filter(kind=kind.name).delete()
         batch: list[SearchDocument] = []
         for obj in kind.public().iterator(chunk_size=chunk):
@@ -183,6 +187,7 @@ def _on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 
 
 def _on_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    index_changed()
     for kind in registry.kinds_for_model(sender):
         SearchDocument.objects.filter(kind=kind.name, object_id=instance.pk).delete()
     for kind, related in registry.kinds_following(sender):

@@ -57,6 +57,11 @@ class SearchDocument(models.Model):
         indexes = [
             models.Index(fields=["kind", "-published_at"], name="searchdoc_kind_pub"),
             models.Index(fields=["kind", "-score"], name="searchdoc_kind_score"),
+            # Browsing without words takes its candidate pool newest first
+            # (``selectors._candidates``): these serve that order with and without a kind.
+            # (Plain DESC: SQLite cannot index NULLS LAST.)
+            models.Index(fields=["-published_at", "-id"], name="searchdoc_newest"),
+            models.Index(fields=["kind", "-published_at", "-id"], name="searchdoc_kind_newest"),
         ]
 
     def __str__(self) -> str:

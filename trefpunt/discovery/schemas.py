@@ -59,6 +59,10 @@ class FacetOut(Schema):
 class SearchOut(Schema):
     items: list[HitOut]
     count: int
+    count_is_lower_bound: bool = Field(
+        description="True when more matched than are counted (1,000): then ``count`` and the"
+        " facet counts mean 'at least'."
+    )
     page: int
     pages: int
     facets: list[FacetOut]

@@ -2,8 +2,8 @@
 
 Every read goes through ``SearchDocument``, which holds public things only (``indexing``), so
 no rule here can let a private thing through. A search costs the same number of queries
-whatever it finds: one for the facet counts (and the total), one for the page, one for the
-page's highlights; "did you mean" adds a few only when nothing was found.
+whatever it finds: one for the facet counts, one for the page (and the total), one for the page's
+highlights, one for skill labels; "did you mean" adds a few only when nothing was found.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value, Window
 from django.db.models.fields import FloatField
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
@@ -33,6 +33,9 @@ from .text import highlighted, query_terms
 PER_PAGE = 20
 PAGES_MAX = 50
 FACETS = ("kind", "category", "status", "language", "band")
+FACET_FIELDS = ("kind", "category", "tags", "status", "languages", "band")
+# At most this many matches are counted for the facets and ranked for the page (50 pages of 20).
+POOL = PAGES_MAX * PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class SearchResults:
     facets: list[Facet]
     suggestion: str = ""
     pages: int = 1
+    # More matched than the pool holds: ``total`` and the facet counts are "at least".
+    count_is_lower_bound: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,42 +185,86 @@ def matched(
     return backend().filter(qs, terms) if terms else qs
 
 
-def search(query: SearchQuery, *, base: QuerySet[SearchDocument] | None = None) -> SearchResults:
-    terms = query.terms
-    docs = matched(terms, base)
-    filters = query.filters()
+def _candidates(qs: QuerySet[SearchDocument], terms: Sequence[str]) -> QuerySet[SearchDocument]:
+    """The order candidates are taken in. With words: the text index's own order (a ranked
+    cut would have to rank every match first, which is what the pool avoids); the pool is
+    then ranked. Without words: newest first, which the ``-published_at`` indexes serve."""
+    if terms:
+        return qs.order_by()
+    # Plain DESC, as the indexes are (undated documents come first on PostgreSQL, last on
+    # SQLite; the page itself orders them last on both).
+    return qs.order_by("-published_at", "-id")
 
-    # One grouped query: the total and every facet's counts, each facet counted with the
-    # other facets' filters applied (so choosing a kind still shows the other kinds).
-    rows: list[Mapping[str, Any]] = list(
-        docs.values("kind", "category", "tags", "status", "languages", "band")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    total = sum(r["n"] for r in rows if all(_row_passes(r, k, v) for k, v in filters.items()))
-    facets = _facets(rows, filters, query)
 
-    page_count = max(1, min(PAGES_MAX, math.ceil(total / query.per_page)))
-    page = max(1, min(query.page, page_count))
-    page_qs = docs
-    for name, value in filters.items():
-        page_qs = page_qs.filter(_facet_q(name, value))
+def _grouped(qs: QuerySet[SearchDocument]) -> tuple[list[dict[str, Any]], bool]:
+    """The facet fields of at most ``POOL`` matches, grouped (with ``n``), and whether there
+    were more."""
+    rows = list(qs.values_list(*FACET_FIELDS)[: POOL + 1])
+    capped = len(rows) > POOL
+    counted = Counter(rows[:POOL])
+    return [
+        {**dict(zip(FACET_FIELDS, key, strict=True)), "n": n} for key, n in counted.items()
+    ], capped
+
+
+def _order(query: SearchQuery, terms: Sequence[str]) -> list[Any]:
+    if query.sort == "score":
+        return [F("score").desc(), F("rank").desc(), F("published_at").desc(nulls_last=True)]
+    if query.sort == "newest" or not terms:
+        return [F("published_at").desc(nulls_last=True), F("score").desc()]
+    return [F("rank").desc(), F("score").desc(), F("published_at").desc(nulls_last=True)]
+
+
+def _page(
+    filtered: QuerySet[SearchDocument], query: SearchQuery, terms: Sequence[str], page: int
+) -> list[SearchDocument]:
+    """One query: the page's rows out of at most ``POOL + 1`` candidates, ranked, each row
+    carrying the number of candidates (``pool_size``)."""
+    candidates = _candidates(filtered, terms).values("id")[: POOL + 1]
+    page_qs = SearchDocument.objects.filter(id__in=candidates)
     if terms:
         page_qs = backend().rank(page_qs, terms)
     else:
         page_qs = page_qs.annotate(rank=Value(0.0, output_field=FloatField()))
-    if query.sort == "score":
-        order = [F("score").desc(), F("rank").desc(), F("published_at").desc(nulls_last=True)]
-    elif query.sort == "newest" or not terms:
-        order = [F("published_at").desc(nulls_last=True), F("score").desc()]
-    else:
-        order = [F("rank").desc(), F("score").desc(), F("published_at").desc(nulls_last=True)]
+    page_qs = page_qs.annotate(pool_size=Window(Count("id")))
     start = (page - 1) * query.per_page
-    docs_page = list(
-        page_qs.defer("body", "stems", "keywords").order_by(*order, "id")[
+    return list(
+        page_qs.defer("body", "stems", "keywords").order_by(*_order(query, terms), "id")[
             start : start + query.per_page
         ]
     )
+
+
+def search(query: SearchQuery, *, base: QuerySet[SearchDocument] | None = None) -> SearchResults:
+    """Facets count, and the page ranks, at most ``POOL`` matches each: a word that matches
+    most of the index costs what a rarer one does. Beyond the pool the counts are lower
+    bounds (``count_is_lower_bound``: "at least 1,000 results"). Four queries whatever the
+    search finds: the facet rows, the page, its highlights, the skill labels."""
+    terms = query.terms
+    docs = matched(terms, base)
+    filters = query.filters()
+
+    # The facet counts: each facet counted with the other facets' filters applied (so choosing
+    # a kind still shows the other kinds), over the unfiltered pool.
+    rows, _capped = _grouped(_candidates(docs, terms))
+    facets = _facets(rows, filters, query)
+
+    filtered = docs
+    for name, value in filters.items():
+        filtered = filtered.filter(_facet_q(name, value))
+    page = max(1, min(query.page, PAGES_MAX))
+    docs_page = _page(filtered, query, terms, page)
+    if not docs_page and page > 1:
+        # Past the last page (a hand-made link): show the last one instead.
+        docs_page = _page(filtered, query, terms, 1)
+        pool = docs_page[0].pool_size if docs_page else 0  # type: ignore[attr-defined]
+        page = max(1, min(PAGES_MAX, math.ceil(min(pool, POOL) / query.per_page)))
+        docs_page = _page(filtered, query, terms, page)
+    pool = docs_page[0].pool_size if docs_page else 0  # type: ignore[attr-defined]
+    lower_bound = pool > POOL
+    total = min(pool, POOL)
+    page_count = max(1, min(PAGES_MAX, math.ceil(total / query.per_page)))
+
     snippets = backend().snippets([d.pk for d in docs_page], terms) if terms and docs_page else {}
     hits = [_hit(d, snippets.get(d.pk), query.kind) for d in docs_page]
 
@@ -229,6 +278,7 @@ def search(query: SearchQuery, *, base: QuerySet[SearchDocument] | None = None) 
         facets=facets,
         suggestion=suggestion,
         pages=page_count,
+        count_is_lower_bound=lower_bound,
     )
 
 

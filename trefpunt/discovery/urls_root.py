@@ -2,8 +2,8 @@
 
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
-from django.views.decorators.cache import cache_page
 
+from .freshness import cached_with_index
 from .sitemaps import robots_view, sitemaps
 
 SITEMAP_CACHE = 15 * 60
@@ -12,13 +12,13 @@ urlpatterns = [
     path("robots.txt", robots_view, name="robots_txt"),
     path(
         "sitemap.xml",
-        cache_page(SITEMAP_CACHE)(sitemap_views.index),
+        cached_with_index(SITEMAP_CACHE)(sitemap_views.index),
         {"sitemaps": sitemaps(), "sitemap_url_name": "sitemap_section"},
         name="sitemap_index",
     ),
     path(
         "sitemap-<section>.xml",
-        cache_page(SITEMAP_CACHE)(sitemap_views.sitemap),
+        cached_with_index(SITEMAP_CACHE)(sitemap_views.sitemap),
         {"sitemaps": sitemaps()},
         name="sitemap_section",
     ),

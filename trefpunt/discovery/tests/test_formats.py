@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -163,3 +164,18 @@ def test_structured_data_has_the_keys_of_each_type(client: Client, w: World) -> 
         html = client.get(url).content.decode()
         types = check_nodes(nodes_of(html))
         assert expected <= types, (url, types)
+
+
+def test_cached_sitemap_drops_a_contest_as_soon_as_it_stops_being_public(
+    client: Client, w: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from trefpunt.contests.services import contest_cancel
+    from trefpunt.contests.tests.factories import published
+
+    contest = published(w.client, title="Short lived sitemap contest")
+    path = f"/contests/{contest.pk}/"
+    assert path in client.get("/sitemap-contest.xml").content.decode()
+    assert path in client.get("/sitemap-contest.xml").content.decode()  # from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        contest_cancel(contest_id=contest.pk, user=w.client)
+    assert path not in client.get("/sitemap-contest.xml").content.decode()

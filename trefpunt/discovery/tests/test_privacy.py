@@ -35,6 +35,12 @@ def surfaces(client: Client, queries: list[str]) -> str:
     texts.append(index)
     for section in re.findall(r"/sitemap-([a-z]+)\.xml", index):
         texts.append(client.get(f"/sitemap-{section}.xml").content.decode())
+    # The modes' own list pages and list endpoints, and the public twins' pages (JSON-LD and
+    # share tags are in them).
+    for path in ["/en/contests/", "/nl/ideas/", "/en/microtasks/", "/en/projects/", "/en/"]:
+        texts.append(client.get(path).content.decode())
+    for path in ["/api/v1/contests", "/api/v1/idea-calls", "/api/v1/projects"]:
+        texts.append(client.get(path).content.decode())
     for kind in registry.kinds():
         if kind.in_feeds:
             texts.append(client.get(f"/en/feeds/{kind.name}/").content.decode())
@@ -66,15 +72,30 @@ def private_refs(w: World) -> dict[str, list[str]]:
 def test_private_things_appear_on_no_surface_while_public_twins_do(
     client: Client, w: World
 ) -> None:
+    from trefpunt.projects.models import Job
+    from trefpunt.projects.tests.factories import draft_job, open_job
+
+    public_job = open_job(w.client, title="Shop sign pelicanjob")
+    invited_job = open_job(
+        w.client, title="Invite-only gibbonjob", visibility=Job.Visibility.INVITED
+    )
+    drafted_job = draft_job(w.client, title="Draft marmotjob")
+    jobs = {
+        "invite-only project": ["gibbonjob", f"/projects/jobs/{invited_job.pk}/"],
+        "draft project": ["marmotjob", f"/projects/jobs/{drafted_job.pk}/"],
+    }
     # Searching for a private thing's own words finds nothing and suggests nothing.
-    words = [ref for refs in private_refs(w).values() for ref in refs if not ref.startswith("/")]
+    refs_by_thing = {**private_refs(w), **jobs}
+    words = [ref for refs in refs_by_thing.values() for ref in refs if not ref.startswith("/")]
     for word in words:
         data = client.get("/api/v1/search", {"q": word}).json()
         assert (data["count"], data["items"], data["suggestion"]) == (0, [], ""), word
         assert client.get("/api/v1/people", {"q": word}).json()["count"] == 0, word
     # Every surface, browsed and searched with words near the private ones.
-    text = surfaces(client, ["logo", "zebrafinc", "heron", "stoa", "secret", "task"])
-    for what, refs in private_refs(w).items():
+    text = surfaces(client, ["logo", "zebrafinc", "heron", "stoa", "secret", "task", "job"])
+    text += client.get(public_job.get_absolute_url()).content.decode()
+    text += client.get(w.public_contest.get_absolute_url()).content.decode()
+    for what, refs in refs_by_thing.items():
         for ref in refs:
             assert ref not in text, f"{what} leaks: {ref}"
     public = [
@@ -82,6 +103,8 @@ def test_private_things_appear_on_no_surface_while_public_twins_do(
         f"/ideas/calls/{w.public_call.pk}/",
         f"/ideas/{w.public_idea.pk}/",
         f"/microtasks/batches/{w.open_batch.pk}/",
+        f"/projects/jobs/{public_job.pk}/",
+        "pelicanjob",
         f"/@{w.designer.profile.handle}/",
         "Bakkerij Van der Meulen",
         "Daan Designer",

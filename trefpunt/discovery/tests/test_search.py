@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from trefpunt.accounts.services import profile_update
@@ -159,3 +160,22 @@ def test_search_costs_the_same_queries_whatever_it_finds(w: World) -> None:
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] == 4
     assert counts[2] == 3  # no text: nothing to highlight
+
+
+def test_search_counts_and_ranks_a_capped_pool_and_says_at_least(
+    client: Client, w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trefpunt.discovery import selectors
+
+    for n in range(4):
+        person(f"Logo maker {n}", skills="Logo design")
+    monkeypatch.setattr(selectors, "POOL", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        results = search(SearchQuery(q="logo", per_page=2))
+    assert len(ctx.captured_queries) == 4
+    assert (results.total, results.count_is_lower_bound, results.pages) == (3, True, 2)
+    assert sum(v.count for f in results.facets if f.name == "kind" for v in f.values) == 3
+    assert search(SearchQuery(q="bakkerij")).count_is_lower_bound is False
+    data = client.get("/api/v1/search", {"q": "logo"}).json()
+    assert (data["count"], data["count_is_lower_bound"]) == (3, True)
+    assert "At least 3 results" in client.get("/en/search/", {"q": "logo"}).content.decode()
