@@ -19,10 +19,12 @@ LIST_MAX_ROWS = 10_000
 
 
 class BoundedPaginator(Paginator):
-    def __init__(self, object_list: QuerySet[Any], per_page: int, max_rows: int = LIST_MAX_ROWS):
+    def __init__(
+        self, object_list: QuerySet[Any], per_page: int, max_rows: int | None = None
+    ) -> None:
         super().__init__(object_list, per_page)
         self.queryset = object_list
-        self.max_rows = max_rows
+        self.max_rows = LIST_MAX_ROWS if max_rows is None else max_rows
 
     @cached_property
     def count(self) -> int:

@@ -81,6 +81,17 @@ def test_contest_list_view_never_shows_drafts_or_private_contests():
     assert "Secret rebrand" not in search
 
 
+def test_contest_list_view_says_at_least_when_the_count_is_capped(monkeypatch):
+    client = make_user()
+    for title in ("First logo", "Second logo", "Third logo"):
+        published(client, title=title)
+    assert "3 contests" in browser().get("/en/contests/").content.decode()
+    monkeypatch.setattr("trefpunt.core.pagination.LIST_MAX_ROWS", 2)
+    content = browser().get("/en/contests/").content.decode()
+    assert "At least 2 contests" in content
+    assert "3 contests" not in content
+
+
 def test_contest_list_view_runs_a_constant_number_of_queries(django_assert_max_num_queries):
     client = make_user()
     contest = published(client)
