@@ -73,8 +73,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     contest = first_link(base, "/en/contests/", r"/en/contests/\d+/")
-    batch = first_link(base, "/en/microtasks/", r"/en/microtasks/batches/\d+/")
-    work = batch + "work/"
+    work = "WORK"  # the batch list needs a login: found once logged in
     pages = {
         "home": ("/en/", False),
         "contest": (contest, False),
@@ -91,6 +90,10 @@ def main() -> int:
                 page = context.new_page()
                 if logged_in:
                     log_in(page, base)
+                    page.goto(f"{base}/en/microtasks/")
+                    found = re.search(r"/en/microtasks/batches/\d+/", page.content())
+                    assert found, "no open batch in the demo"
+                    pages["work"] = (found.group(0) + "work/", True)
                 for name, (path, needs_login) in pages.items():
                     if needs_login != logged_in:
                         continue
