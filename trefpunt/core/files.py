@@ -21,6 +21,8 @@ import io
 import secrets
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -173,6 +175,22 @@ def _image_decode(data: bytes, fmt: str, *, field: str, name: str) -> Image.Imag
     return ImageOps.exif_transpose(image) or image
 
 
+# Encoder effort. Uploads get the smallest files; ``quick_encoding`` (the demo loader) trades
+# size for speed: a first ``make run`` encodes a few hundred demo pictures.
+_EFFORT: dict[str, Any] = {"png": {"optimize": True}, "webp": {"method": 4}}
+
+
+@contextmanager
+def quick_encoding() -> Iterator[None]:
+    """Within the block, PNG and WebP are encoded with the least effort (larger files)."""
+    saved = dict(_EFFORT)
+    _EFFORT.update(png={"compress_level": 1}, webp={"method": 0})
+    try:
+        yield
+    finally:
+        _EFFORT.update(saved)
+
+
 def _encode(image: Image.Image, fmt: str) -> bytes:
     """Encode without any metadata (no exif, no icc, no text chunks)."""
     out = io.BytesIO()
@@ -180,10 +198,10 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
         image.convert("RGB").save(out, format="JPEG", quality=92, optimize=True)
     elif fmt == "PNG":
         mode = image.mode if image.mode in {"RGB", "RGBA", "L", "LA", "P"} else "RGBA"
-        image.convert(mode).save(out, format="PNG", optimize=True)
+        image.convert(mode).save(out, format="PNG", **_EFFORT["png"])
     else:
         mode = "RGBA" if image.mode in {"RGBA", "LA", "P"} else "RGB"
-        image.convert(mode).save(out, format="WEBP", quality=90)
+        image.convert(mode).save(out, format="WEBP", quality=90, **_EFFORT["webp"])
     return out.getvalue()
 
 
@@ -191,7 +209,7 @@ def _webp(image: Image.Image, max_side: int) -> bytes:
     copy = image.convert("RGB")
     copy.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    copy.save(out, format="WEBP", quality=82)
+    copy.save(out, format="WEBP", quality=82, **_EFFORT["webp"])
     return out.getvalue()
 
 
@@ -214,7 +232,7 @@ def watermark(image: Image.Image, max_side: int, text: str = WATERMARK_TEXT) -> 
     layer = _watermark_layer(base.size, text)
     marked = Image.alpha_composite(base, layer).convert("RGB")
     out = io.BytesIO()
-    marked.save(out, format="WEBP", quality=78)
+    marked.save(out, format="WEBP", quality=78, **_EFFORT["webp"])
     return out.getvalue()
 
 

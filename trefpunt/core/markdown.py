@@ -48,8 +48,12 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 def markdown_render(text: str) -> SafeString:
     """Render user-written Markdown to HTML that is safe to put in a page."""
     html = md.markdown(text or "", extensions=["tables", "sane_lists", "nl2br"])
-    # Headings in a brief sit below the page's own h1 and its section h2.
-    html = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", html)
+    # Headings in a brief sit below the page's own h1 and its section h2: the text's top
+    # level becomes h3 and the others follow it, so no level is skipped (an outline that
+    # skips one is an accessibility fault).
+    levels = [int(level) for _slash, level in _HEADING.findall(html)]
+    shift = 3 - min(levels) if levels else 0
+    html = _HEADING.sub(lambda m: f"<{m[1]}h{max(3, min(int(m[2]) + shift, 6))}", html)
     clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

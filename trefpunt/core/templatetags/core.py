@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse, translate_url
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 
@@ -64,11 +64,11 @@ def nav_links(context: dict[str, Any]) -> SafeString:
             continue
         current = bool(request and request.path.startswith(url))
         mode = url_name.split(":")[0]
-        icon = mode if mode in MODE_ICONS else "none"
+        # Only the modes have an icon; other links (search, people) take no empty space.
+        icon = (
+            format_html('<svg class="icon" aria-hidden="true"><use href="#i-{}"></use></svg>', mode)
+            if mode in MODE_ICONS
+            else ""
+        )
         items.append((mode, url, " aria-current=page" if current else "", icon, label()))
-    return format_html_join(
-        "",
-        '<li class="mode-{}"><a href="{}"{}><svg class="icon" aria-hidden="true">'
-        '<use href="#i-{}"></use></svg>{}</a></li>',
-        items,
-    )
+    return format_html_join("", '<li class="mode-{}"><a href="{}"{}>{}{}</a></li>', items)

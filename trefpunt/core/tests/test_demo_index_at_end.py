@@ -36,3 +36,12 @@ def test_demo_with_the_index_at_the_end_builds_the_same_index() -> None:
     contest.title = "Een heel nieuwe titel"
     contest.save()
     assert SearchDocument.objects.get(kind="contest", object_id=contest.pk).title == contest.title
+
+
+def test_quick_encoding_is_undone_after_the_block() -> None:
+    from trefpunt.core import files
+
+    before = dict(files._EFFORT)
+    with files.quick_encoding():
+        assert files._EFFORT["webp"] == {"method": 0}
+    assert before == files._EFFORT == {"png": {"optimize": True}, "webp": {"method": 4}}
