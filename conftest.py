@@ -79,10 +79,15 @@ def browser():  # type: ignore[no-untyped-def]
         chromium.close()
 
 
+# Stories run on a wide desktop, where every header link is in view; the layout tests try
+# laptop (1280 px: the wallet moves into the user menu) and phone widths themselves.
+DESKTOP = {"width": 1440, "height": 900}
+
+
 @pytest.fixture
 def page(browser, live_server):  # type: ignore[no-untyped-def]
     """A fresh browser tab (own cookies) pointed at the live server."""
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport=DESKTOP)
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     yield tab
@@ -95,7 +100,7 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
     contexts = []
 
     def make():  # type: ignore[no-untyped-def]
-        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport=DESKTOP)
         contexts.append(context)
         tab = context.new_page()
         tab.set_default_timeout(15_000)

@@ -343,7 +343,9 @@ def test_language_switch_points_to_the_same_page_in_the_other_language(
 @pytest.mark.django_db(transaction=True)
 def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_server: Any) -> None:
     member = cast(User, UserFactory())
-    context = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    context = browser.new_context(
+        base_url=live_server.url, locale="nl-NL", viewport={"width": 1440, "height": 900}
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -3,10 +3,13 @@ keyboard hints only where there is a keyboard, and the favicon."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
+from trefpunt.accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,6 +57,26 @@ def test_desktop_header_has_no_menu_button_and_the_favicon_loads(page, live_serv
     assert icon and icon.endswith(".svg")
     assert page.request.get(icon).status == 200
     assert failed == []
+
+
+def test_laptop_header_is_one_row_in_dutch_logged_in_with_the_wallet_in_the_user_menu(
+    page, live_server
+):
+    person = UserFactory.create(display_name="Chiara Rossi")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/nl/accounts/login/")
+    page.get_by_label("E-mail").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.locator("form").get_by_role("button", name="Inloggen").click()
+    header = page.locator(".site-header")
+    expect(header.get_by_text("Chiara Rossi")).to_be_visible()
+    assert header.bounding_box()["height"] < 150  # one row; two rows were 218 px
+    wallet = header.get_by_role("link", name="Portemonnee")
+    expect(wallet).to_be_hidden()
+    header.get_by_text("Chiara Rossi").click()
+    expect(wallet).to_be_visible()
+    wallet.click()
+    expect(page).to_have_url(re.compile(r"/nl/wallet/$"))
 
 
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
