@@ -24,14 +24,12 @@ Degenerate input never crashes or yields NaN. The contract, shared by all method
 """
 
 from .adaptive import (
-    ReplayResult,
     confusion_for_updates,
     item_is_complete,
     item_posterior,
     items_complete,
     pooled_confusion,
     posterior_update,
-    replay_adaptive,
 )
 from .dawid_skene import dawid_skene, one_coin_dawid_skene
 from .encoding import EncodedAnswers, decode_labels, encode_answers
@@ -43,6 +41,7 @@ from .majority import (
     weighted_majority_vote,
 )
 from .numeric import median, trimmed_mean
+from .replay import ReplayResult, replay_adaptive
 from .results import CategoricalResult, NumericResult, TextResult
 from .spam import SpammerReport, detect_spammers, spammer_scores
 from .text import normalize_text, text_majority

@@ -26,11 +26,12 @@ from typing import IO, TYPE_CHECKING, NoReturn, Protocol
 import numpy as np
 
 from ._arrays import count_repeats
-from .adaptive import DEFAULT_TARGET, replay_adaptive
+from .adaptive import DEFAULT_TARGET
 from .dawid_skene import dawid_skene, one_coin_dawid_skene
 from .gold import gold_scores, weights_from_gold
 from .majority import agreement_weights, majority_vote, weighted_majority_vote
 from .numeric import median
+from .replay import replay_adaptive
 from .results import CategoricalResult
 
 if TYPE_CHECKING:
