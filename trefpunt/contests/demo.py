@@ -13,7 +13,6 @@ Idempotent: each demo contest has a fixed title and is skipped when it exists.
 from __future__ import annotations
 
 import io
-import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import IO, Any
@@ -22,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
 from trefpunt.accounts.demo import DOMAIN, demo_people, demo_people_ensure, wallet_top_up
 from trefpunt.accounts.demo.showcase import Showcase
@@ -32,6 +31,7 @@ from trefpunt.ledger.services import (
     wallet_for_user,
 )
 
+from .demo_art import LogoSet
 from .models import Contest, Entry
 from .selectors import contest_funding
 from .services import (
@@ -78,71 +78,6 @@ ENTRY_NOTE = {
 # --- pictures ---------------------------------------------------------------------------
 
 
-def _palette(rnd: random.Random) -> list[tuple[int, int, int]]:
-    base = rnd.random()
-    import colorsys
-
-    colours = []
-    for shift in (0.0, 0.08, 0.5, 0.58, 0.25):
-        r, g, b = colorsys.hls_to_rgb((base + shift) % 1, 0.35 + rnd.random() * 0.35, 0.55)
-        colours.append((int(r * 255), int(g * 255), int(b * 255)))
-    return colours
-
-
-def design_png(seed: int, size: tuple[int, int] = (960, 720)) -> bytes:
-    """A generated 'design': a two-tone background, a badge shape somewhere on it, bold
-    marks and a wordmark bar; layout and colours differ per seed."""
-    rnd = random.Random(seed)
-    w, h = size
-    colours = _palette(rnd)
-    image = Image.new("RGB", size, colours[4])
-    draw = ImageDraw.Draw(image)
-    split = rnd.choice(["left", "top", "diagonal", "none"])
-    if split == "left":
-        draw.rectangle([0, 0, rnd.randint(w // 4, w // 2), h], fill=colours[3])
-    elif split == "top":
-        draw.rectangle([0, 0, w, rnd.randint(h // 4, h // 2)], fill=colours[3])
-    elif split == "diagonal":
-        draw.polygon([(0, 0), (w, 0), (0, h)], fill=colours[3])
-    cx, cy = rnd.randint(w // 4, 3 * w // 4), rnd.randint(h // 4, 3 * h // 4)
-    radius = rnd.randint(110, 260)
-    shape = rnd.choice(["circle", "diamond", "shield", "square"])
-    box = [cx - radius, cy - radius, cx + radius, cy + radius]
-    if shape == "circle":
-        draw.ellipse(box, fill=colours[0])
-    elif shape == "diamond":
-        points = [(cx, cy - radius), (cx + radius, cy), (cx, cy + radius), (cx - radius, cy)]
-        draw.polygon(points, fill=colours[0])
-    elif shape == "shield":
-        top, bottom = cy - radius, cy + radius
-        points = [(cx - radius, top), (cx + radius, top), (cx + radius, cy), (cx, bottom)]
-        draw.polygon([*points, (cx - radius, cy)], fill=colours[0])
-    else:
-        draw.rounded_rectangle(box, radius=40, fill=colours[0])
-    for _shape in range(rnd.randint(3, 7)):
-        r = rnd.randint(30, 130)
-        x, y = rnd.randint(0, w), rnd.randint(0, h)
-        kind = rnd.choice(["ellipse", "rect", "tri"])
-        colour = rnd.choice(colours[1:4])
-        if kind == "ellipse":
-            draw.ellipse([x - r, y - r // 2, x + r, y + r // 2], fill=colour)
-        elif kind == "rect":
-            draw.rectangle([x - r // 2, y - r, x + r // 2, y + r], fill=colour)
-        else:
-            draw.polygon([(x, y - r), (x + r, y + r), (x - r, y + r)], fill=colour)
-    bar_y = rnd.choice([40, h - 120])
-    for i in range(rnd.randint(1, 3)):
-        left = rnd.randint(40, w // 3)
-        draw.rectangle(
-            [left, bar_y + i * 24, left + rnd.randint(160, 420), bar_y + i * 24 + 12],
-            fill=colours[1],
-        )
-    image = image.filter(ImageFilter.SMOOTH)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
 def _copy_of(png: bytes) -> bytes:
     """A lazily 'borrowed' copy: cropped a little, shrunk, saved as JPEG."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
@@ -187,7 +122,8 @@ def _publish(contest: Contest, user: User, organisation: Organisation | None) ->
 class _Builder:
     def __init__(self, crowd: list[User]) -> None:
         self.crowd = crowd
-        self.seed = 1000
+        self.logos = LogoSet(seed=1000)
+        self.pictures: dict[str, bytes] = {}
 
     def exists(self, title: str) -> bool:
         return Contest.objects.filter(title=title).exists()
@@ -214,8 +150,8 @@ class _Builder:
     def enter(
         self, contest: Contest, user: User, title: str, content: bytes | None = None
     ) -> Entry:
-        self.seed += 1
-        png = content or design_png(self.seed)
+        png = content or self.logos.new(title)
+        self.pictures[title] = png
         return entry_submit(
             contest_id=contest.pk,
             user=user,
@@ -278,7 +214,7 @@ def load(stdout: IO[str]) -> list[tuple[str, str, str]]:
             contest,
             ["Rising sun", "Golden crust", "Wheat circle", "The corner", "Morning loaf"],
         )
-        original = design_png(make.seed - 2)  # the picture of "Wheat circle"
+        original = make.pictures["Wheat circle"]
         make.enter(contest, crowd[-1], "Round wheat", content=_copy_of(original))
         _judge(a, entries, [5, 4, None, 2, 3])
         entry_finalist_set(entry_id=entries[0].pk, user=a, finalist=True)

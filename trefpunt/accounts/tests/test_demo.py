@@ -45,3 +45,23 @@ def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client):
 
 def test_demo_accounts_page_is_not_found_without_demo_data(client):
     assert client.get("/en/demo/").status_code == 404
+
+
+def test_demo_logos_differ_and_the_one_planted_copy_is_flagged():
+    """The demo's entries are generated logos (PNG, a wordmark on a board); the originality
+    check flags the planted copy ("Round wheat" of "Wheat circle") and nothing else."""
+    from PIL import Image
+
+    from trefpunt.contests.models import EntryFlag
+
+    call_command("demo", stdout=io.StringIO())
+    flags = EntryFlag.objects.filter(kind=EntryFlag.Kind.NEAR_DUPLICATE)
+    assert {(f.entry.title, f.other_entry.title) for f in flags} == {  # type: ignore[union-attr]
+        ("Round wheat", "Wheat circle")
+    }
+    entry = Entry.objects.get(title="Wheat circle")
+    stored = entry.versions.latest("pk").files.first()
+    assert stored is not None
+    with stored.file.open("rb") as handle, Image.open(handle) as image:
+        assert image.format == "PNG" and image.size == (960, 720)
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 50  # not flat
