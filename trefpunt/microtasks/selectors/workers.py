@@ -40,11 +40,8 @@ class AvailableBatch:
         return self.access.can_work
 
 
-def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
-    """Open batches the worker does not manage and that still have an item for them (a batch
-    whose open items they have all seen is not listed), with what a worker wants to know and
-    what they may do (``BatchAccess``, from facts read for all batches at once). Six
-    queries however many batches there are."""
+def _open_items_count() -> Coalesce:
+    """A batch's open items, as a per-row subquery (0 when it has none)."""
     open_items = (
         Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
         .order_by()
@@ -52,12 +49,20 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(open_items), 0)
+
+
+def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
+    """Open batches the worker does not manage and that still have an item for them (a batch
+    whose open items they have all seen is not listed), with what a worker wants to know and
+    what they may do (``BatchAccess``, from facts read for all batches at once). Six
+    queries however many batches there are."""
     batches = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
         .exclude(pk__in=batches_managed_by(user=user).values("pk"))
         .filter(items_left_for(user_id=user.pk))
         .select_related("organisation", "owner__profile")
-        .annotate(items_left=Coalesce(Subquery(open_items), 0))
+        .annotate(items_left=_open_items_count())
         .order_by("-published_at", "-id")[:limit]
     )
     ids = [b.pk for b in batches]
@@ -109,17 +114,10 @@ def batches_open_for_visitors(*, limit: int = 100) -> list[AvailableBatch]:
     """Open batches as a visitor without an account sees them: what each pays, how long a
     task takes and how much is left; working starts after logging in. Two queries however
     many batches there are."""
-    open_items = (
-        Item.objects.filter(batch=OuterRef("pk"), status=Item.Status.OPEN)
-        .order_by()
-        .values("batch")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     batches = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
         .select_related("organisation", "owner__profile")
-        .annotate(items_left=Coalesce(Subquery(open_items), 0))
+        .annotate(items_left=_open_items_count())
         .filter(items_left__gt=0)
         .order_by("-published_at", "-id")[:limit]
     )
