@@ -489,6 +489,14 @@ def microtask_story(stack: Stack, tokens: dict[str, str]) -> int:
 
 
 def bucket_check(stack: Stack) -> None:
+    """Originals under private/, and the winner's portfolio picture under media/: a task
+    worker writes that one after the award, so it is waited for."""
+
+    def published() -> bool:
+        return any(k.startswith("media/") for k in stack.bucket_keys())
+
+    with contextlib.suppress(StackFailed):
+        wait_for("a public object under media/", published, seconds=60)
     keys = stack.bucket_keys()
     private = [k for k in keys if k.startswith("private/")]
     public = [k for k in keys if k.startswith("media/")]
@@ -577,8 +585,8 @@ def main() -> int:
             web_deposit(stack, token=tokens["client"], amount=100_000)
             contest_story(stack, tokens)
             microtask_story(stack, tokens)
-            bucket_check(stack)
             task_workers_check(stack)
+            bucket_check(stack)
             web_workers_report(stack)
             print(stack.manage("ledger_check").strip())
     except StackFailed as exc:
