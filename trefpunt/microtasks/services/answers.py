@@ -147,7 +147,12 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
     shard = worker_id % AnswerTally.TALLY_SHARDS
     with connection.cursor() as cursor:
         cursor.execute(sql, {"batch": batch.pk, "shard": shard})
-        found = cursor.fetchone()
+        return _fit_facts_read(batch, cursor.fetchone())
+
+
+def _fit_facts_read(batch: Batch, found: Any) -> int:
+    """Put the read-back ``(received, fit_received, fit_answers, fit_through,
+    fit_requested_through)`` onto ``batch``; return the answers received (0 without a row)."""
     if found is None:
         return 0
     (
@@ -157,7 +162,7 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
         batch.fit_through,
         batch.fit_requested_through,
     ) = found
-    return int(received)
+    return int(received or 0)
 
 
 _COUNT_ANSWER_PORTABLE = """
@@ -182,16 +187,7 @@ def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
         )
         .first()
     )
-    if fresh is None:
-        return 0
-    (
-        received,
-        batch.fit_received,
-        batch.fit_answers,
-        batch.fit_through,
-        batch.fit_requested_through,
-    ) = fresh
-    return int(received or 0)
+    return _fit_facts_read(batch, fresh)
 
 
 def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | None = None) -> Answer:
