@@ -94,6 +94,10 @@ class Batch(models.Model):
         _("lease time (seconds)"), default=limits.DEFAULT_LEASE_SECONDS
     )
     strategy = models.CharField(max_length=10, choices=Strategy.choices, default=Strategy.DEPTH)
+    # Task pages ("task suites"): how many items a worker claims and answers at once.
+    page_size = models.PositiveSmallIntegerField(
+        _("items per page"), default=limits.DEFAULT_PAGE_SIZE
+    )
     # Worker requirements; empty means no requirement.
     min_approval_rate = models.FloatField(null=True, blank=True)
     min_gold_accuracy = models.FloatField(null=True, blank=True)
@@ -166,6 +170,10 @@ class Batch(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="batch_gold_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(page_size__gte=1) & Q(page_size__lte=limits.PAGE_SIZE_MAX),
+                name="batch_page_size_range",
             ),
             models.CheckConstraint(
                 condition=Q(test_pass_mark__gt=0)
