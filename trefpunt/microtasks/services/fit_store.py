@@ -19,6 +19,7 @@ encoding their results as JSON for the database to compare with what it had. Her
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,11 +88,24 @@ def _table(model: Any) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-_ITEMS_READ = (
-    "SELECT id, is_gold, CASE WHEN is_gold THEN {gold} END, answers_count, answers_target,"
-    " status{results} FROM {item} WHERE batch_id = %s ORDER BY id"
+# The items' columns: PostgreSQL sends each as one array (no row objects for the driver to
+# build), elsewhere rows in id order.
+_ITEMS_ARRAYS = "SELECT {columns} FROM {item} WHERE batch_id = %s"
+_ITEMS_ROWS = "SELECT {columns} FROM {item} WHERE batch_id = %s ORDER BY id"
+_STATUS_CODE = (
+    "CASE status "
+    + " ".join(f"WHEN '{name}' THEN {k + 1}" for k, name in enumerate(STATUSES))
+    + " END"
 )
-_RESULTS_READ = ", confidence, aggregated_answer::text, aggregate_details::text"
+_ITEM_STATE = [
+    "id",
+    "is_gold",
+    "CASE WHEN is_gold THEN {gold} END",
+    "answers_count",
+    "answers_target",
+    _STATUS_CODE,
+]
+_ITEM_RESULTS = ["confidence", "aggregated_answer::text", "aggregate_details::text"]
 _ANSWERS_GROUPED = (
     "SELECT data::text, array_agg(id), array_agg(item_id), array_agg(worker_id)"
     " FROM {answer} WHERE batch_id = %s AND id <= %s GROUP BY data::text"
@@ -116,35 +130,36 @@ class ItemsSnapshot:
     details_text: list[str | None] | None = None
 
 
+def _item_columns(batch_id: int, columns: list[str]) -> list[list[Any]]:
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"array_agg({column} ORDER BY id)" for column in columns)
+        row = _fetch(_ITEMS_ARRAYS.format(columns=arrays, item=_table(Item)), [batch_id])[0]
+        return [list(values or []) for values in row]
+    rows = _fetch(_ITEMS_ROWS.format(columns=", ".join(columns), item=_table(Item)), [batch_id])
+    return [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+
+
 def items_snapshot(*, batch_id: int, results: bool = False) -> ItemsSnapshot:
     """One query: each item's id, test answer (test questions only), answers count, target
     and status, and with ``results`` (PostgreSQL) its stored results."""
-    rows = _fetch(
-        _ITEMS_READ.format(
-            item=_table(Item),
-            gold=_as_text("gold_answer"),
-            results=_RESULTS_READ if results else "",
-        ),
-        [batch_id],
-    )
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (9 if results else 6)
+    state = [column.format(gold=_as_text("gold_answer")) for column in _ITEM_STATE]
+    columns = _item_columns(batch_id, state + (_ITEM_RESULTS if results else []))
     ids, is_gold, gold, count, target, status = columns[:6]
     decoded = {pk: json.loads(text) for pk, text in zip(ids, gold, strict=True) if text}
-    codes = {name: k + 1 for k, name in enumerate(STATUSES)}
     snapshot = ItemsSnapshot(
         ids=np.asarray(ids, dtype=np.int64),
         is_gold=np.asarray(is_gold, dtype=np.bool_),
         count=np.asarray(count, dtype=np.int64),
         target=np.asarray(target, dtype=np.int64),
-        status=np.asarray([codes[s] for s in status], dtype=np.int64),
+        status=np.asarray(status, dtype=np.int64),
         gold={pk: g for pk, g in decoded.items() if g},
     )
     if results:
         snapshot.confidence = np.asarray(
             [np.nan if c is None else c for c in columns[6]], dtype=np.float64
         )
-        snapshot.answer_text = list(columns[7])
-        snapshot.details_text = list(columns[8])
+        snapshot.answer_text = columns[7]
+        snapshot.details_text = columns[8]
     return snapshot
 
 
@@ -216,30 +231,22 @@ def single_fields(form: Sequence[Data]) -> list[tuple[str, list[str]]] | None:
     return fields or None
 
 
-def _number(value: Any) -> str | None:
-    """A number as PostgreSQL prints a jsonb number that came from Python's JSON, or
-    ``None`` where it may not (exponents, NaN)."""
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return str(value)
-    text = repr(value) if type(value) is float else ""
-    return text if text and "e" not in text and "n" not in text else None
-
-
 # What ``ResultText`` gives where it cannot be sure of the text (never equal to stored text).
 UNSURE = ""
 _DETAIL_KEYS = {"answers", "agreement", "fields"}
 _STOP_KEYS = {"answers", "agreement", "fields", "stop"}
 _FIELD_KEYS = {"confidence", "agreement", "answers"}
+_STOP_FIGURES = {"agreeing", "confidence"}
+# Numbers whose ``repr`` jsonb prints back as it is: plain decimals, no exponent, NaN, bool.
+_PLAIN = re.compile(r"[0-9.\- ]*")
 
 
 class ResultText:
     """An item's answer and details as ``jsonb::text`` prints them (keys by length, then
     bytes; ``", "`` and ``": "``), for a form of single-choice fields: a fit whose text
     equals the stored text leaves the row alone, without encoding or comparing JSON in
-    the database. Text that differs only in form (a number in exponent notation) just
-    goes to the database, whose comparison decides."""
+    the database. Where the text might differ only in form (a number in exponent notation)
+    it says ``UNSURE``, and the database's comparison decides."""
 
     def __init__(self, fields: list[tuple[str, list[str]]]) -> None:
         def text(value: str) -> str:
@@ -248,6 +255,7 @@ class ResultText:
         ordered = sorted(fields, key=lambda f: (len(f[0].encode()), f[0].encode()))
         self.fields = [(name, text(name)) for name, _choices in ordered]
         self.choices = {name: {c: text(c) for c in choices} for name, choices in fields}
+        self._templates: dict[tuple[bool, tuple[bool, ...]], str] = {}
 
     def answer(self, answer: Data | None) -> str | None:
         if answer is None:
@@ -269,35 +277,44 @@ class ResultText:
         stop = details.get("stop")
         if details.keys() != (_DETAIL_KEYS if stop is None else _STOP_KEYS):
             return UNSURE
+        numbers: list[Any] = []
+        if stop is not None:
+            if stop.keys() != _STOP_FIGURES:
+                return UNSURE
+            numbers += (stop["agreeing"], stop["confidence"])
         figures = details["fields"]
-        parts = [] if stop is None else [self._stop(stop)]
-        inner = [self._field(key, figures[name]) for name, key in self.fields if name in figures]
-        answers, agreement = _number(details["answers"]), _number(details["agreement"])
-        numbers = [*parts, *inner, answers, agreement]
-        if len(inner) != len(figures) or None in numbers:
+        present = tuple(name in figures for name, _key in self.fields)
+        for (name, _key), here in zip(self.fields, present, strict=True):
+            if here:
+                field = figures[name]
+                if field.keys() != _FIELD_KEYS:
+                    return UNSURE
+                numbers += (field["answers"], field["agreement"], field["confidence"])
+        numbers.append(details["answers"])
+        agreement = details["agreement"]
+        if agreement is not None:
+            numbers.append(agreement)
+        shown = [repr(x) for x in numbers]
+        if sum(present) != len(figures) or not _PLAIN.fullmatch(" ".join(shown)):
             return UNSURE
-        parts.append('"fields": {' + ", ".join(inner) + "}")  # type: ignore[arg-type]
-        parts += [f'"answers": {answers}', f'"agreement": {agreement}']
-        return "{" + ", ".join(parts) + "}"  # type: ignore[arg-type]
+        if agreement is None:
+            shown.append("null")
+        key = (stop is not None, present)
+        template = self._templates.get(key) or self._template(*key)
+        return template % tuple(shown)
 
-    @staticmethod
-    def _stop(stop: Data) -> str | None:
-        agreeing, confidence = _number(stop.get("agreeing")), _number(stop.get("confidence"))
-        if len(stop) != 2 or agreeing is None or confidence is None:
-            return None
-        return f'"stop": {{"agreeing": {agreeing}, "confidence": {confidence}}}'
-
-    @staticmethod
-    def _field(key: str, figures: Data) -> str | None:
-        if figures.keys() != _FIELD_KEYS:
-            return None
-        numbers = [_number(figures[k]) for k in ("answers", "agreement", "confidence")]
-        if None in numbers:
-            return None
-        answers, agreement, confidence = numbers
-        return (
-            f'{key}: {{"answers": {answers}, "agreement": {agreement}, "confidence": {confidence}}}'
+    def _template(self, stop: bool, present: tuple[bool, ...]) -> str:
+        """The details' text with ``%s`` for each number, in the order ``details`` lists
+        them (a field name's own ``%`` doubled)."""
+        fields = ", ".join(
+            key.replace("%", "%%") + ': {"answers": %s, "agreement": %s, "confidence": %s}'
+            for (_name, key), here in zip(self.fields, present, strict=True)
+            if here
         )
+        head = '{"stop": {"agreeing": %s, "confidence": %s}, ' if stop else "{"
+        template = head + '"fields": {' + fields + '}, "answers": %s, "agreement": %s}'
+        self._templates[(stop, present)] = template
+        return template
 
 
 def fit_columns(fit: BatchFit, ids: np.ndarray, texts: ResultText | None) -> FitColumns:

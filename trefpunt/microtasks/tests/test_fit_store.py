@@ -179,19 +179,25 @@ def test_a_refit_stores_a_changed_result_and_only_that_row():
 def test_result_text_is_the_text_postgresql_prints_for_the_stored_json():
     # The refit leaves a row alone when this text equals the stored one; it must be the
     # text jsonb prints for the same JSON, or nothing would ever compare equal.
-    texts = ResultText([("sentiment", ["pos", "neg", "neu"]), ("ab", ["x", "ÿ"])])
-    answer = {"sentiment": "neg", "ab": None}
+    texts = ResultText([("sentiment", ["pos", "neg", "neu"]), ('a"%', ["x", "ÿ"])])
+    answer = {"sentiment": "neg", 'a"%': None}
     details = {
         "answers": 3,
         "agreement": 0.6666666666666666,
         "fields": {
             "sentiment": {"confidence": 0.9600624446656625, "agreement": 1.0, "answers": 3},
-            "ab": {"confidence": 0.5, "agreement": 0.5, "answers": 2},
+            'a"%': {"confidence": 0.5, "agreement": 0.5, "answers": 2},
         },
         "stop": {"confidence": 0.0, "agreeing": 2},
     }
+    one_field = {"answers": 1, "agreement": None, "fields": {'a"%': details["fields"]['a"%']}}
     with connection.cursor() as cursor:
-        for value, text in ((answer, texts.answer(answer)), (details, texts.details(details))):
+        for value, text in (
+            (answer, texts.answer(answer)),
+            ({**answer, 'a"%': "ÿ"}, texts.answer({**answer, 'a"%': "ÿ"})),
+            (details, texts.details(details)),
+            (one_field, texts.details(one_field)),
+        ):
             cursor.execute("SELECT %s::jsonb::text", [json.dumps(value)])
             assert cursor.fetchone()[0] == text
     # Where it cannot be sure (a number in exponent notation), it says so.
