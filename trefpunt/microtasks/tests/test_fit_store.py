@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pytest
@@ -181,16 +182,17 @@ def test_result_text_is_the_text_postgresql_prints_for_the_stored_json():
     # text jsonb prints for the same JSON, or nothing would ever compare equal.
     texts = ResultText([("sentiment", ["pos", "neg", "neu"]), ('a"%', ["x", "ÿ"])])
     answer = {"sentiment": "neg", 'a"%': None}
-    details = {
+    other = {"confidence": 0.5, "agreement": 0.5, "answers": 2}
+    details: dict[str, Any] = {
         "answers": 3,
         "agreement": 0.6666666666666666,
         "fields": {
             "sentiment": {"confidence": 0.9600624446656625, "agreement": 1.0, "answers": 3},
-            'a"%': {"confidence": 0.5, "agreement": 0.5, "answers": 2},
+            'a"%': other,
         },
         "stop": {"confidence": 0.0, "agreeing": 2},
     }
-    one_field = {"answers": 1, "agreement": None, "fields": {'a"%': details["fields"]['a"%']}}
+    one_field = {"answers": 1, "agreement": None, "fields": {'a"%': other}}
     with connection.cursor() as cursor:
         for value, text in (
             (answer, texts.answer(answer)),
