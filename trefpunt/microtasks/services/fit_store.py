@@ -18,10 +18,12 @@ encoding their results as JSON for the database to compare with what it had. Her
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -50,6 +52,18 @@ OPEN, COMPLETE, REVIEW = (
 )
 # What settling does to ``completed_at``: keep it, set it to the fit's time, clear it.
 KEEP, STAMP, CLEAR = 0, 1, 2
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector (as it was before, afterwards)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

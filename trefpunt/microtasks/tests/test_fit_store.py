@@ -3,6 +3,7 @@ per-item rules, a refit that changes nothing writes no item row, a changed resul
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import random
@@ -205,3 +206,21 @@ def test_result_text_is_the_text_postgresql_prints_for_the_stored_json():
     # Where it cannot be sure (a number in exponent notation), it says so.
     assert texts.details({**details, "agreement": 1e-05}) == UNSURE
     assert texts.answer(None) is None and texts.details(None) is None
+
+
+def test_batch_aggregate_pauses_the_cycle_collector_only_while_it_runs(monkeypatch):
+    from trefpunt.microtasks.services import aggregation
+
+    batch = _answered_batch()
+    seen: list[bool] = []
+    fit_real = aggregation.batch_fit
+
+    def fit_noting(**kwargs):
+        seen.append(gc.isenabled())
+        return fit_real(**kwargs)
+
+    monkeypatch.setattr(aggregation, "batch_fit", fit_noting)
+    assert gc.isenabled()
+    _refit(batch)
+    assert seen == [False]
+    assert gc.isenabled()
