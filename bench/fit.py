@@ -1,18 +1,23 @@
 """Benchmark the full fit of a large microtask batch on PostgreSQL.
 
     python bench/fit.py [--items 100000] [--answers 3] [--workers 300] [--repeat 2]
+                        [--batch ID]
 
 Loads a published batch of ``--items`` items with ``--answers`` answers each from
 ``--workers`` workers (items, leases and answers arrive by ``COPY``; the batch is created,
 funded and published through the services, as in ``bench/scheduler.py``) into the database
 of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_scheduler``; only
-127.0.0.1), then times ``batch_aggregate`` — the full fit the task worker runs every so many
-answers — and, in the same run, the statistics alone (``quality.batch_fit`` on the same
-answers, already in memory), so the rest is reading and moving rows. Each repeat makes the
-fit see new work (its ``quality_version`` goes up): the first run stores every item's first
-result, later runs find the same results and write no item row. Inside each fit the
-statistics, the worker rows and the item results are timed apart.
-Prints the load average with the figures.
+127.0.0.1), or takes the loaded batch ``--batch``, then times ``batch_aggregate`` — the full
+fit the task worker runs every so many answers — in wall and CPU seconds, with each phase
+apart (``Phases``: reading, the statistics — ``quality.batch_fit`` and the stopping rule —,
+settling, comparing, writing) and the item rows it wrote, and before it the statistics
+alone (``quality.batch_fit`` on the same answers, already in memory, outside the fit).
+Each repeat makes the fit see new work (its ``quality_version`` goes up): the first run on
+a new batch stores every item's first result, later runs find the same results and write
+no item row. Prints the load average with the figures.
+
+``full_fit_figures(items)`` does the same for another script (``bench/aggregation.py``):
+a first fit and a refit of a new batch, returned as a dict.
 """
 
 from __future__ import annotations

@@ -268,6 +268,7 @@ class ResultText:
 
         ordered = sorted(fields, key=lambda f: (len(f[0].encode()), f[0].encode()))
         self.fields = [(name, text(name)) for name, _choices in ordered]
+        self.names = [name for name, _key in self.fields]
         self.choices = {name: {c: text(c) for c in choices} for name, choices in fields}
         self._templates: dict[tuple[bool, tuple[bool, ...]], str] = {}
 
@@ -291,29 +292,29 @@ class ResultText:
         stop = details.get("stop")
         if details.keys() != (_DETAIL_KEYS if stop is None else _STOP_KEYS):
             return UNSURE
-        numbers: list[Any] = []
-        if stop is not None:
-            if stop.keys() != _STOP_FIGURES:
-                return UNSURE
-            numbers += (stop["agreeing"], stop["confidence"])
         figures = details["fields"]
-        present = tuple(name in figures for name, _key in self.fields)
-        for (name, _key), here in zip(self.fields, present, strict=True):
-            if here:
-                field = figures[name]
-                if field.keys() != _FIELD_KEYS:
+        # A figure missing under a known count of keys reads as None, which ``_PLAIN``
+        # refuses; the top level's agreement may be None, so its keys are compared.
+        numbers: list[Any] = [] if stop is None else [stop.get("agreeing"), stop.get("confidence")]
+        present: list[bool] = []
+        for name in self.names:
+            field = figures.get(name)
+            present.append(field is not None)
+            if field is not None:
+                numbers += (field.get("answers"), field.get("agreement"), field.get("confidence"))
+                if len(field) != 3:
                     return UNSURE
-                numbers += (field["answers"], field["agreement"], field["confidence"])
         numbers.append(details["answers"])
         agreement = details["agreement"]
         if agreement is not None:
             numbers.append(agreement)
-        shown = [repr(x) for x in numbers]
-        if sum(present) != len(figures) or not _PLAIN.fullmatch(" ".join(shown)):
+        shown = list(map(repr, numbers))
+        known = stop is None or len(stop) == 2
+        if not known or sum(present) != len(figures) or not _PLAIN.fullmatch(" ".join(shown)):
             return UNSURE
         if agreement is None:
             shown.append("null")
-        key = (stop is not None, present)
+        key = (stop is not None, tuple(present))
         template = self._templates.get(key) or self._template(*key)
         return template % tuple(shown)
 
