@@ -171,7 +171,7 @@ def page_size_clean(errors: dict[str, str], value: Any) -> int | None:
         value,
         1,
         limits.PAGE_SIZE_MAX,
-        _("Show 1 to %(n)d items per page.") % {"n": limits.PAGE_SIZE_MAX},
+        _("Enter a whole number of items per page from 1 to %(n)d.") % {"n": limits.PAGE_SIZE_MAX},
     )
 
 
