@@ -4,9 +4,9 @@ together or not at all (``services.lease_answer_page``). With one item per page 
 page of ``work`` is used unchanged.
 
 Every item's inputs are named ``l<lease id>-<field>``, so equal field names of the items do
-not clash; the form lists the page's lease ids in ``lease``. Answers are checked item by
-item first (``answer_clean``, the check the service makes) so that each problem is shown
-next to its item and nothing is stored while any item is incomplete.
+not clash; the form lists the page's lease ids in ``lease``. The service names each problem by its
+lease (``<lease id>.<field>``), so it is shown next to its item; nothing is stored while
+any item is incomplete.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFaile
 from trefpunt.core.types import AuthedRequest
 
 from .. import limits, selectors, services
-from ..formspec import answer_clean
 from ..models import Answer, Batch, Lease
 from ..rendering import item_render
 from .common import is_htmx
@@ -50,6 +49,7 @@ def page_context(
     """The page part of the work panel: each lease with its item and its prefixed fields."""
     values = values or {}
     errors = errors or {}
+    form_names = {field["name"] for field in batch.form}
     rows = [
         {
             "lease": lease,
@@ -58,6 +58,12 @@ def page_context(
                 batch, lease_prefix(lease), values.get(lease.pk), errors.get(lease.pk)
             ),
             "error": lease.pk in errors,
+            "messages": [
+                message
+                for name, problems in errors.get(lease.pk, {}).items()
+                if name not in form_names
+                for message in problems
+            ],
         }
         for lease in leases
     ]
@@ -82,21 +88,21 @@ def posted_values(batch: Batch, leases: list[Lease], data: Any) -> Values:
     return {lease.pk: answer_from_post(batch.form, data, lease_prefix(lease)) for lease in leases}
 
 
-def page_errors(batch: Batch, values: Values) -> Errors:
-    """Each item's answer problems, by lease id (empty when every answer fits the form)."""
+def errors_by_lease(exc: ApplicationError, leases: list[Lease]) -> tuple[Errors, list[str]]:
+    """The service's refusal of a page split by item: its fields are named ``<lease id>.
+    <field>`` (or just the lease id); whatever names no item of the page goes on top."""
+    ids = {lease.pk for lease in leases}
     errors: Errors = {}
-    for lease_id, answer in values.items():
-        try:
-            answer_clean(batch.form, answer)
-        except ValidationFailed as exc:
-            errors[lease_id] = exc.fields or {"__all__": [exc.message]}
-    return errors
-
-
-def service_messages(exc: ValidationFailed) -> list[str]:
-    """A refused page as sentences for the top of the form (the service names the item)."""
-    found = [message for problems in exc.fields.values() for message in problems]
-    return found or [exc.message]
+    rest: list[str] = []
+    for key, problems in exc.fields.items():
+        head, _dot, field = key.partition(".")
+        if head.isdigit() and int(head) in ids:
+            errors.setdefault(int(head), {}).setdefault(field or "__all__", []).extend(problems)
+        else:
+            rest.extend(problems)
+    if not errors and not rest:
+        rest = [exc.message]
+    return errors, rest
 
 
 def claim_page(request: AuthedRequest, batch: Batch) -> tuple[list[Lease], str]:
@@ -172,26 +178,23 @@ def page_answer(request: AuthedRequest, batch: Batch) -> HttpResponse:
         batch=batch, lease_ids=posted_lease_ids(request.POST), user=request.user
     )
     values = posted_values(batch, leases, request.POST)
-    errors = page_errors(batch, values)
-    form_errors: list[str] = []
-    if not errors:
-        try:
-            stored = services.lease_answer_page(
-                worker=request.user, answers=[(lease.pk, values[lease.pk]) for lease in leases]
-            )
-        except ValidationFailed as exc:
-            form_errors = service_messages(exc)
-        except NotFound:
-            raise
-        except ApplicationError as exc:
-            # A lease ran out meanwhile: nothing was stored; the page the worker holds now
-            # keeps what they typed.
-            return after_page(request, batch, exc.message, values=values, render_always=True)
-        else:
-            saved = ngettext("%(n)d answer saved.", "%(n)d answers saved.", len(stored)) % {
-                "n": len(stored)
-            }
-            return after_page(request, batch, saved, feedbacks=page_feedback(batch, stored))
+    try:
+        stored = services.lease_answer_page(
+            worker=request.user, answers=[(lease.pk, values[lease.pk]) for lease in leases]
+        )
+    except ValidationFailed as exc:
+        errors, form_errors = errors_by_lease(exc, leases)
+    except NotFound:
+        raise
+    except ApplicationError as exc:
+        # A lease ran out meanwhile: nothing was stored; the page the worker holds now
+        # keeps what they typed.
+        return after_page(request, batch, exc.message, values=values, render_always=True)
+    else:
+        saved = ngettext("%(n)d answer saved.", "%(n)d answers saved.", len(stored)) % {
+            "n": len(stored)
+        }
+        return after_page(request, batch, saved, feedbacks=page_feedback(batch, stored))
     context = panel_context(request, batch, None)
     context.update(
         page_context(request, batch, leases, values=values, errors=errors, form_errors=form_errors)
