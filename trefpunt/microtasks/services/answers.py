@@ -57,16 +57,16 @@ WHERE w.batch_id = %s AND w.worker_id = %s
 ORDER BY 1, 2
 """
 
-# One more answer on the worker's tally row of the batch; in the same statement the batch's
+# ``n`` more answers on the worker's tally row of the batch; in the same statement the batch's
 # answers received (the sum of its tally rows as of the statement's start, plus this one) and
 # what "is a fit due?" needs from the batch row (read, not locked).
 _COUNT_ANSWER = """
 WITH counted AS (
-    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, 1)
-    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + 1
+    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, %(n)s)
+    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + %(n)s
     RETURNING 1
 )
-SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + 1,
+SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + %(n)s,
        b.fit_received, b.fit_answers, b.fit_through, b.fit_requested_through
 FROM {batch} b WHERE b.id = %(batch)s
 """
@@ -129,8 +129,8 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _answer_counted(*, batch: Batch, worker_id: int) -> int:
-    """Count one more answer on the worker's tally row of the batch (``AnswerTally``) and
+def _answer_counted(*, batch: Batch, worker_id: int, n: int = 1) -> int:
+    """Count ``n`` more answers on the worker's tally row of the batch (``AnswerTally``) and
     read back, in the same statement, the batch's answers received (returned) and onto
     ``batch`` what "is a fit due?" needs. Runs last in the answer's transaction: the tally
     row stays locked until the commit, but only answers of workers that share its shard
@@ -138,7 +138,7 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
     tally), so the answer pays one commit, not two. Elsewhere than PostgreSQL: the upsert,
     then the read."""
     if connection.vendor != "postgresql":
-        return _answer_counted_portable(batch=batch, worker_id=worker_id)
+        return _answer_counted_portable(batch=batch, worker_id=worker_id, n=n)
     ops = connection.ops
     sql = _COUNT_ANSWER.format(
         tally=ops.quote_name(AnswerTally._meta.db_table),
@@ -146,7 +146,7 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
     )
     shard = worker_id % AnswerTally.TALLY_SHARDS
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"batch": batch.pk, "shard": shard})
+        cursor.execute(sql, {"batch": batch.pk, "shard": shard, "n": n})
         return _fit_facts_read(batch, cursor.fetchone())
 
 
@@ -166,18 +166,18 @@ def _fit_facts_read(batch: Batch, found: Any) -> int:
 
 
 _COUNT_ANSWER_PORTABLE = """
-INSERT INTO {tally} (batch_id, shard, answers) VALUES (%s, %s, 1)
-ON CONFLICT (batch_id, shard) DO UPDATE SET answers = answers + 1
+INSERT INTO {tally} (batch_id, shard, answers) VALUES (%s, %s, %s)
+ON CONFLICT (batch_id, shard) DO UPDATE SET answers = answers + %s
 """
 
 
-def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
+def _answer_counted_portable(*, batch: Batch, worker_id: int, n: int) -> int:
     """``_answer_counted`` in two statements: the upsert, then the same read."""
     tally = connection.ops.quote_name(AnswerTally._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             _COUNT_ANSWER_PORTABLE.format(tally=tally),
-            [batch.pk, worker_id % AnswerTally.TALLY_SHARDS],
+            [batch.pk, worker_id % AnswerTally.TALLY_SHARDS, n, n],
         )
     fresh = (
         Batch.objects.filter(pk=batch.pk)
@@ -188,6 +188,81 @@ def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
         .first()
     )
     return _fit_facts_read(batch, fresh)
+
+
+def _seconds_check(seconds: int | None) -> None:
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
+    ):
+        raise ValidationFailed(fields={"seconds": _("Report the working time as whole seconds.")})
+
+
+def _leases_locked(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
+    """The worker's leases among ``lease_ids`` with their batch and item, the items locked
+    in ascending id order (the platform's lock order; the lock a claim takes)."""
+    leases = (
+        Lease.objects.select_related("batch", "item")
+        .select_for_update(no_key=True, of=("item",))
+        .filter(pk__in=lease_ids, worker=worker)
+        .order_by("item_id")
+    )
+    return {lease.pk: lease for lease in leases}
+
+
+def _lease_unusable(lease: Lease) -> Conflict:
+    """Why the lease could not take the answer (read again: the claim's statement said no)."""
+    lease.refresh_from_db(fields=["status", "expires_at"])
+    if lease.status == Lease.Status.SUBMITTED:
+        return Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
+    if lease.status == Lease.Status.SKIPPED:
+        return Conflict(_("You skipped this item."), code=ErrorCode.LEASE_SKIPPED)
+    return Conflict(
+        _("Your time for this item ran out, so it went back to the pool."),
+        code=ErrorCode.LEASE_EXPIRED,
+    )
+
+
+def _answer_store_unlocked(
+    *, lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
+) -> Answer:
+    """Store ``cleaned`` on the live ``lease`` (its item locked by the caller) and update
+    the item: its count, its combined answer, its state. Raises ``Conflict`` when the lease
+    is no longer usable. Working time is lease start → now, or ``seconds``, bounded by it."""
+    batch = lease.batch
+    item = lease.item
+    elapsed = max(1, int((now - lease.created_at).total_seconds()))
+    stored = Answer(
+        batch=batch,
+        item=item,
+        worker=worker,
+        lease=lease,
+        data=cleaned,
+        working_seconds=elapsed if seconds is None else min(seconds, elapsed),
+        created_at=now,
+    )
+    used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
+    if used is False:
+        raise _lease_unusable(lease)
+    lease.status = Lease.Status.SUBMITTED
+    lease.finished_at = now
+    item.answers_count += 1
+    was_open = item.status == Item.Status.OPEN
+    item_answer_recorded_unlocked(
+        item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
+    )
+    item.save(update_fields=["answers_count", *ITEM_FIELDS])
+    if was_open and item.status == Item.Status.COMPLETE:
+        batch_finished_check(batch)
+        item_completed_emit(batch, item)
+    return stored
+
+
+def _answers_after_commit(*, batch: Batch, received: int) -> None:
+    # The fair-pay check runs after every answer while the batch is young; beyond the inline
+    # window the periodic sweep keeps checking (the median of a large batch moves slowly).
+    if fair_pay_min_answers() <= received <= FAIR_PAY_INLINE_UNTIL:
+        batch_fair_pay_check(batch_id=batch.pk)
+    aggregation.aggregate_if_due(batch, received=received)
 
 
 def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | None = None) -> Answer:
@@ -201,66 +276,89 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
 
     Statements (PostgreSQL, a non-gold item), in one transaction: the lease with its batch
     and its item, locking the item; the lease used, the answer stored and the item's counted
-    answers read (one statement); the item saved; the answer counted on the worker's tally row (one
-    statement, which also tells whether a fit is due; inside the transaction, so the answer
-    costs one commit). Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
+    answers read (one statement); the item saved; the answer counted on the worker's tally
+    row (one statement, which also tells whether a fit is due; inside the transaction, so
+    the answer costs one commit). Pinned by
+    ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
     with transaction.atomic(durable=True):
-        # The lease with its batch and its item, the item locked: the lock a claim takes.
-        lease = (
-            Lease.objects.select_related("batch", "item")
-            .select_for_update(no_key=True, of=("item",))
-            .filter(pk=lease_id, worker=worker)
-            .first()
-        )
+        lease = _leases_locked(lease_ids=[lease_id], worker=worker).get(lease_id)
         if lease is None:
             raise NotFound(_("Lease not found."))
-        batch = lease.batch
-        item = lease.item
-        cleaned = answer_clean(batch.form, answer)
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
-        ):
-            raise ValidationFailed(
-                fields={"seconds": _("Report the working time as whole seconds.")}
-            )
-        now = timezone.now()
-        elapsed = max(1, int((now - lease.created_at).total_seconds()))
-        stored = Answer(
-            batch=batch,
-            item=item,
-            worker=worker,
-            lease=lease,
-            data=cleaned,
-            working_seconds=elapsed if seconds is None else min(seconds, elapsed),
-            created_at=now,
+        cleaned = answer_clean(lease.batch.form, answer)
+        _seconds_check(seconds)
+        stored = _answer_store_unlocked(
+            lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=timezone.now()
         )
-        used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
-        if used is False:
-            lease.refresh_from_db(fields=["status", "expires_at"])
-            if lease.status == Lease.Status.SUBMITTED:
-                raise Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
-            if lease.status == Lease.Status.SKIPPED:
-                raise Conflict(_("You skipped this item."), code=ErrorCode.LEASE_SKIPPED)
-            raise Conflict(
-                _("Your time for this item ran out, so it went back to the pool."),
-                code=ErrorCode.LEASE_EXPIRED,
-            )
-        lease.status = Lease.Status.SUBMITTED
-        lease.finished_at = now
-        item.answers_count += 1
-        was_open = item.status == Item.Status.OPEN
-        item_answer_recorded_unlocked(
-            item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
-        )
-        item.save(update_fields=["answers_count", *ITEM_FIELDS])
-        if was_open and item.status == Item.Status.COMPLETE:
-            batch_finished_check(batch)
-            item_completed_emit(batch, item)
-        received = _answer_counted(batch=batch, worker_id=worker.pk)
-    # The fair-pay check runs after every answer while the batch is young; beyond the inline
-    # window the periodic sweep keeps checking (the median of a large batch moves slowly).
-    if fair_pay_min_answers() <= received <= FAIR_PAY_INLINE_UNTIL:
-        batch_fair_pay_check(batch_id=batch.pk)
-    aggregation.aggregate_if_due(batch, received=received)
+        received = _answer_counted(batch=lease.batch, worker_id=worker.pk)
+    _answers_after_commit(batch=lease.batch, received=received)
     return stored
+
+
+def _page_cleaned(
+    *, answers: list[tuple[int, Any]], leases: dict[int, Lease]
+) -> list[tuple[Lease, Any]]:
+    """Each answer checked against its lease's form, in the page's order. An unknown
+    lease is not found; an invalid answer fails the page with its fields named
+    ``<lease id>.<field>``, every bad answer of the page at once."""
+    errors: dict[str, list[str]] = {}
+    cleaned: list[tuple[Lease, Any]] = []
+    for lease_id, raw in answers:
+        lease = leases.get(lease_id)
+        if lease is None:
+            raise NotFound(_("Lease %(id)d not found.") % {"id": lease_id})
+        try:
+            cleaned.append((lease, answer_clean(lease.batch.form, raw)))
+        except ValidationFailed as exc:
+            fields = exc.fields or {"__all__": [exc.message]}
+            errors.update({f"{lease_id}.{name}": msgs for name, msgs in fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if len({lease.batch_id for lease, _c in cleaned}) > 1:
+        raise ValidationFailed(_("A page holds the items of one batch."))
+    return cleaned
+
+
+def lease_answer_page(
+    *, worker: User, answers: list[tuple[int, Any]], seconds: int | None = None
+) -> list[Answer]:
+    """Store a task page's answers, ``(lease id, answer)`` each, in one transaction: all
+    of them or none. Every lease must be the worker's (another's is not found) and live;
+    every answer must fit the form (``ValidationFailed`` names each bad one as
+    ``<lease id>.<field>``); a lease no longer usable fails the page with a ``Conflict``
+    whose message names the item and whose ``fields`` name the lease. ``seconds`` is the
+    working time of the whole page, split evenly over its answers (each bounded by its
+    lease's time, as for one answer), so a page pays each answer fairly.
+
+    Locks the page's items in ascending id order (the platform's lock order), counts the
+    answers on the worker's tally row once, and runs the after-answer checks once.
+    """
+    lease_ids = [lease_id for lease_id, _answer in answers]
+    if not lease_ids or len(set(lease_ids)) != len(lease_ids):
+        raise ValidationFailed(_("Answer each item of the page once."))
+    _seconds_check(seconds)
+    each = None if seconds is None else max(1, seconds // len(lease_ids))
+    with transaction.atomic(durable=True):
+        leases = _leases_locked(lease_ids=lease_ids, worker=worker)
+        cleaned = _page_cleaned(answers=answers, leases=leases)
+        now = timezone.now()
+        stored = [_page_answer_store(lease, worker, data, each, now) for lease, data in cleaned]
+        batch = cleaned[0][0].batch
+        received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
+    _answers_after_commit(batch=batch, received=received)
+    return stored
+
+
+def _page_answer_store(
+    lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
+) -> Answer:
+    try:
+        return _answer_store_unlocked(
+            lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=now
+        )
+    except Conflict as exc:
+        raise Conflict(
+            _("Item %(position)d: %(reason)s") % {"position": lease.item.position, "reason": exc},
+            code=exc.code,
+            fields={str(lease.pk): [exc.message]},
+        ) from None
