@@ -455,10 +455,11 @@ def _fit(
     # majority vote: the posterior if every worker were right with the base accuracy
     # (halfway between chance and perfect) and the classes equally likely — so permuting
     # labels permutes the start too, and the start knows each answer's own share of it.
+    index = AnswerIndex(it, n_items)
     if it.size and n_classes:
         base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)
         post, _norm, _log_post = _e_step(
-            AnswerIndex(it, n_items),
+            index,
             lb,
             weight,
             np.log(base),
@@ -479,7 +480,7 @@ def _fit(
     )
     if it.size and n_classes:
         em_args = (
-            AnswerIndex(it, n_items),
+            index,
             wk * n_classes + lb,
             weight,
             n_workers,
