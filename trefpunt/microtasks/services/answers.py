@@ -4,6 +4,7 @@ pay, a full fit due)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,20 @@ FROM {batch} b WHERE b.id = %(batch)s
 """
 
 
+@functools.cache
+def _use_and_answer_query() -> tuple[list[Any], str]:
+    ops = connection.ops
+    fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
+    sql = _USE_AND_ANSWER.format(
+        lease=ops.quote_name(Lease._meta.db_table),
+        answer=ops.quote_name(Answer._meta.db_table),
+        worker=ops.quote_name(BatchWorker._meta.db_table),
+        columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
+        values=", ".join(["%s"] * len(fields)),
+    )
+    return fields, sql
+
+
 def _lease_use_and_answer_unlocked(
     *, lease: Lease, answer: Answer, now: datetime
 ) -> list[AnswerRow] | bool:
@@ -93,16 +108,8 @@ def _lease_use_and_answer_unlocked(
         if used:
             answer.save(force_insert=True)
         return bool(used)
-    fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(ops.quote_name(str(f.column)) for f in fields)
+    fields, sql = _use_and_answer_query()
     values = [f.get_db_prep_save(f.pre_save(answer, True), connection) for f in fields]
-    sql = _USE_AND_ANSWER.format(
-        lease=ops.quote_name(Lease._meta.db_table),
-        answer=ops.quote_name(Answer._meta.db_table),
-        worker=ops.quote_name(BatchWorker._meta.db_table),
-        columns=columns,
-        values=", ".join(["%s"] * len(fields)),
-    )
     stamp = ops.adapt_datetimefield_value(now)
     params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
     tail = [answer.item_id, answer.batch_id, answer.worker_id]
@@ -214,23 +221,33 @@ FOR NO KEY UPDATE OF i
 """
 
 
-def _leases_locked_sql(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
-    """``_leases_locked`` in one hand-written statement (PostgreSQL): the ORM compiling the
-    three-table select for update was the answer's largest cost in Python."""
-    parts = [
+def _leases_locked_parts() -> list[tuple[str, type[Any], tuple[Any, ...]]]:
+    return [
         ("l", Lease, model_fields(Lease)),
         ("i", Item, model_fields(Item, _ITEM_DEFERRED)),
         ("b", Batch, model_fields(Batch, _BATCH_DEFERRED)),
     ]
+
+
+@functools.cache
+def _leases_locked_query() -> str:
     quote = connection.ops.quote_name
-    sql = _LEASES_LOCKED.format(
-        columns=", ".join(f"{alias}.{quote(f.column)}" for alias, _m, fs in parts for f in fs),
+    return _LEASES_LOCKED.format(
+        columns=", ".join(
+            f"{alias}.{quote(f.column)}" for alias, _m, fs in _leases_locked_parts() for f in fs
+        ),
         lease=Lease._meta.db_table,
         item=Item._meta.db_table,
         batch=Batch._meta.db_table,
     )
+
+
+def _leases_locked_sql(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
+    """``_leases_locked`` in one hand-written statement (PostgreSQL): the ORM compiling the
+    three-table select for update was the answer's largest cost in Python."""
+    parts = _leases_locked_parts()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [lease_ids, worker.pk])
+        cursor.execute(_leases_locked_query(), [lease_ids, worker.pk])
         rows = cursor.fetchall()
     found: dict[int, Lease] = {}
     batches: dict[int, Batch] = {}
@@ -265,9 +282,8 @@ def _leases_locked(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
 _ITEM_SAVE = "UPDATE {item} SET {assignments} WHERE id = %s"
 
 
-def _item_save_unlocked(item: Item) -> None:
-    """Save the answer count and ``ITEM_FIELDS`` of the (locked) item: one ``UPDATE``
-    written out, not compiled by the ORM per answer."""
+@functools.cache
+def _item_save_query() -> tuple[list[Any], str]:
     names = {"answers_count", *ITEM_FIELDS}
     fields = [f for f in Item._meta.concrete_fields if f.name in names]
     quote = connection.ops.quote_name
@@ -275,6 +291,13 @@ def _item_save_unlocked(item: Item) -> None:
         item=quote(Item._meta.db_table),
         assignments=", ".join(f"{quote(str(f.column))} = %s" for f in fields),
     )
+    return fields, sql
+
+
+def _item_save_unlocked(item: Item) -> None:
+    """Save the answer count and ``ITEM_FIELDS`` of the (locked) item: one ``UPDATE``
+    written out, not compiled by the ORM per answer."""
+    fields, sql = _item_save_query()
     values = [f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, item.pk])

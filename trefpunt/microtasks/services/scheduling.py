@@ -12,6 +12,7 @@ item is ever over-assigned. Test questions (gold items) are mixed in at the batc
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -109,15 +110,20 @@ FOR NO KEY UPDATE OF i SKIP LOCKED
 """
 
 
+@functools.cache
+def _pick_sql(breadth: bool) -> str:
+    return _PICK.format(
+        item=Item._meta.db_table,
+        lease=Lease._meta.db_table,
+        direction="ASC" if breadth else "DESC",
+    )
+
+
 def _pick_skip_locked_sql(
     *, batch: Batch, worker: User, now: datetime, rejected: list[int], gold_first: bool
 ) -> int | None:
     """``_claim_candidates``' skip-locked pick in plain SQL: each kind in turn."""
-    sql = _PICK.format(
-        item=Item._meta.db_table,
-        lease=Lease._meta.db_table,
-        direction="ASC" if batch.strategy == Batch.Strategy.BREADTH else "DESC",
-    )
+    sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
     params: dict[str, Any] = {
         "batch": batch.pk,
         "open": Item.Status.OPEN.value,
@@ -300,18 +306,24 @@ def _worker_refusal(
 _CLAIM_DEFERRED = ("quality_model", "instructions", "display", "item_columns")
 
 
-def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> list[Any]:
-    """The concrete fields of ``model`` a hand-written statement reads, in column order."""
-    return [f for f in model._meta.concrete_fields if f.name not in deferred]
+@functools.cache
+def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """The concrete fields of ``model`` a hand-written statement reads, in column order
+    (computed once per process, like the statements built from them)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in deferred)
 
 
-def model_from_row(model: type[Any], fields: list[Any], values: Sequence[Any]) -> Any:
+@functools.cache
+def _converters(fields: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    return tuple((n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value"))
+
+
+def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[Any]) -> Any:
     """An instance of ``model`` from the values of ``fields`` read by a hand-written
     statement, converted as the ORM converts them (JSON decoded), fields not read deferred."""
-    converted = [
-        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-        for f, v in zip(fields, values, strict=True)
-    ]
+    converted = list(values)
+    for n, field in _converters(fields):
+        converted[n] = field.from_db_value(converted[n], None, connection)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
@@ -330,15 +342,22 @@ WHERE b.id = %(batch)s AND b.status <> %(draft)s
 """
 
 
-def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
-    """``_batch_for_claim`` in one hand-written statement (PostgreSQL)."""
-    fields = model_fields(Batch, _CLAIM_DEFERRED)
-    sql = _CLAIM_FACTS.format(
-        columns=", ".join(f"b.{connection.ops.quote_name(f.column)}" for f in fields),
+@functools.cache
+def _claim_facts_sql() -> str:
+    return _CLAIM_FACTS.format(
+        columns=", ".join(
+            f"b.{connection.ops.quote_name(f.column)}" for f in model_fields(Batch, _CLAIM_DEFERRED)
+        ),
         worker=BatchWorker._meta.db_table,
         batch=Batch._meta.db_table,
         lease=Lease._meta.db_table,
     )
+
+
+def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
+    """``_batch_for_claim`` in one hand-written statement (PostgreSQL)."""
+    fields = model_fields(Batch, _CLAIM_DEFERRED)
+    sql = _claim_facts_sql()
     params: dict[str, Any] = {
         "worker": worker.pk,
         "active": Lease.Status.ACTIVE.value,
