@@ -12,7 +12,9 @@ item is ever over-assigned. Test questions (gold items) are mixed in at the batc
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +56,7 @@ def _claim_order(batch: Batch) -> list[str]:
 
 
 def _claim_candidates(
-    *, batch: Batch, worker: User, now: datetime, rejected: list[int]
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], gold_first: bool
 ) -> list[Any]:
     """The candidate queries in the order to try them.
 
@@ -72,7 +74,6 @@ def _claim_candidates(
     )
     if rejected:
         candidates = candidates.exclude(pk__in=rejected)
-    gold_first = random.random() < batch.gold_rate
     kinds = [candidates.filter(is_gold=gold_first), candidates.filter(is_gold=not gold_first)]
     if batch.strategy != Batch.Strategy.RANDOM:
         return [kind.order_by(*_claim_order(batch)) for kind in kinds]
@@ -92,6 +93,94 @@ def _claim_candidates(
     ]
 
 
+# PostgreSQL, depth- and breadth-first batches: the candidate query written out once
+# instead of compiled by the ORM on every claim (the claim's largest cost in Python).
+_PICK = """
+SELECT i.id FROM {item} i
+WHERE i.batch_id = %(batch)s AND i.status = %(open)s AND i.is_gold = %(gold)s
+  AND NOT (i.id = ANY(%(rejected)s))
+  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s)
+  AND i.answers_count + (
+      SELECT COUNT(*) FROM {lease} l
+      WHERE l.item_id = i.id AND l.status = %(active)s AND l.expires_at > %(now)s
+  ) < i.answers_target
+ORDER BY i.answers_count {direction}, i.id
+LIMIT 1
+FOR NO KEY UPDATE OF i SKIP LOCKED
+"""
+
+
+@functools.cache
+def _pick_sql(breadth: bool) -> str:
+    return _PICK.format(
+        item=Item._meta.db_table,
+        lease=Lease._meta.db_table,
+        direction="ASC" if breadth else "DESC",
+    )
+
+
+def _pick_skip_locked_sql(
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], gold_first: bool
+) -> int | None:
+    """``_claim_candidates``' skip-locked pick in plain SQL: each kind in turn."""
+    sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
+    params: dict[str, Any] = {
+        "batch": batch.pk,
+        "open": Item.Status.OPEN.value,
+        "rejected": rejected,
+        "worker": worker.pk,
+        "active": Lease.Status.ACTIVE.value,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        for gold in (gold_first, not gold_first):
+            cursor.execute(sql, {**params, "gold": gold})
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+    return None
+
+
+def _pick_skip_locked(
+    *,
+    queries: list[Any],
+    batch: Batch,
+    worker: User,
+    now: datetime,
+    rejected: list[int],
+    gold_first: bool,
+) -> int | None:
+    if batch.strategy != Batch.Strategy.RANDOM:
+        return _pick_skip_locked_sql(
+            batch=batch, worker=worker, now=now, rejected=rejected, gold_first=gold_first
+        )
+    for query in queries:
+        item_id = (
+            query.select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if item_id is not None:
+            return int(item_id)
+    return None
+
+
+def _pick_waiting(*, queries: list[Any], can_skip: bool) -> int | None:
+    """The first candidate looked up without a lock, then locked by its id (waiting for
+    that one row); SQLite needs no row lock: its write transaction serialises claims."""
+    for query in queries:
+        item_id = query.values_list("pk", flat=True).first()
+        if item_id is not None:
+            if can_skip:
+                list(
+                    Item.objects.select_for_update(no_key=True)
+                    .filter(pk=item_id)
+                    .values_list("pk", flat=True)
+                )
+            return int(item_id)
+    return None
+
+
 def _claim_attempt(
     *, batch: Batch, worker: User, now: datetime, rejected: list[int], slot: int
 ) -> tuple[Lease | None, int | None]:
@@ -109,30 +198,19 @@ def _claim_attempt(
     failed its re-check while waiting for the next one).
     """
     can_skip = connection.features.has_select_for_update_skip_locked
+    gold_first = random.random() < batch.gold_rate
+    facts: dict[str, Any] = {"batch": batch, "worker": worker, "now": now, "rejected": rejected}
     with transaction.atomic(durable=True):
         item_id: int | None = None
-        queries = _claim_candidates(batch=batch, worker=worker, now=now, rejected=rejected)
+        queries: list[Any] | None = None
         if can_skip:
-            for query in queries:
-                item_id = (
-                    query.select_for_update(no_key=True, skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if item_id is not None:
-                    break
+            if batch.strategy == Batch.Strategy.RANDOM:
+                queries = _claim_candidates(**facts, gold_first=gold_first)
+            item_id = _pick_skip_locked(queries=queries or [], **facts, gold_first=gold_first)
         if item_id is None:
-            for query in queries:
-                item_id = query.values_list("pk", flat=True).first()
-                if item_id is not None:
-                    # SQLite needs no row lock: its write transaction serialises claims.
-                    if can_skip:
-                        list(
-                            Item.objects.select_for_update(no_key=True)
-                            .filter(pk=item_id)
-                            .values_list("pk", flat=True)
-                        )
-                    break
+            if queries is None:
+                queries = _claim_candidates(**facts, gold_first=gold_first)
+            item_id = _pick_waiting(queries=queries, can_skip=can_skip)
         if item_id is None:
             return None, None
         lease_id = _lease_insert_guarded_unlocked(
@@ -224,17 +302,92 @@ def _worker_refusal(
     return work_refusal(batch=batch, manages=False, problems=problems, answered=answered)
 
 
+# What a claim reads of the batch (the long texts and the fit's model are left out).
+_CLAIM_DEFERRED = ("quality_model", "instructions", "display", "item_columns")
+
+
+@functools.cache
+def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """The concrete fields of ``model`` a hand-written statement reads, in column order
+    (computed once per process, like the statements built from them)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in deferred)
+
+
+@functools.cache
+def _converters(fields: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    return tuple((n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value"))
+
+
+def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[Any]) -> Any:
+    """An instance of ``model`` from the values of ``fields`` read by a hand-written
+    statement, converted as the ORM converts them (JSON decoded), fields not read deferred."""
+    converted = list(values)
+    for n, field in _converters(fields):
+        converted[n] = field.from_db_value(converted[n], None, connection)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+_CLAIM_FACTS = """
+SELECT {columns}, a.id, a.expires_at, EXISTS (
+    SELECT 1 FROM {worker} w
+    WHERE w.batch_id = b.id AND w.worker_id = %(worker)s AND w.excluded
+)
+FROM {batch} b
+LEFT JOIN LATERAL (
+    SELECT l.id, l.expires_at FROM {lease} l
+    WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = %(active)s
+    ORDER BY l.expires_at DESC LIMIT 1
+) a ON TRUE
+WHERE b.id = %(batch)s AND b.status <> %(draft)s
+"""
+
+
+@functools.cache
+def _claim_facts_sql() -> str:
+    return _CLAIM_FACTS.format(
+        columns=", ".join(
+            f"b.{connection.ops.quote_name(f.column)}" for f in model_fields(Batch, _CLAIM_DEFERRED)
+        ),
+        worker=BatchWorker._meta.db_table,
+        batch=Batch._meta.db_table,
+        lease=Lease._meta.db_table,
+    )
+
+
+def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
+    """``_batch_for_claim`` in one hand-written statement (PostgreSQL)."""
+    fields = model_fields(Batch, _CLAIM_DEFERRED)
+    sql = _claim_facts_sql()
+    params: dict[str, Any] = {
+        "worker": worker.pk,
+        "active": Lease.Status.ACTIVE.value,
+        "batch": batch_id,
+        "draft": Batch.Status.DRAFT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    batch: Batch = model_from_row(Batch, fields, row[: len(fields)])
+    facts: Any = batch
+    facts.active_lease_id, facts.active_lease_expires, facts.worker_excluded = row[len(fields) :]
+    return batch
+
+
 def _batch_for_claim(*, batch_id: int, worker: User) -> Batch | None:
     """The published batch with, in the same statement, what a claim needs to know about
     the worker: their active lease here (id and expiry; ``active_lease_id``,
     ``active_lease_expires``) and whether the client excluded them (``worker_excluded``)."""
+    if connection.vendor == "postgresql":
+        return _batch_for_claim_sql(batch_id=batch_id, worker=worker)
     active = Lease.objects.filter(
         batch_id=OuterRef("pk"), worker_id=worker.pk, status=Lease.Status.ACTIVE
     ).order_by("-expires_at")
     return (
         Batch.objects.exclude(status=Batch.Status.DRAFT)
         .filter(pk=batch_id)
-        .defer("quality_model", "instructions", "display", "item_columns")
+        .defer(*_CLAIM_DEFERRED)
         .annotate(
             active_lease_id=Subquery(active.values("pk")[:1]),
             active_lease_expires=Subquery(active.values("expires_at")[:1]),
