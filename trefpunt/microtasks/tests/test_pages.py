@@ -16,6 +16,7 @@ from trefpunt.microtasks.forms import PAGE_SIZE_ERROR
 from trefpunt.microtasks.models import Answer, Batch, Lease
 from trefpunt.microtasks.services import lease_claim_page
 from trefpunt.microtasks.services.builder import batch_page_size_set
+from trefpunt.microtasks.tests.crowd import crowd_batch
 from trefpunt.microtasks.tests.factories import BatchFactory, published_batch
 from trefpunt.microtasks.tests.test_api import api, batch_payload
 
@@ -217,6 +218,31 @@ def test_skipping_an_item_of_a_page_keeps_the_answers_typed_into_the_others(user
     assert f'id="mt-item-{leases[3].pk}"' not in html
     assert chosen(html, leases[0], "neg")
     assert Lease.objects.get(pk=leases[3].pk).status == Lease.Status.SKIPPED
+
+
+def test_work_page_tells_the_expected_answer_of_each_test_question_on_the_page(user):
+    crowd = crowd_batch(
+        items=6,
+        gold=3,
+        gold_rate=1.0,
+        page_size=3,
+        min_answers=1,
+        max_answers=1,
+        gold_feedback=True,
+    )
+    batch = crowd.batch
+    client = logged_in(user)
+    client.post(url("work", batch.pk))
+    leases = live_leases(user)
+    assert [lease.item.is_gold for lease in leases] == [True, True, True]
+    labels = [crowd.truth[lease.item.position] for lease in leases]
+    labels[0] = next(x for x in ("pos", "neg", "neu") if x != labels[0])
+    panel = client.post(
+        url("page_answer", batch.pk), page_post(leases, labels), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert panel.count("data-mt-feedback") == 3
+    assert panel.count("Right — that was a test question.") == 2
+    assert f"Item {leases[0].item.position}:" in panel
 
 
 def test_work_page_refuses_another_workers_lease(user):
