@@ -1,7 +1,7 @@
 """Benchmark the microtask scheduler on PostgreSQL: many workers claiming and answering at once.
 
     python bench/scheduler.py [--items 100000] [--redundancy 3] [--workers 32]
-                              [--mode processes|threads] [--timeout 3600]
+                              [--mode processes|threads] [--timeout 3600] [--page-size 10]
     python bench/scheduler.py --serve 8765      # in a second terminal: a server for --http
     python bench/scheduler.py --http http://127.0.0.1:8765 [--items 3000] [--workers 8]
 
@@ -11,7 +11,8 @@ answers each (default 3) into the PostgreSQL database of ``DATABASE_URL`` (defau
 items arrive by ``COPY``), publishes it through ``batch_publish`` (the escrow is funded
 through the sandbox provider), then runs ``--workers`` concurrent workers (processes by
 default, each with its own connection) that call ``lease_claim`` and ``lease_answer`` — the
-service layer the pages and the API use — until nothing is left for them.
+service layer the pages and the API use — until nothing is left for them; with
+``--page-size N``, ``lease_claim_page`` and ``lease_answer_page`` (a task page of N items).
 
 HTTP mode does the same through the REST API of a server already running on 127.0.0.1 against
 the same database: each of ``--workers`` clients (default 8) has its own personal access
@@ -173,12 +174,14 @@ class WorkerResult:
     errors: list[str] = field(default_factory=list)
 
 
-def work_services(batch_id: int, user_id: int, limit: int, deadline: float) -> WorkerResult:
-    """One worker through the service layer: claim, answer, until nothing is left for them."""
+def work_services(
+    batch_id: int, user_id: int, limit: int, deadline: float, page_size: int = 0
+) -> WorkerResult:
+    """One worker through the service layer: claim, answer, until nothing is left for them.
+    With ``page_size``, a page at a time (``lease_claim_page``, ``lease_answer_page``)."""
     from django.db import connection
 
     from trefpunt.accounts.models import User
-    from trefpunt.microtasks.services import lease_answer, lease_claim
 
     result = WorkerResult()
     worker = User.objects.get(pk=user_id)
@@ -189,9 +192,9 @@ def work_services(batch_id: int, user_id: int, limit: int, deadline: float) -> W
                 result.errors.append("stopped at the time limit")
                 break
             started = time.perf_counter()
-            lease = lease_claim(batch_id=batch_id, worker=worker)
+            done = _service_cycle(batch_id, worker, page_size)
             result.latencies.append(time.perf_counter() - started)
-            if lease is None:
+            if not done:
                 empty += 1
                 if empty > EMPTY_RETRIES:
                     break
@@ -199,13 +202,7 @@ def work_services(batch_id: int, user_id: int, limit: int, deadline: float) -> W
                 continue
             empty = 0
             result.claims += 1
-            lease_answer(
-                lease_id=lease.pk,
-                worker=worker,
-                answer={"label": "abc"[(lease.item_id + user_id) % 3]},
-                seconds=ESTIMATED_SECONDS,
-            )
-            result.answers += 1
+            result.answers += done
     except Exception as exc:  # reported, and the run fails
         result.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -213,11 +210,45 @@ def work_services(batch_id: int, user_id: int, limit: int, deadline: float) -> W
     return result
 
 
+def _label(item_id: int, user_id: int) -> dict[str, str]:
+    return {"label": "abc"[(item_id + user_id) % 3]}
+
+
+def _service_cycle(batch_id: int, worker: Any, page_size: int) -> int:
+    """One claim and its answers; returns how many items were answered (0: none left)."""
+    from trefpunt.microtasks.services import (
+        lease_answer,
+        lease_answer_page,
+        lease_claim,
+        lease_claim_page,
+    )
+
+    if page_size:
+        page = lease_claim_page(batch_id=batch_id, worker=worker, size=page_size)
+        if page:
+            lease_answer_page(
+                worker=worker,
+                answers=[(lease.pk, _label(lease.item_id, worker.pk)) for lease in page],
+                seconds=ESTIMATED_SECONDS * len(page),
+            )
+        return len(page)
+    lease = lease_claim(batch_id=batch_id, worker=worker)
+    if lease is None:
+        return 0
+    lease_answer(
+        lease_id=lease.pk,
+        worker=worker,
+        answer=_label(lease.item_id, worker.pk),
+        seconds=ESTIMATED_SECONDS,
+    )
+    return 1
+
+
 def _process_init(url: str) -> None:
     django_setup(url)
 
 
-def _process_work(args: tuple[int, int, int, float]) -> WorkerResult:
+def _process_work(args: tuple[int, int, int, float, int]) -> WorkerResult:
     return work_services(*args)
 
 
@@ -507,6 +538,7 @@ def report(
     from trefpunt.ledger.selectors import ledger_verify
 
     claims = sum(r.claims for r in results)
+    answered = sum(r.answers for r in results)
     latencies = [x for r in results for x in r.latencies]
     errors = [e for r in results for e in r.errors]
     found = checks(batch_id)
@@ -518,11 +550,12 @@ def report(
         print(f"  load average before     {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
     print(f"  claims                  {claims:,} in {wall:.1f} s")
     print(f"  claims per second       {claims / wall:,.0f}")
-    print(f"  claim latency p50       {percentile(latencies, 0.50) * 1000:.1f} ms")
-    print(f"  claim latency p99       {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(f"  answers per second      {answered / wall:,.0f}")
+    print(f"  cycle latency p50       {percentile(latencies, 0.50) * 1000:.1f} ms")
+    print(f"  cycle latency p99       {percentile(latencies, 0.99) * 1000:.1f} ms")
     print(f"  claim calls             {len(latencies):,} (incl. the final 'nothing left')")
     if latencies:
-        print(f"  claim latency mean      {statistics.fmean(latencies) * 1000:.1f} ms")
+        print(f"  cycle latency mean      {statistics.fmean(latencies) * 1000:.1f} ms")
     print(f"  answers stored          {found['answers']:,} (expected {expected:,})")
     print(f"  over-assigned items     {found['over_assigned']}")
     print(f"  duplicate answers       {found['duplicates']}")
@@ -543,30 +576,50 @@ def report(
     return ok
 
 
-def statements_probe(*, cycles: int, run: str) -> tuple[list[int], list[int]]:
-    """Statements one claim and one answer send, counted on a small batch of its own by one
-    uncontended worker (``cycles`` items × 1 answer; the fits it crosses run inline, as in
-    the work phase)."""
+def statements_probe(*, cycles: int, run: str, page_size: int = 0) -> tuple[list[int], list[int]]:
+    """Statements one claim and one answer send (with ``page_size``: one page's claim and
+    its answers), counted on a small batch of its own by one uncontended worker (``cycles``
+    claims × 1 answer per item; the fits it crosses run inline, as in the work phase)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from trefpunt.accounts.models import User
-    from trefpunt.microtasks.services import lease_answer, lease_claim
+    from trefpunt.microtasks.services import (
+        lease_answer,
+        lease_answer_page,
+        lease_claim,
+        lease_claim_page,
+    )
 
-    batch_id = batch_load(items=cycles, redundancy=1, run=f"{run}-probe", quiet=True)
+    size = page_size or 1
+    batch_id = batch_load(items=cycles * size, redundancy=1, run=f"{run}-probe", quiet=True)
     worker = User.objects.get(pk=workers_create(n=1, run=f"{run}-probe")[0])
     claims: list[int] = []
     answers: list[int] = []
     for _ in range(cycles):
         with CaptureQueriesContext(connection) as claimed:
-            lease = lease_claim(batch_id=batch_id, worker=worker)
+            if page_size:
+                page = lease_claim_page(batch_id=batch_id, worker=worker, size=page_size)
+            else:
+                lease = lease_claim(batch_id=batch_id, worker=worker)
+                page = [] if lease is None else [lease]
         claims.append(len(claimed))
-        if lease is None:
+        if not page:
             break
         with CaptureQueriesContext(connection) as answered:
-            lease_answer(
-                lease_id=lease.pk, worker=worker, answer={"label": "a"}, seconds=ESTIMATED_SECONDS
-            )
+            if page_size:
+                lease_answer_page(
+                    worker=worker,
+                    answers=[(lease.pk, {"label": "a"}) for lease in page],
+                    seconds=ESTIMATED_SECONDS * len(page),
+                )
+            else:
+                lease_answer(
+                    lease_id=page[0].pk,
+                    worker=worker,
+                    answer={"label": "a"},
+                    seconds=ESTIMATED_SECONDS,
+                )
         answers.append(len(answered))
     return claims, answers
 
@@ -575,10 +628,12 @@ def run_services(args: argparse.Namespace, url: str) -> bool:
     from django.db import connections
 
     run = time.strftime("%Y%m%d%H%M%S")
-    claims, answers = statements_probe(cycles=40, run=run)
+    what = f"page of {args.page_size}" if args.page_size else "claim"
+    claims, answers = statements_probe(cycles=40, run=run, page_size=args.page_size)
     print(
-        f"statements per claim    median {statistics.median(claims):.0f}, max {max(claims)}\n"
-        f"statements per answer   median {statistics.median(answers):.0f},"
+        f"statements per {what:<9}median {statistics.median(claims):.0f}, max {max(claims)}\n"
+        f"statements per answer{'s' if args.page_size else ''}  "
+        f"median {statistics.median(answers):.0f},"
         f" mean {statistics.fmean(answers):.1f} (fits included), max {max(answers)}"
     )
     batch_id = batch_load(items=args.items, redundancy=args.redundancy, run=run)
@@ -590,7 +645,7 @@ def run_services(args: argparse.Namespace, url: str) -> bool:
         bare_rate = sum(r.claims for r in bare_results) / bare_wall
     limit = args.items * args.redundancy + EMPTY_RETRIES + 1
     deadline = time.monotonic() + args.timeout
-    jobs = [(batch_id, user_id, limit, deadline) for user_id in worker_ids]
+    jobs = [(batch_id, user_id, limit, deadline, args.page_size) for user_id in worker_ids]
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     if args.mode == "threads":
@@ -603,18 +658,18 @@ def run_services(args: argparse.Namespace, url: str) -> bool:
             results = list(pool.map(_process_work, jobs))
     wall = time.perf_counter() - started
     ok = report(
-        label=f"service layer, {args.mode}, PostgreSQL",
+        label=f"service layer, {args.mode}, {what}s, PostgreSQL",
         results=results,
         wall=wall,
         batch_id=batch_id,
         expected=args.items * args.redundancy,
         load_before=load_before,
     )
-    rate = sum(r.claims for r in results) / wall
+    rate = sum(r.answers for r in results) / wall
     if bare_rate:
         print()
         print(
-            f"service layer / bare loop: {rate:,.0f} / {bare_rate:,.0f} cycles/s"
+            f"service layer answers / bare loop cycles: {rate:,.0f} / {bare_rate:,.0f} per s"
             f" = {rate / bare_rate:.1%}  (load average now {os.getloadavg()[0]:.2f})"
         )
     return ok
@@ -673,6 +728,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-bare", action="store_true", help="skip the bare PostgreSQL loop run first"
     )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=0,
+        help="claim and answer task pages of this many items (lease_claim_page, "
+        "lease_answer_page); default: one item at a time (lease_claim, lease_answer)",
+    )
     parser.add_argument("--http", metavar="URL", help="run through the API of this server")
     parser.add_argument(
         "--serve", metavar="PORT", type=int, help="run a local server on the bench database"
@@ -684,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers must be between 1 and 64")
     if not 1 <= args.items <= 1_000_000:
         parser.error("--items must be between 1 and 1,000,000")
+    if not 0 <= args.page_size <= 50:
+        parser.error("--page-size must be between 1 and 50")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("The scheduler bench needs PostgreSQL: set DATABASE_URL=postgres://…")

@@ -294,6 +294,10 @@ class Lease(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease's place on the worker's task page (0 for a single item): a worker holds at
+    # most one active lease per slot of a batch, so two claims racing for the same worker
+    # (a double click, a retry) cannot both hand out a page.
+    slot = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -303,9 +307,9 @@ class Lease(models.Model):
                 name="lease_one_active_per_worker_item",
             ),
             models.UniqueConstraint(
-                fields=["worker", "batch"],
+                fields=["worker", "batch", "slot"],
                 condition=Q(status="active"),
-                name="lease_one_active_per_worker_batch",
+                name="lease_one_active_per_worker_slot",
             ),
             models.CheckConstraint(
                 condition=Q(expires_at__gt=F("created_at")), name="lease_expires_after_start"

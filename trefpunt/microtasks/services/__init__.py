@@ -3,8 +3,9 @@
 - ``definition``: a draft batch and its items;
 - ``funding``: publish (the escrow is funded), raise the reward, pay answers, refund;
 - ``lifecycle``: pause, resume, close, and the fair-pay pause;
-- ``scheduling``: hand a worker the next item under a lease, or let them skip it;
-- ``answers``: store a worker's answer on their lease;
+- ``scheduling``: hand a worker the next item (or a task page of items) under a lease, or
+  let them skip it;
+- ``answers``: store a worker's answer on their lease, or a page's answers at once;
 - ``aggregation``: each item's combined answer, and the batch's full fit;
 - ``stopping``: the adaptive stopping rule fed with the batch's stored estimates;
 - ``item_states``: an item's state after a fit (reopen, needs review), closing a done batch;
@@ -27,7 +28,7 @@ from .aggregation import (
     refit_every,
     refit_threshold,
 )
-from .answers import FAIR_PAY_INLINE_UNTIL, lease_answer
+from .answers import FAIR_PAY_INLINE_UNTIL, lease_answer, lease_answer_page
 from .definition import (
     batch_create,
     batch_update,
@@ -51,7 +52,7 @@ from .review import (
     appeal_decide,
     batch_worker_exclude,
 )
-from .scheduling import CLAIM_ATTEMPTS, lease_claim, lease_skip
+from .scheduling import CLAIM_ATTEMPTS, lease_claim, lease_claim_page, lease_skip
 from .sweeps import (
     answers_auto_approve,
     appeals_auto_overturn,
@@ -97,7 +98,9 @@ __all__ = [
     "items_clear",
     "items_upload",
     "lease_answer",
+    "lease_answer_page",
     "lease_claim",
+    "lease_claim_page",
     "lease_skip",
     "leases_expire",
     "qualification_start",

@@ -4,6 +4,7 @@ pay, a full fit due)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,16 @@ from ..webhooks import item_completed_emit
 from . import aggregation
 from .aggregation import ITEM_FIELDS, item_answer_recorded_unlocked
 from .lifecycle import batch_fair_pay_check, batch_finished_check
+from .scheduling import model_fields, model_from_row
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
 
-# Up to this many answers the fair-pay check runs after every answer; beyond it the
-# periodic sweep keeps checking (the median of a large batch moves slowly).
+# Up to this many answers the fair-pay check runs inline, every FAIR_PAY_INLINE_STEP answers
+# (from the first on which it can decide); beyond it the periodic sweep keeps checking (the
+# median of a large batch moves slowly). Each check reads the batch's answers so far.
 FAIR_PAY_INLINE_UNTIL = 200
+FAIR_PAY_INLINE_STEP = 5
 
 
 # The lease used, the answer stored and, in the same statement, what combining the item's
@@ -57,19 +61,33 @@ WHERE w.batch_id = %s AND w.worker_id = %s
 ORDER BY 1, 2
 """
 
-# One more answer on the worker's tally row of the batch; in the same statement the batch's
+# ``n`` more answers on the worker's tally row of the batch; in the same statement the batch's
 # answers received (the sum of its tally rows as of the statement's start, plus this one) and
 # what "is a fit due?" needs from the batch row (read, not locked).
 _COUNT_ANSWER = """
 WITH counted AS (
-    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, 1)
-    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + 1
+    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, %(n)s)
+    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + %(n)s
     RETURNING 1
 )
-SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + 1,
+SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + %(n)s,
        b.fit_received, b.fit_answers, b.fit_through, b.fit_requested_through
 FROM {batch} b WHERE b.id = %(batch)s
 """
+
+
+@functools.cache
+def _use_and_answer_query() -> tuple[list[Any], str]:
+    ops = connection.ops
+    fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
+    sql = _USE_AND_ANSWER.format(
+        lease=ops.quote_name(Lease._meta.db_table),
+        answer=ops.quote_name(Answer._meta.db_table),
+        worker=ops.quote_name(BatchWorker._meta.db_table),
+        columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
+        values=", ".join(["%s"] * len(fields)),
+    )
+    return fields, sql
 
 
 def _lease_use_and_answer_unlocked(
@@ -90,16 +108,8 @@ def _lease_use_and_answer_unlocked(
         if used:
             answer.save(force_insert=True)
         return bool(used)
-    fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(ops.quote_name(str(f.column)) for f in fields)
+    fields, sql = _use_and_answer_query()
     values = [f.get_db_prep_save(f.pre_save(answer, True), connection) for f in fields]
-    sql = _USE_AND_ANSWER.format(
-        lease=ops.quote_name(Lease._meta.db_table),
-        answer=ops.quote_name(Answer._meta.db_table),
-        worker=ops.quote_name(BatchWorker._meta.db_table),
-        columns=columns,
-        values=", ".join(["%s"] * len(fields)),
-    )
     stamp = ops.adapt_datetimefield_value(now)
     params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
     tail = [answer.item_id, answer.batch_id, answer.worker_id]
@@ -129,8 +139,8 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _answer_counted(*, batch: Batch, worker_id: int) -> int:
-    """Count one more answer on the worker's tally row of the batch (``AnswerTally``) and
+def _answer_counted(*, batch: Batch, worker_id: int, n: int = 1) -> int:
+    """Count ``n`` more answers on the worker's tally row of the batch (``AnswerTally``) and
     read back, in the same statement, the batch's answers received (returned) and onto
     ``batch`` what "is a fit due?" needs. Runs last in the answer's transaction: the tally
     row stays locked until the commit, but only answers of workers that share its shard
@@ -138,7 +148,7 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
     tally), so the answer pays one commit, not two. Elsewhere than PostgreSQL: the upsert,
     then the read."""
     if connection.vendor != "postgresql":
-        return _answer_counted_portable(batch=batch, worker_id=worker_id)
+        return _answer_counted_portable(batch=batch, worker_id=worker_id, n=n)
     ops = connection.ops
     sql = _COUNT_ANSWER.format(
         tally=ops.quote_name(AnswerTally._meta.db_table),
@@ -146,7 +156,7 @@ def _answer_counted(*, batch: Batch, worker_id: int) -> int:
     )
     shard = worker_id % AnswerTally.TALLY_SHARDS
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"batch": batch.pk, "shard": shard})
+        cursor.execute(sql, {"batch": batch.pk, "shard": shard, "n": n})
         return _fit_facts_read(batch, cursor.fetchone())
 
 
@@ -166,18 +176,18 @@ def _fit_facts_read(batch: Batch, found: Any) -> int:
 
 
 _COUNT_ANSWER_PORTABLE = """
-INSERT INTO {tally} (batch_id, shard, answers) VALUES (%s, %s, 1)
-ON CONFLICT (batch_id, shard) DO UPDATE SET answers = answers + 1
+INSERT INTO {tally} (batch_id, shard, answers) VALUES (%s, %s, %s)
+ON CONFLICT (batch_id, shard) DO UPDATE SET answers = answers + %s
 """
 
 
-def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
+def _answer_counted_portable(*, batch: Batch, worker_id: int, n: int) -> int:
     """``_answer_counted`` in two statements: the upsert, then the same read."""
     tally = connection.ops.quote_name(AnswerTally._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             _COUNT_ANSWER_PORTABLE.format(tally=tally),
-            [batch.pk, worker_id % AnswerTally.TALLY_SHARDS],
+            [batch.pk, worker_id % AnswerTally.TALLY_SHARDS, n, n],
         )
     fresh = (
         Batch.objects.filter(pk=batch.pk)
@@ -188,6 +198,177 @@ def _answer_counted_portable(*, batch: Batch, worker_id: int) -> int:
         .first()
     )
     return _fit_facts_read(batch, fresh)
+
+
+def _seconds_check(seconds: int | None) -> None:
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
+    ):
+        raise ValidationFailed(fields={"seconds": _("Report the working time as whole seconds.")})
+
+
+# What the answer path reads of the batch and the item (long texts and the item's own data
+# are left out).
+_BATCH_DEFERRED = ("instructions", "display", "item_columns")
+_ITEM_DEFERRED = ("data",)
+
+_LEASES_LOCKED = """
+SELECT {columns}
+FROM {lease} l JOIN {item} i ON i.id = l.item_id JOIN {batch} b ON b.id = l.batch_id
+WHERE l.id = ANY(%s) AND l.worker_id = %s
+ORDER BY i.id
+FOR NO KEY UPDATE OF i
+"""
+
+
+def _leases_locked_parts() -> list[tuple[str, type[Any], tuple[Any, ...]]]:
+    return [
+        ("l", Lease, model_fields(Lease)),
+        ("i", Item, model_fields(Item, _ITEM_DEFERRED)),
+        ("b", Batch, model_fields(Batch, _BATCH_DEFERRED)),
+    ]
+
+
+@functools.cache
+def _leases_locked_query() -> str:
+    quote = connection.ops.quote_name
+    return _LEASES_LOCKED.format(
+        columns=", ".join(
+            f"{alias}.{quote(f.column)}" for alias, _m, fs in _leases_locked_parts() for f in fs
+        ),
+        lease=Lease._meta.db_table,
+        item=Item._meta.db_table,
+        batch=Batch._meta.db_table,
+    )
+
+
+def _leases_locked_sql(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
+    """``_leases_locked`` in one hand-written statement (PostgreSQL): the ORM compiling the
+    three-table select for update was the answer's largest cost in Python."""
+    parts = _leases_locked_parts()
+    with connection.cursor() as cursor:
+        cursor.execute(_leases_locked_query(), [lease_ids, worker.pk])
+        rows = cursor.fetchall()
+    found: dict[int, Lease] = {}
+    batches: dict[int, Batch] = {}
+    for row in rows:
+        values = list(row)
+        models = []
+        for _alias, model, fields in parts:
+            models.append(model_from_row(model, fields, values[: len(fields)]))
+            values = values[len(fields) :]
+        lease, item, batch = models
+        lease.item = item
+        lease.batch = batches.setdefault(batch.pk, batch)
+        lease.worker = worker
+        found[lease.pk] = lease
+    return found
+
+
+def _leases_locked(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
+    """The worker's leases among ``lease_ids`` with their batch and item, the items locked
+    in ascending id order (the platform's lock order; the lock a claim takes)."""
+    if connection.vendor == "postgresql":
+        return _leases_locked_sql(lease_ids=lease_ids, worker=worker)
+    leases = (
+        Lease.objects.select_related("batch", "item")
+        .select_for_update(no_key=True, of=("item",))
+        .filter(pk__in=lease_ids, worker=worker)
+        .order_by("item_id")
+    )
+    return {lease.pk: lease for lease in leases}
+
+
+_ITEM_SAVE = "UPDATE {item} SET {assignments} WHERE id = %s"
+
+
+@functools.cache
+def _item_save_query() -> tuple[list[Any], str]:
+    names = {"answers_count", *ITEM_FIELDS}
+    fields = [f for f in Item._meta.concrete_fields if f.name in names]
+    quote = connection.ops.quote_name
+    sql = _ITEM_SAVE.format(
+        item=quote(Item._meta.db_table),
+        assignments=", ".join(f"{quote(str(f.column))} = %s" for f in fields),
+    )
+    return fields, sql
+
+
+def _item_save_unlocked(item: Item) -> None:
+    """Save the answer count and ``ITEM_FIELDS`` of the (locked) item: one ``UPDATE``
+    written out, not compiled by the ORM per answer."""
+    fields, sql = _item_save_query()
+    values = [f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, item.pk])
+
+
+def _lease_unusable(lease: Lease) -> Conflict:
+    """Why the lease could not take the answer (read again: the claim's statement said no)."""
+    lease.refresh_from_db(fields=["status", "expires_at"])
+    if lease.status == Lease.Status.SUBMITTED:
+        return Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
+    if lease.status == Lease.Status.SKIPPED:
+        return Conflict(_("You skipped this item."), code=ErrorCode.LEASE_SKIPPED)
+    return Conflict(
+        _("Your time for this item ran out, so it went back to the pool."),
+        code=ErrorCode.LEASE_EXPIRED,
+    )
+
+
+def _answer_store_unlocked(
+    *, lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
+) -> Answer:
+    """Store ``cleaned`` on the live ``lease`` (its item locked by the caller) and update
+    the item: its count, its combined answer, its state. Raises ``Conflict`` when the lease
+    is no longer usable. Working time is lease start → now, or ``seconds``, bounded by it."""
+    batch = lease.batch
+    item = lease.item
+    elapsed = max(1, int((now - lease.created_at).total_seconds()))
+    stored = Answer(
+        batch=batch,
+        item=item,
+        worker=worker,
+        lease=lease,
+        data=cleaned,
+        working_seconds=elapsed if seconds is None else min(seconds, elapsed),
+        created_at=now,
+    )
+    used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
+    if used is False:
+        raise _lease_unusable(lease)
+    lease.status = Lease.Status.SUBMITTED
+    lease.finished_at = now
+    item.answers_count += 1
+    was_open = item.status == Item.Status.OPEN
+    item_answer_recorded_unlocked(
+        item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
+    )
+    _item_save_unlocked(item)
+    if was_open and item.status == Item.Status.COMPLETE:
+        batch_finished_check(batch)
+        item_completed_emit(batch, item)
+    return stored
+
+
+def _fair_pay_due(*, received: int, n: int) -> bool:
+    """Whether the ``n`` answers that brought the batch to ``received`` run the inline
+    fair-pay check: the first that can decide, then every ``FAIR_PAY_INLINE_STEP``-th,
+    up to ``FAIR_PAY_INLINE_UNTIL``."""
+    first = fair_pay_min_answers()
+    if not first <= received <= FAIR_PAY_INLINE_UNTIL:
+        return False
+    before = received - n
+    return (
+        before < first
+        or (received - first) // FAIR_PAY_INLINE_STEP != (before - first) // FAIR_PAY_INLINE_STEP
+    )
+
+
+def _answers_after_commit(*, batch: Batch, received: int, n: int = 1) -> None:
+    if _fair_pay_due(received=received, n=n):
+        batch_fair_pay_check(batch_id=batch.pk)
+    aggregation.aggregate_if_due(batch, received=received)
 
 
 def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | None = None) -> Answer:
@@ -201,66 +382,89 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
 
     Statements (PostgreSQL, a non-gold item), in one transaction: the lease with its batch
     and its item, locking the item; the lease used, the answer stored and the item's counted
-    answers read (one statement); the item saved; the answer counted on the worker's tally row (one
-    statement, which also tells whether a fit is due; inside the transaction, so the answer
-    costs one commit). Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
+    answers read (one statement); the item saved; the answer counted on the worker's tally
+    row (one statement, which also tells whether a fit is due; inside the transaction, so
+    the answer costs one commit). Pinned by
+    ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
     with transaction.atomic(durable=True):
-        # The lease with its batch and its item, the item locked: the lock a claim takes.
-        lease = (
-            Lease.objects.select_related("batch", "item")
-            .select_for_update(no_key=True, of=("item",))
-            .filter(pk=lease_id, worker=worker)
-            .first()
-        )
+        lease = _leases_locked(lease_ids=[lease_id], worker=worker).get(lease_id)
         if lease is None:
             raise NotFound(_("Lease not found."))
-        batch = lease.batch
-        item = lease.item
-        cleaned = answer_clean(batch.form, answer)
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1
-        ):
-            raise ValidationFailed(
-                fields={"seconds": _("Report the working time as whole seconds.")}
-            )
-        now = timezone.now()
-        elapsed = max(1, int((now - lease.created_at).total_seconds()))
-        stored = Answer(
-            batch=batch,
-            item=item,
-            worker=worker,
-            lease=lease,
-            data=cleaned,
-            working_seconds=elapsed if seconds is None else min(seconds, elapsed),
-            created_at=now,
+        cleaned = answer_clean(lease.batch.form, answer)
+        _seconds_check(seconds)
+        stored = _answer_store_unlocked(
+            lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=timezone.now()
         )
-        used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
-        if used is False:
-            lease.refresh_from_db(fields=["status", "expires_at"])
-            if lease.status == Lease.Status.SUBMITTED:
-                raise Conflict(_("You already answered this item."), code=ErrorCode.LEASE_USED)
-            if lease.status == Lease.Status.SKIPPED:
-                raise Conflict(_("You skipped this item."), code=ErrorCode.LEASE_SKIPPED)
-            raise Conflict(
-                _("Your time for this item ran out, so it went back to the pool."),
-                code=ErrorCode.LEASE_EXPIRED,
-            )
-        lease.status = Lease.Status.SUBMITTED
-        lease.finished_at = now
-        item.answers_count += 1
-        was_open = item.status == Item.Status.OPEN
-        item_answer_recorded_unlocked(
-            item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
-        )
-        item.save(update_fields=["answers_count", *ITEM_FIELDS])
-        if was_open and item.status == Item.Status.COMPLETE:
-            batch_finished_check(batch)
-            item_completed_emit(batch, item)
-        received = _answer_counted(batch=batch, worker_id=worker.pk)
-    # The fair-pay check runs after every answer while the batch is young; beyond the inline
-    # window the periodic sweep keeps checking (the median of a large batch moves slowly).
-    if fair_pay_min_answers() <= received <= FAIR_PAY_INLINE_UNTIL:
-        batch_fair_pay_check(batch_id=batch.pk)
-    aggregation.aggregate_if_due(batch, received=received)
+        received = _answer_counted(batch=lease.batch, worker_id=worker.pk)
+    _answers_after_commit(batch=lease.batch, received=received)
     return stored
+
+
+def _page_cleaned(
+    *, answers: list[tuple[int, Any]], leases: dict[int, Lease]
+) -> list[tuple[Lease, Any]]:
+    """Each answer checked against its lease's form, in the page's order. An unknown
+    lease is not found; an invalid answer fails the page with its fields named
+    ``<lease id>.<field>``, every bad answer of the page at once."""
+    errors: dict[str, list[str]] = {}
+    cleaned: list[tuple[Lease, Any]] = []
+    for lease_id, raw in answers:
+        lease = leases.get(lease_id)
+        if lease is None:
+            raise NotFound(_("Lease %(id)d not found.") % {"id": lease_id})
+        try:
+            cleaned.append((lease, answer_clean(lease.batch.form, raw)))
+        except ValidationFailed as exc:
+            fields = exc.fields or {"__all__": [exc.message]}
+            errors.update({f"{lease_id}.{name}": msgs for name, msgs in fields.items()})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if len({lease.batch_id for lease, _c in cleaned}) > 1:
+        raise ValidationFailed(_("A page holds the items of one batch."))
+    return cleaned
+
+
+def lease_answer_page(
+    *, worker: User, answers: list[tuple[int, Any]], seconds: int | None = None
+) -> list[Answer]:
+    """Store a task page's answers, ``(lease id, answer)`` each, in one transaction: all
+    of them or none. Every lease must be the worker's (another's is not found) and live;
+    every answer must fit the form (``ValidationFailed`` names each bad one as
+    ``<lease id>.<field>``); a lease no longer usable fails the page with a ``Conflict``
+    whose message names the item and whose ``fields`` name the lease. ``seconds`` is the
+    working time of the whole page, split evenly over its answers (each bounded by its
+    lease's time, as for one answer), so a page pays each answer fairly.
+
+    Locks the page's items in ascending id order (the platform's lock order), counts the
+    answers on the worker's tally row once, and runs the after-answer checks once.
+    """
+    lease_ids = [lease_id for lease_id, _answer in answers]
+    if not lease_ids or len(set(lease_ids)) != len(lease_ids):
+        raise ValidationFailed(_("Answer each item of the page once."))
+    _seconds_check(seconds)
+    each = None if seconds is None else max(1, seconds // len(lease_ids))
+    with transaction.atomic(durable=True):
+        leases = _leases_locked(lease_ids=lease_ids, worker=worker)
+        cleaned = _page_cleaned(answers=answers, leases=leases)
+        now = timezone.now()
+        stored = [_page_answer_store(lease, worker, data, each, now) for lease, data in cleaned]
+        batch = cleaned[0][0].batch
+        received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
+    _answers_after_commit(batch=batch, received=received, n=len(stored))
+    return stored
+
+
+def _page_answer_store(
+    lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
+) -> Answer:
+    try:
+        return _answer_store_unlocked(
+            lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=now
+        )
+    except Conflict as exc:
+        raise Conflict(
+            _("Item %(position)d: %(reason)s") % {"position": lease.item.position, "reason": exc},
+            code=exc.code,
+            fields={str(lease.pk): [exc.message]},
+        ) from None

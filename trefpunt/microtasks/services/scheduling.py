@@ -12,7 +12,9 @@ item is ever over-assigned. Test questions (gold items) are mixed in at the batc
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +23,20 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.exceptions import ApplicationError, Conflict, ErrorCode, NotFound
+from trefpunt.core.exceptions import (
+    ApplicationError,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
 
+from ..limits import PAGE_SIZE_MAX
 from ..models import Answer, Batch, BatchWorker, Item, Lease
 from ..selectors import (
     batch_manages,
     item_live_leases,
     item_seen_by,
-    lease_live_for_worker,
     qualification_problems,
     work_refusal,
     worker_standing_for,
@@ -48,7 +56,7 @@ def _claim_order(batch: Batch) -> list[str]:
 
 
 def _claim_candidates(
-    *, batch: Batch, worker: User, now: datetime, rejected: list[int]
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], gold_first: bool
 ) -> list[Any]:
     """The candidate queries in the order to try them.
 
@@ -66,7 +74,6 @@ def _claim_candidates(
     )
     if rejected:
         candidates = candidates.exclude(pk__in=rejected)
-    gold_first = random.random() < batch.gold_rate
     kinds = [candidates.filter(is_gold=gold_first), candidates.filter(is_gold=not gold_first)]
     if batch.strategy != Batch.Strategy.RANDOM:
         return [kind.order_by(*_claim_order(batch)) for kind in kinds]
@@ -86,8 +93,96 @@ def _claim_candidates(
     ]
 
 
+# PostgreSQL, depth- and breadth-first batches: the candidate query written out once
+# instead of compiled by the ORM on every claim (the claim's largest cost in Python).
+_PICK = """
+SELECT i.id FROM {item} i
+WHERE i.batch_id = %(batch)s AND i.status = %(open)s AND i.is_gold = %(gold)s
+  AND NOT (i.id = ANY(%(rejected)s))
+  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s)
+  AND i.answers_count + (
+      SELECT COUNT(*) FROM {lease} l
+      WHERE l.item_id = i.id AND l.status = %(active)s AND l.expires_at > %(now)s
+  ) < i.answers_target
+ORDER BY i.answers_count {direction}, i.id
+LIMIT 1
+FOR NO KEY UPDATE OF i SKIP LOCKED
+"""
+
+
+@functools.cache
+def _pick_sql(breadth: bool) -> str:
+    return _PICK.format(
+        item=Item._meta.db_table,
+        lease=Lease._meta.db_table,
+        direction="ASC" if breadth else "DESC",
+    )
+
+
+def _pick_skip_locked_sql(
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], gold_first: bool
+) -> int | None:
+    """``_claim_candidates``' skip-locked pick in plain SQL: each kind in turn."""
+    sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
+    params: dict[str, Any] = {
+        "batch": batch.pk,
+        "open": Item.Status.OPEN.value,
+        "rejected": rejected,
+        "worker": worker.pk,
+        "active": Lease.Status.ACTIVE.value,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        for gold in (gold_first, not gold_first):
+            cursor.execute(sql, {**params, "gold": gold})
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row[0])
+    return None
+
+
+def _pick_skip_locked(
+    *,
+    queries: list[Any],
+    batch: Batch,
+    worker: User,
+    now: datetime,
+    rejected: list[int],
+    gold_first: bool,
+) -> int | None:
+    if batch.strategy != Batch.Strategy.RANDOM:
+        return _pick_skip_locked_sql(
+            batch=batch, worker=worker, now=now, rejected=rejected, gold_first=gold_first
+        )
+    for query in queries:
+        item_id = (
+            query.select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if item_id is not None:
+            return int(item_id)
+    return None
+
+
+def _pick_waiting(*, queries: list[Any], can_skip: bool) -> int | None:
+    """The first candidate looked up without a lock, then locked by its id (waiting for
+    that one row); SQLite needs no row lock: its write transaction serialises claims."""
+    for query in queries:
+        item_id = query.values_list("pk", flat=True).first()
+        if item_id is not None:
+            if can_skip:
+                list(
+                    Item.objects.select_for_update(no_key=True)
+                    .filter(pk=item_id)
+                    .values_list("pk", flat=True)
+                )
+            return int(item_id)
+    return None
+
+
 def _claim_attempt(
-    *, batch: Batch, worker: User, now: datetime, rejected: list[int]
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], slot: int
 ) -> tuple[Lease | None, int | None]:
     """One short transaction: lock the first candidate item, count again under the lock,
     insert the lease if the item still has room. Returns ``(lease, None)``, ``(None,
@@ -103,34 +198,23 @@ def _claim_attempt(
     failed its re-check while waiting for the next one).
     """
     can_skip = connection.features.has_select_for_update_skip_locked
+    gold_first = random.random() < batch.gold_rate
+    facts: dict[str, Any] = {"batch": batch, "worker": worker, "now": now, "rejected": rejected}
     with transaction.atomic(durable=True):
         item_id: int | None = None
-        queries = _claim_candidates(batch=batch, worker=worker, now=now, rejected=rejected)
+        queries: list[Any] | None = None
         if can_skip:
-            for query in queries:
-                item_id = (
-                    query.select_for_update(no_key=True, skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if item_id is not None:
-                    break
+            if batch.strategy == Batch.Strategy.RANDOM:
+                queries = _claim_candidates(**facts, gold_first=gold_first)
+            item_id = _pick_skip_locked(queries=queries or [], **facts, gold_first=gold_first)
         if item_id is None:
-            for query in queries:
-                item_id = query.values_list("pk", flat=True).first()
-                if item_id is not None:
-                    # SQLite needs no row lock: its write transaction serialises claims.
-                    if can_skip:
-                        list(
-                            Item.objects.select_for_update(no_key=True)
-                            .filter(pk=item_id)
-                            .values_list("pk", flat=True)
-                        )
-                    break
+            if queries is None:
+                queries = _claim_candidates(**facts, gold_first=gold_first)
+            item_id = _pick_waiting(queries=queries, can_skip=can_skip)
         if item_id is None:
             return None, None
         lease_id = _lease_insert_guarded_unlocked(
-            batch=batch, item_id=item_id, worker=worker, now=now
+            batch=batch, item_id=item_id, worker=worker, now=now, slot=slot
         )
         if lease_id is None:
             return None, item_id
@@ -142,6 +226,7 @@ def _claim_attempt(
             status=Lease.Status.ACTIVE,
             created_at=now,
             expires_at=now + timedelta(seconds=batch.lease_seconds),
+            slot=slot,
         )
         # The row exists: mark the instance as loaded, as if it came from a query.
         lease._state.adding = False
@@ -150,8 +235,8 @@ def _claim_attempt(
 
 
 _GUARDED_INSERT = """
-INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at)
-SELECT %s, i.id, %s, %s, %s, %s
+INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at, slot)
+SELECT %s, i.id, %s, %s, %s, %s, %s
 FROM {item} i
 WHERE i.id = %s
   AND i.status = %s
@@ -165,7 +250,7 @@ RETURNING id
 
 
 def _lease_insert_guarded_unlocked(
-    *, batch: Batch, item_id: int, worker: User, now: datetime
+    *, batch: Batch, item_id: int, worker: User, now: datetime, slot: int
 ) -> int | None:
     """Insert the lease only if the item (locked by the caller) still has room for it and
     the worker never leased it: one statement, so the counts it checks are read fresh, not
@@ -180,6 +265,7 @@ def _lease_insert_guarded_unlocked(
         Lease.Status.ACTIVE.value,
         ops.adapt_datetimefield_value(now),
         ops.adapt_datetimefield_value(now + timedelta(seconds=batch.lease_seconds)),
+        slot,
         item_id,
         Item.Status.OPEN.value,
         worker.pk,
@@ -192,11 +278,19 @@ def _lease_insert_guarded_unlocked(
     return int(row[0]) if row else None
 
 
-def _worker_refusal(*, batch: Batch, worker: User, excluded: bool) -> ApplicationError | None:
+def _worker_answered(*, batch: Batch, worker: User) -> int:
+    """The worker's answers in the batch, read only for a batch with a per-worker cap."""
+    if batch.max_answers_per_worker is None:
+        return 0
+    return Answer.objects.filter(batch=batch, worker=worker).count()
+
+
+def _worker_refusal(
+    *, batch: Batch, worker: User, excluded: bool, answered: int
+) -> ApplicationError | None:
     """``work_refusal`` for this worker, reading only what the answer needs: their record
-    only for a batch with requirements, their answers here only for a batch with a
-    per-worker cap; ``excluded`` comes with the batch. The same rule as
-    ``selectors.batch_access`` for the pages."""
+    only for a batch with requirements; ``excluded`` comes with the batch, ``answered``
+    from ``_worker_answered``. The same rule as ``selectors.batch_access`` for the pages."""
     manages = batch_manages(batch=batch, user=worker)
     if manages or batch.status != Batch.Status.OPEN:
         return work_refusal(batch=batch, manages=manages, problems=(), answered=0)
@@ -205,25 +299,95 @@ def _worker_refusal(*, batch: Batch, worker: User, excluded: bool) -> Applicatio
         standing=worker_standing_for(batch=batch, user=worker),
         excluded=excluded,
     )
-    answered = (
-        0
-        if batch.max_answers_per_worker is None
-        else Answer.objects.filter(batch=batch, worker=worker).count()
-    )
     return work_refusal(batch=batch, manages=False, problems=problems, answered=answered)
+
+
+# What a claim reads of the batch (the long texts and the fit's model are left out).
+_CLAIM_DEFERRED = ("quality_model", "instructions", "display", "item_columns")
+
+
+@functools.cache
+def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """The concrete fields of ``model`` a hand-written statement reads, in column order
+    (computed once per process, like the statements built from them)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in deferred)
+
+
+@functools.cache
+def _converters(fields: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    return tuple((n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value"))
+
+
+def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[Any]) -> Any:
+    """An instance of ``model`` from the values of ``fields`` read by a hand-written
+    statement, converted as the ORM converts them (JSON decoded), fields not read deferred."""
+    converted = list(values)
+    for n, field in _converters(fields):
+        converted[n] = field.from_db_value(converted[n], None, connection)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+_CLAIM_FACTS = """
+SELECT {columns}, a.id, a.expires_at, EXISTS (
+    SELECT 1 FROM {worker} w
+    WHERE w.batch_id = b.id AND w.worker_id = %(worker)s AND w.excluded
+)
+FROM {batch} b
+LEFT JOIN LATERAL (
+    SELECT l.id, l.expires_at FROM {lease} l
+    WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = %(active)s
+    ORDER BY l.expires_at DESC LIMIT 1
+) a ON TRUE
+WHERE b.id = %(batch)s AND b.status <> %(draft)s
+"""
+
+
+@functools.cache
+def _claim_facts_sql() -> str:
+    return _CLAIM_FACTS.format(
+        columns=", ".join(
+            f"b.{connection.ops.quote_name(f.column)}" for f in model_fields(Batch, _CLAIM_DEFERRED)
+        ),
+        worker=BatchWorker._meta.db_table,
+        batch=Batch._meta.db_table,
+        lease=Lease._meta.db_table,
+    )
+
+
+def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
+    """``_batch_for_claim`` in one hand-written statement (PostgreSQL)."""
+    fields = model_fields(Batch, _CLAIM_DEFERRED)
+    sql = _claim_facts_sql()
+    params: dict[str, Any] = {
+        "worker": worker.pk,
+        "active": Lease.Status.ACTIVE.value,
+        "batch": batch_id,
+        "draft": Batch.Status.DRAFT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    batch: Batch = model_from_row(Batch, fields, row[: len(fields)])
+    facts: Any = batch
+    facts.active_lease_id, facts.active_lease_expires, facts.worker_excluded = row[len(fields) :]
+    return batch
 
 
 def _batch_for_claim(*, batch_id: int, worker: User) -> Batch | None:
     """The published batch with, in the same statement, what a claim needs to know about
     the worker: their active lease here (id and expiry; ``active_lease_id``,
     ``active_lease_expires``) and whether the client excluded them (``worker_excluded``)."""
+    if connection.vendor == "postgresql":
+        return _batch_for_claim_sql(batch_id=batch_id, worker=worker)
     active = Lease.objects.filter(
         batch_id=OuterRef("pk"), worker_id=worker.pk, status=Lease.Status.ACTIVE
     ).order_by("-expires_at")
     return (
         Batch.objects.exclude(status=Batch.Status.DRAFT)
         .filter(pk=batch_id)
-        .defer("quality_model", "instructions", "display", "item_columns")
+        .defer(*_CLAIM_DEFERRED)
         .annotate(
             active_lease_id=Subquery(active.values("pk")[:1]),
             active_lease_expires=Subquery(active.values("expires_at")[:1]),
@@ -238,6 +402,76 @@ def _batch_for_claim(*, batch_id: int, worker: User) -> Batch | None:
     )
 
 
+def _leases_live(*, batch: Batch, worker: User, now: datetime, size: int) -> list[Lease]:
+    """The worker's live leases of the batch with their items, in page order."""
+    return list(
+        Lease.objects.select_related("item")
+        .filter(batch_id=batch.pk, worker=worker, status=Lease.Status.ACTIVE, expires_at__gt=now)
+        .order_by("slot", "pk")[:size]
+    )
+
+
+def _claim_start(
+    *, batch_id: int, worker: User, size: int, now: datetime
+) -> tuple[Batch, list[Lease], int]:
+    """The batch, the worker's live leases there (when they hold any, nothing more is
+    claimed) and how many items they may claim now (``size``, or fewer below the batch's
+    per-worker cap). Raises why the worker may not work on the batch."""
+    batch = _batch_for_claim(batch_id=batch_id, worker=worker)
+    if batch is None:
+        raise NotFound(_("Batch not found."))
+    facts: Any = batch  # the annotations of ``_batch_for_claim``
+    active_id: int | None = facts.active_lease_id
+    if active_id is not None and facts.active_lease_expires > now:
+        live = _leases_live(batch=batch, worker=worker, now=now, size=size)
+        if live:
+            return batch, live, 0
+    answered = _worker_answered(batch=batch, worker=worker)
+    refusal = _worker_refusal(
+        batch=batch, worker=worker, excluded=facts.worker_excluded, answered=answered
+    )
+    if refusal is not None:
+        raise refusal
+    if active_id is not None:
+        # The worker's own leases ran out: mark them, freeing their page's slots.
+        Lease.objects.filter(
+            batch=batch, worker=worker, status=Lease.Status.ACTIVE, expires_at__lte=now
+        ).update(status=Lease.Status.EXPIRED, finished_at=now)
+    cap = batch.max_answers_per_worker
+    room = size if cap is None else min(size, cap - answered)
+    return batch, [], room
+
+
+def _claim_slot(*, batch: Batch, worker: User, now: datetime, slot: int) -> Lease | None:
+    """One item under a new lease in ``slot``, retrying past items found full."""
+    rejected: list[int] = []
+    for _attempt in range(CLAIM_ATTEMPTS):
+        claimed, full = _claim_attempt(
+            batch=batch, worker=worker, now=now, rejected=rejected, slot=slot
+        )
+        if full is None:
+            return claimed
+        rejected.append(full)
+    return None
+
+
+def _claim_slots(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
+    """Up to ``room`` new leases, slot by slot, each its own short transaction (one item
+    locked at a time); stops at the first slot for which nothing is left."""
+    leases: list[Lease] = []
+    try:
+        for slot in range(room):
+            lease = _claim_slot(batch=batch, worker=worker, now=now, slot=slot)
+            if lease is None:
+                break
+            leases.append(lease)
+    except IntegrityError:
+        # The same worker's other request (a double click, a retry) claimed at the same
+        # moment; the unique active lease per slot kept them from both handing out a page.
+        return _leases_live(batch=batch, worker=worker, now=now, size=room)
+    return leases
+
+
 def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     """The worker's next item of the batch under a new lease, their current live lease if
     they hold one, or ``None`` when there is nothing (more) for them.
@@ -247,39 +481,33 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
 
     Statements (PostgreSQL, the usual case): the batch with the worker's active lease and
     exclusion flag; then in one transaction the skip-locked candidate and the guarded lease
-    insert. Pinned by ``test_scheduling_statements``.
+    insert. Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
+    leases = lease_claim_page(batch_id=batch_id, worker=worker, size=1)
+    return leases[0] if leases else None
+
+
+def lease_claim_page(*, batch_id: int, worker: User, size: int) -> list[Lease]:
+    """A task page: up to ``size`` items of the batch under new leases for the worker
+    (``Batch.page_size``; 1 to ``limits.PAGE_SIZE_MAX``), or the live leases they already
+    hold there (up to ``size``), or ``[]`` when there is nothing (more) for them.
+
+    The same rules as one claim, per item: the worker qualifies and stays within the
+    batch's per-worker cap (the page is cut to what the cap leaves), never gets an item
+    they have seen, test questions are mixed in at the batch's ``gold_rate`` (drawn for
+    each item), and no item is over-assigned (each item is claimed under its row lock,
+    in its own short transaction, so a page never holds one item while waiting for another).
+    """
+    if not 1 <= size <= PAGE_SIZE_MAX:
+        raise ValidationFailed(
+            fields={"size": _("A page holds 1 to %(n)d items.") % {"n": PAGE_SIZE_MAX}}
+        )
     # This is the hot path of every worker: plain rows, no joins it does not need.
-    batch = _batch_for_claim(batch_id=batch_id, worker=worker)
-    if batch is None:
-        raise NotFound(_("Batch not found."))
     now = timezone.now()
-    facts: Any = batch  # the annotations of ``_batch_for_claim``
-    active_id: int | None = facts.active_lease_id
-    if active_id is not None and facts.active_lease_expires > now:
-        live = Lease.objects.select_related("item").filter(pk=active_id).first()
-        if live is not None and live.status == Lease.Status.ACTIVE:
-            return live
-    refusal = _worker_refusal(batch=batch, worker=worker, excluded=facts.worker_excluded)
-    if refusal is not None:
-        raise refusal
-    if active_id is not None:
-        # The worker's own lease ran out: mark it, freeing their one active lease per batch.
-        Lease.objects.filter(
-            batch=batch, worker=worker, status=Lease.Status.ACTIVE, expires_at__lte=now
-        ).update(status=Lease.Status.EXPIRED, finished_at=now)
-    rejected: list[int] = []
-    try:
-        for _attempt in range(CLAIM_ATTEMPTS):
-            claimed, full = _claim_attempt(batch=batch, worker=worker, now=now, rejected=rejected)
-            if full is None:
-                return claimed
-            rejected.append(full)
-    except IntegrityError:
-        # The same worker's other request (a double click, a retry) claimed at the same
-        # moment; the unique active-lease constraint kept it to one.
-        return lease_live_for_worker(batch=batch, user=worker)
-    return None
+    batch, live, room = _claim_start(batch_id=batch_id, worker=worker, size=size, now=now)
+    if live or room <= 0:
+        return live
+    return _claim_slots(batch=batch, worker=worker, now=now, room=room)
 
 
 def lease_skip(*, lease_id: int, worker: User) -> Lease:

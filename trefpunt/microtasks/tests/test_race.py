@@ -14,7 +14,9 @@ from trefpunt.microtasks.services import (
     answer_approve,
     batch_close,
     lease_answer,
+    lease_answer_page,
     lease_claim,
+    lease_claim_page,
 )
 from trefpunt.microtasks.tests.factories import published_batch, trust_workers
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up, escrow_of
@@ -67,6 +69,60 @@ def test_lease_claim_one_worker_double_clicking_gets_one_lease():
     results = run_concurrently(lambda i: lease_claim(batch_id=batch.pk, worker=worker), workers=10)
     assert [str(r) for r in results if isinstance(r, Exception)] == []
     assert {r.pk for r in results} == {Lease.objects.get().pk}
+
+
+def test_lease_claim_page_fifty_workers_fill_every_item_to_exactly_three():
+    batch = published_batch(items=200, min_answers=3, max_answers=3)
+    workers = [UserFactory.create() for _ in range(50)]
+
+    def work(i: int) -> int:
+        worker = workers[i]
+        done = 0
+        while page := lease_claim_page(batch_id=batch.pk, worker=worker, size=5):
+            done += len(
+                lease_answer_page(worker=worker, answers=[(lease.pk, POS) for lease in page])
+            )
+        return done
+
+    results = run_concurrently(work, workers=50, timeout=300)
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    assert sum(results) == 600
+    per_item = Counter(Answer.objects.values_list("item_id", flat=True))
+    assert len(per_item) == 200
+    assert set(per_item.values()) == {3}
+    assert not Answer.objects.values("worker", "item").annotate(n=Count("pk")).filter(n__gt=1)
+    # Complete, or held for review when a fit running meanwhile took these all-alike
+    # answerers for spammers: either way no item is left open or over its target.
+    assert set(Item.objects.values_list("answers_count", flat=True)) == {3}
+    assert not Item.objects.filter(status=Item.Status.OPEN).exists()
+    assert not Lease.objects.filter(status=Lease.Status.ACTIVE).exists()
+
+
+def test_lease_claim_page_fifty_workers_at_once_never_exceed_the_target():
+    batch = published_batch(items=10, min_answers=3, max_answers=3)
+    workers = [UserFactory.create() for _ in range(50)]
+    results = run_concurrently(
+        lambda i: lease_claim_page(batch_id=batch.pk, worker=workers[i], size=4), workers=50
+    )
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    leases = [lease for page in results for lease in page]
+    assert len(leases) == 30
+    assert set(Counter(lease.item_id for lease in leases).values()) == {3}
+    assert len({(lease.worker_id, lease.item_id) for lease in leases}) == 30
+
+
+def test_lease_claim_page_one_worker_double_clicking_gets_one_page():
+    batch = published_batch(items=20)
+    worker = UserFactory.create()
+    results = run_concurrently(
+        lambda i: lease_claim_page(batch_id=batch.pk, worker=worker, size=5), workers=10
+    )
+    assert [str(r) for r in results if isinstance(r, Exception)] == []
+    active = Lease.objects.filter(status=Lease.Status.ACTIVE)
+    assert sorted(active.values_list("slot", flat=True)) == [0, 1, 2, 3, 4]
+    assert all(
+        {lease.pk for lease in page} <= set(active.values_list("pk", flat=True)) for page in results
+    )
 
 
 def test_answer_approve_concurrently_pays_once():

@@ -19,11 +19,14 @@ from trefpunt.microtasks.services import (
     batch_pause,
     batch_worker_exclude,
     lease_answer,
+    lease_answer_page,
     lease_claim,
+    lease_claim_page,
     lease_skip,
     leases_expire,
 )
 from trefpunt.microtasks.services.aggregation import REFIT_FIRST
+from trefpunt.microtasks.tests.crowd import crowd_batch
 from trefpunt.microtasks.tests.factories import (
     BatchFactory,
     claim,
@@ -330,3 +333,125 @@ def test_claim_and_answer_take_a_fixed_number_of_statements(
         completed = Item.objects.get(pk=lease.item_id).status == Item.Status.COMPLETE
         base = 6 if connection.vendor == "postgresql" else 9
         assert len(answered) == base + (2 if completed else 0)
+
+
+# --- task pages -------------------------------------------------------------------------
+
+
+def test_lease_claim_page_claims_five_different_items_and_returns_them_again():
+    batch = published_batch(items=8, min_answers=2, max_answers=2)
+    worker = UserFactory.create()
+    page = lease_claim_page(batch_id=batch.pk, worker=worker, size=5)
+    assert len({lease.item_id for lease in page}) == 5
+    assert [lease.slot for lease in page] == [0, 1, 2, 3, 4]
+    assert Lease.objects.filter(worker=worker, status=Lease.Status.ACTIVE).count() == 5
+    again = lease_claim_page(batch_id=batch.pk, worker=worker, size=5)
+    assert [lease.pk for lease in again] == [lease.pk for lease in page]
+    # A worker holding live leases gets those, not more, until the page is answered.
+    assert lease_claim(batch_id=batch.pk, worker=worker) == page[0]
+
+
+def test_lease_claim_page_of_one_is_lease_claim():
+    batch = published_batch(items=3, min_answers=2, max_answers=2)
+    a, b = UserFactory.create(), UserFactory.create()
+    single = claim(batch, a)
+    [paged] = lease_claim_page(batch_id=batch.pk, worker=b, size=1)
+    assert (paged.item_id, paged.slot, single.slot) == (single.item_id, 0, 0)
+    assert lease_claim_page(batch_id=batch.pk, worker=a, size=1) == [single]
+
+
+def test_lease_claim_page_stops_where_the_batch_and_the_cap_run_out():
+    batch = published_batch(items=3, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    assert len(lease_claim_page(batch_id=batch.pk, worker=worker, size=10)) == 3
+    assert lease_claim_page(batch_id=batch.pk, worker=UserFactory.create(), size=10) == []
+    capped = published_batch(items=10, max_answers_per_worker=4)
+    assert len(lease_claim_page(batch_id=capped.pk, worker=worker, size=10)) == 4
+    with pytest.raises(ValidationFailed):
+        lease_claim_page(batch_id=batch.pk, worker=worker, size=51)
+
+
+def test_lease_claim_page_mixes_in_test_questions_at_the_rate():
+    crowd = crowd_batch(items=6, gold=2, gold_rate=1.0, min_answers=1, max_answers=1)
+    page = lease_claim_page(batch_id=crowd.batch.pk, worker=UserFactory.create(), size=4)
+    # Rate 1: the tests first, then the other items (a kind that runs out falls back).
+    assert [lease.item.is_gold for lease in page] == [True, True, False, False]
+    other = crowd_batch(items=6, gold=2, gold_rate=0.0, min_answers=1, max_answers=1)
+    page = lease_claim_page(batch_id=other.batch.pk, worker=UserFactory.create(), size=4)
+    assert [lease.item.is_gold for lease in page] == [False] * 4
+
+
+def test_lease_answer_page_stores_every_answer_and_splits_the_time():
+    batch = published_batch(items=4, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        page = lease_claim_page(batch_id=batch.pk, worker=worker, size=3)
+        clock.shift(timedelta(seconds=60))
+        stored = lease_answer_page(
+            worker=worker, answers=[(lease.pk, POS) for lease in page], seconds=30
+        )
+    assert [a.lease_id for a in stored] == sorted(lease.pk for lease in page)
+    assert [a.working_seconds for a in Answer.objects.order_by("pk")] == [10, 10, 10]
+    assert set(Lease.objects.values_list("status", flat=True)) == {Lease.Status.SUBMITTED}
+    assert set(Item.objects.filter(answers_count=1).values_list("status", flat=True)) == {
+        Item.Status.COMPLETE
+    }
+    assert batch_answers_received(batch_id=batch.pk) == 3
+    # The page answered, the next claim hands out a new page.
+    assert len(lease_claim_page(batch_id=batch.pk, worker=worker, size=3)) == 1
+
+
+def test_lease_answer_page_with_one_bad_answer_saves_nothing():
+    batch = published_batch(items=3)
+    worker = UserFactory.create()
+    page = lease_claim_page(batch_id=batch.pk, worker=worker, size=3)
+    answers = [(page[0].pk, POS), (page[1].pk, {"sentiment": "angry"}), (page[2].pk, POS)]
+    with pytest.raises(ValidationFailed) as exc:
+        lease_answer_page(worker=worker, answers=answers)
+    assert list(exc.value.fields) == [f"{page[1].pk}.sentiment"]
+    assert not Answer.objects.exists()
+    assert set(Lease.objects.values_list("status", flat=True)) == {Lease.Status.ACTIVE}
+    assert set(Item.objects.values_list("answers_count", flat=True)) == {0}
+    assert batch_answers_received(batch_id=batch.pk) == 0
+
+
+def test_lease_answer_page_with_one_lease_gone_saves_nothing():
+    batch = published_batch(items=3)
+    worker = UserFactory.create()
+    page = lease_claim_page(batch_id=batch.pk, worker=worker, size=3)
+    lease_answer(lease_id=page[2].pk, worker=worker, answer=POS)
+    with pytest.raises(Conflict) as exc:
+        lease_answer_page(worker=worker, answers=[(lease.pk, POS) for lease in page])
+    assert exc.value.code == "lease_used"
+    assert list(exc.value.fields) == [str(page[2].pk)]
+    assert Answer.objects.count() == 1
+    assert Lease.objects.filter(status=Lease.Status.ACTIVE).count() == 2
+
+
+def test_lease_answer_page_refuses_another_workers_lease():
+    batch = published_batch(items=4)
+    owner_of_page, other = UserFactory.create(), UserFactory.create()
+    page = lease_claim_page(batch_id=batch.pk, worker=owner_of_page, size=2)
+    mine = claim(batch, other)
+    with pytest.raises(NotFound):
+        lease_answer_page(worker=other, answers=[(mine.pk, POS), (page[0].pk, POS)])
+    with pytest.raises(ValidationFailed):
+        lease_answer_page(worker=other, answers=[(mine.pk, POS), (mine.pk, POS)])
+    assert not Answer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_and_answer_page_take_a_fixed_number_of_statements(django_assert_num_queries):
+    # A page of k costs the batch read, then per item the claim's transaction (BEGIN, pick,
+    # insert, COMMIT); its answers one transaction: BEGIN, the leases with their batch and
+    # items (locked), per answer the use-and-store and the item saved, the count, COMMIT.
+    batch = published_batch(items=20, min_answers=3, max_answers=3, gold_rate=0)
+    worker = UserFactory.create()
+    with django_assert_num_queries(1 + 4 * 5):
+        page = lease_claim_page(batch_id=batch.pk, worker=worker, size=5)
+    with django_assert_num_queries(2):  # the batch, the live page again
+        assert lease_claim_page(batch_id=batch.pk, worker=worker, size=5) == page
+    per_answer = 2 if connection.vendor == "postgresql" else 4
+    count = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(2 + per_answer * 5 + count + 1):
+        lease_answer_page(worker=worker, answers=[(lease.pk, POS) for lease in page])
