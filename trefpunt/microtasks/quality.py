@@ -289,7 +289,7 @@ def item_result(
             answer[name] = result[0][0]
             if result[1][0]:
                 fields[name] = result[1][0]
-    return _finish(form, answer, fields, len(rows))
+    return _finish(primary_field(form), answer, fields, len(rows))
 
 
 def _other_field(
@@ -337,9 +337,8 @@ def _other_field(
 
 
 def _finish(
-    form: Sequence[dict[str, Any]], answer: Data, fields: dict[str, Any], n_answers: int
+    primary: dict[str, Any] | None, answer: Data, fields: dict[str, Any], n_answers: int
 ) -> ItemResult:
-    primary = primary_field(form)
     figures = fields.get(primary["name"]) if primary else None
     confidence = figures.get("confidence") if figures else None
     details = {
@@ -351,6 +350,35 @@ def _finish(
 
 
 # --- the full fit ----------------------------------------------------------------------------
+
+
+def _single_out(
+    result: CategoricalResult,
+    votes: np.ndarray,
+    n_field: np.ndarray,
+    classes: list[str],
+    name: str,
+    answers_out: list[Data],
+    fields_out: list[dict[str, Any]],
+) -> None:
+    """One single-choice field's answer and figures into every item's output, read from
+    the fit's arrays once (as Python lists) instead of element by element."""
+    labels = result.labels
+    safe = np.maximum(labels, 0)
+    agreement = votes[np.arange(len(labels)), safe] / np.maximum(n_field, 1)
+    rows = zip(
+        labels.tolist(),
+        result.confidence.tolist(),
+        agreement.tolist(),
+        n_field.tolist(),
+        strict=True,
+    )
+    for i, (label, confidence, agree, n) in enumerate(rows):
+        if n == 0 or label < 0:
+            answers_out[i][name] = None
+            continue
+        answers_out[i][name] = classes[label]
+        fields_out[i][name] = {"confidence": confidence, "agreement": agree, "answers": n}
 
 
 def _gold_scores_for(
@@ -489,17 +517,7 @@ def batch_fit(
                 else 1.0
             ),
         }
-        for i in range(n_items):
-            label = int(result.labels[i])
-            if n_field[i] == 0 or label < 0:
-                answers_out[i][name] = None
-                continue
-            answers_out[i][name] = classes[label]
-            fields_out[i][name] = {
-                "confidence": float(result.confidence[i]),
-                "agreement": float(votes[i, label] / n_field[i]),
-                "answers": int(n_field[i]),
-            }
+        _single_out(result, votes, n_field, classes, name, answers_out, fields_out)
         if spec is primary_single:
             quality = (
                 result
@@ -511,11 +529,12 @@ def batch_fit(
             _workers_rate(workers, worker_ids, quality, gold_counts, len(classes))
 
     items: dict[int, ItemResult] = {}
-    for i, item_id in enumerate(item_ids):
-        if counted[i] == 0:
+    primary = primary_field(form)
+    for i, (item_id, n) in enumerate(zip(item_ids, counted.tolist(), strict=True)):
+        if n == 0:
             items[item_id] = ItemResult(answer=None, confidence=None, details=None)
         else:
-            items[item_id] = _finish(form, answers_out[i], fields_out[i], int(counted[i]))
+            items[item_id] = _finish(primary, answers_out[i], fields_out[i], n)
     return BatchFit(
         model=model,
         items=items,
