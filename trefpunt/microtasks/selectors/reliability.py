@@ -153,16 +153,19 @@ def _stop_point(batch: Batch, rows: list[AnswerRow]) -> tuple[float, dict[str, A
     return None
 
 
-def batch_stop_reliability(*, batch: Batch) -> StopReliability:
+def batch_stop_reliability(*, batch: Batch, answered_gold: int | None = None) -> StopReliability:
     """The test questions replayed through the stopping rule: those it would have stopped
     early, by band of stated stopping confidence, with the share combined right (one
-    query; no writes)."""
+    query; none before the rule has a calibration when the caller gives ``answered_gold``,
+    the number of combined test questions, as :func:`batch_reliability` counts them; no
+    writes)."""
     _t, calibration = calibration_from((batch.quality_model or {}).get("stop"))
     if calibration is None:
-        replayed = Item.objects.filter(
-            batch=batch, is_gold=True, answers_count__gt=0, gold_answer__isnull=False
-        ).count()
-        return StopReliability(False, replayed, [], 0, 0.0, 0.0)
+        if answered_gold is None:
+            answered_gold = Item.objects.filter(
+                batch=batch, is_gold=True, answers_count__gt=0, gold_answer__isnull=False
+            ).count()
+        return StopReliability(False, answered_gold, [], 0, 0.0, 0.0)
     answers = {k: v for k, v in _gold_answers(batch).items() if v[0]}
     entries = []
     for gold, rows in answers.values():

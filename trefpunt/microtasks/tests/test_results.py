@@ -164,8 +164,7 @@ def test_results_and_workers_pages_query_count_does_not_grow(django_assert_max_n
     counts = []
     for _round in range(2):
         for name in ("results", "workers"):
-            # 13: the reliability of early stopping on the test questions adds one
-            with django_assert_max_num_queries(13) as captured:
+            with django_assert_max_num_queries(12) as captured:
                 assert client.get(url(name, crowd.batch.pk)).status_code == 200
             counts.append(len(captured.captured_queries))
         work(crowd.batch, [*workers[1:], SimWorker(UserFactory.create(), at_random(rng))])
@@ -224,6 +223,9 @@ def test_stop_reliability_says_when_nothing_can_stop_early_yet(django_assert_max
         stop = batch_stop_reliability(batch=crowd.batch)
     assert not stop.calibrated and stop.stopped == 0 and stop.rows == []
     assert stop.replayed == 12
+    answered = sum(row.items for row in batch_reliability(batch=crowd.batch))
+    with django_assert_max_num_queries(0):
+        assert batch_stop_reliability(batch=crowd.batch, answered_gold=answered) == stop
     page = logged_in(crowd.owner).get(url("results", crowd.batch.pk)).content.decode()
     assert 'data-stop-reliability="uncalibrated"' in page
 

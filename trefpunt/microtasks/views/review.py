@@ -283,6 +283,7 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
         show = "all"
     page = page_of(request, selectors.batch_results(batch=batch, show=show), RESULTS_PAGE_SIZE)
     excluded = selectors.batch_excluded_workers(batch=batch)
+    reliability = batch_reliability(batch=batch)
     return render(
         request,
         "microtasks/results.html",
@@ -293,8 +294,10 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "show": show,
             "rows": [_result_row(batch, item, excluded) for item in page.object_list],
             "summary": selectors.batch_quality_summary(batch=batch),
-            "reliability": batch_reliability(batch=batch),
-            "stop_reliability": batch_stop_reliability(batch=batch),
+            "reliability": reliability,
+            "stop_reliability": batch_stop_reliability(
+                batch=batch, answered_gold=sum(row.items for row in reliability)
+            ),
         },
     )
 
