@@ -573,6 +573,43 @@ def acceptance_checks(
     return checks
 
 
+FULL_FIT_TARGET_S = 1.5
+
+
+def full_fit_check(items: int) -> tuple[str, bool]:
+    """The platform's full fit (``bench/fit.py``): first fit and refit, statistics share."""
+    from bench.fit import full_fit_figures
+
+    figures = full_fit_figures(items)
+    print(f"\n## Full fit of {items:,} items × 3 answers (PostgreSQL)\n")
+    print_table(
+        ["fit", "seconds", "statistics s", "statistics share", "item rows written"],
+        [
+            [
+                "first",
+                f"{figures['first_fit_s']:.2f}",
+                f"{figures['statistics_s']:.2f}",
+                f"{figures['statistics_share']:.0%}",
+                f"{figures['first_fit_rows']:.0f}",
+            ],
+            [
+                "refit",
+                f"{figures['refit_s']:.2f}",
+                f"{figures['refit_statistics_s']:.2f}",
+                f"{figures['refit_statistics_s'] / figures['refit_s']:.0%}",
+                f"{figures['refit_rows']:.0f}",
+            ],
+        ],
+    )
+    print(f"load average before the fits: {figures['load_average']}")
+    slowest = max(figures["first_fit_s"], figures["refit_s"])
+    return (
+        f"full fit of {items:,} × 3 ≤ {FULL_FIT_TARGET_S} s (first {figures['first_fit_s']:.2f} s,"
+        f" refit {figures['refit_s']:.2f} s)",
+        slowest <= FULL_FIT_TARGET_S,
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=None)
@@ -582,6 +619,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-replay", action="store_true", help="skip the replay tables")
     parser.add_argument("--no-conditions", action="store_true", help="skip thin/r3/rep/all")
     parser.add_argument("--lodo", action="store_true", help="leave-one-dataset-out check")
+    parser.add_argument(
+        "--full-fit",
+        type=int,
+        default=0,
+        metavar="ITEMS",
+        help="also time the platform's full fit of ITEMS items × 3 answers (bench/fit.py) on"
+        " the PostgreSQL database of DATABASE_URL (127.0.0.1 only)",
+    )
     args = parser.parse_args(argv)
     print(f"load average at start: {load_average()}\n")
 
@@ -621,6 +666,8 @@ def main(argv: list[str]) -> int:
         leave_one_dataset_out(real)
 
     replay_rows = [] if args.no_replay else run_and_print_replay(real, args.replay_seeds)
+    if args.full_fit:
+        checks.append(full_fit_check(args.full_fit))
     print("\n## Acceptance checks\n")
     checks.extend(acceptance_checks(rows, real, replay_rows))
     for text, ok in checks:

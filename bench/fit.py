@@ -71,10 +71,10 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
     pairs = [(item, w) for item in item_ids for w in rng.sample(worker_ids, answers)]
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        columns = "batch_id, item_id, worker_id, status, created_at, expires_at, finished_at"
+        columns = "batch_id, item_id, worker_id, slot, status, created_at, expires_at, finished_at"
         with raw.copy(f"COPY {Lease._meta.db_table} ({columns}) FROM STDIN") as copy:
             for item, worker in pairs:
-                copy.write_row((batch_id, item, worker, "submitted", now, later, now))
+                copy.write_row((batch_id, item, worker, 0, "submitted", now, later, now))
         cursor.execute(
             f"SELECT id, item_id, worker_id FROM {Lease._meta.db_table} WHERE batch_id = %s",
             [batch_id],
