@@ -43,10 +43,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.references import ReferenceLabel
@@ -63,6 +65,7 @@ from .access import contest_access_many as contest_access_many
 from .access import contest_can_manage as contest_can_manage
 from .access import entry_access_many as entry_access_many
 from .access import managed_organisation_ids as managed_organisation_ids
+from .fragments import listing_cached
 from .models import (
     Contest,
     ContestInvitation,
@@ -153,6 +156,26 @@ class ContestFilters:
     prize_max: int | None = None
     ends_soon: bool = False
     q: str = ""
+
+
+class PublicListPaginator(BoundedPaginator):
+    """Pages of ``contest_list_public``; the capped count, the same for everyone with these
+    filters, is kept like a listing (``fragments.listing_cached``) instead of counted on
+    every request."""
+
+    def __init__(self, filters: ContestFilters, per_page: int) -> None:
+        super().__init__(contest_list_public(filters=filters), per_page)
+        self.filters = filters
+
+    @cached_property
+    def count(self) -> int:
+        return int(
+            listing_cached(
+                "contest-count",
+                (self.filters, self.max_rows),
+                lambda: BoundedPaginator(self.queryset, self.per_page, self.max_rows).count,
+            )
+        )
 
 
 TEXT_WORDS_MAX = 8
@@ -276,12 +299,15 @@ def entries_visible_q(access: ContestAccess) -> Q:
     return own
 
 
+def entry_files_prefetch() -> Prefetch:
+    """The files of each entry's current version, in their order (what grids show)."""
+    return Prefetch("current_version__files", queryset=EntryFile.objects.order_by("position", "id"))
+
+
 def _entry_base() -> QuerySet[Entry]:
     return Entry.objects.select_related(
         "entrant__profile", "current_version", "contest"
-    ).prefetch_related(
-        Prefetch("current_version__files", queryset=EntryFile.objects.order_by("position", "id"))
-    )
+    ).prefetch_related(entry_files_prefetch())
 
 
 @dataclass(frozen=True)
