@@ -522,7 +522,9 @@ def entrant_dashboard(*, user: User) -> EntrantDashboard:
             payments.select_related("contest", "entry", "prize").order_by("-created_at", "-pk")[
                 :ENTRANT_PAYMENTS_SHOWN
             ]
-        ),
+        )
+        if totals["n"]
+        else [],
         payment_count=totals["n"] or 0,
         earned_net=totals["net"] or 0,
         invitations=_invited_with_nda_state(user),

@@ -472,7 +472,9 @@ def _rows_html(
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    page = BoundedPaginator(selectors.client_dashboard(user=request.user), DASHBOARD_PAGE_SIZE)
+    # The rows show the prize total kept on the contest: no prizes to load.
+    contests_qs = selectors.client_dashboard(user=request.user).prefetch_related(None)
+    page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
     contests = page.get_page(request.GET.get("page"))
     rows = _rows_html(
         "client-row",
