@@ -94,8 +94,15 @@ def _detail_entries(access: selectors.ContestAccess) -> list[Entry]:
     """The first entries the contest page shows: winners first once the contest is decided,
     then in order of submission. Two index-served reads (by status, by number) instead of
     one order on a CASE expression, which sorts every entry of the contest."""
-    # Their files only if the tiles are not in the cache (``entry_tiles_render``).
-    entries = selectors.entry_list_for_viewer(access=access).prefetch_related(None)
+    # Their files only if the tiles are not in the cache (``entry_tiles_render``); the tiles
+    # need neither the contest (known) nor the descriptions.
+    entries = (
+        selectors.entry_list_for_viewer(access=access)
+        .prefetch_related(None)
+        .select_related(None)
+        .select_related("entrant__profile", "current_version")
+        .defer("description")
+    )
     winners: list[Entry] = []
     if access.contest.status in rules.DECIDED:
         winners = list(entries.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
