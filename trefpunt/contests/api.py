@@ -217,7 +217,7 @@ def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> di
             ends_soon=filters.ends_soon,
             q=filters.q.strip(),
         )
-        paginator = selectors.PublicListPaginator(public, per_page)
+        paginator = BoundedPaginator(selectors.contest_list_public(filters=public), per_page)
     page = paginator.get_page(filters.page)
     accesses = selectors.contest_access_many(page.object_list, request.user)
     return {

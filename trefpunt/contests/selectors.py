@@ -159,9 +159,10 @@ class ContestFilters:
 
 
 class PublicListPaginator(BoundedPaginator):
-    """Pages of ``contest_list_public``; the capped count, the same for everyone with these
-    filters, is kept like a listing (``fragments.listing_cached``) instead of counted on
-    every request."""
+    """Pages of ``contest_list_public`` for the list page, whose results are kept as a
+    listing (``fragments.listing_render``); the capped count, the same for everyone with
+    these filters, is kept the same way, so a page of the list is never cut by a count
+    older than its listing. (The API counts every time: its answers are not kept.)"""
 
     def __init__(self, filters: ContestFilters, per_page: int) -> None:
         super().__init__(contest_list_public(filters=filters), per_page)
