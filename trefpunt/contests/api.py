@@ -201,22 +201,23 @@ class ContestQuery(InSchema):
 def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> dict[str, Any]:
     """Public contests (never drafts or private ones), with filters; ``mine=true`` lists the
     contests you manage instead, drafts and private ones included."""
+    per_page = max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    paginator: BoundedPaginator
     if filters.mine:
         qs = selectors.contest_list_managed(user=request.user)
         if filters.status:
             qs = qs.filter(status=filters.status)
+        paginator = BoundedPaginator(qs, per_page)
     else:
-        qs = selectors.contest_list_public(
-            filters=selectors.ContestFilters(
-                category=filters.category,
-                status=filters.status,
-                prize_min=filters.prize_min,
-                prize_max=filters.prize_max,
-                ends_soon=filters.ends_soon,
-                q=filters.q.strip(),
-            )
+        public = selectors.ContestFilters(
+            category=filters.category,
+            status=filters.status,
+            prize_min=filters.prize_min,
+            prize_max=filters.prize_max,
+            ends_soon=filters.ends_soon,
+            q=filters.q.strip(),
         )
-    paginator = BoundedPaginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+        paginator = BoundedPaginator(selectors.contest_list_public(filters=public), per_page)
     page = paginator.get_page(filters.page)
     accesses = selectors.contest_access_many(page.object_list, request.user)
     return {

@@ -43,10 +43,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.references import ReferenceLabel
@@ -63,6 +65,7 @@ from .access import contest_access_many as contest_access_many
 from .access import contest_can_manage as contest_can_manage
 from .access import entry_access_many as entry_access_many
 from .access import managed_organisation_ids as managed_organisation_ids
+from .fragments import listing_cached
 from .models import (
     Contest,
     ContestInvitation,
@@ -153,6 +156,27 @@ class ContestFilters:
     prize_max: int | None = None
     ends_soon: bool = False
     q: str = ""
+
+
+class PublicListPaginator(BoundedPaginator):
+    """Pages of ``contest_list_public`` for the list page, whose results are kept as a
+    listing (``fragments.listing_render``); the capped count, the same for everyone with
+    these filters, is kept the same way, so a page of the list is never cut by a count
+    older than its listing. (The API counts every time: its answers are not kept.)"""
+
+    def __init__(self, filters: ContestFilters, per_page: int) -> None:
+        super().__init__(contest_list_public(filters=filters), per_page)
+        self.filters = filters
+
+    @cached_property
+    def count(self) -> int:
+        return int(
+            listing_cached(
+                "contest-count",
+                (self.filters, self.max_rows),
+                lambda: BoundedPaginator(self.queryset, self.per_page, self.max_rows).count,
+            )
+        )
 
 
 TEXT_WORDS_MAX = 8
@@ -276,12 +300,15 @@ def entries_visible_q(access: ContestAccess) -> Q:
     return own
 
 
+def entry_files_prefetch() -> Prefetch:
+    """The files of each entry's current version, in their order (what grids show)."""
+    return Prefetch("current_version__files", queryset=EntryFile.objects.order_by("position", "id"))
+
+
 def _entry_base() -> QuerySet[Entry]:
     return Entry.objects.select_related(
         "entrant__profile", "current_version", "contest"
-    ).prefetch_related(
-        Prefetch("current_version__files", queryset=EntryFile.objects.order_by("position", "id"))
-    )
+    ).prefetch_related(entry_files_prefetch())
 
 
 @dataclass(frozen=True)
@@ -496,7 +523,9 @@ def entrant_dashboard(*, user: User) -> EntrantDashboard:
             payments.select_related("contest", "entry", "prize").order_by("-created_at", "-pk")[
                 :ENTRANT_PAYMENTS_SHOWN
             ]
-        ),
+        )
+        if totals["n"]
+        else [],
         payment_count=totals["n"] or 0,
         earned_net=totals["net"] or 0,
         invitations=_invited_with_nda_state(user),

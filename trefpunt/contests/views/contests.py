@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +14,9 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,7 +36,9 @@ from ..forms import (
     InviteForm,
     NdaForm,
 )
-from ..models import ContestAttachment, Entry, Handover
+from ..fragments import entry_tiles_render, form_key, fragments_render, listing_render
+from ..models import Contest, ContestAttachment, Entry, Handover
+from ..templatetags.contest_tags import time_left
 from .common import DASHBOARD_PAGE_SIZE, DETAIL_ENTRIES, LIST_PAGE_SIZE, file_response
 
 # --- list, detail ---------------------------------------------------------------------------
@@ -57,9 +60,13 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
         ends_soon=bool(data.get("ends_soon")),
         q=(data.get("q") or "").strip(),
     )
-    page = BoundedPaginator(
-        selectors.contest_list_public(filters=filters), LIST_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+
+    def results() -> dict[str, Any]:
+        page = selectors.PublicListPaginator(filters, LIST_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return {"page": page}
+
     # The same filters once more for phones, folded away (ids prefixed to stay unique).
     phone_form = ContestFilterForm(request.GET or None, auto_id="phone-%s")
     if phone_form.is_bound:
@@ -67,7 +74,7 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
     active = sum(1 for name in form.fields if request.GET.get(name))
     # The two filter forms' HTML depends on these values only (and the language): rendered
     # once and cached, it is nearly half of the page's work otherwise.
-    filter_key = urlencode([(name, request.GET.getlist(name)) for name in form.fields], doseq=True)
+    filter_key = form_key(request, form)
     return render(
         request,
         "contests/list.html",
@@ -75,7 +82,9 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "phone_form": phone_form,
             "active_filters": active,
-            "page": page,
+            "results": listing_render(
+                request, "contest-list", "contests/list.html#results", results
+            ),
             "filter_key": filter_key,
         },
     )
@@ -85,7 +94,15 @@ def _detail_entries(access: selectors.ContestAccess) -> list[Entry]:
     """The first entries the contest page shows: winners first once the contest is decided,
     then in order of submission. Two index-served reads (by status, by number) instead of
     one order on a CASE expression, which sorts every entry of the contest."""
-    entries = selectors.entry_list_for_viewer(access=access)
+    # Their files only if the tiles are not in the cache (``entry_tiles_render``); the tiles
+    # need neither the contest (known) nor the descriptions.
+    entries = (
+        selectors.entry_list_for_viewer(access=access)
+        .prefetch_related(None)
+        .select_related(None)
+        .select_related("entrant__profile", "current_version")
+        .defer("description")
+    )
     winners: list[Entry] = []
     if access.contest.status in rules.DECIDED:
         winners = list(entries.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
@@ -109,6 +126,8 @@ def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
         "attachments": list(contest.attachments.all()) if access.can_read_brief else [],
         "nda_form": NdaForm(),
         "entries": entries,
+        "entry_grid": entry_tiles_render(entries),
+        "my_entry_grid": entry_tiles_render(mine),
         "entries_more": entry_total > len(entries) and access.sees_all_entries,
         "entry_total": entry_total,
         "finalist_count": counts.get(Entry.Status.FINALIST, 0),
@@ -409,13 +428,72 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- dashboards --------------------------------------------------------------------------------
 
 
+def _client_row_parts(c: Any) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_client.html`` shows (its cache key)."""
+    return (
+        c.pk,
+        c.title,
+        c.organisation.name if c.organisation_id and c.organisation else None,
+        c.status,
+        c.prize_total,
+        c.currency,
+        c.entry_count,
+        c.unrated_count,
+        c.flagged_count,
+        c.handover_waiting,
+        time_left(c.entry_deadline) if c.status == Contest.Status.OPEN else None,
+        time_left(c.judging_ends_at) if c.status == Contest.Status.JUDGING else None,
+    )
+
+
+def _entrant_row_parts(e: Entry) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_entrant.html`` shows (its cache key)."""
+    contest = e.contest
+    return (
+        e.pk,
+        e.number,
+        e.title,
+        e.status,
+        e.rating,
+        e.feedback,
+        e.decline_reason,
+        contest.pk,
+        contest.title,
+        contest.status,
+        time_left(contest.entry_deadline) if contest.status == Contest.Status.OPEN else None,
+        contest.judging_ends_at if contest.status == Contest.Status.JUDGING else None,
+    )
+
+
+def _rows_html(
+    kind: str, template: str, name: str, objects: list[Any], parts: Callable[[Any], Any]
+) -> list[SafeString]:
+    """A dashboard's rows, each rendered once and then taken from the cache until
+    something it shows changes (``fragments``)."""
+    row = get_template(template)
+    return fragments_render(
+        kind, [parts(o) for o in objects], lambda i: row.render({name: objects[i]})
+    )
+
+
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    page = BoundedPaginator(selectors.client_dashboard(user=request.user), DASHBOARD_PAGE_SIZE)
+    # The rows show the prize total kept on the contest: no prizes to load.
+    contests_qs = selectors.client_dashboard(user=request.user).prefetch_related(None)
+    page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
     contests = page.get_page(request.GET.get("page"))
+    rows = _rows_html(
+        "client-row",
+        "contests/dashboard_client.html#row",
+        "c",
+        list(contests.object_list),
+        _client_row_parts,
+    )
     return render(
-        request, "contests/dashboard_client.html", {"contests": contests, "page": contests}
+        request,
+        "contests/dashboard_client.html",
+        {"contests": contests, "page": contests, "rows": rows},
     )
 
 
@@ -425,8 +503,15 @@ def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
     page = BoundedPaginator(
         selectors.entrant_entries(user=request.user), DASHBOARD_PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    rows = _rows_html(
+        "entrant-row",
+        "contests/dashboard_entrant.html#row",
+        "e",
+        list(page.object_list),
+        _entrant_row_parts,
+    )
     return render(
         request,
         "contests/dashboard_entrant.html",
-        {"dash": selectors.entrant_dashboard(user=request.user), "page": page},
+        {"dash": selectors.entrant_dashboard(user=request.user), "page": page, "rows": rows},
     )

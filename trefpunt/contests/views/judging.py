@@ -14,9 +14,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +32,7 @@ from trefpunt.core.web import next_url, not_found_as_404, redirect_back
 
 from .. import limits, selectors, services
 from ..forms import FinalistRoundForm, JudgeFilterForm
+from ..fragments import CSRF_PLACEHOLDER, csrf_fill, form_key, fragments_render
 from ..models import Entry
 from .common import JUDGE_PAGE_SIZE, htmx
 
@@ -64,7 +68,11 @@ def _judge_page(
         raise Http404 from None
     form = JudgeFilterForm(request.GET or None)
     entries = selectors.entry_list_for_viewer(access=access, filters=_judge_filters(form))
+    # The files are loaded only for cards not in the cache (``_cards_html``).
+    entries = entries.prefetch_related(None)
     page = BoundedPaginator(entries, JUDGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    next_path = request.get_full_path()
+    cards = selectors.entry_access_many(access, page.object_list)
     return render(
         request,
         "contests/judge.html",
@@ -72,8 +80,9 @@ def _judge_page(
             "contest": access.contest,
             "access": access,
             "form": form,
+            "filter_key": form_key(request, form),
             "page": page,
-            "cards": selectors.entry_access_many(access, page.object_list),
+            "cards": csrf_fill(request, _cards_html(cards, next_path)),
             "finalist_round_form": finalist_round_form or FinalistRoundForm(),
             "next": reverse("contests:judge", kwargs={"pk": pk})
             if finalist_round_form is not None
@@ -81,6 +90,57 @@ def _judge_page(
         },
         status=422 if finalist_round_form is not None and finalist_round_form.errors else 200,
     )
+
+
+def _card_parts(card: selectors.EntryAccess, next_path: str) -> tuple[Any, ...]:
+    """Everything ``judge.html#entry_card`` shows of a card (its cache key): a field the
+    card starts to show must be added here."""
+    entry = card.entry
+    version = entry.current_version
+    return (
+        entry.pk,
+        entry.status,
+        entry.title,
+        entry.number,
+        entry.entrant.profile.handle,
+        entry.is_flagged,
+        # A version's files never change: its id stands for them.
+        entry.current_version_id,
+        version.number if version is not None else None,
+        entry.rating,
+        entry.feedback,
+        entry.private_note,
+        entry.decline_code,
+        entry.decline_reason,
+        entry.decline_review,
+        card.can_judge,
+        card.can_make_finalist,
+        card.can_unmark_finalist,
+        next_path,
+    )
+
+
+def _cards_html(cards: list[selectors.EntryAccess], next_path: str) -> list[SafeString]:
+    """The grid's cards, each rendered once and then taken from the cache until something
+    it shows changes (``fragments``); a card costs about 1.5 ms of template work."""
+    template = get_template("contests/judge.html#entry_card")
+
+    def render_card(i: int) -> str:
+        context = {
+            "card": cards[i],
+            "entry": cards[i].entry,
+            "next": next_path,
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        return template.render(context)
+
+    def files_load(missing: list[int]) -> None:
+        prefetch_related_objects(
+            [cards[i].entry for i in missing], selectors.entry_files_prefetch()
+        )
+
+    parts = [_card_parts(c, next_path) for c in cards]
+    return fragments_render("judge-card", parts, render_card, files_load)
 
 
 @login_required
