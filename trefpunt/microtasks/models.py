@@ -222,7 +222,10 @@ class Item(models.Model):
         # The batch closed before the item had enough answers.
         CLOSED = "closed", _("Closed early")
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: every index of the table leads with the batch (the unique
+    # position, status, confidence and the open-item orders), and a fit rewrites every
+    # row, paying one entry per index.
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items", db_index=False)
     # 1-based order within the batch (upload order).
     position = models.PositiveIntegerField()
     data = models.JSONField(default=dict)
