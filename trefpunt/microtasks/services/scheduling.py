@@ -310,7 +310,7 @@ def _pick_page_unlocked(
 ) -> list[int]:
     """Up to ``want`` candidate items locked (skip-locked): as many test questions as
     ``want`` draws at the batch's ``gold_rate`` give, the rest other items, each kind topped
-    up from the other when it runs short."""
+    up from the other when it runs short (one statement per kind asked)."""
     gold = sum(random.random() < batch.gold_rate for _ in range(want))
     sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
     params: dict[str, Any] = {
@@ -323,17 +323,20 @@ def _pick_page_unlocked(
     picked: list[int] = []
     with connection.cursor() as cursor:
 
-        def pick(is_gold: bool, n: int) -> None:
-            if n > 0:
-                cursor.execute(
-                    sql, {**params, "gold": is_gold, "limit": n, "rejected": rejected + picked}
-                )
-                picked.extend(int(row[0]) for row in cursor.fetchall())
+        def pick(is_gold: bool, n: int) -> int:
+            if n <= 0:
+                return 0
+            cursor.execute(
+                sql, {**params, "gold": is_gold, "limit": n, "rejected": rejected + picked}
+            )
+            found = [int(row[0]) for row in cursor.fetchall()]
+            picked.extend(found)
+            return len(found)
 
-        pick(True, gold)
-        pick(False, want - gold)
-        pick(True, want - len(picked))  # the top-ups: what one kind could not give
-        pick(False, want - len(picked))
+        gold_left = pick(True, gold) == gold
+        pick(False, want - len(picked))  # the other items, and what the tests could not give
+        if gold_left:
+            pick(True, want - len(picked))  # what the other items could not give
     return picked
 
 
