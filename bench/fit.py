@@ -96,32 +96,139 @@ def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None
     AnswerTally.objects.create(batch_id=batch_id, shard=0, answers=len(pairs))
 
 
-PHASES = ("batch_fit", "_batch_workers_store_unlocked", "_fit_items_store_guarded")
+# The parts of ``batch_aggregate`` timed apart, as the aggregation service module names them.
+PHASES = (
+    ("items_snapshot", "items read"),
+    ("answers_read", "answers read"),
+    ("batch_fit", "statistics"),
+    ("fit_stopping", "stopping rule"),
+    ("_batch_workers_store_unlocked", "worker rows"),
+    ("fit_columns", "results as columns"),
+    ("settle_columns", "settling"),
+    ("changed_rows", "comparing"),
+    ("items_store_guarded", "item rows written"),
+    ("items_moved", "moved items read"),
+    ("_fit_items_store_locked", "recombined under lock"),
+)
 
 
-def phases_timed() -> dict[str, float]:
-    """Time the parts of ``batch_aggregate`` (the statistics, the worker rows, the items'
-    results) by wrapping them in the aggregation service module; the rest is reading."""
-    import functools
+class Phases:
+    """Wall and CPU seconds of each phase of ``batch_aggregate``, by wrapping the functions
+    in the aggregation service module; also the item rows the guarded writes changed."""
 
-    from trefpunt.microtasks.services import aggregation
+    def __init__(self) -> None:
+        import functools
 
-    spent: dict[str, float] = dict.fromkeys(PHASES, 0.0)
-    for name in PHASES:
-        original = getattr(aggregation, name, None)
-        if original is None:
-            continue
+        from trefpunt.microtasks.services import aggregation
 
-        @functools.wraps(original)
-        def timed(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                spent[_name] += time.perf_counter() - started
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.written = 0
+        for name, _label in PHASES:
+            original = getattr(aggregation, name, None)
+            if original is None:
+                continue
 
-        setattr(aggregation, name, timed)
-    return spent
+            @functools.wraps(original)
+            def timed(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+                wall, cpu = time.perf_counter(), time.process_time()
+                try:
+                    result = _original(*args, **kw)
+                finally:
+                    self.wall[_name] = self.wall.get(_name, 0.0) + time.perf_counter() - wall
+                    self.cpu[_name] = self.cpu.get(_name, 0.0) + time.process_time() - cpu
+                if _name == "items_store_guarded":
+                    self.written += int(result)
+                return result
+
+            setattr(aggregation, name, timed)
+
+    def reset(self) -> None:
+        self.wall.clear()
+        self.cpu.clear()
+        self.written = 0
+
+    def statistics(self) -> float:
+        return self.wall.get("batch_fit", 0.0) + self.wall.get("fit_stopping", 0.0)
+
+    def line(self, full: float) -> str:
+        parts = [
+            f"{label} {self.wall[name]:.2f} s (cpu {self.cpu[name]:.2f})"
+            for name, label in PHASES
+            if name in self.wall
+        ]
+        rest = full - sum(self.wall.values())
+        return "  inside the fit: " + ", ".join(parts) + f", the rest {rest:.2f} s"
+
+
+def fit_once(batch_id: int, phases: Phases) -> dict[str, float]:
+    """One full fit of the batch after its quality version went up (so it finds new work)."""
+    from django.db.models import F
+
+    from trefpunt.microtasks.models import Batch
+    from trefpunt.microtasks.services import batch_aggregate
+
+    Batch.objects.filter(pk=batch_id).update(quality_version=F("quality_version") + 1)
+    phases.reset()
+    load = os.getloadavg()[0]
+    wall, cpu = time.perf_counter(), time.process_time()
+    stored = batch_aggregate(batch_id=batch_id)
+    full = time.perf_counter() - wall
+    return {
+        "full": full,
+        "cpu": time.process_time() - cpu,
+        "statistics": phases.statistics(),
+        "written": phases.written,
+        "stored": float(stored),
+        "load_before": load,
+        "load_after": os.getloadavg()[0],
+    }
+
+
+def _setup(url: str | None = None) -> None:
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("The fit bench needs PostgreSQL: set DATABASE_URL=postgres://…")
+    _local_only(url, "DATABASE_URL")
+    database_ensure(url)
+    django_setup(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _load(items: int, answers: int, workers: int) -> int:
+    run = time.strftime("%Y%m%d%H%M%S")
+    batch_id = batch_load(items=items, redundancy=answers, run=f"fit-{run}", quiet=True)
+    answers_load(batch_id=batch_id, answers=answers, workers=workers, run=run)
+    return batch_id
+
+
+def full_fit_figures(items: int = 100_000, *, url: str | None = None) -> dict[str, float]:
+    """Load a batch of ``items`` items × 3 answers from 300 workers and time its first full
+    fit (every item gets its first result) and a refit (same results, no item row written):
+    seconds of each, the statistics inside the first (``quality.batch_fit`` and the
+    stopping rule) and their share of it, the item rows each wrote, and the load average.
+    Sets Django up on ``url`` (or ``DATABASE_URL``) unless it is already."""
+    from django.conf import settings
+
+    if not settings.configured:
+        _setup(url)
+    batch_id = _load(items, 3, 300)
+    phases = Phases()
+    first = fit_once(batch_id, phases)
+    refit = fit_once(batch_id, phases)
+    return {
+        "items": float(items),
+        "first_fit_s": first["full"],
+        "refit_s": refit["full"],
+        "statistics_s": first["statistics"],
+        "statistics_share": first["statistics"] / first["full"],
+        "refit_statistics_s": refit["statistics"],
+        "first_fit_rows": first["written"],
+        "refit_rows": refit["written"],
+        "load_average": first["load_before"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,33 +237,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=3)
     parser.add_argument("--workers", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--batch", type=int, help="fit this already loaded batch again")
     args = parser.parse_args(argv)
     if not 1 <= args.items <= 1_000_000 or not 1 <= args.answers <= 10:
         parser.error("--items up to 1,000,000, --answers up to 10")
     if not args.answers <= args.workers <= 10_000 or not 1 <= args.repeat <= 10:
         parser.error("--workers between --answers and 10,000, --repeat up to 10")
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The fit bench needs PostgreSQL: set DATABASE_URL=postgres://…")
-    _local_only(url, "DATABASE_URL")
-    database_ensure(url)
-    django_setup(url)
-    from django.core.management import call_command
-    from django.db.models import F
-
+    _setup()
     from trefpunt.microtasks.models import Answer, Batch, Item
     from trefpunt.microtasks.quality import batch_fit
-    from trefpunt.microtasks.services import batch_aggregate
 
-    call_command("migrate", verbosity=0)
-    run = time.strftime("%Y%m%d%H%M%S")
     started = time.perf_counter()
-    batch_id = batch_load(items=args.items, redundancy=args.answers, run=f"fit-{run}", quiet=True)
-    answers_load(batch_id=batch_id, answers=args.answers, workers=args.workers, run=run)
-    print(
-        f"loaded {args.items:,} items × {args.answers} answers from {args.workers} workers"
-        f" in {time.perf_counter() - started:.1f} s"
-    )
+    batch_id = args.batch or _load(args.items, args.answers, args.workers)
+    n_items = Item.objects.filter(batch_id=batch_id).count()
+    print(f"batch {batch_id}: {n_items:,} items ready in {time.perf_counter() - started:.1f} s")
     batch = Batch.objects.get(pk=batch_id)
     item_ids = list(
         Item.objects.filter(batch_id=batch_id).order_by("pk").values_list("pk", flat=True)
@@ -166,12 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         .order_by("item_id", "pk")
         .values_list("item_id", "worker_id", "data")
     )
-    spent = phases_timed()
+    phases = Phases()
     for attempt in range(1, args.repeat + 1):
-        for name in spent:
-            spent[name] = 0.0
-        Batch.objects.filter(pk=batch_id).update(quality_version=F("quality_version") + 1)
-        load = os.getloadavg()[0]
         started = time.perf_counter()
         batch_fit(
             form=batch.form,
@@ -181,22 +271,17 @@ def main(argv: list[str] | None = None) -> int:
             gold={},
             gold_counts={},
         )
-        statistics = time.perf_counter() - started
-        started = time.perf_counter()
-        stored = batch_aggregate(batch_id=batch_id)
-        full = time.perf_counter() - started
+        alone = time.perf_counter() - started
+        run = fit_once(batch_id, phases)
         complete = Item.objects.filter(batch_id=batch_id, status=Item.Status.COMPLETE).count()
         print(
-            f"run {attempt}: full fit {full:.2f} s (stored: {stored}), statistics alone"
-            f" {statistics:.2f} s = {statistics / full:.0%} of it; items complete"
-            f" {complete:,}; load average {load:.2f} → {os.getloadavg()[0]:.2f}"
+            f"run {attempt}: full fit {run['full']:.2f} s (cpu {run['cpu']:.2f} s, stored:"
+            f" {bool(run['stored'])}, item rows written {run['written']:,.0f}); statistics"
+            f" inside {run['statistics']:.2f} s = {run['statistics'] / run['full']:.0%} of it"
+            f" (batch_fit alone before it {alone:.2f} s); items complete {complete:,};"
+            f" load average {run['load_before']:.2f} → {run['load_after']:.2f}"
         )
-        reading = full - sum(spent.values())
-        print(
-            f"  inside the fit: statistics {spent['batch_fit']:.2f} s, worker rows"
-            f" {spent['_batch_workers_store_unlocked']:.2f} s, item results"
-            f" {spent['_fit_items_store_guarded']:.2f} s, reading and the rest {reading:.2f} s"
-        )
+        print(phases.line(run["full"]))
     return 0
 
 

@@ -4,6 +4,7 @@ clients, beside a trivial view served the same way.
     python bench/web.py [--contests 100000] [--entries 1000000] [--people 55000]
                         [--client-contests 1370] [--member-entries 10000]
                         [--big-contests 5] [--big-entries 2000]
+                        [--batches 20] [--batch-items 100000]
                         [--clients 8] [--repeat 15] [--workers 4] [--pages NAME,…]
 
 Builds (once; a later run with the same sizes reuses it, other sizes rebuild it) in the
@@ -14,7 +15,10 @@ minutes): ``--people`` people with profiles; ``--contests`` public contests in e
 (20 % open, 10 % judging, the rest decided) with one prize each of € 50–5,000; one client who
 runs ``--client-contests`` of them, among them ``--big-contests`` open contests with
 ``--big-entries`` entries each; ``--entries`` entries in all, skewed like real life (the big
-contests, then about ten per contest), of which ``--member-entries`` are one crowd member's.
+contests, then about ten per contest), of which ``--member-entries`` are one crowd member's;
+``--batches`` open microtask batches with ``--batch-items`` items in all, each created, funded
+and published through the services by a client of its own, its items copied in (the crowd
+member holds a live lease on an item of the first, so its work page shows a task).
 
 Then it serves ``bench/web_wsgi.py`` (the real application plus a trivial view) with
 gunicorn (``--workers`` sync workers) on 127.0.0.1 and has ``--clients`` threads each request
@@ -24,7 +28,7 @@ page and the page's p95 as a multiple of it, how many pages stay under a p95 of 
 the p50 of one client alone (5 requests first), the queries per page, their time in the
 database and the CPU time of one request (through Django's test client in this process, with
 ``DEBUG`` off) and the page size, with
-the load average before and after. Batch items (microtasks) are not built.
+the load average before and after.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class Sizes:
     member_entries: int
     big_contests: int
     big_entries: int
+    batches: int
+    batch_items: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class Dataset:
     member_id: int
     big_contest_id: int
     big_entry_id: int
+    batch_id: int
+    payer_id: int
 
 
 # --- the dataset ------------------------------------------------------------------------------
@@ -213,39 +221,81 @@ def entries_build(sizes: Sizes, first_person: int, member_id: int) -> None:
     )
 
 
+def batches_build(sizes: Sizes) -> None:
+    """The microtask batches, through the services (the scheduler bench's loader)."""
+    from bench.scheduler import batch_load
+
+    per_batch = max(1, sizes.batch_items // sizes.batches)
+    for n in range(sizes.batches):
+        items = per_batch if n else sizes.batch_items - per_batch * (sizes.batches - 1)
+        batch_load(items=items, redundancy=3, run=f"web-{n}", quiet=True)
+
+
+def lease_hold(batch_id: int, member_id: int) -> None:
+    """The member's live lease on an item of the first batch, kept alive for the run (a
+    GET of the work page shows it and takes none)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trefpunt.accounts.models import User
+    from trefpunt.microtasks.models import Lease
+    from trefpunt.microtasks.services import lease_claim
+
+    lease = lease_claim(batch_id=batch_id, worker=User.objects.get(pk=member_id))
+    assert lease is not None
+    Lease.objects.filter(pk=lease.pk).update(expires_at=timezone.now() + timedelta(days=1))
+
+
 def dataset_build(sizes: Sizes) -> Dataset:
     """The dataset, built unless one of these sizes is there."""
     from django.db import connection
 
     from trefpunt.accounts.models import User
     from trefpunt.contests.models import Contest, Entry
+    from trefpunt.microtasks.models import Batch, Item
 
-    built = (
+    contests_there = (
         Contest.objects.count() == sizes.contests
         and Entry.objects.count() == sizes.entries
         and User.objects.filter(email=MEMBER_EMAIL).exists()
     )
-    if not built:
+    batches = Batch.objects.count()
+    built = contests_there and batches == sizes.batches
+    built = built and Item.objects.count() == sizes.batch_items
+    if contests_there and not batches:  # a dataset of before the batches: add them
+        started = time.perf_counter()
+        batches_build(sizes)
+        print(f"built {sizes.batch_items:,} batch items in {time.perf_counter() - started:.0f} s")
+    elif not built:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE accounts_user RESTART IDENTITY CASCADE")
         first_person, client_id, member_id = people_build(sizes)
         contests_build(sizes, first_person, client_id)
         entries_build(sizes, first_person, member_id)
+        batches_build(sizes)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         print(
-            f"built {sizes.people:,} people, {sizes.contests:,} contests and"
-            f" {sizes.entries:,} entries in {time.perf_counter() - started:.0f} s"
+            f"built {sizes.people:,} people, {sizes.contests:,} contests,"
+            f" {sizes.entries:,} entries and {sizes.batch_items:,} batch items in"
+            f" {time.perf_counter() - started:.0f} s"
         )
     big = Contest.objects.filter(created_by__email=CLIENT_EMAIL, status="open").order_by("pk")
     big_contest = big.first()
     assert big_contest is not None
+    batch = Batch.objects.order_by("pk").first()
+    assert batch is not None
+    member_id = User.objects.get(email=MEMBER_EMAIL).pk
+    lease_hold(batch.pk, member_id)
     return Dataset(
         client_id=User.objects.get(email=CLIENT_EMAIL).pk,
-        member_id=User.objects.get(email=MEMBER_EMAIL).pk,
+        member_id=member_id,
         big_contest_id=big_contest.pk,
         big_entry_id=Entry.objects.filter(contest=big_contest).order_by("number")[1000].pk,
+        batch_id=batch.pk,
+        payer_id=batch.owner_id,
     )
 
 
@@ -253,8 +303,9 @@ def dataset_build(sizes: Sizes) -> Dataset:
 
 
 def pages_list(data: Dataset) -> list[tuple[str, str, str]]:
-    """(label, who, address): who is ``anon``, ``client`` or ``member``."""
-    c, e = data.big_contest_id, data.big_entry_id
+    """(label, who, address): who is ``anon``, ``client``, ``member`` or ``payer`` (the
+    client of the first batch: deposits and escrow in the wallet)."""
+    c, e, b = data.big_contest_id, data.big_entry_id, data.batch_id
     return [
         ("home", "anon", "/en/"),
         ("contest list, page 1", "anon", "/en/contests/"),
@@ -274,6 +325,15 @@ def pages_list(data: Dataset) -> list[tuple[str, str, str]]:
         ("judging page", "client", f"/en/contests/{c}/judge/"),
         ("judging page, page 60", "client", f"/en/contests/{c}/judge/?page=60"),
         ("entry page", "anon", f"/en/contests/entries/{e}/"),
+        ("API entries of a contest", "client", f"/api/v1/contests/{c}/entries"),
+        ("batch list", "anon", "/en/microtasks/"),
+        ("batch list, worker", "member", "/en/microtasks/"),
+        ("batch page (5,000 items)", "anon", f"/en/microtasks/batches/{b}/"),
+        ("work page, worker", "member", f"/en/microtasks/batches/{b}/work/"),
+        ("API batches, worker", "member", "/api/v1/batches"),
+        ("wallet", "payer", "/en/wallet/"),
+        ("API wallet transactions", "payer", "/api/v1/wallet/transactions"),
+        ("profile (10,000 entries)", "anon", f"/en/@web{data.member_id}/"),
     ]
 
 
@@ -286,7 +346,11 @@ def sessions_make(data: Dataset) -> dict[str, str]:
     from trefpunt.accounts.models import User
 
     cookies = {"anon": ""}
-    for who, pk in (("client", data.client_id), ("member", data.member_id)):
+    for who, pk in (
+        ("client", data.client_id),
+        ("member", data.member_id),
+        ("payer", data.payer_id),
+    ):
         browser = Client()
         browser.force_login(User.objects.get(pk=pk))
         cookies[who] = (
@@ -456,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--member-entries", type=int, default=10_000)
     parser.add_argument("--big-contests", type=int, default=5)
     parser.add_argument("--big-entries", type=int, default=2000)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--batch-items", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--workers", type=int, default=4)
@@ -469,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         member_entries=args.member_entries,
         big_contests=args.big_contests,
         big_entries=args.big_entries,
+        batches=args.batches,
+        batch_items=args.batch_items,
     )
     if not 10 <= sizes.contests <= 1_000_000 or not 10 <= sizes.people <= 1_000_000:
         parser.error("--contests and --people from 10 to 1,000,000")
@@ -476,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("1 ≤ --big-contests ≤ --client-contests ≤ --contests")
     if sizes.entries < sizes.big_contests * sizes.big_entries + sizes.member_entries:
         parser.error("--entries must hold the big contests' and the member's entries")
+    if not 1 <= sizes.batches <= sizes.batch_items <= 10_000_000:
+        parser.error("1 ≤ --batches ≤ --batch-items ≤ 10,000,000")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     from urllib.parse import urlsplit
 

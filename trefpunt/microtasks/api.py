@@ -2,7 +2,9 @@
 
 A worker's program needs only ``POST /batches/{id}/next`` (200 with a lease and its
 item, 204 when nothing is left for them) and ``POST /leases/{id}/answer`` or
-``/skip``. Clients create, upload, publish, watch progress, review and export.
+``/skip``; or, a page of the batch's ``page_size`` items at once, ``POST
+/batches/{id}/page`` and ``POST /leases/answers`` (all the page's answers in one
+transaction). Clients create, upload, publish, watch progress, review and export.
 Objects the caller may not see answer 404. Money moves on ``publish``, ``reward``,
 ``close``, ``approve``, ``review`` and ``overturn``; each is idempotent by itself
 (one journal entry per batch or answer) and also honours ``Idempotency-Key``.
@@ -39,8 +41,11 @@ from .schemas import (
     ExcludeIn,
     ExcludeOut,
     LeaseOut,
+    LeasePageOut,
     LeaseStatusOut,
     NoteIn,
+    PageAnswersIn,
+    PageAnswersOut,
     ProgressOut,
     ReasonIn,
     ResultPage,
@@ -76,6 +81,7 @@ def _batch_out(access: selectors.BatchAccess) -> dict[str, Any]:
         "hourly": selectors.hourly_cents(reward=batch.reward, seconds=seconds),
         "lease_seconds": batch.lease_seconds,
         "strategy": batch.strategy,
+        "page_size": batch.page_size,
         "min_approval_rate": batch.min_approval_rate,
         "min_gold_accuracy": batch.min_gold_accuracy,
         "languages": batch.languages,
@@ -513,6 +519,31 @@ def batch_next_api(request: AuthedRequest, batch_id: int) -> Any:
 
 
 @router.post(
+    "/batches/{batch_id}/page",
+    response=LeasePageOut,
+    summary="Claim a page of up to the batch's page_size items (or get the page you hold)",
+)
+def batch_page_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
+    batch = selectors.batch_for_worker(batch_id=batch_id)
+    leases = services.lease_claim_page(batch_id=batch.pk, worker=request.user, size=batch.page_size)
+    return {
+        "batch_id": batch.pk,
+        "page_size": batch.page_size,
+        "leases": [_lease_out(lease, batch) for lease in leases],
+    }
+
+
+def _own_answer_out(answer: Answer) -> dict[str, Any]:
+    """An answer as its worker sees it right after giving it (with the expected answer of a
+    test question when the batch tells it)."""
+    batch = answer.batch
+    item = answer.item
+    expected = item.gold_answer if batch.gold_feedback and item.is_gold else None
+    access = selectors.answer_access(answer, worker=True)
+    return _answer_out(answer, reward=batch.reward, access=access, expected=expected)
+
+
+@router.post(
     "/leases/{lease_id}/answer",
     response={201: AnswerOut},
     summary="Answer the item of your live lease",
@@ -523,11 +554,21 @@ def lease_answer_api(
     answer = services.lease_answer(
         lease_id=lease_id, worker=request.user, answer=payload.answer, seconds=payload.seconds
     )
-    batch = answer.batch
-    item = answer.item
-    expected = item.gold_answer if batch.gold_feedback and item.is_gold else None
-    access = selectors.answer_access(answer, worker=True)
-    return Status(201, _answer_out(answer, reward=batch.reward, access=access, expected=expected))
+    return Status(201, _own_answer_out(answer))
+
+
+@router.post(
+    "/leases/answers",
+    response={201: PageAnswersOut},
+    summary="Answer a page: one answer per live lease, all stored in one transaction or none",
+)
+def lease_answer_page_api(request: AuthedRequest, payload: PageAnswersIn) -> Status[dict[str, Any]]:
+    answers = services.lease_answer_page(
+        worker=request.user,
+        answers=[(row.lease, row.answer) for row in payload.answers],
+        seconds=payload.seconds,
+    )
+    return Status(201, {"answers": [_own_answer_out(answer) for answer in answers]})
 
 
 @router.post(

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trefpunt.core.exceptions import ValidationFailed
@@ -30,6 +32,15 @@ EXAMPLE_FORM = [
     }
 ]
 EXAMPLE_DISPLAY = [{"column": "text", "widget": "text", "label": "Review"}]
+
+
+def _page_size_error() -> str:
+    return gettext("Enter a whole number of items per page from 1 to %(n)d.") % {
+        "n": limits.PAGE_SIZE_MAX
+    }
+
+
+PAGE_SIZE_ERROR = lazy(_page_size_error, str)()
 
 # Service field names that the page shows under another name.
 FIELD_ALIASES = {"lease_seconds": "lease_minutes"}
@@ -106,6 +117,22 @@ class BatchForm(forms.Form):
     )
     strategy = forms.ChoiceField(
         label=_("Order of items"), choices=Batch.Strategy.choices, initial=Batch.Strategy.DEPTH
+    )
+    page_size = forms.IntegerField(
+        label=_("Items per page"),
+        required=False,
+        initial=limits.DEFAULT_PAGE_SIZE,
+        min_value=1,
+        max_value=limits.PAGE_SIZE_MAX,
+        help_text=_(
+            "How many items a worker gets at once and answers with one submit. More items "
+            "per page means less waiting between items; 1 shows one item at a time."
+        ),
+        error_messages={
+            "min_value": PAGE_SIZE_ERROR,
+            "max_value": PAGE_SIZE_ERROR,
+            "invalid": PAGE_SIZE_ERROR,
+        },
     )
     min_approval_rate = forms.IntegerField(
         label=_("Minimum approval rate (%)"),
@@ -201,6 +228,7 @@ class BatchForm(forms.Form):
             "max_answers": batch.max_answers,
             "lease_minutes": batch.lease_seconds // 60,
             "strategy": batch.strategy,
+            "page_size": batch.page_size,
             "min_approval_rate": (
                 None if batch.min_approval_rate is None else round(batch.min_approval_rate * 100)
             ),
@@ -241,6 +269,7 @@ class BatchForm(forms.Form):
             "max_answers": data["max_answers"],
             "lease_seconds": data["lease_minutes"] * 60,
             "strategy": data["strategy"],
+            "page_size": data.get("page_size") or limits.DEFAULT_PAGE_SIZE,
             "min_approval_rate": share("min_approval_rate"),
             "min_gold_accuracy": share("min_gold_accuracy"),
             "languages": data.get("languages", ""),

@@ -46,6 +46,12 @@ class BatchIn(InSchema):
         le=limits.LEASE_SECONDS_MAX,
     )
     strategy: Literal["depth", "breadth", "random"] = "depth"
+    page_size: int = Field(
+        limits.DEFAULT_PAGE_SIZE,
+        description="items a worker claims and answers at once (POST /batches/{id}/page)",
+        ge=1,
+        le=limits.PAGE_SIZE_MAX,
+    )
     min_approval_rate: float | None = Field(None, ge=0, le=1)
     min_gold_accuracy: float | None = Field(None, ge=0, le=1)
     languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes")
@@ -94,6 +100,7 @@ class BatchOut(Schema):
     hourly: int | None = Field(None, description="effective hourly pay in cents")
     lease_seconds: int
     strategy: str
+    page_size: int = Field(..., description="items per page a worker claims and answers at once")
     min_approval_rate: float | None
     min_gold_accuracy: float | None
     languages: list[str]
@@ -169,6 +176,31 @@ class LeaseOut(Schema):
     form: list[dict[str, Any]]
 
 
+class LeasePageOut(Schema):
+    """The worker's page of a batch: the live leases they hold there, oldest first."""
+
+    batch_id: int
+    page_size: int = Field(..., description="the batch's items per page")
+    leases: list[LeaseOut] = Field(..., description="at most page_size; empty when nothing is left")
+
+
+class PageAnswerIn(InSchema):
+    lease: int = Field(..., description="id of one of your live leases")
+    answer: dict[str, Any]
+
+
+class PageAnswersIn(InSchema):
+    answers: list[PageAnswerIn] = Field(
+        ...,
+        min_length=1,
+        max_length=limits.PAGE_SIZE_MAX,
+        description="one answer per lease; all are stored or none",
+    )
+    seconds: int | None = Field(
+        None, description="working time of the whole page your program measured"
+    )
+
+
 class LeaseStatusOut(Schema):
     id: int
     status: str
@@ -216,6 +248,10 @@ class AnswerPage(Schema):
     count: int
     page: int
     pages: int
+
+
+class PageAnswersOut(Schema):
+    answers: list[AnswerOut] = Field(..., description="in the order sent")
 
 
 class RewardIn(InSchema):

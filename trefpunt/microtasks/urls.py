@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.batch_list_view, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail_view, name="batch_detail"),
     path("batches/<int:pk>/work/", views.work_view, name="work"),
+    path("batches/<int:pk>/work/page/", views.page_answer_view, name="page_answer"),
     path("batches/<int:pk>/test/", views.qualification_view, name="qualification"),
     path("leases/<int:pk>/answer/", views.lease_answer_view, name="lease_answer"),
     path("leases/<int:pk>/skip/", views.lease_skip_view, name="lease_skip"),

@@ -88,7 +88,6 @@ from ._model import (
     class_prior_t,
     decide,
     smoothed_rows,
-    soft_confusion_counts_t,
     worker_skill,
 )
 from .results import CategoricalResult
@@ -324,10 +323,7 @@ def _e_step(
     # table[k, w * K + l] = log confusion[w, k, l]; gathering its columns by ``pair`` gives a
     # (K, n_answers) array with contiguous rows.
     table = np.ascontiguousarray(log_confusion.transpose(1, 0, 2).reshape(n_classes, -1))
-    per_answer = np.take(table, pair, axis=1)
-    if weight is not None:
-        per_answer *= weight
-    log_post = index.sum(per_answer)
+    log_post = index.sum_table(table, pair, weight)
     log_post += log_prior[:, None]
     shift = log_post.max(axis=0)
     post = np.subtract(log_post, shift)
@@ -389,10 +385,11 @@ def _em(
     best: _Run | None = None
     worse = 0
     for iterations in range(1, opts.max_iter + 1):
-        gathered = index.gather(post)
-        if weight is not None:
-            gathered *= weight
-        counts = soft_confusion_counts_t(pair, gathered, n_workers)
+        counts = (
+            index.pair_counts(post, pair, weight, n_workers * n_classes)
+            .reshape(n_classes, n_workers, n_classes)
+            .transpose(1, 0, 2)
+        )
         if hierarchical:
             padded, _s, _m = hierarchical_counts(counts, opts.prior_strength, opts.skill_strength)
             confusion = _normalised(padded, counts)
@@ -458,10 +455,11 @@ def _fit(
     # majority vote: the posterior if every worker were right with the base accuracy
     # (halfway between chance and perfect) and the classes equally likely — so permuting
     # labels permutes the start too, and the start knows each answer's own share of it.
+    index = AnswerIndex(it, n_items)
     if it.size and n_classes:
         base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)
         post, _norm, _log_post = _e_step(
-            AnswerIndex(it, n_items),
+            index,
             lb,
             weight,
             np.log(base),
@@ -482,7 +480,7 @@ def _fit(
     )
     if it.size and n_classes:
         em_args = (
-            AnswerIndex(it, n_items),
+            index,
             wk * n_classes + lb,
             weight,
             n_workers,

@@ -22,6 +22,8 @@ from .access import (
     batches_managed_by,
     lease_for_worker,
     lease_live_for_worker,
+    leases_for_worker,
+    leases_live_for_worker,
 )
 from .batches import (
     RESULT_FILTERS,
@@ -131,6 +133,8 @@ __all__ = [
     "items_with_answers",
     "lease_for_worker",
     "lease_live_for_worker",
+    "leases_for_worker",
+    "leases_live_for_worker",
     "min_hourly_cents",
     "qualification_problems",
     "record_needed",

@@ -123,6 +123,30 @@ def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = No
     )
 
 
+def leases_live_for_worker(*, batch: Batch, user: User, now: datetime | None = None) -> list[Lease]:
+    """The worker's page of the batch: every live lease they hold there, oldest first."""
+    now = now or timezone.now()
+    return list(
+        Lease.objects.select_related("item")
+        .filter(batch=batch, worker=user, status=Lease.Status.ACTIVE, expires_at__gt=now)
+        .order_by("pk")
+    )
+
+
+def leases_for_worker(*, batch: Batch, lease_ids: list[int], user: User) -> list[Lease]:
+    """The worker's own leases of the batch with these ids, in that order; not found when
+    any of them is another's, another batch's or does not exist."""
+    found = {
+        lease.pk: lease
+        for lease in Lease.objects.select_related("item").filter(
+            pk__in=lease_ids, batch=batch, worker=user
+        )
+    }
+    if not lease_ids or len(found) != len(set(lease_ids)):
+        raise NotFound(_("Lease not found."))
+    return [found[pk] for pk in dict.fromkeys(lease_ids)]
+
+
 def lease_for_worker(*, lease_id: int, user: User) -> Lease:
     lease = Lease.objects.select_related("batch", "item").filter(pk=lease_id, worker=user).first()
     if lease is None:

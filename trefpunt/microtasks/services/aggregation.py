@@ -12,18 +12,35 @@ batch, items by id, batch-worker rows, worker-quality rows.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery, Sum, TextField
+from django.db.models import Exists, F, Max, OuterRef, Subquery, Sum
 from django.db.models.base import ModelState
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
-from ..quality import GOLD_RECORD_MIN, AnswerRow, batch_fit, gold_matches, item_result
+from ..quality import GOLD_RECORD_MIN, AnswerRow, BatchFit, batch_fit, gold_matches, item_result
+from .fit_store import (
+    AnswerColumns,
+    ItemsSnapshot,
+    ResultText,
+    answers_read,
+    batch_workers_store,
+    changed_rows,
+    fit_columns,
+    gc_paused,
+    items_moved,
+    items_snapshot,
+    items_store_guarded,
+    settle_columns,
+    single_fields,
+)
 from .item_states import item_settle_unlocked
 from .stopping import fit_stopping, item_stopping
 
@@ -206,19 +223,29 @@ def aggregate_if_due(batch: Batch, *, received: int) -> None:
 
 
 def batch_aggregate(*, batch_id: int) -> bool:
+    """The full fit of a batch (``_batch_aggregate``), with Python's cycle collector paused:
+    the fit builds a few hundred thousand tuples and dicts, none of them in a cycle (freed
+    by their reference counts), and the collector's passes over them took a third of the
+    statistics' time and most of building the answer rows."""
+    with gc_paused():
+        return _batch_aggregate(batch_id=batch_id)
+
+
+def _batch_aggregate(*, batch_id: int) -> bool:
     """The full fit of a batch: every field combined by its method over the counted answers
     (excluded workers left out), worker estimates, skill, spammer flags and gold counts
     stored, items updated. Returns whether it stored a fit; ``False`` when nothing changed
     since the last one (so running it again is harmless) or a newer fit got there first.
 
-    The fit reads a snapshot without locks. Then, locking the batch, it stores the model and
-    the worker rows unless a newer fit is already stored; then each item takes its result —
-    or, when answers arrived since the snapshot, is combined again from its own answers with
-    the new estimates — and is settled again (``item_states``): a complete item whose
-    confidence fell below the target reopens, or needs review at the maximum; an open item
-    that has become confident enough completes. On PostgreSQL the results are written
-    without item locks by statements that re-check each item's state
-    (``_fit_items_store_guarded``); elsewhere in chunks of items locked by id.
+    The fit reads a snapshot without locks, as columns (``fit_store``). Then, locking the
+    batch, it stores the model and the worker rows unless a newer fit is already stored;
+    then each item takes its result — or, when answers arrived since the snapshot, is
+    combined again from its own answers with the new estimates — and is settled again
+    (``item_states``): a complete item whose confidence fell below the target reopens, or
+    needs review at the maximum; an open item that has become confident enough completes.
+    On PostgreSQL every item is settled at once and the results are written without item
+    locks by statements that re-check each item's state and skip unchanged rows
+    (``fit_store.items_store_guarded``); elsewhere in chunks of items locked by id.
     """
     batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     if batch is None:
@@ -227,50 +254,35 @@ def batch_aggregate(*, batch_id: int) -> bool:
     version = batch.quality_version
     if last == batch.fit_through and version == batch.fit_version and batch.fitted_at:
         return False
-    excluded = set(
+    excluded = list(
         BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
     )
     # The items as this snapshot sees them: the fit's results are stored only on items
-    # still in this state (``_fit_items_store_guarded``).
-    items = list(
-        Item.objects.filter(batch=batch)
-        .order_by("pk")
-        .values_list("pk", "is_gold", "gold_answer", *_FIT_STATE)
+    # still in this state (``fit_store.items_store_guarded``).
+    items = items_snapshot(batch_id=batch.pk, results=connection.vendor == "postgresql")
+    answers = answers_read(batch_id=batch.pk, last=last)
+    totals = np.bincount(
+        np.searchsorted(items.ids, answers.items), minlength=len(items.ids)
+    ).astype(np.int64)
+    gold_counts = _gold_counts(batch=batch, gold=items.gold, answers=answers)
+    keep = ~np.isin(answers.workers, np.asarray(excluded, dtype=np.int64))
+    counted = list(
+        zip(
+            answers.items[keep].tolist(),
+            answers.workers[keep].tolist(),
+            compress(answers.data, keep.tolist()),
+            strict=True,
+        )
     )
-    gold = {row[0]: row[2] for row in items if row[1] and row[2]}
-    gold_counts: dict[int, tuple[int, int]] = {}
-    totals: dict[int, int] = {}
-    counted: list[tuple[int, int, dict[str, Any]]] = []
-    # The answers as text, decoded once per distinct text: a batch's answers repeat a few
-    # values (its choices), and decoding each of 300,000 answers took longer than the fit.
-    decoded: dict[str, Any] = {}
-    for item_id, worker_id, text in (
-        Answer.objects.filter(batch=batch, pk__lte=last)
-        .order_by("item_id", "pk")
-        .values_list("item_id", "worker_id", Cast("data", output_field=TextField()))
-        .iterator(chunk_size=5000)
-    ):
-        data = decoded.get(text)
-        if data is None:
-            data = decoded[text] = json.loads(text)
-        totals[item_id] = totals.get(item_id, 0) + 1
-        if item_id in gold:
-            n, ok = gold_counts.get(worker_id, (0, 0))
-            gold_counts[worker_id] = (
-                n + 1,
-                ok + int(gold_matches(batch.form, gold[item_id], data)),
-            )
-        if worker_id not in excluded:
-            counted.append((item_id, worker_id, data))
     fit = batch_fit(
         form=batch.form,
         method=batch.aggregation_method,
-        item_ids=[row[0] for row in items],
+        item_ids=items.ids.tolist(),
         answers=counted,
-        gold=gold,
+        gold=items.gold,
         gold_counts=gold_counts,
     )
-    fit_stopping(batch=batch, fit=fit, counted=counted, gold=gold)
+    fit_stopping(batch=batch, fit=fit, counted=counted, gold=items.gold)
     now = timezone.now()
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
@@ -278,7 +290,7 @@ def batch_aggregate(*, batch_id: int) -> bool:
             return False
         batch.quality_model = fit.model
         batch.fit_answers = len(counted)
-        batch.fit_received = sum(totals.values())
+        batch.fit_received = len(answers.items)
         batch.fit_through = last
         batch.fit_version = version
         batch.fitted_at = now
@@ -292,22 +304,98 @@ def batch_aggregate(*, batch_id: int) -> bool:
                 "fitted_at",
             ]
         )
-        _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts)
+        _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts, now=now)
+    fitted = _FitDone(fit=fit, items=items, totals=totals, last=last, version=version, now=now)
     if connection.vendor == "postgresql":
-        _fit_items_store_guarded(
-            batch=batch, fit=fit, items=items, totals=totals, last=last, version=version, now=now
-        )
+        _fit_items_store_guarded(batch=batch, done=fitted)
     else:
         _fit_items_store_locked(
             batch_id=batch.pk,
             fit=fit,
-            ids=[row[0] for row in items],
-            totals=totals,
+            ids=items.ids.tolist(),
+            totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
             last=last,
             version=version,
             now=now,
         )
     return True
+
+
+def _gold_counts(
+    *, batch: Batch, gold: dict[int, Any], answers: AnswerColumns
+) -> dict[int, tuple[int, int]]:
+    """Each worker's (test answers, right ones) in this batch, excluded workers included."""
+    counts: dict[int, tuple[int, int]] = {}
+    if not gold:
+        return counts
+    on_gold = np.flatnonzero(np.isin(answers.items, np.asarray(list(gold), dtype=np.int64)))
+    for k in on_gold.tolist():
+        item_id, worker_id = int(answers.items[k]), int(answers.workers[k])
+        n, ok = counts.get(worker_id, (0, 0))
+        right = gold_matches(batch.form, gold[item_id], answers.data[k])
+        counts[worker_id] = (n + 1, ok + int(right))
+    return counts
+
+
+@dataclass
+class _FitDone:
+    """A stored fit's results with the snapshot they were computed from."""
+
+    fit: BatchFit
+    items: ItemsSnapshot
+    totals: np.ndarray
+    last: int
+    version: int
+    now: datetime
+
+
+# Two fits of one batch store one after the other (their statements would lock the same
+# rows in different orders): a session advisory lock on (this constant, batch id).
+_FIT_STORE_LOCK = 7_150_315
+
+
+def _fit_items_store_guarded(*, batch: Batch, done: _FitDone) -> int:
+    """Store the fit's item results on PostgreSQL: every item is settled at once, and those
+    whose answers the snapshot saw all of and whose state or results change are written by
+    guarded statements (``fit_store.items_store_guarded``); the others, and those that moved
+    on since the snapshot, are combined again under their locks
+    (``_fit_items_store_locked``). Returns the rows the guarded statements wrote."""
+    items = done.items
+    fields = single_fields(batch.form)
+    columns = fit_columns(done.fit, items.ids, ResultText(fields) if fields else None)
+    settled = settle_columns(batch=batch, items=items, fit=columns)
+    seen_all = items.count == done.totals
+    rows = changed_rows(items=items, fit=columns, settled=settled)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
+        try:
+            written = items_store_guarded(
+                batch=batch,
+                fit=done.fit,
+                items=items,
+                columns=columns,
+                settled=settled,
+                rows=rows[seen_all[rows]],
+                last=done.last,
+                version=done.version,
+                now=done.now,
+            )
+            moved = items_moved(batch_id=batch.pk, items=items, settled=settled)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
+    moved = sorted(set(moved) | set(items.ids[~seen_all].tolist()))
+    if moved:
+        position = np.searchsorted(items.ids, np.asarray(moved, dtype=np.int64))
+        _fit_items_store_locked(
+            batch_id=batch.pk,
+            fit=done.fit,
+            ids=moved,
+            totals=dict(zip(moved, done.totals[position].tolist(), strict=True)),
+            last=done.last,
+            version=done.version,
+            now=done.now,
+        )
+    return written
 
 
 def _fit_items_store_locked(
@@ -357,129 +445,6 @@ def _fit_result_apply(*, item: Item, fit: Any, batch: Batch, now: datetime) -> N
     item_settle_unlocked(item=item, batch=batch, counted=fit.counted[item.pk], now=now, reopen=True)
 
 
-# PostgreSQL: the fit's results go in without the fit taking item locks of its own. Each
-# chunk is one statement that writes an item only while it still is as the fit saw it (its
-# answer count, target and status: the statement re-checks them on the newest row version,
-# waiting only for an answer in flight on that item), only while this fit is still the
-# batch's newest, and only when a value changes. A second statement names the items that
-# moved on since the snapshot (answers arrived); those are combined again under their locks.
-_FIT_STORE_GUARDED = """
-UPDATE {item} AS i SET
-    answers_target = v.answers_target,
-    status = v.status,
-    completed_at = v.completed_at,
-    aggregated_answer = v.aggregated_answer,
-    confidence = v.confidence,
-    aggregate_details = v.aggregate_details
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
-    id bigint, seen integer, was_target integer, was_status text,
-    answers_target integer, status text, completed_at timestamptz,
-    aggregated_answer jsonb, confidence float8, aggregate_details jsonb
-)
-WHERE i.id = v.id
-  AND i.answers_count = v.seen AND i.answers_target = v.was_target AND i.status = v.was_status
-  AND EXISTS (
-      SELECT 1 FROM {batch} b
-      WHERE b.id = %(batch)s AND b.fit_through = %(last)s AND b.fit_version = %(version)s
-  )
-  AND (
-      i.answers_target, i.status, i.completed_at, i.aggregated_answer, i.confidence,
-      i.aggregate_details
-  ) IS DISTINCT FROM (
-      v.answers_target, v.status, v.completed_at, v.aggregated_answer, v.confidence,
-      v.aggregate_details
-  )
-"""
-
-_FIT_STORE_MOVED = """
-SELECT v.id FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
-    id bigint, seen integer, was_target integer, was_status text,
-    answers_target integer, status text
-)
-JOIN {item} AS i ON i.id = v.id
-WHERE NOT (
-    i.answers_count = v.seen AND (
-        (i.answers_target = v.was_target AND i.status = v.was_status)
-        OR (i.answers_target = v.answers_target AND i.status = v.status)
-    )
-)
-"""
-
-# Two fits of one batch store one after the other (their statements would lock the same
-# rows in different orders): a session advisory lock on (this constant, batch id).
-_FIT_STORE_LOCK = 7_150_315
-
-
-def _fit_items_store_guarded(
-    *,
-    batch: Batch,
-    fit: Any,
-    items: list[tuple[Any, ...]],
-    totals: dict[int, int],
-    last: int,
-    version: int,
-    now: datetime,
-) -> None:
-    """Store the fit's item results on PostgreSQL (``_FIT_STORE_GUARDED``): the items as
-    the snapshot read them are settled in memory, written in chunks of ``FIT_CHUNK`` by one
-    statement each, and the few that moved on since the snapshot are combined again under
-    their locks (``_fit_items_store_locked``)."""
-    moved: list[int] = []
-    rows: list[dict[str, Any]] = []
-    alias = connection.alias
-    for pk, is_gold, _gold, count, target, status, completed_at, confidence in items:
-        if count != totals.get(pk, 0):
-            moved.append(pk)
-            continue
-        item = _item_light(
-            {
-                "id": pk,
-                "batch_id": batch.pk,
-                "answers_count": count,
-                "answers_target": target,
-                "is_gold": is_gold,
-                "status": status,
-                "completed_at": completed_at,
-                "confidence": confidence,
-            },
-            alias,
-        )
-        _fit_result_apply(item=item, fit=fit, batch=batch, now=now)
-        row = _item_row(item)
-        row.update(seen=count, was_target=target, was_status=status)
-        rows.append(row)
-    ops = connection.ops
-    tables = {"item": ops.quote_name(Item._meta.db_table)}
-    store = _FIT_STORE_GUARDED.format(batch=ops.quote_name(Batch._meta.db_table), **tables)
-    check = _FIT_STORE_MOVED.format(**tables)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
-        try:
-            for start in range(0, len(rows), FIT_CHUNK):
-                payload = json.dumps(rows[start : start + FIT_CHUNK])
-                params: dict[str, str | int] = {
-                    "rows": payload,
-                    "batch": batch.pk,
-                    "last": last,
-                    "version": version,
-                }
-                cursor.execute(store, params)
-                cursor.execute(check, {"rows": payload})
-                moved.extend(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
-    if moved:
-        _fit_items_store_locked(
-            batch_id=batch.pk,
-            fit=fit,
-            ids=sorted(moved),
-            totals=totals,
-            last=last,
-            version=version,
-            now=now,
-        )
-
-
 # What a fit reads of each item under its lock: what settling it needs, not its data or
 # its stored results (those are overwritten; PostgreSQL skips rows whose values are equal).
 _FIT_READ = (
@@ -492,8 +457,6 @@ _FIT_READ = (
     "completed_at",
     "confidence",
 )
-# What the snapshot reads of each item besides its id and gold answer.
-_FIT_STATE = ("answers_count", "answers_target", "status", "completed_at", "confidence")
 
 
 def _item_light(values: dict[str, Any], alias: str = "default") -> Item:
@@ -573,39 +536,45 @@ _ITEMS_STORE_FIELDS = [
 
 
 def _batch_workers_store_unlocked(
-    *, batch: Batch, fit: Any, gold_counts: dict[int, tuple[int, int]]
+    *, batch: Batch, fit: BatchFit, gold_counts: dict[int, tuple[int, int]], now: datetime
 ) -> None:
     """Store each worker's estimate, skill and spammer flag from the fit, and their gold
     counts recounted from the answers. Workers left out of the fit (excluded) keep their
-    last estimates."""
+    last estimates. The rows are locked by id first (lock order), then written in one
+    statement on PostgreSQL (``fit_store.batch_workers_store``)."""
     worker_ids = sorted(set(fit.workers) | set(gold_counts))
-    existing = {
-        row.worker_id: row
-        for row in BatchWorker.objects.select_for_update(no_key=True)
-        .filter(batch=batch, worker_id__in=worker_ids)
-        .order_by("pk")
-    }
+    rows = BatchWorker.objects.select_for_update(no_key=True).filter(
+        batch=batch, worker_id__in=worker_ids
+    )
+    existing = set(rows.order_by("pk").values_list("worker_id", flat=True))
     new = [BatchWorker(batch=batch, worker_id=w) for w in worker_ids if w not in existing]
     if new:
         BatchWorker.objects.bulk_create(new, ignore_conflicts=True)
-        existing = {
-            row.worker_id: row
-            for row in BatchWorker.objects.select_for_update(no_key=True)
-            .filter(batch=batch, worker_id__in=worker_ids)
-            .order_by("pk")
-        }
-    rows = []
-    for worker_id in worker_ids:
-        row = existing[worker_id]
-        row.gold_answers, row.gold_correct = gold_counts.get(worker_id, (0, 0))
-        worker_fit = fit.workers.get(worker_id)
+        list(rows.order_by("pk").values_list("pk", flat=True))
+    if connection.vendor == "postgresql":
+        batch_workers_store(
+            batch_id=batch.pk, fit=fit, worker_ids=worker_ids, gold_counts=gold_counts, now=now
+        )
+    else:
+        _batch_workers_update(batch=batch, fit=fit, gold_counts=gold_counts, now=now)
+    worker_quality_refresh_unlocked(worker_ids=worker_ids)
+
+
+def _batch_workers_update(
+    *, batch: Batch, fit: BatchFit, gold_counts: dict[int, tuple[int, int]], now: datetime
+) -> None:
+    """The portable path of ``_batch_workers_store_unlocked`` (``bulk_update``)."""
+    worker_ids = sorted(set(fit.workers) | set(gold_counts))
+    rows = list(BatchWorker.objects.filter(batch=batch, worker_id__in=worker_ids))
+    for row in rows:
+        row.gold_answers, row.gold_correct = gold_counts.get(row.worker_id, (0, 0))
+        worker_fit = fit.workers.get(row.worker_id)
         if worker_fit is not None:
             row.estimate = worker_fit.estimate
             row.skill = worker_fit.skill
             row.spam_score = worker_fit.spam_score
             row.flagged_spammer = worker_fit.flagged
-        row.updated_at = timezone.now()
-        rows.append(row)
+        row.updated_at = now
     BatchWorker.objects.bulk_update(
         rows,
         [
@@ -619,4 +588,3 @@ def _batch_workers_store_unlocked(
         ],
         batch_size=ITEM_CHUNK,
     )
-    worker_quality_refresh_unlocked(worker_ids=worker_ids)

@@ -23,6 +23,7 @@ from ..models import Batch
 from ..rendering import WIDGETS, display_spec_clean
 from ..selectors import batch_for_manager
 from ..states import batch_is_editable
+from .definition import page_size_clean
 
 if TYPE_CHECKING:
     from django.utils.functional import Promise
@@ -285,4 +286,18 @@ def batch_display_remove(*, batch_id: int, user: User, index: int) -> Batch:
         display = [d for i, d in enumerate(batch.display) if i != index]
         batch.display = display_spec_clean(display)
         batch.save(update_fields=["display"])
+    return batch
+
+
+def batch_page_size_set(*, batch_id: int, user: User, page_size: Any) -> Batch:
+    """Set how many items a worker gets on one page of the draft (1 to
+    ``limits.PAGE_SIZE_MAX``), claimed together and answered with one submit."""
+    errors: dict[str, str] = {}
+    size = page_size_clean(errors, page_size)
+    if size is None:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic(durable=True):
+        batch = _draft_locked(batch_id=batch_id, user=user)
+        batch.page_size = size
+        batch.save(update_fields=["page_size"])
     return batch

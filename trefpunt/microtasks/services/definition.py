@@ -153,7 +153,26 @@ def _scheduling_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[st
     strategy = values.get("strategy") or Batch.Strategy.DEPTH
     if strategy not in Batch.Strategy.values:
         errors["strategy"] = _("Choose depth-first, breadth-first or random.")
-    return {"min_answers": low, "max_answers": high, "lease_seconds": lease, "strategy": strategy}
+    return {
+        "min_answers": low,
+        "max_answers": high,
+        "lease_seconds": lease,
+        "strategy": strategy,
+        "page_size": page_size_clean(errors, values.get("page_size", limits.DEFAULT_PAGE_SIZE)),
+    }
+
+
+def page_size_clean(errors: dict[str, str], value: Any) -> int | None:
+    """How many items a worker claims and answers at once (a task page): 1 to
+    ``limits.PAGE_SIZE_MAX``."""
+    return _int_in(
+        errors,
+        "page_size",
+        value,
+        1,
+        limits.PAGE_SIZE_MAX,
+        _("Enter a whole number of items per page from 1 to %(n)d.") % {"n": limits.PAGE_SIZE_MAX},
+    )
 
 
 def _workers_clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:

@@ -370,3 +370,39 @@ def test_out_of_range_answers_are_rejected(items, workers, labels, message) -> N
 def test_gold_must_be_consistent() -> None:
     with pytest.raises(ValueError, match="gold"):
         dawid_skene([0], [0], [0], n_items=1, n_workers=1, n_classes=2, gold_items=[0])
+
+
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_blocked_passes_equal_the_whole_array_ones(dense: bool, weighted: bool) -> None:
+    """The grouped path works in blocks of whole items (a block of 7 answers here, so items
+    straddle block bounds and one long item is a block of its own); the per-item sums and
+    the per-code counts equal those of the general path (answers in another order)."""
+    from trefpunt.microtasks.aggregation._model import AnswerIndex
+
+    rng = np.random.default_rng(5)
+    per_item = [3, 1, 12, 2, 5, 4, 4, 1, 6]
+    items = np.repeat(np.arange(len(per_item)), per_item)
+    n_items = len(per_item) if dense else len(per_item) + 3
+    if not dense:
+        items = items + 3  # items 0-2 have no answers
+    codes = rng.integers(0, 10, size=items.size)
+    weight = rng.random(items.size) if weighted else None
+    table = rng.normal(size=(3, 10))
+    per_item_values = rng.random((3, n_items))
+    blocked = AnswerIndex(items, n_items, block=7)
+    assert len(blocked.blocks) > 3
+    shuffle = rng.permutation(items.size)
+    general = AnswerIndex(items[shuffle], n_items)
+    assert general.starts is None
+    w_shuffled = None if weight is None else weight[shuffle]
+    expected = general.sum_table(table, codes[shuffle], w_shuffled)
+    assert np.allclose(blocked.sum_table(table, codes, weight), expected, atol=1e-12)
+    expected_counts = general.pair_counts(per_item_values, codes[shuffle], w_shuffled, 10)
+    got = blocked.pair_counts(per_item_values, codes, weight, 10)
+    assert np.allclose(got, expected_counts, atol=1e-12)
+    # each item's answers are added in the same order: the same sums to the last bit
+    assert np.array_equal(
+        blocked.sum_table(table, codes, weight),
+        AnswerIndex(items, n_items).sum_table(table, codes, weight),
+    )

@@ -1,7 +1,9 @@
 """The microtask story in a real browser: a client defines a batch, uploads a CSV of 20 items
 with redundancy 2, funds it through the sandbox checkout and publishes; two workers work
-through it with the keyboard alone; the client rejects one answer, the worker appeals, the
-client overturns; the export holds all 40 answers, pseudonymised."""
+through it with the keyboard alone (one item at a time), or, with 5 items per page, a page at
+a time with one submit each (one page first sent with an answer missing: nothing is stored);
+the client rejects one answer, the worker appeals, the client overturns; the export holds all
+40 answers, pseudonymised."""
 
 from __future__ import annotations
 
@@ -64,7 +66,47 @@ def work_through(page: Page, batch_id: int, key: str) -> None:
     expect(page.get_by_role("heading", name="All done here")).to_be_visible()
 
 
-def test_microtask_story_in_the_browser(page: Page, new_page: Callable[[], Page]) -> None:
+def work_through_pages(
+    page: Page, batch_id: int, key: str, *, worker: User, leave_one_out: bool
+) -> None:
+    """Answer every page of five items with one submit each; with ``leave_one_out`` the
+    first submit misses the third item's answer: nothing is stored, that item is marked, the
+    other four keep their choice, and the page goes through once it is answered."""
+    page.goto(f"/en/microtasks/batches/{batch_id}/work/")
+    expect(page.get_by_role("heading", name="Ready?")).to_be_visible()
+    expect(page.get_by_text("You get up to 5 items at a time")).to_be_visible()
+    page.keyboard.press("Enter")
+    for n in range(1, 5):
+        items = page.locator("#mt-panel [data-mt-page-item]")
+        expect(items).to_have_count(5)
+        expect(page.locator("#mt-panel header")).to_contain_text("A page of 5 items")
+        expect(page.locator("[data-mt-left]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+        for i in range(5):
+            if not (leave_one_out and n == 1 and i == 2):
+                items.nth(i).locator(f'input[data-key="{key}"]').check()
+        page.get_by_role("button", name="Submit all 5 answers").click()
+        if leave_one_out and n == 1:
+            expect(page.get_by_text("Please check the answer of 1 item below.")).to_be_visible()
+            expect(page.locator("#mt-panel .mt-page-item.has-error")).to_have_count(1)
+            expect(items.nth(2)).to_have_class(re.compile("has-error"))
+            expect(items.nth(2)).to_contain_text("This field is required.")
+            expect(items.nth(0).locator(f'input[data-key="{key}"]')).to_be_checked()
+            assert not Answer.objects.filter(batch_id=batch_id, worker=worker).exists()
+            # The number keys choose in the item that holds the focus.
+            items.nth(2).locator('input[type="radio"]').last.focus()
+            page.keyboard.press(key)
+            expect(items.nth(2).locator(f'input[data-key="{key}"]')).to_be_checked()
+            page.get_by_role("button", name="Submit all 5 answers").click()
+        answered = rf"You answered {5 * n} items in this batch\."
+        expect(page.locator("#mt-panel footer")).to_contain_text(re.compile(answered))
+        expect(page.get_by_text("5 answers saved.")).to_be_visible()
+    expect(page.get_by_role("heading", name="All done here")).to_be_visible()
+
+
+@pytest.mark.parametrize("page_size", [1, 5])
+def test_microtask_story_in_the_browser(
+    page: Page, new_page: Callable[[], Page], page_size: int
+) -> None:
     client = UserFactory.create(display_name="Noor Client")
     ana = UserFactory.create(display_name="Ana Worker")
     ben = UserFactory.create(display_name="Ben Worker")
@@ -79,6 +121,7 @@ def test_microtask_story_in_the_browser(page: Page, new_page: Callable[[], Page]
     page.locator("#id_estimated_seconds").fill("20")
     page.locator("#id_min_answers").fill("2")
     page.locator("#id_max_answers").fill("2")
+    page.get_by_label("Items per page").fill(str(page_size))
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved. Now upload the items.")).to_be_visible()
     batch = Batch.objects.get(title="Sentiment of product reviews")
@@ -106,10 +149,17 @@ def test_microtask_story_in_the_browser(page: Page, new_page: Callable[[], Page]
     log_in(ana_page, ana)
     ana_page.goto("/en/microtasks/")
     expect(ana_page.get_by_role("link", name="Sentiment of product reviews")).to_be_visible()
-    work_through(ana_page, batch.pk, "1")
+    assert batch.page_size == page_size
+    if page_size == 1:
+        work_through(ana_page, batch.pk, "1")
+    else:
+        work_through_pages(ana_page, batch.pk, "1", worker=ana, leave_one_out=True)
     ben_page = new_page()
     log_in(ben_page, ben)
-    work_through(ben_page, batch.pk, "3")
+    if page_size == 1:
+        work_through(ben_page, batch.pk, "3")
+    else:
+        work_through_pages(ben_page, batch.pk, "3", worker=ben, leave_one_out=False)
     assert Answer.objects.filter(batch=batch).count() == 40
     # They disagree on every item, which has no room for a third answer: each needs review.
     assert set(Item.objects.filter(batch=batch).values_list("status", flat=True)) == {"review"}

@@ -17,13 +17,20 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override
 
 from trefpunt.accounts.services import api_token_create
 from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.microtasks.aggregation.adaptive import calibration_from
 from trefpunt.microtasks.models import Answer, BatchWorker, Item
 from trefpunt.microtasks.selectors import worker_pseudonym
-from trefpunt.microtasks.selectors.reliability import batch_reliability
+from trefpunt.microtasks.selectors.reliability import (
+    MIN_STOPPED,
+    batch_reliability,
+    batch_stop_reliability,
+)
 from trefpunt.microtasks.services import REFIT_QUIET
+from trefpunt.microtasks.services.aggregation import batch_aggregate
 from trefpunt.microtasks.tasks import batches_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, at_random, crowd_batch, work
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up
@@ -157,7 +164,8 @@ def test_results_and_workers_pages_query_count_does_not_grow(django_assert_max_n
     counts = []
     for _round in range(2):
         for name in ("results", "workers"):
-            with django_assert_max_num_queries(12) as captured:
+            # 13: the reliability of early stopping on the test questions adds one
+            with django_assert_max_num_queries(13) as captured:
                 assert client.get(url(name, crowd.batch.pk)).status_code == 200
             counts.append(len(captured.captured_queries))
         work(crowd.batch, [*workers[1:], SimWorker(UserFactory.create(), at_random(rng))])
@@ -198,3 +206,97 @@ def test_results_page_shows_the_reliability_of_the_confidence_on_test_questions(
     page = logged_in(crowd.owner).get(url("results", crowd.batch.pk)).content.decode()
     assert "Is the confidence honest?" in page
     assert f'<td class="num">{rows[0].items}</td>' in page
+
+
+def test_stop_reliability_says_when_nothing_can_stop_early_yet(django_assert_max_num_queries):
+    """A small batch at three answers: the stopping rule has no calibration (no question
+    has several times the minimum answers), so no question stops early and the page says
+    so instead of showing an empty table."""
+    random.seed(5)
+    crowd = crowd_batch(items=40, gold=12, seed=5, min_answers=3, max_answers=3, gold_rate=0.3)
+    rng = random.Random(5)
+    work(
+        crowd.batch,
+        [SimWorker(UserFactory.create(), accurate(crowd.truth, 0.8, rng)) for _ in range(4)],
+    )
+    crowd.batch.refresh_from_db()
+    with django_assert_max_num_queries(1):
+        stop = batch_stop_reliability(batch=crowd.batch)
+    assert not stop.calibrated and stop.stopped == 0 and stop.rows == []
+    assert stop.replayed == 12
+    page = logged_in(crowd.owner).get(url("results", crowd.batch.pk)).content.decode()
+    assert 'data-stop-reliability="uncalibrated"' in page
+
+
+def _stopped_by_hand(batch) -> list[tuple[float, bool]]:
+    """The test questions' stop points, replayed one answer at a time through the service
+    that runs when an answer arrives (independent of the selector's loop)."""
+    from trefpunt.microtasks.aggregation.adaptive import DEFAULT_MIN_AGREEING
+    from trefpunt.microtasks.quality import AnswerRow, gold_matches, item_result
+    from trefpunt.microtasks.services.stopping import item_stopping
+
+    out = []
+    for item in Item.objects.filter(batch=batch, is_gold=True).order_by("pk"):
+        answers = list(Answer.objects.filter(item=item).order_by("created_at", "pk"))
+        estimates = dict(
+            BatchWorker.objects.filter(batch=batch).values_list("worker_id", "estimate")
+        )
+        rows = [AnswerRow(a.worker_id, a.data, estimates.get(a.worker_id)) for a in answers]
+        for n in range(batch.min_answers, min(len(rows), batch.max_answers - 1) + 1):
+            result = item_result(
+                batch.form, batch.aggregation_method, batch.quality_model, rows[:n]
+            )
+            item_stopping(batch=batch, rows=rows[:n], result=result)
+            assert result.details is not None and result.answer is not None
+            stop = result.details["stop"]
+            # the rule restated: target reached, enough distinct workers behind the leader
+            agreeing = stop["agreeing"] >= DEFAULT_MIN_AGREEING
+            if stop["confidence"] >= batch.confidence_target and agreeing:
+                right = gold_matches(batch.form, item.gold_answer, result.answer)
+                out.append((stop["confidence"], right))
+                break
+    return out
+
+
+@pytest.mark.parametrize(("gold", "measured"), [(30, True), (8, False)])
+def test_results_page_shows_stated_against_observed_for_questions_stopped_early(
+    django_assert_max_num_queries, gold, measured
+):
+    """Test questions always get their maximum answers; replayed in arrival order through
+    the stopping rule (the batch's calibration stored by its full fit), those the rule would
+    have stopped below the maximum are listed by stated confidence against the share that
+    was right — or, with fewer than MIN_STOPPED of them, a sentence that it is too few."""
+    random.seed(3)
+    crowd = crowd_batch(items=40, gold=gold, seed=3, min_answers=3, max_answers=6, gold_rate=0.5)
+    rng = random.Random(3)
+    workers = [SimWorker(UserFactory.create(), accurate(crowd.truth, 0.9, rng)) for _ in range(6)]
+    work(crowd.batch, workers)
+    batch = crowd.batch
+    batch.refresh_from_db()
+    assert batch_aggregate(batch_id=batch.pk)
+    batch.refresh_from_db()
+    # The calibration the full fit stored decides nothing on 40 questions of at most six
+    # answers (none yet); the identity map stands in for a calibrated batch: the stated
+    # stopping confidence is the leave-one-out confidence itself.
+    model = batch.quality_model
+    assert model is not None
+    model["stop"].update({"edges": [0.0], "levels": [1.0]})
+    batch.save(update_fields=["quality_model"])
+    assert calibration_from(model["stop"])[1] is not None
+    with django_assert_max_num_queries(1):
+        stop = batch_stop_reliability(batch=batch)
+    expected = _stopped_by_hand(batch)
+    assert stop.calibrated and stop.replayed == gold
+    assert stop.stopped == len(expected) == sum(r.items for r in stop.rows)
+    assert stop.stated == pytest.approx(sum(c for c, _ok in expected) / len(expected))
+    assert stop.observed == pytest.approx(sum(ok for _c, ok in expected) / len(expected))
+    assert all(c >= batch.confidence_target for c, _ok in expected)
+    assert stop.enough is measured
+    assert (stop.stopped >= MIN_STOPPED) is measured
+    page = logged_in(crowd.owner).get(url("results", batch.pk)).content.decode()
+    state = "measured" if measured else "too-few"
+    assert f'data-stop-reliability="{state}"' in page
+    assert "Questions stopped early" in page
+    with override("nl"):
+        dutch = logged_in(crowd.owner).get(url("results", batch.pk))
+    assert "Vragen die vroeg stopten" in dutch.content.decode()

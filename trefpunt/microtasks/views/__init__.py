@@ -2,7 +2,7 @@
 
 Every action is a plain POST that works without JavaScript and redirects back:
 
-- ``work``: the worker's pages;
+- ``work``: the worker's pages (``work_page``: a page of several items at once);
 - ``manage``: the client's batch, its definition, funding and run;
 - ``review``: the client's review, results, workers and export, and staff appeals.
 
@@ -45,6 +45,7 @@ from .work import (
     batch_list_view,
     lease_answer_view,
     lease_skip_view,
+    page_answer_view,
     work_view,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "lease_skip_view",
     "manage_list_view",
     "manage_view",
+    "page_answer_view",
     "publish_view",
     "qualification_view",
     "results_view",

@@ -17,7 +17,7 @@ from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFaile
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404
 
-from .. import selectors
+from .. import limits, selectors
 from ..models import Batch, Item
 from ..rendering import item_render
 from ..services import builder
@@ -83,6 +83,11 @@ def _action(request: AuthedRequest, batch: Batch) -> str:
     if action == "display_remove":
         builder.batch_display_remove(batch_id=pk, user=user, index=_int(post.get("index"), -1))
         return _("Column removed.")
+    if action == "page_size":
+        builder.batch_page_size_set(
+            batch_id=pk, user=user, page_size=_int(post.get("page_size"), 0)
+        )
+        return _("Items per page saved.")
     if action == "test":
         batch_test_set(
             batch_id=pk,
@@ -130,5 +135,6 @@ def builder_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "preview_fields": prefixed_fields(batch, "preview-", None) if batch.form else [],
             "gold_count": Item.objects.filter(batch=batch, is_gold=True).count(),
             "scopes": Batch.TestScope.choices,
+            "page_size_max": limits.PAGE_SIZE_MAX,
         },
     )

@@ -56,6 +56,7 @@ def answer_form_fields(
         fields.append(
             {
                 **field,
+                "input": field["name"],
                 "value": "" if value is None or isinstance(value, list) else value,
                 "choices": choices,
                 "error": " ".join(errors.get(field["name"], [])),

@@ -22,11 +22,14 @@ from .common import answer_form_fields
 
 
 def prefixed_fields(
-    batch: Batch, prefix: str, values: dict[str, Any] | None, error: str = ""
+    batch: Batch,
+    prefix: str,
+    values: dict[str, Any] | None,
+    errors: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The answer form with every input named ``prefix + field name`` (several items on one
     page)."""
-    fields = answer_form_fields(batch, values, None)
+    fields = answer_form_fields(batch, values, errors)
     for field in fields:
         field["input"] = f"{prefix}{field['name']}"
     return fields

@@ -32,7 +32,7 @@ from ..forms import (
 from ..formspec import answer_display
 from ..models import Answer, Batch, Item
 from ..rendering import item_render
-from ..selectors.reliability import batch_reliability
+from ..selectors.reliability import batch_reliability, batch_stop_reliability
 from .common import batch_action, is_htmx, page_of
 
 REVIEW_PAGE_SIZE = 50
@@ -294,6 +294,7 @@ def results_view(request: AuthedRequest, pk: int) -> HttpResponse:
             "rows": [_result_row(batch, item, excluded) for item in page.object_list],
             "summary": selectors.batch_quality_summary(batch=batch),
             "reliability": batch_reliability(batch=batch),
+            "stop_reliability": batch_stop_reliability(batch=batch),
         },
     )
 

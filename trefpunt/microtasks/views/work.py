@@ -31,10 +31,13 @@ from ..forms import (
     AppealForm,
 )
 from ..formspec import answer_display
-from ..models import Answer, Batch, Item, Lease
+from ..models import Batch, Item, Lease
 from ..rendering import item_render, markdown_render
 from ..selectors.rules import worker_test_status
-from .common import answer_form_fields, is_htmx, page_of
+from . import work_page
+from .common import is_htmx, page_of
+from .qualification import answer_from_post
+from .work_panel import feedback_text, gold_feedback, panel_context, render_work
 
 HISTORY_PAGE_SIZE = 50
 
@@ -85,52 +88,6 @@ def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _answer_from_post(form: list[dict[str, Any]], data: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = {}
-    for field in form:
-        name = field["name"]
-        if field["type"] == "multiple":
-            answer[name] = data.getlist(name)
-        else:
-            answer[name] = data.get(name, "")
-    return answer
-
-
-def _panel_context(
-    request: HttpRequest,
-    batch: Batch,
-    lease: Lease | None,
-    *,
-    notice: str = "",
-    stopped: str = "",
-    exhausted: bool = False,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, list[str]] | None = None,
-    feedback: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "batch": batch,
-        "feedback": feedback,
-        "lease": lease,
-        "item_html": item_render(batch.display, lease.item.data) if lease else "",
-        "fields": answer_form_fields(batch, values, errors) if lease else [],
-        "notice": notice,
-        "stopped": stopped,
-        "exhausted": exhausted,
-        "form_error": bool(errors),
-        "answered": Answer.objects.filter(batch=batch, worker_id=request.user.pk).count(),
-    }
-
-
-def _render_work(
-    request: HttpRequest, batch: Batch, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    if is_htmx(request):
-        return render(request, "microtasks/work.html#panel", context, status=status)
-    context["instructions"] = markdown_render(batch.instructions)
-    return render(request, "microtasks/work.html", context, status=status)
-
-
 def _claim_next(request: AuthedRequest, batch: Batch) -> tuple[Lease | None, str]:
     try:
         return services.lease_claim(batch_id=batch.pk, worker=request.user), ""
@@ -144,36 +101,29 @@ def _claim_next(request: AuthedRequest, batch: Batch) -> tuple[Lease | None, str
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
 def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
-    """GET shows the item the worker holds (no lease is taken by a GET); POST claims one."""
+    """GET shows the item (or the page of items) the worker holds, no lease is taken by a
+    GET; POST claims one (or a page)."""
     batch = selectors.batch_for_worker(batch_id=pk)
+    if batch.page_size > 1:
+        if request.method == "POST":
+            return work_page.after_page(request, batch, "")
+        context = panel_context(request, batch, None)
+        leases = selectors.leases_live_for_worker(batch=batch, user=request.user)
+        context.update(work_page.page_context(request, batch, leases))
+        return render_work(request, batch, context)
     if request.method == "POST":
         return _after_item(request, batch, "")
     lease = selectors.lease_live_for_worker(batch=batch, user=request.user)
-    return _render_work(request, batch, _panel_context(request, batch, lease))
+    return render_work(request, batch, panel_context(request, batch, lease))
 
 
-def _gold_feedback(batch: Batch, answer: Answer) -> dict[str, Any] | None:
-    """What the worker is told after answering a test question, when the client enabled it:
-    the expected answer and whether theirs matched. ``None`` for every other answer, so an
-    item shows nothing of being a test before it is answered."""
-    item = answer.item
-    if not (batch.gold_feedback and item.is_gold and item.gold_answer):
-        return None
-    from ..quality import gold_matches
-
-    return {
-        "expected": answer_display(
-            [f for f in batch.form if f["name"] in item.gold_answer], item.gold_answer
-        ),
-        "correct": gold_matches(batch.form, item.gold_answer, answer.data),
-    }
-
-
-def _feedback_text(feedback: dict[str, Any]) -> str:
-    expected = "; ".join(value for _label, value in feedback["expected"])
-    if feedback["correct"]:
-        return _("Right: the expected answer was “%(answer)s”.") % {"answer": expected}
-    return _("The expected answer was “%(answer)s”.") % {"answer": expected}
+@login_required
+@require_POST
+@not_found_as_404
+def page_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The answers of a page of items, sent with one submit: all stored, or none."""
+    batch = selectors.batch_for_worker(batch_id=pk)
+    return work_page.page_answer(request, batch)
 
 
 def _after_item(
@@ -183,7 +133,7 @@ def _after_item(
     lease, stopped = _claim_next(request, batch)
     exhausted = lease is None and not stopped
     if is_htmx(request):
-        context = _panel_context(
+        context = panel_context(
             request,
             batch,
             lease,
@@ -192,10 +142,10 @@ def _after_item(
             exhausted=exhausted,
             feedback=feedback,
         )
-        return _render_work(request, batch, context)
+        return render_work(request, batch, context)
     if feedback:
         (messages.success if feedback["correct"] else messages.warning)(
-            request, _feedback_text(feedback)
+            request, feedback_text(feedback)
         )
     if notice:
         messages.success(request, notice)
@@ -212,18 +162,18 @@ def _after_item(
 def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
     lease = selectors.lease_for_worker(lease_id=pk, user=request.user)
     batch = lease.batch
-    raw = _answer_from_post(batch.form, request.POST)
+    raw = answer_from_post(batch.form, request.POST, "")
     try:
         stored = services.lease_answer(lease_id=lease.pk, worker=request.user, answer=raw)
     except ValidationFailed as exc:
         errors = exc.fields or {"__all__": [exc.message]}
-        context = _panel_context(request, batch, lease, values=raw, errors=errors)
-        return _render_work(request, batch, context, status=200 if is_htmx(request) else 422)
+        context = panel_context(request, batch, lease, values=raw, errors=errors)
+        return render_work(request, batch, context, status=200 if is_htmx(request) else 422)
     except NotFound:
         raise
     except ApplicationError as exc:
         return _after_item(request, batch, exc.message)
-    return _after_item(request, batch, _("Answer saved."), _gold_feedback(batch, stored))
+    return _after_item(request, batch, _("Answer saved."), gold_feedback(batch, stored))
 
 
 @login_required
@@ -231,6 +181,8 @@ def lease_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def lease_skip_view(request: AuthedRequest, pk: int) -> HttpResponse:
     lease = selectors.lease_for_worker(lease_id=pk, user=request.user)
+    if lease.batch.page_size > 1:
+        return work_page.page_skip(request, lease)
     try:
         services.lease_skip(lease_id=lease.pk, worker=request.user)
     except NotFound:

@@ -1,6 +1,8 @@
 /* The work page: keyboard shortcuts and the lease timer. Without this file every button
    still works; htmx (when loaded) swaps in the next item without a full reload.
-   Keys: 1–9 pick a choice of the first choice question, Enter submits, S skips. */
+   Keys: 1–9 pick a choice of the first choice question, Enter submits, S skips. On a page of
+   several items, 1–9 pick in the item that holds the focus and S does nothing (each item has
+   its own skip button). */
 (function () {
   "use strict";
   var timer = null;
@@ -40,7 +42,9 @@
     }
     if (isTextEntry(target)) return;
     if (/^[1-9]$/.test(event.key)) {
-      var input = form.querySelector('input[data-key="' + event.key + '"]');
+      // On a page of several items the keys choose in the item that holds the focus.
+      var item = target.closest ? target.closest("[data-mt-page-item]") : null;
+      var input = (item || form).querySelector('input[data-key="' + event.key + '"]');
       if (!input) return;
       event.preventDefault();
       input.checked = input.type === "radio" ? true : !input.checked;
