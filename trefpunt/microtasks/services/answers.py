@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -504,19 +504,47 @@ def lease_answer_page(
         raise ValidationFailed(_("Answer each item of the page once."))
     _seconds_check(seconds)
     each = None if seconds is None else max(1, seconds // len(lease_ids))
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        try:
+            batch, stored, received = _page_answered(
+                worker=worker, answers=answers, lease_ids=lease_ids, seconds=each
+            )
+            break
+        except OperationalError as exc:
+            # A page holds several items while it takes their locks one after the other; a
+            # full fit's chunk update (which locks the rows it writes in its own order) can
+            # then deadlock with it. PostgreSQL aborts one of the two; the page starts again.
+            if attempt == PAGE_ATTEMPTS or _sqlstate(exc) != DEADLOCK_DETECTED:
+                raise
+    _answers_after_commit(batch=batch, received=received, n=len(stored))
+    return stored
+
+
+PAGE_ATTEMPTS = 3
+DEADLOCK_DETECTED = "40P01"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _page_answered(
+    *, worker: User, answers: list[tuple[int, Any]], lease_ids: list[int], seconds: int | None
+) -> tuple[Batch, list[Answer], int]:
+    """One attempt at storing the page, in one transaction: the batch, the answers and the
+    batch's answers received."""
     with transaction.atomic(durable=True):
         leases = _leases_locked(lease_ids=lease_ids, worker=worker)
         cleaned = _page_cleaned(answers=answers, leases=leases)
         now = timezone.now()
-        done = [_page_answer_store(lease, worker, data, each, now) for lease, data in cleaned]
+        done = [_page_answer_store(lease, worker, data, seconds, now) for lease, data in cleaned]
         _items_settled_unlocked(
             [(lease, completed) for (lease, _d), (_a, completed) in zip(cleaned, done, strict=True)]
         )
         stored = [answer for answer, _completed in done]
         batch = cleaned[0][0].batch
         received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
-    _answers_after_commit(batch=batch, received=received, n=len(stored))
-    return stored
+    return batch, stored, received
 
 
 def _page_answer_store(
