@@ -747,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.items <= 1_000_000:
         parser.error("--items must be between 1 and 1,000,000")
     if not 0 <= args.page_size <= 50:
-        parser.error("--page-size must be between 1 and 50")
+        parser.error("--page-size must be between 1 and 50 (0: one item at a time)")
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("The scheduler bench needs PostgreSQL: set DATABASE_URL=postgres://…")

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -294,6 +294,56 @@ def _item_save_query() -> tuple[list[Any], str]:
     return fields, sql
 
 
+_ITEMS_SAVE = """
+UPDATE {item} AS i SET {assignments}
+FROM unnest({arrays}) AS v({names})
+WHERE i.id = v.id
+"""
+
+
+@functools.cache
+def _items_save_query() -> tuple[list[Any], str]:
+    fields, _single = _item_save_query()
+    quote = connection.ops.quote_name
+    json_fields = {f.name for f in fields if f.get_internal_type() == "JSONField"}
+
+    def value(f: Any) -> str:
+        return f"v.{f.column}::jsonb" if f.name in json_fields else f"v.{f.column}"
+
+    sql = _ITEMS_SAVE.format(
+        item=quote(Item._meta.db_table),
+        assignments=", ".join(f"{quote(str(f.column))} = {value(f)}" for f in fields),
+        arrays=", ".join(
+            ["%s::bigint[]"]
+            + [
+                "%s::text[]" if f.name in json_fields else f"%s::{f.db_type(connection)}[]"
+                for f in fields
+            ]
+        ),
+        names=", ".join(["id", *(str(f.column) for f in fields)]),
+    )
+    return fields, sql
+
+
+def _items_save_unlocked(items: list[Item]) -> None:
+    """Save the answer count and ``ITEM_FIELDS`` of the (locked) items: on PostgreSQL a
+    page's items in one ``UPDATE … FROM unnest(…)``, otherwise one by one."""
+    if len(items) == 1 or connection.vendor != "postgresql":
+        for item in items:
+            _item_save_unlocked(item)
+        return
+    fields, sql = _items_save_query()
+    columns: list[list[Any]] = [[item.pk for item in items]]
+    for f in fields:
+        values = [getattr(item, f.attname) for item in items]
+        if f.get_internal_type() == "JSONField":
+            columns.append([None if v is None else json.dumps(v, cls=f.encoder) for v in values])
+        else:
+            columns.append([f.get_db_prep_save(v, connection) for v in values])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+
+
 def _item_save_unlocked(item: Item) -> None:
     """Save the answer count and ``ITEM_FIELDS`` of the (locked) item: one ``UPDATE``
     written out, not compiled by the ORM per answer."""
@@ -318,10 +368,12 @@ def _lease_unusable(lease: Lease) -> Conflict:
 
 def _answer_store_unlocked(
     *, lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
-) -> Answer:
+) -> tuple[Answer, bool]:
     """Store ``cleaned`` on the live ``lease`` (its item locked by the caller) and update
-    the item: its count, its combined answer, its state. Raises ``Conflict`` when the lease
-    is no longer usable. Working time is lease start → now, or ``seconds``, bounded by it."""
+    the item in memory: its count, its combined answer, its state (saved by
+    ``_items_settled_unlocked``). Returns the answer and whether it completed the item.
+    Raises ``Conflict`` when the lease is no longer usable. Working time is lease start →
+    now, or ``seconds``, bounded by it."""
     batch = lease.batch
     item = lease.item
     elapsed = max(1, int((now - lease.created_at).total_seconds()))
@@ -344,11 +396,18 @@ def _answer_store_unlocked(
     item_answer_recorded_unlocked(
         item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
     )
-    _item_save_unlocked(item)
-    if was_open and item.status == Item.Status.COMPLETE:
-        batch_finished_check(batch)
-        item_completed_emit(batch, item)
-    return stored
+    return stored, was_open and item.status == Item.Status.COMPLETE
+
+
+def _items_settled_unlocked(done: list[tuple[Lease, bool]]) -> None:
+    """Save the answered (locked) items, then for those the answers completed: is the
+    batch finished, and their webhook after the commit."""
+    _items_save_unlocked([lease.item for lease, _completed in done])
+    completed = [lease for lease, was_completed in done if was_completed]
+    if completed:
+        batch_finished_check(completed[0].batch)
+    for lease in completed:
+        item_completed_emit(lease.batch, lease.item)
 
 
 def _fair_pay_due(*, received: int, n: int) -> bool:
@@ -393,9 +452,10 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
             raise NotFound(_("Lease not found."))
         cleaned = answer_clean(lease.batch.form, answer)
         _seconds_check(seconds)
-        stored = _answer_store_unlocked(
+        stored, completed = _answer_store_unlocked(
             lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=timezone.now()
         )
+        _items_settled_unlocked([(lease, completed)])
         received = _answer_counted(batch=lease.batch, worker_id=worker.pk)
     _answers_after_commit(batch=lease.batch, received=received)
     return stored
@@ -444,20 +504,52 @@ def lease_answer_page(
         raise ValidationFailed(_("Answer each item of the page once."))
     _seconds_check(seconds)
     each = None if seconds is None else max(1, seconds // len(lease_ids))
-    with transaction.atomic(durable=True):
-        leases = _leases_locked(lease_ids=lease_ids, worker=worker)
-        cleaned = _page_cleaned(answers=answers, leases=leases)
-        now = timezone.now()
-        stored = [_page_answer_store(lease, worker, data, each, now) for lease, data in cleaned]
-        batch = cleaned[0][0].batch
-        received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        try:
+            batch, stored, received = _page_answered(
+                worker=worker, answers=answers, lease_ids=lease_ids, seconds=each
+            )
+            break
+        except OperationalError as exc:
+            # A page holds several items while it takes their locks one after the other; a
+            # full fit's chunk update (which locks the rows it writes in its own order) can
+            # then deadlock with it. PostgreSQL aborts one of the two; the page starts again.
+            if attempt == PAGE_ATTEMPTS or _sqlstate(exc) != DEADLOCK_DETECTED:
+                raise
     _answers_after_commit(batch=batch, received=received, n=len(stored))
     return stored
 
 
+PAGE_ATTEMPTS = 3
+DEADLOCK_DETECTED = "40P01"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _page_answered(
+    *, worker: User, answers: list[tuple[int, Any]], lease_ids: list[int], seconds: int | None
+) -> tuple[Batch, list[Answer], int]:
+    """One attempt at storing the page, in one transaction: the batch, the answers and the
+    batch's answers received."""
+    with transaction.atomic(durable=True):
+        leases = _leases_locked(lease_ids=lease_ids, worker=worker)
+        cleaned = _page_cleaned(answers=answers, leases=leases)
+        now = timezone.now()
+        done = [_page_answer_store(lease, worker, data, seconds, now) for lease, data in cleaned]
+        _items_settled_unlocked(
+            [(lease, completed) for (lease, _d), (_a, completed) in zip(cleaned, done, strict=True)]
+        )
+        stored = [answer for answer, _completed in done]
+        batch = cleaned[0][0].batch
+        received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
+    return batch, stored, received
+
+
 def _page_answer_store(
     lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
-) -> Answer:
+) -> tuple[Answer, bool]:
     try:
         return _answer_store_unlocked(
             lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=now

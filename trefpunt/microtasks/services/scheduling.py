@@ -105,7 +105,7 @@ WHERE i.batch_id = %(batch)s AND i.status = %(open)s AND i.is_gold = %(gold)s
       WHERE l.item_id = i.id AND l.status = %(active)s AND l.expires_at > %(now)s
   ) < i.answers_target
 ORDER BY i.answers_count {direction}, i.id
-LIMIT 1
+LIMIT %(limit)s
 FOR NO KEY UPDATE OF i SKIP LOCKED
 """
 
@@ -131,6 +131,7 @@ def _pick_skip_locked_sql(
         "worker": worker.pk,
         "active": Lease.Status.ACTIVE.value,
         "now": now,
+        "limit": 1,
     }
     with connection.cursor() as cursor:
         for gold in (gold_first, not gold_first):
@@ -218,20 +219,28 @@ def _claim_attempt(
         )
         if lease_id is None:
             return None, item_id
-        lease = Lease(
-            pk=lease_id,
-            batch=batch,
-            item_id=item_id,
-            worker=worker,
-            status=Lease.Status.ACTIVE,
-            created_at=now,
-            expires_at=now + timedelta(seconds=batch.lease_seconds),
-            slot=slot,
-        )
-        # The row exists: mark the instance as loaded, as if it came from a query.
-        lease._state.adding = False
-        lease._state.db = connection.alias
-        return lease, None
+        return _lease_made(
+            batch=batch, worker=worker, now=now, lease_id=lease_id, item_id=item_id, slot=slot
+        ), None
+
+
+def _lease_made(
+    *, batch: Batch, worker: User, now: datetime, lease_id: int, item_id: int, slot: int
+) -> Lease:
+    """The instance of a lease row just inserted, marked as loaded (as if from a query)."""
+    lease = Lease(
+        pk=lease_id,
+        batch=batch,
+        item_id=item_id,
+        worker=worker,
+        status=Lease.Status.ACTIVE,
+        created_at=now,
+        expires_at=now + timedelta(seconds=batch.lease_seconds),
+        slot=slot,
+    )
+    lease._state.adding = False
+    lease._state.db = connection.alias
+    return lease
 
 
 _GUARDED_INSERT = """
@@ -276,6 +285,102 @@ def _lease_insert_guarded_unlocked(
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return int(row[0]) if row else None
+
+
+# A task page on PostgreSQL (depth- and breadth-first batches): its items picked with
+# ``SKIP LOCKED`` (never waiting, so holding several item locks cannot deadlock) and their
+# leases inserted by one guarded statement that counts again after the locks are held.
+_GUARDED_INSERT_MANY = """
+INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at, slot)
+SELECT %(batch)s, i.id, %(worker)s, %(active)s, %(now)s, %(expires)s, p.slot
+FROM unnest(%(items)s::bigint[], %(slots)s::integer[]) AS p(item_id, slot)
+JOIN {item} i ON i.id = p.item_id
+WHERE i.status = %(open)s
+  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s)
+  AND i.answers_count + (
+      SELECT COUNT(*) FROM {lease} l
+      WHERE l.item_id = i.id AND l.status = %(active)s AND l.expires_at > %(now)s
+  ) < i.answers_target
+RETURNING id, item_id, slot
+"""
+
+
+def _pick_page_unlocked(
+    *, batch: Batch, worker: User, now: datetime, rejected: list[int], want: int
+) -> list[int]:
+    """Up to ``want`` candidate items locked (skip-locked): as many test questions as
+    ``want`` draws at the batch's ``gold_rate`` give, the rest other items, each kind topped
+    up from the other when it runs short (one statement per kind asked)."""
+    gold = sum(random.random() < batch.gold_rate for _ in range(want))
+    sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
+    params: dict[str, Any] = {
+        "batch": batch.pk,
+        "open": Item.Status.OPEN.value,
+        "worker": worker.pk,
+        "active": Lease.Status.ACTIVE.value,
+        "now": now,
+    }
+    picked: list[int] = []
+    with connection.cursor() as cursor:
+
+        def pick(is_gold: bool, n: int) -> int:
+            if n <= 0:
+                return 0
+            cursor.execute(
+                sql, {**params, "gold": is_gold, "limit": n, "rejected": rejected + picked}
+            )
+            found = [int(row[0]) for row in cursor.fetchall()]
+            picked.extend(found)
+            return len(found)
+
+        gold_left = pick(True, gold) == gold
+        pick(False, want - len(picked))  # the other items, and what the tests could not give
+        if gold_left:
+            pick(True, want - len(picked))  # what the other items could not give
+    return picked
+
+
+def _claim_page_sql(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
+    """Up to ``room`` leases in slots 0… in one short transaction per attempt (an attempt
+    retries the slots whose item turned out full under the lock)."""
+    sql = _GUARDED_INSERT_MANY.format(lease=Lease._meta.db_table, item=Item._meta.db_table)
+    leases: list[Lease] = []
+    rejected: list[int] = []
+    slots = list(range(room))
+    for _attempt in range(CLAIM_ATTEMPTS):
+        with transaction.atomic(durable=True):
+            picked = _pick_page_unlocked(
+                batch=batch, worker=worker, now=now, rejected=rejected, want=len(slots)
+            )
+            if not picked:
+                break
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql,
+                    {
+                        "batch": batch.pk,
+                        "worker": worker.pk,
+                        "active": Lease.Status.ACTIVE.value,
+                        "now": now,
+                        "expires": now + timedelta(seconds=batch.lease_seconds),
+                        "items": picked,
+                        "slots": slots[: len(picked)],
+                        "open": Item.Status.OPEN.value,
+                    },
+                )
+                rows = cursor.fetchall()
+        leases += [
+            _lease_made(
+                batch=batch, worker=worker, now=now, lease_id=pk, item_id=item_id, slot=slot
+            )
+            for pk, item_id, slot in rows
+        ]
+        taken = {item_id for _pk, item_id, _slot in rows}
+        rejected += [item_id for item_id in picked if item_id not in taken]
+        slots = [slot for slot in slots if slot not in {row[2] for row in rows}]
+        if not slots:
+            break
+    return sorted(leases, key=lambda lease: lease.slot)
 
 
 def _worker_answered(*, batch: Batch, worker: User) -> int:
@@ -456,10 +561,21 @@ def _claim_slot(*, batch: Batch, worker: User, now: datetime, slot: int) -> Leas
 
 
 def _claim_slots(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
-    """Up to ``room`` new leases, slot by slot, each its own short transaction (one item
-    locked at a time); stops at the first slot for which nothing is left."""
+    """Up to ``room`` new leases: on PostgreSQL for a page of a depth- or breadth-first
+    batch, the page at once (``_claim_page_sql``); otherwise, or when that found every
+    candidate locked by other claims, slot by slot, each its own short transaction (one
+    item locked at a time, waiting for it if need be); stops at the first slot for which
+    nothing is left."""
     leases: list[Lease] = []
     try:
+        if (
+            room > 1
+            and connection.vendor == "postgresql"
+            and batch.strategy != Batch.Strategy.RANDOM
+        ):
+            leases = _claim_page_sql(batch=batch, worker=worker, now=now, room=room)
+            if leases:
+                return leases
         for slot in range(room):
             lease = _claim_slot(batch=batch, worker=worker, now=now, slot=slot)
             if lease is None:
