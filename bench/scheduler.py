@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import threading
@@ -210,8 +211,20 @@ def work_services(
     return result
 
 
+WRONG_SHARE = 0.15  # each answer is wrong with this chance (fixed per item and worker)
+
+
 def _label(item_id: int, user_id: int) -> dict[str, str]:
-    return {"label": "abc"[(item_id + user_id) % 3]}
+    """A crowd that is mostly right: the item's label is ``item id % 3``, and each worker
+    misses it on about 15 % of the items, the same items on every run. (Answers that are a
+    permutation per worker have no consensus at all: whether a fit then finds every item
+    confident depends on which optimum it lands in, which is the estimator's matter, not
+    the scheduler's.)"""
+    truth = item_id % 3
+    draw = random.Random(item_id * 1_000_003 + user_id)
+    if draw.random() < WRONG_SHARE:
+        truth = (truth + 1 + draw.randrange(2)) % 3
+    return {"label": "abc"[truth]}
 
 
 def _service_cycle(batch_id: int, worker: Any, page_size: int) -> int:
@@ -512,7 +525,12 @@ def checks(batch_id: int) -> dict[str, int]:
     return {
         "over_assigned": over,
         "duplicates": duplicates,
-        "incomplete": items.exclude(status=Item.Status.COMPLETE).count(),
+        # Finished: complete, or every answer in and the confidence still below the target
+        # ("needs review", counted apart); an item still open or short of answers is not.
+        "incomplete": items.filter(
+            Q(status=Item.Status.OPEN) | Q(answers_count__lt=F("answers_target"))
+        ).count(),
+        "review": items.filter(status=Item.Status.REVIEW).count(),
         "answers": Answer.objects.filter(batch_id=batch_id).count(),
         "active_leases": Lease.objects.filter(batch_id=batch_id, status="active").count(),
     }
@@ -559,7 +577,8 @@ def report(
     print(f"  answers stored          {found['answers']:,} (expected {expected:,})")
     print(f"  over-assigned items     {found['over_assigned']}")
     print(f"  duplicate answers       {found['duplicates']}")
-    print(f"  items not complete      {found['incomplete']}")
+    print(f"  items not finished      {found['incomplete']}")
+    print(f"  items in needs review   {found['review']} (all answers in, confidence below target)")
     print(f"  leases still active     {found['active_leases']}")
     print(f"  ledger problems         {len(ledger)}")
     for error in errors[:10]:
@@ -631,7 +650,7 @@ def run_services(args: argparse.Namespace, url: str) -> bool:
     what = f"page of {args.page_size}" if args.page_size else "claim"
     claims, answers = statements_probe(cycles=40, run=run, page_size=args.page_size)
     print(
-        f"statements per {what:<9}median {statistics.median(claims):.0f}, max {max(claims)}\n"
+        f"statements per {what:<9} median {statistics.median(claims):.0f}, max {max(claims)}\n"
         f"statements per answer{'s' if args.page_size else ''}  "
         f"median {statistics.median(answers):.0f},"
         f" mean {statistics.fmean(answers):.1f} (fits included), max {max(answers)}"
