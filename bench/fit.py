@@ -34,13 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scheduler import (
-    DEFAULT_DATABASE_URL,
-    _local_only,
-    batch_load,
-    database_ensure,
-    django_setup,
-)
+from bench.scheduler import batch_load, postgres_ready
 
 
 def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None:
@@ -191,15 +185,7 @@ def fit_once(batch_id: int, phases: Phases) -> dict[str, float]:
 
 
 def _setup(url: str | None = None) -> None:
-    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The fit bench needs PostgreSQL: set DATABASE_URL=postgres://…")
-    _local_only(url, "DATABASE_URL")
-    database_ensure(url)
-    django_setup(url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    postgres_ready(url, "fit")
 
 
 def _load(items: int, answers: int, workers: int) -> int:

@@ -257,6 +257,21 @@ def _service_cycle(batch_id: int, worker: Any, page_size: int) -> int:
     return 1
 
 
+def postgres_ready(url: str | None, bench: str) -> str:
+    """The bench database (``url``, else ``DATABASE_URL``, else the default): PostgreSQL on
+    127.0.0.1, created when missing, Django set up on it and migrated. Returns its URL."""
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(f"The {bench} bench needs PostgreSQL: set DATABASE_URL=postgres://…")
+    _local_only(url, "DATABASE_URL")
+    database_ensure(url)
+    django_setup(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
 def _process_init(url: str) -> None:
     django_setup(url)
 
@@ -767,17 +782,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--items must be between 1 and 1,000,000")
     if not 0 <= args.page_size <= 50:
         parser.error("--page-size must be between 1 and 50 (0: one item at a time)")
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The scheduler bench needs PostgreSQL: set DATABASE_URL=postgres://…")
-    _local_only(url, "DATABASE_URL")
-    database_ensure(url)
-    django_setup(url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    url = postgres_ready(None, "scheduler")
     if args.serve:
         from django.conf import settings
+        from django.core.management import call_command
 
         settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
         print(f"serving the bench database on http://127.0.0.1:{args.serve}/ (Ctrl-C stops)")
