@@ -103,9 +103,13 @@ def test_production_webhooks_refuse_private_and_loopback_addresses_whatever_the_
 def test_redis_queue_runs_a_task_through_an_rq_worker():
     """``TREFPUNT_TASK_QUEUE=redis``: a task enqueued through django-tasks runs in the worker
     ``trefpunt rqworker default`` starts (django-tasks' job class, from the settings) and
-    its result comes back through the backend. On a Redis database of its own."""
+    its result comes back through the backend. On a Redis database of its own, one per
+    database engine, since ``make test`` runs the SQLite and PostgreSQL passes side by side."""
+    from django.conf import settings
+
     redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/14"
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    url = f"redis://127.0.0.1:6379/{14 if sqlite else 15}"
     try:
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
@@ -227,12 +231,15 @@ def s3() -> Iterator[Any]:
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=8105, verbose=False)
+    # Port 0: the system picks a free port, so the SQLite and PostgreSQL passes of
+    # ``make test`` can run side by side.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
     try:
         client = boto3.client(
             "s3",
-            endpoint_url="http://127.0.0.1:8105",
+            endpoint_url=f"http://{host}:{port}",
             aws_access_key_id="test",
             aws_secret_access_key="test",
             region_name="us-east-1",
@@ -245,6 +252,7 @@ def s3() -> Iterator[Any]:
 
 @pytest.mark.django_db
 def test_uploads_land_in_the_s3_bucket(s3):
+    endpoint = s3.meta.endpoint_url
     from django.core.files.storage import storages
 
     from trefpunt.accounts.services import profile_update
@@ -254,7 +262,7 @@ def test_uploads_land_in_the_s3_bucket(s3):
 
     env = {
         "TREFPUNT_S3_BUCKET": "trefpunt-media",
-        "TREFPUNT_S3_ENDPOINT_URL": "http://127.0.0.1:8105",
+        "TREFPUNT_S3_ENDPOINT_URL": endpoint,
         "TREFPUNT_S3_REGION": "us-east-1",
         "TREFPUNT_S3_ACCESS_KEY_ID": "test",
         "TREFPUNT_S3_SECRET_ACCESS_KEY": "test",
@@ -278,7 +286,7 @@ def test_uploads_land_in_the_s3_bucket(s3):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="trefpunt-media").get("Contents", [])]
     assert any(k.startswith(f"media/avatars/{user.pk}/") for k in keys), keys
     assert "private/deliverables/final.txt" in keys
-    assert url.startswith("http://127.0.0.1:8105/trefpunt-media/media/avatars/")
+    assert url.startswith(f"{endpoint}/trefpunt-media/media/avatars/")
     body = s3.get_object(Bucket="trefpunt-media", Key="private/deliverables/final.txt")["Body"]
     assert body.read() == b"the final files"
 
