@@ -39,7 +39,7 @@ single-choice field, anchored on the test questions, whatever method combines th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,18 @@ from .aggregation import (
     weights_from_gold,
     wilson_interval,
 )
+from .fit_results import (
+    AnswerCodes,
+    FitCounts,
+    FitItems,
+    ItemColumns,
+    ItemResult,
+    OtherColumn,
+    SingleColumn,
+    finish,
+    first_seen,
+    label_table,
+)
 
 MODEL_VERSION = 1
 # A worker's gold accuracy is recorded (and can keep them out of batches) from this many
@@ -86,13 +98,6 @@ class AnswerRow:
 
 
 @dataclass
-class ItemResult:
-    answer: Data | None
-    confidence: float | None
-    details: dict[str, Any] | None
-
-
-@dataclass
 class WorkerFit:
     estimate: dict[str, Any]
     skill: float | None = None
@@ -103,10 +108,12 @@ class WorkerFit:
 @dataclass
 class BatchFit:
     model: dict[str, Any]
-    items: dict[int, ItemResult]
+    items: Mapping[int, ItemResult]
     # Counted answers per item in the fit (to tell which items changed since).
-    counted: dict[int, int]
+    counted: Mapping[int, int]
     workers: dict[int, WorkerFit] = field(default_factory=dict)
+    # The items' results as columns (``items`` builds each one from them).
+    columns: ItemColumns | None = None
 
 
 # --- the form ----------------------------------------------------------------------------
@@ -289,7 +296,8 @@ def item_result(
             answer[name] = result[0][0]
             if result[1][0]:
                 fields[name] = result[1][0]
-    return _finish(primary_field(form), answer, fields, len(rows))
+    primary = primary_field(form)
+    return finish(primary["name"] if primary else None, answer, fields, len(rows))
 
 
 def _other_field(
@@ -336,49 +344,7 @@ def _other_field(
     return out, details
 
 
-def _finish(
-    primary: dict[str, Any] | None, answer: Data, fields: dict[str, Any], n_answers: int
-) -> ItemResult:
-    figures = fields.get(primary["name"]) if primary else None
-    confidence = figures.get("confidence") if figures else None
-    details = {
-        "answers": n_answers,
-        "agreement": figures.get("agreement") if figures else None,
-        "fields": fields,
-    }
-    return ItemResult(answer=answer, confidence=confidence, details=details)
-
-
 # --- the full fit ----------------------------------------------------------------------------
-
-
-def _single_out(
-    result: CategoricalResult,
-    votes: np.ndarray,
-    n_field: np.ndarray,
-    classes: list[str],
-    name: str,
-    answers_out: list[Data],
-    fields_out: list[dict[str, Any]],
-) -> None:
-    """One single-choice field's answer and figures into every item's output, read from
-    the fit's arrays once (as Python lists) instead of element by element."""
-    labels = result.labels
-    safe = np.maximum(labels, 0)
-    agreement = votes[np.arange(len(labels)), safe] / np.maximum(n_field, 1)
-    rows = zip(
-        labels.tolist(),
-        result.confidence.tolist(),
-        agreement.tolist(),
-        n_field.tolist(),
-        strict=True,
-    )
-    for i, (label, confidence, agree, n) in enumerate(rows):
-        if n == 0 or label < 0:
-            answers_out[i][name] = None
-            continue
-        answers_out[i][name] = classes[label]
-        fields_out[i][name] = {"confidence": confidence, "agreement": agree, "answers": n}
 
 
 def _gold_scores_for(
@@ -439,28 +405,29 @@ def batch_fit(
     *,
     form: Sequence[dict[str, Any]],
     method: str,
-    item_ids: Sequence[int],
-    answers: Iterable[tuple[int, int, Data]],
+    item_ids: Sequence[int] | np.ndarray,
+    answers: Iterable[tuple[int, int, Data]] | AnswerCodes,
     gold: dict[int, Data],
     gold_counts: dict[int, tuple[int, int]],
 ) -> BatchFit:
-    """Fit every field of a batch over its counted answers ``(item id, worker id, data)``.
+    """Fit every field of a batch over its counted answers: ``(item id, worker id, data)``
+    rows, or :class:`~.fit_results.AnswerCodes` (items as positions in ``item_ids``).
 
     ``gold`` maps test items to their expected answers; ``gold_counts`` gives each worker's
-    (gold answers, correct) in this batch, for spammer detection.
+    (gold answers, correct) in this batch, for spammer detection. The items' results are
+    kept as columns (``BatchFit.columns``); ``BatchFit.items`` builds each one on demand.
     """
-    rows = list(answers)
-    n_items = len(item_ids)
-    item_index = {item_id: i for i, item_id in enumerate(item_ids)}
-    worker_ids = list(dict.fromkeys(w for _i, w, _d in rows))
-    worker_index = {w: j for j, w in enumerate(worker_ids)}
+    ids = np.asarray(item_ids, dtype=np.int64).reshape(-1)
+    codes = answers if isinstance(answers, AnswerCodes) else _answer_codes(ids, answers)
+    n_items = len(ids)
+    worker_order, all_workers = first_seen(codes.workers)
+    worker_ids = worker_order.tolist()
     n_workers = len(worker_ids)
-    all_items = np.asarray([item_index[i] for i, _w, _d in rows], dtype=np.intp)
-    all_workers = np.asarray([worker_index[w] for _i, w, _d in rows], dtype=np.intp)
+    all_items = np.asarray(codes.items, dtype=np.intp)
     counted = np.bincount(all_items, minlength=n_items)
+    item_index = {item_id: i for i, item_id in enumerate(ids.tolist())} if gold else {}
 
-    answers_out: list[Data] = [{} for _ in range(n_items)]
-    fields_out: list[dict[str, Any]] = [{} for _ in range(n_items)]
+    columns: list[SingleColumn | OtherColumn] = []
     model: dict[str, Any] = {"version": MODEL_VERSION, "method": method, "fields": {}}
     workers = {w: WorkerFit(estimate={}) for w in worker_ids}
     primary_single = next((s for s in form if s["type"] == "single"), None)
@@ -468,25 +435,20 @@ def batch_fit(
     for spec in form:
         name = spec["name"]
         if spec["type"] != "single":
-            present = [_has_value(d.get(name)) for _i, _w, d in rows]
-            values = [d.get(name) for (_i, _w, d), m in zip(rows, present, strict=True) if m]
-            per_item, details = _other_field(
-                spec, all_items[np.asarray(present, dtype=np.bool_)], values, n_items
-            )
-            for i in range(n_items):
-                answers_out[i][name] = per_item[i]
-                if details[i]:
-                    fields_out[i][name] = details[i]
+            has = np.asarray([_has_value(d.get(name)) for d in codes.distinct], dtype=np.bool_)
+            present = has[codes.codes] if len(codes) else np.zeros(0, dtype=np.bool_)
+            values = [codes.distinct[c].get(name) for c in codes.codes[present].tolist()]
+            per_item, details = _other_field(spec, all_items[present], values, n_items)
+            columns.append(OtherColumn(name=name, values=per_item, details=details))
             continue
         classes = _choices(spec)
         index = {c: k for k, c in enumerate(classes)}
-        mask = np.asarray([d.get(name) in index for _i, _w, d in rows], dtype=np.bool_)
+        table = label_table(codes.distinct, name, index)
+        labels = table[codes.codes] if len(codes) else np.zeros(0, dtype=np.intp)
+        mask = labels >= 0
         it = all_items[mask]
         wk = all_workers[mask]
-        lb = np.asarray(
-            [index[d[name]] for (_i, _w, d), m in zip(rows, mask.tolist(), strict=True) if m],
-            dtype=np.intp,
-        )
+        lb = labels[mask]
         sizes = {"n_items": n_items, "n_workers": n_workers, "n_classes": len(classes)}
         gold_pairs = sorted(
             (item_index[i], index[g[name]])
@@ -517,7 +479,20 @@ def batch_fit(
                 else 1.0
             ),
         }
-        _single_out(result, votes, n_field, classes, name, answers_out, fields_out)
+        safe = np.maximum(result.labels, 0)
+        columns.append(
+            SingleColumn(
+                name=name,
+                classes=classes,
+                labels=result.labels,
+                confidence=result.confidence,
+                agreement=votes[np.arange(n_items), safe] / np.maximum(n_field, 1),
+                answers=n_field,
+                it=it,
+                wk=wk,
+                lb=lb,
+            )
+        )
         if spec is primary_single:
             quality = (
                 result
@@ -528,16 +503,29 @@ def batch_fit(
             )
             _workers_rate(workers, worker_ids, quality, gold_counts, len(classes))
 
-    items: dict[int, ItemResult] = {}
     primary = primary_field(form)
-    for i, (item_id, n) in enumerate(zip(item_ids, counted.tolist(), strict=True)):
-        if n == 0:
-            items[item_id] = ItemResult(answer=None, confidence=None, details=None)
-        else:
-            items[item_id] = _finish(primary, answers_out[i], fields_out[i], n)
+    item_columns = ItemColumns(
+        ids=ids,
+        counted=counted,
+        fields=columns,
+        primary=primary["name"] if primary else None,
+    )
     return BatchFit(
         model=model,
-        items=items,
-        counted={item_id: int(counted[i]) for i, item_id in enumerate(item_ids)},
+        items=FitItems(item_columns),
+        counted=FitCounts(item_columns),
         workers=workers,
+        columns=item_columns,
+    )
+
+
+def _answer_codes(ids: np.ndarray, rows: Iterable[tuple[int, int, Data]]) -> AnswerCodes:
+    """Answer rows as codes, each its own distinct answer."""
+    found = list(rows)
+    position = {item_id: i for i, item_id in enumerate(ids.tolist())}
+    return AnswerCodes(
+        items=np.asarray([position[i] for i, _w, _d in found], dtype=np.intp),
+        workers=np.asarray([w for _i, w, _d in found], dtype=np.int64),
+        codes=np.arange(len(found), dtype=np.intp),
+        distinct=[d for _i, _w, d in found],
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from django.db.models import Exists, F, Max, OuterRef, Subquery, Sum
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from ..fit_results import AnswerCodes
 from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, BatchFit, batch_fit, gold_matches, item_result
 from .fit_store import (
@@ -266,23 +266,21 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     ).astype(np.int64)
     gold_counts = _gold_counts(batch=batch, gold=items.gold, answers=answers)
     keep = ~np.isin(answers.workers, np.asarray(excluded, dtype=np.int64))
-    counted = list(
-        zip(
-            answers.items[keep].tolist(),
-            answers.workers[keep].tolist(),
-            compress(answers.data, keep.tolist()),
-            strict=True,
-        )
+    counted = AnswerCodes(
+        items=np.searchsorted(items.ids, answers.items[keep]),
+        workers=answers.workers[keep],
+        codes=answers.codes[keep],
+        distinct=answers.distinct,
     )
     fit = batch_fit(
         form=batch.form,
         method=batch.aggregation_method,
-        item_ids=items.ids.tolist(),
+        item_ids=items.ids,
         answers=counted,
         gold=items.gold,
         gold_counts=gold_counts,
     )
-    fit_stopping(batch=batch, fit=fit, counted=counted, gold=items.gold)
+    fit_stopping(batch=batch, fit=fit, gold=items.gold)
     now = timezone.now()
     with transaction.atomic(durable=True):
         batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
@@ -332,7 +330,7 @@ def _gold_counts(
     for k in on_gold.tolist():
         item_id, worker_id = int(answers.items[k]), int(answers.workers[k])
         n, ok = counts.get(worker_id, (0, 0))
-        right = gold_matches(batch.form, gold[item_id], answers.data[k])
+        right = gold_matches(batch.form, gold[item_id], answers.distinct[answers.codes[k]])
         counts[worker_id] = (n + 1, ok + int(right))
     return counts
 

@@ -26,7 +26,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import Any, cast
 
 import numpy as np
@@ -36,6 +35,7 @@ from psycopg import pq
 from psycopg.adapt import Dumper
 
 from ..aggregation.adaptive import DEFAULT_MIN_AGREEING, may_stop
+from ..fit_results import ItemColumns, OtherColumn, SingleColumn
 from ..models import Answer, Batch, BatchWorker, Item
 from ..quality import BatchFit
 from ..states import batch_is_running
@@ -179,17 +179,19 @@ def items_snapshot(*, batch_id: int, results: bool = False) -> ItemsSnapshot:
 
 @dataclass
 class AnswerColumns:
-    """The batch's answers up to the fit's last one, ordered by item then id."""
+    """The batch's answers up to the fit's last one, ordered by item then id: answer ``j``
+    is ``distinct[codes[j]]``."""
 
     items: np.ndarray
     workers: np.ndarray
-    data: list[Data]
+    codes: np.ndarray
+    distinct: list[Data]
 
 
 def answers_read(*, batch_id: int, last: int) -> AnswerColumns:
     """One query. PostgreSQL groups the answers by their text (a batch's answers repeat a
     few values, its choices), so each distinct answer is decoded once and the rest are
-    three integer arrays; elsewhere the rows are read and grouped here."""
+    integer arrays; elsewhere the rows are read and grouped here."""
     table = _table(Answer)
     if connection.vendor == "postgresql":
         groups = _fetch(_ANSWERS_GROUPED.format(answer=table), [batch_id, last])
@@ -201,17 +203,15 @@ def answers_read(*, batch_id: int, last: int) -> AnswerColumns:
         groups = [(text, *zip(*found, strict=True)) for text, found in grouped.items()]
     if not groups:
         empty = np.zeros(0, dtype=np.int64)
-        return AnswerColumns(items=empty, workers=empty, data=[])
+        return AnswerColumns(items=empty, workers=empty, codes=empty.astype(np.intp), distinct=[])
     decoded = [json.loads(text) for text, *_rest in groups]
-    code = np.concatenate([np.full(len(g[1]), n, dtype=np.int64) for n, g in enumerate(groups)])
+    code = np.concatenate([np.full(len(g[1]), n, dtype=np.intp) for n, g in enumerate(groups)])
     pks, items, workers = (
         np.concatenate([np.asarray(g[k], dtype=np.int64) for g in groups]) for k in (1, 2, 3)
     )
     order = np.lexsort((pks, items))
     return AnswerColumns(
-        items=items[order],
-        workers=workers[order],
-        data=[decoded[c] for c in code[order].tolist()],
+        items=items[order], workers=workers[order], codes=code[order], distinct=decoded
     )
 
 
@@ -314,9 +314,11 @@ class ResultText:
             return UNSURE
         if agreement is None:
             shown.append("null")
-        key = (stop is not None, tuple(present))
-        template = self._templates.get(key) or self._template(*key)
-        return template % tuple(shown)
+        return self.template(stop is not None, tuple(present)) % tuple(shown)
+
+    def template(self, stop: bool, present: tuple[bool, ...]) -> str:
+        found = self._templates.get((stop, present))
+        return found if found is not None else self._template(stop, present)
 
     def _template(self, stop: bool, present: tuple[bool, ...]) -> str:
         """The details' text with ``%s`` for each number, in the order ``details`` lists
@@ -333,7 +335,48 @@ class ResultText:
 
 
 def fit_columns(fit: BatchFit, ids: np.ndarray, texts: ResultText | None) -> FitColumns:
-    """One pass over the fit's per-item results."""
+    """The fit's per-item figures as columns in the order of ``ids``, and with ``texts``
+    each item's answer and details as ``jsonb::text`` prints them (:func:`result_texts`)."""
+    columns = fit.columns
+    if columns is None or not np.array_equal(columns.ids, ids):
+        return _fit_columns_by_item(fit, ids, texts)
+    counted = columns.counted.astype(np.int64)
+    has_stop = counted > 0 if columns.stop_agreeing is not None else np.zeros(len(ids), bool)
+    stop_confidence = np.zeros(len(ids))
+    stop_agreeing = np.zeros(len(ids), dtype=np.int64)
+    if columns.stop_confidence is not None and columns.stop_agreeing is not None:
+        stop_confidence = np.where(has_stop, np.asarray(columns.stop_confidence), 0.0)
+        stop_agreeing = np.where(has_stop, columns.stop_agreeing, 0).astype(np.int64)
+    answer_text, details_text = result_texts(texts, columns) if texts else ([], [])
+    return FitColumns(
+        counted=counted,
+        confidence=_primary_confidence(columns),
+        has_stop=has_stop,
+        stop_confidence=stop_confidence,
+        stop_agreeing=stop_agreeing,
+        answer_text=answer_text,
+        details_text=details_text,
+    )
+
+
+def _primary_confidence(columns: ItemColumns) -> np.ndarray:
+    """Each item's confidence (its primary field's), NaN for none."""
+    n = len(columns.ids)
+    primary = next((c for c in columns.fields if c.name == columns.primary), None)
+    if isinstance(primary, SingleColumn):
+        present = primary.present() & (columns.counted > 0)
+        return np.where(present, primary.confidence, np.nan).astype(np.float64)
+    if isinstance(primary, OtherColumn):
+        found = [(d or {}).get("confidence") for d in primary.details]
+        answered = (columns.counted > 0).tolist()
+        pairs = zip(found, answered, strict=True)
+        values = [c if c is not None and a else np.nan for c, a in pairs]
+        return np.asarray(values, dtype=np.float64).reshape(n)
+    return np.full(n, np.nan)
+
+
+def _fit_columns_by_item(fit: BatchFit, ids: np.ndarray, texts: ResultText | None) -> FitColumns:
+    """:func:`fit_columns` from each item's ``ItemResult`` (a fit without columns)."""
     nan = float("nan")
     counted, confidence, has_stop, stop_confidence, stop_agreeing = [], [], [], [], []
     answer_text: list[str | None] = []
@@ -358,6 +401,99 @@ def fit_columns(fit: BatchFit, ids: np.ndarray, texts: ResultText | None) -> Fit
         answer_text=answer_text,
         details_text=details_text,
     )
+
+
+def _shown(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each number as ``repr`` prints it (object array) and whether jsonb prints it back the
+    same (``_PLAIN``); ``repr`` runs once per distinct value (by bit pattern, so ``-0.0``
+    stays apart from ``0.0``)."""
+    if values.dtype.kind == "f":
+        bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+        distinct, inverse = np.unique(bits, return_inverse=True)
+        shown = [repr(v) for v in distinct.view(np.float64).tolist()]
+    else:
+        distinct, inverse = np.unique(values.astype(np.int64), return_inverse=True)
+        shown = [repr(v) for v in distinct.tolist()]
+    plain = np.asarray([_PLAIN.fullmatch(text) is not None for text in shown], dtype=np.bool_)
+    inverse = inverse.reshape(-1)
+    return np.asarray(shown, dtype=object)[inverse], plain[inverse]
+
+
+def result_texts(texts: ResultText, columns: ItemColumns) -> tuple[list[Any], list[Any]]:
+    """Every item's ``texts.answer`` and ``texts.details`` of its result, from the columns:
+    the answer's text once per distinct combination of labels, the details' numbers
+    printed once per distinct value and put in the template of their shape (which fields
+    have figures, whether the stopping figures are there)."""
+    n = len(columns.ids)
+    fields = [columns.single(name) for name in texts.names]
+    if any(f is None for f in fields) or len(fields) != len(columns.fields):
+        return [UNSURE] * n, [UNSURE] * n  # never for a form ``single_fields`` accepts
+    if not n:
+        return [], []
+    singles = [f for f in fields if f is not None]
+    answered = columns.counted > 0
+    present = np.stack([f.present() for f in singles]) if singles else np.zeros((0, n), bool)
+    answer = _answer_texts(texts, singles, present, answered)
+    stop = columns.stop_confidence is not None and columns.stop_agreeing is not None
+    numbers: list[tuple[np.ndarray, np.ndarray]] = []
+    if stop:
+        assert columns.stop_agreeing is not None and columns.stop_confidence is not None
+        numbers += [_shown(columns.stop_agreeing), _shown(np.asarray(columns.stop_confidence))]
+    for f in singles:
+        numbers += [_shown(f.answers), _shown(f.agreement), _shown(f.confidence)]
+    numbers.append(_shown(columns.counted))
+    primary = columns.single(columns.primary) if columns.primary else None
+    agreement = _shown(primary.agreement) if primary is not None else None
+    has_agreement = primary.present() if primary is not None else np.zeros(n, bool)
+    # Each item's shape: which fields have figures (a bit each); the numbers it prints.
+    shape = (present.astype(np.int64) << np.arange(len(singles))[:, None]).sum(axis=0)
+    details: list[Any] = [None] * n
+    for key in np.unique(shape[answered]).tolist():
+        here = [bool(key >> k & 1) for k in range(len(singles))]
+        rows = np.flatnonzero(answered & (shape == key))
+        used = [numbers[0], numbers[1]] if stop else []
+        for k, f_here in enumerate(here):
+            if f_here:
+                base = 2 * stop + 3 * k
+                used += numbers[base : base + 3]
+        used.append(numbers[-1])
+        parts = [shown[rows] for shown, _plain in used]
+        sure = np.logical_and.reduce([plain[rows] for _shown, plain in used])
+        if agreement is not None:
+            with_agreement = has_agreement[rows]
+            parts.append(np.where(with_agreement, agreement[0][rows], "null"))
+            sure &= ~with_agreement | agreement[1][rows]
+        else:
+            parts.append(np.full(len(rows), "null", dtype=object))
+        template = texts.template(stop, tuple(here))
+        filled = [template % values for values in zip(*(p.tolist() for p in parts), strict=True)]
+        for n_row, text, ok in zip(rows.tolist(), filled, sure.tolist(), strict=True):
+            details[n_row] = text if ok else UNSURE
+    return answer, details
+
+
+def _answer_texts(
+    texts: ResultText, singles: list[SingleColumn], present: np.ndarray, answered: np.ndarray
+) -> list[Any]:
+    """Each item's answer text, formed once per distinct combination of its fields' labels."""
+    n = len(answered)
+    if not singles:
+        return [texts.answer({}) if a else None for a in answered.tolist()]
+    code = np.stack([np.where(p, f.labels + 1, 0) for f, p in zip(singles, present, strict=True)])
+    combos, inverse = np.unique(code, axis=1, return_inverse=True)
+    shown = [
+        texts.answer(
+            {
+                f.name: None if c == 0 else f.classes[c - 1]
+                for f, c in zip(singles, combo, strict=True)
+            }
+        )
+        for combo in combos.T.tolist()
+    ]
+    out = np.asarray([*shown, None], dtype=object)[
+        np.where(answered, inverse.reshape(-1), len(shown))
+    ]
+    return out.tolist() if n else []
 
 
 @dataclass
@@ -419,26 +555,26 @@ def changed_rows(*, items: ItemsSnapshot, fit: FitColumns, settled: Settled) -> 
     same_confidence = (items.confidence == fit.confidence) | (
         np.isnan(items.confidence) & np.isnan(fit.confidence)
     )
-    same_text = np.fromiter(
-        (
-            new == old
-            for new, old in zip(
-                chain(fit.answer_text, fit.details_text),
-                chain(items.answer_text, items.details_text),
-                strict=True,
-            )
-        ),
-        dtype=np.bool_,
-        count=2 * len(items.ids),
-    ).reshape(2, len(items.ids))
+    same_text = _same(fit.answer_text, items.answer_text) & _same(
+        fit.details_text, items.details_text
+    )
     same = (
         same_confidence
-        & same_text.all(axis=0)
+        & same_text
         & (settled.status == items.status)
         & (settled.target == items.target)
         & (settled.completed == KEEP)
     )
     return np.flatnonzero(~same)
+
+
+def _same(new: list[str | None], old: list[str | None]) -> np.ndarray:
+    """Element by element ``new == old`` (``None`` equals only ``None``)."""
+    if not new:
+        return np.zeros(0, dtype=np.bool_)
+    return np.asarray(
+        np.asarray(new, dtype=object) == np.asarray(old, dtype=object), dtype=np.bool_
+    )
 
 
 # --- writing on PostgreSQL ------------------------------------------------------------------

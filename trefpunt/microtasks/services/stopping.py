@@ -34,6 +34,7 @@ from ..aggregation.adaptive import (
     stop_confidences,
     stop_model_fit,
 )
+from ..fit_results import FitItems
 from ..models import Batch
 from ..quality import AnswerRow, BatchFit, ItemResult, primary_field
 
@@ -45,32 +46,26 @@ def _single_primary(form: list[dict[str, Any]]) -> dict[str, Any] | None:
     return spec if spec is not None and spec["type"] == "single" else None
 
 
-def fit_stopping(
-    *,
-    batch: Batch,
-    fit: BatchFit,
-    counted: list[tuple[int, int, Data]],
-    gold: dict[int, Data],
-) -> None:
-    """Fit the stopping rule after a full fit and write it into ``fit`` (model and items)."""
+def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
+    """Fit the stopping rule after a full fit and write it into ``fit`` (its model, and each
+    item's stopping figures into ``fit.columns``: integer arrays from the fit's own
+    answers of the field, no Python object per answer or item)."""
     spec = _single_primary(batch.form)
     entry = fit.model.get("fields", {}).get(spec["name"]) if spec else None
-    if spec is None or entry is None or not fit.workers:
+    columns = fit.columns
+    column = columns.single(spec["name"]) if spec and columns is not None else None
+    if spec is None or entry is None or not fit.workers or columns is None or column is None:
         return
     name = spec["name"]
     index = {c: k for k, c in enumerate(entry["classes"])}
-    item_ids = list(fit.items)
-    item_pos = {pk: n for n, pk in enumerate(item_ids)}
+    n_items = len(columns.ids)
+    it, wk, lb = column.it, column.wk, column.lb
     worker_ids = list(fit.workers)
-    worker_pos = {w: n for n, w in enumerate(worker_ids)}
-    rows = [(i, w, index[d[name]]) for i, w, d in counted if d.get(name) in index]
-    it = np.asarray([item_pos[i] for i, _w, _l in rows], dtype=np.intp)
-    wk = np.asarray([worker_pos[w] for _i, w, _l in rows], dtype=np.intp)
-    lb = np.asarray([label for _i, _w, label in rows], dtype=np.intp)
     confusion = np.stack(
         [np.asarray(fit.workers[w].estimate[name]["confusion"]) for w in worker_ids]
     )
     flagged = np.asarray([fit.workers[w].flagged for w in worker_ids], dtype=np.bool_)
+    item_pos = {pk: n for n, pk in enumerate(columns.ids.tolist())} if gold else {}
     gold_pairs = sorted(
         (item_pos[i], index[g[name]])
         for i, g in gold.items()
@@ -97,20 +92,35 @@ def fit_stopping(
         "flagged": [w for w, f in zip(worker_ids, flagged.tolist(), strict=True) if f],
     }
     answer_ll = np.log(model.confusion[wk, :, lb])
-    loglik = np.zeros((len(item_ids), len(index)))
-    np.add.at(loglik, it, answer_ll)
     leader, conf = stop_confidences(
-        model.prior, loglik, answer_ll, it, model.temperature, model.calibration
+        model.prior,
+        summed_by_row(answer_ll, it, n_items),
+        answer_ll,
+        it,
+        model.temperature,
+        model.calibration,
     )
     ok = ~flagged[wk]
-    agree = agreeing_workers(it[ok], wk[ok], lb[ok], n_items=len(item_ids), n_classes=len(index))
-    for n, pk in enumerate(item_ids):
-        result = fit.items[pk]
+    agree = agreeing_workers(it[ok], wk[ok], lb[ok], n_items=n_items, n_classes=len(index))
+    columns.stop_confidence = [round(c, 6) for c in conf.tolist()]
+    columns.stop_agreeing = agree[np.arange(n_items), leader]
+    for pk, result in fit.items.built().items() if isinstance(fit.items, FitItems) else ():
+        n = columns.position(pk)
         if result.details is not None:
             result.details["stop"] = {
-                "confidence": round(float(conf[n]), 6),
-                "agreeing": int(agree[n, leader[n]]),
+                "confidence": columns.stop_confidence[n],
+                "agreeing": int(columns.stop_agreeing[n]),
             }
+
+
+def summed_by_row(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """``(n_rows, K)``: the rows of ``values`` ``(n, K)`` summed by ``rows`` — what
+    ``np.add.at`` on a zero array gives (the same additions in the same order), by one
+    ``np.bincount`` per column."""
+    out = np.zeros((n_rows, values.shape[1]))
+    for k in range(values.shape[1]):
+        out[:, k] = np.bincount(rows, weights=values[:, k], minlength=n_rows)
+    return out
 
 
 def item_stopping(*, batch: Batch, rows: list[AnswerRow], result: ItemResult) -> None:
