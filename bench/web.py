@@ -338,8 +338,9 @@ def pages_list(data: Dataset) -> list[tuple[str, str, str]]:
 
 
 def sessions_make(data: Dataset) -> dict[str, str]:
-    """Session cookies of the client and the member (database sessions, so every gunicorn
-    worker reads them)."""
+    """Session cookies of the client, the member and the payer (in Redis as in production
+    when ``TREFPUNT_REDIS_URL`` is set, otherwise in the database: either way every
+    gunicorn worker reads them)."""
     from django.conf import settings
     from django.test import Client
 
@@ -555,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("DATABASE_URL must point at 127.0.0.1; this bench stays local.")
     database_ensure(url)
     os.environ.setdefault("TREFPUNT_DEBUG", "0")  # as served: no template debugging
+    if os.environ.get("TREFPUNT_REDIS_URL"):
+        # Sessions in Redis, as production keeps them (``settings/production.py``): every
+        # gunicorn worker reads them, and a request reads no session row from PostgreSQL.
+        os.environ.setdefault("TREFPUNT_SESSION_ENGINE", "django.contrib.sessions.backends.cache")
     django_setup(url)
     measure(args, url, dataset_build(sizes))
     return 0

@@ -257,12 +257,16 @@ def contest_invitation_for_user(*, contest_id: int, user: User) -> ContestInvita
 def _invited_with_nda_state(user: User) -> list[Contest]:
     """The contests the user is invited to; ``brief_hidden`` set on those whose NDA they
     have not accepted yet (their cards show no summary)."""
-    contests = list(contest_list_invited(user=user))
+    # The invitations first (one narrow query): most people have none, and then the
+    # contests' query (with its figures and prizes) is not run at all.
     accepted = dict(
         ContestInvitation.objects.filter(
-            user=user, contest_id__in=[c.pk for c in contests]
+            user=user, contest__is_private=True, contest__status__in=PUBLIC_STATUSES
         ).values_list("contest_id", "nda_version")
     )
+    if not accepted:
+        return []
+    contests = list(contest_list_invited(user=user))
     for contest in contests:
         contest.brief_hidden = contest.has_nda and accepted.get(contest.pk) != contest.nda_version  # type: ignore[attr-defined]
     return contests

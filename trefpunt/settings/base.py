@@ -292,6 +292,9 @@ FEES_BPS = {
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Production keeps sessions in Redis (``production.py``); a bench serving base settings
+# chooses the same with this.
+SESSION_ENGINE = os.environ.get("TREFPUNT_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -167,3 +167,24 @@ def test_contest_list_cached_filter_forms_follow_the_query_and_its_errors():
     wrong = session.get("/en/contests/?prize_min=50&prize_max=10").content.decode()
     assert wrong.count("Enter an amount of at least 50.") == 2
     assert "Enter an amount" not in session.get("/en/contests/?prize_min=50").content.decode()
+
+
+def test_judging_page_counts_the_contests_entries_once(django_assert_max_num_queries):
+    """Unfiltered, the grid's count is the contest's entry count (``access.entry_count``):
+    read once, not twice."""
+    client = make_user()
+    big = published(client)
+    for _ in range(3):
+        enter(big)
+    judge = reverse("contests:judge", kwargs={"pk": big.pk})
+    session = browser(client)
+    for address in (judge, judge + "?page=1"):
+        with django_assert_max_num_queries(40) as captured:
+            page = session.get(address).content.decode()
+        counts = [
+            q["sql"]
+            for q in captured.captured_queries
+            if "COUNT(" in q["sql"] and '"contests_entry"' in q["sql"]
+        ]
+        assert len(counts) == 1, counts
+        assert "3 entries" in page

@@ -67,10 +67,16 @@ def _judge_page(
     except NotFound:
         raise Http404 from None
     form = JudgeFilterForm(request.GET or None)
-    entries = selectors.entry_list_for_viewer(access=access, filters=_judge_filters(form))
+    filters = _judge_filters(form)
+    entries = selectors.entry_list_for_viewer(access=access, filters=filters)
     # The files are loaded only for cards not in the cache (``_cards_html``).
     entries = entries.prefetch_related(None)
-    page = BoundedPaginator(entries, JUDGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = BoundedPaginator(entries, JUDGE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    if filters == selectors.EntryFilters() and not access.is_staff and not paginator.capped:
+        # Unfiltered, the grid counts what ``access.entry_count`` counts (every entry not
+        # withdrawn): the contest's count is known, not read a second time.
+        access.contest.entry_count = paginator.count  # type: ignore[attr-defined]
     next_path = request.get_full_path()
     cards = selectors.entry_access_many(access, page.object_list)
     return render(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse, translate_url
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
@@ -19,6 +22,45 @@ register = template.Library()
 NAV_LINKS: list[tuple[str, Any]] = []
 # The modes with an icon in templates/_icons.svg and a colour in trefpunt.css (.mode-…).
 MODE_ICONS = {"contests", "ideas", "microtasks", "projects"}
+
+
+# Reversed addresses of the page chrome (the navigation, the user menu, the language links),
+# per language, script prefix and URL configuration: the same for every request a process
+# serves, and about 45 reversals per logged-in page otherwise (a third of a light page's
+# work). A process's URL configuration does not change while it serves; tests that swap it
+# go through ``override_settings``, which empties these.
+_REVERSED: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def url_cached(name: str) -> str:
+    """``reverse(name)`` (no arguments), computed once per language, script prefix and URL
+    configuration in this process."""
+    urls = _REVERSED.setdefault((get_language(), get_script_prefix(), get_urlconf()), {})
+    url = urls.get(name)
+    if url is None:
+        url = urls[name] = reverse(name)
+    return url
+
+
+@lru_cache(maxsize=4096)
+def _translated(path: str, code: str, language: str, prefix: str, urlconf: Any) -> str:
+    # ``language``, ``prefix`` and ``urlconf`` are what ``translate_url`` reads besides its
+    # arguments: part of the key.
+    return translate_url(path, code)
+
+
+@receiver(setting_changed)
+def _urls_forget(**kwargs: Any) -> None:
+    _REVERSED.clear()
+    _NAV_ITEMS.clear()
+    _NAV_HTML.clear()
+    _translated.cache_clear()
+
+
+@register.simple_tag
+def nav_url(name: str) -> str:
+    """``{% url name %}`` for the page chrome's argument-free links, from ``url_cached``."""
+    return url_cached(name)
 
 
 @register.filter
@@ -47,22 +89,29 @@ def language_links(context: dict[str, Any]) -> list[dict[str, Any]]:
             # Each language in its own name, so a reader finds theirs whatever is shown now.
             "name": get_language_info(code)["name_local"],
             "current": code == current,
-            "url": translate_url(path, code),
+            "url": _translated(path, code, current, get_script_prefix(), get_urlconf()),
         }
         for code, _name in settings.LANGUAGES
     ]
 
 
-@register.simple_tag(takes_context=True)
-def nav_links(context: dict[str, Any]) -> SafeString:
-    request = context.get("request")
+# The main navigation's links per language, script prefix and URL configuration, and its
+# rendering per current link (``_urls_forget`` empties both with the reversed addresses).
+_NAV_ITEMS: dict[tuple[Any, ...], list[tuple[str, str, SafeString | str, str]]] = {}
+_NAV_HTML: dict[tuple[Any, ...], SafeString] = {}
+
+
+def _nav_items(key: tuple[Any, ...]) -> list[tuple[str, str, SafeString | str, str]]:
+    """(mode, address, icon, label) of each main navigation link in the active language."""
+    items = _NAV_ITEMS.get(key)
+    if items is not None:
+        return items
     items = []
     for url_name, label in NAV_LINKS:
         try:
-            url = reverse(url_name)
+            url = url_cached(url_name)
         except NoReverseMatch:
             continue
-        current = bool(request and request.path.startswith(url))
         mode = url_name.split(":")[0]
         # Only the modes have an icon; other links (search, people) take no empty space.
         icon = (
@@ -70,5 +119,25 @@ def nav_links(context: dict[str, Any]) -> SafeString:
             if mode in MODE_ICONS
             else ""
         )
-        items.append((mode, url, " aria-current=page" if current else "", icon, label()))
-    return format_html_join("", '<li class="mode-{}"><a href="{}"{}>{}{}</a></li>', items)
+        items.append((mode, url, icon, str(label())))
+    _NAV_ITEMS[key] = items
+    return items
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context: dict[str, Any]) -> SafeString:
+    request = context.get("request")
+    key = (get_language(), get_script_prefix(), get_urlconf(), len(NAV_LINKS))
+    items = _nav_items(key)
+    current = tuple(bool(request and request.path.startswith(item[1])) for item in items)
+    html = _NAV_HTML.get((*key, current))
+    if html is None:
+        html = _NAV_HTML[(*key, current)] = format_html_join(
+            "",
+            '<li class="mode-{}"><a href="{}"{}>{}{}</a></li>',
+            (
+                (mode, url, " aria-current=page" if on else "", icon, label)
+                for (mode, url, icon, label), on in zip(items, current, strict=True)
+            ),
+        )
+    return html

@@ -301,6 +301,46 @@ def test_navigation_of_a_member_under_nl_is_dutch(client: Client, user: User) ->
         assert f">{english}<" not in html
 
 
+@pytest.mark.django_db
+def test_navigation_links_follow_the_language_and_the_current_page(
+    client: Client, user: User
+) -> None:
+    """The chrome's addresses are reversed once per language and kept (``url_cached``):
+    one language's addresses never show under the other, and the current link moves."""
+    client.force_login(user)
+
+    english = client.get("/en/contests/").content.decode()
+    dutch = client.get("/nl/microtasks/").content.decode()
+
+    assert 'href="/en/wallet/"' in english and 'href="/nl/wallet/"' not in english
+    assert 'href="/nl/wallet/"' in dutch and 'href="/en/wallet/"' not in dutch
+    assert '<a href="/en/contests/" aria-current=page>' in english
+    assert '<a href="/nl/microtasks/" aria-current=page>' in dutch
+    assert '<a href="/nl/contests/" aria-current=page>' not in dutch
+
+
+@pytest.mark.django_db
+def test_page_chrome_reverses_its_links_once_per_process(
+    client: Client, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trefpunt.core.templatetags import core
+
+    client.force_login(user)
+    client.get("/en/wallet/")
+    calls: list[str] = []
+    original = core.reverse
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core, "reverse", counted)
+
+    client.get("/en/wallet/")
+
+    assert calls == []
+
+
 @pytest.mark.parametrize(
     ("accept_language", "prefix"),
     [("nl", "/nl/"), ("nl-NL,nl;q=0.9,en;q=0.8", "/nl/"), ("en-GB", "/en/"), ("fr", "/en/")],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from trefpunt.contests.fragments import listing_render
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.types import AuthedRequest
@@ -47,19 +48,21 @@ HISTORY_PAGE_SIZE = 50
 @require_GET
 def batch_list_view(request: HttpRequest) -> HttpResponse:
     """Open for visitors too: what each batch pays and asks, with "log in to start"."""
-    if request.user.is_authenticated:
-        rows = selectors.batches_available(user=request.user)
-    else:
-        rows = selectors.batches_open_for_visitors()
-    return render(
-        request,
-        "microtasks/batch_list.html",
-        {
-            "rows": [r for r in rows if r.qualifies or not request.user.is_authenticated],
-            "other_rows": [r for r in rows if not r.qualifies and request.user.is_authenticated],
-            "minimum_hourly": selectors.min_hourly_cents(),
-        },
-    )
+    context: dict[str, Any] = {"minimum_hourly": selectors.min_hourly_cents()}
+    if not request.user.is_authenticated:
+        # The same for every visitor: kept as the public contest list is (a new or closed
+        # batch shows at once, the items left may lag ``LISTING_SECONDS``).
+        context["listing"] = listing_render(
+            request,
+            "batch-list",
+            "microtasks/batch_list.html#cards",
+            lambda: {"rows": selectors.batches_open_for_visitors(), "other_rows": []},
+        )
+        return render(request, "microtasks/batch_list.html", context)
+    rows = selectors.batches_available(user=request.user)
+    context["rows"] = [r for r in rows if r.qualifies]
+    context["other_rows"] = [r for r in rows if not r.qualifies]
+    return render(request, "microtasks/batch_list.html", context)
 
 
 @require_GET
