@@ -446,31 +446,37 @@ def work_bare(url: str, worker_id: int, limit: int, deadline: float) -> WorkerRe
             empty = 0
             result.claims += 1
             lease_id, item_id = row
-            with conn.transaction():
-                conn.execute(
-                    "SELECT id FROM bench_bare_item WHERE id = %s FOR NO KEY UPDATE", [item_id]
-                )
-                used = conn.execute(
-                    "UPDATE bench_bare_lease SET status = 'submitted'"
-                    " WHERE id = %s AND status = 'active' AND expires_at > now()",
-                    [lease_id],
-                ).rowcount
-                if not used:
-                    result.errors.append("lease ran out")
-                    continue
-                conn.execute(
-                    "INSERT INTO bench_bare_answer (item_id, worker_id, lease_id, data)"
-                    " VALUES (%s, %s, %s, %s)",
-                    [item_id, worker_id, lease_id, json.dumps({"label": "abc"[item_id % 3]})],
-                )
-                conn.execute(
-                    "UPDATE bench_bare_item SET answers_count = answers_count + 1,"
-                    " status = CASE WHEN answers_count + 1 >= answers_target"
-                    " THEN 'complete' ELSE status END WHERE id = %s",
-                    [item_id],
-                )
+            if not _bare_answer(conn, worker_id, lease_id, item_id):
+                result.errors.append("lease ran out")
+                continue
             result.answers += 1
     return result
+
+
+def _bare_answer(conn: Any, worker_id: int, lease_id: int, item_id: int) -> bool:
+    """The bare loop's answer, one transaction: lock the item, close the lease (only a live
+    one), insert the answer, count it on the item. Returns whether the lease was usable."""
+    with conn.transaction():
+        conn.execute("SELECT id FROM bench_bare_item WHERE id = %s FOR NO KEY UPDATE", [item_id])
+        used = conn.execute(
+            "UPDATE bench_bare_lease SET status = 'submitted'"
+            " WHERE id = %s AND status = 'active' AND expires_at > now()",
+            [lease_id],
+        ).rowcount
+        if not used:
+            return False
+        conn.execute(
+            "INSERT INTO bench_bare_answer (item_id, worker_id, lease_id, data)"
+            " VALUES (%s, %s, %s, %s)",
+            [item_id, worker_id, lease_id, json.dumps({"label": "abc"[item_id % 3]})],
+        )
+        conn.execute(
+            "UPDATE bench_bare_item SET answers_count = answers_count + 1,"
+            " status = CASE WHEN answers_count + 1 >= answers_target"
+            " THEN 'complete' ELSE status END WHERE id = %s",
+            [item_id],
+        )
+    return True
 
 
 def _process_bare(args: tuple[str, int, int, float]) -> WorkerResult:

@@ -135,6 +135,111 @@ def _lease_use_and_answer_unlocked(
     return rows
 
 
+# A task page's answers in one statement (PostgreSQL): the page's live leases used, their
+# answers stored (kind 0: the new answer's id and lease; a lease not usable stores nothing)
+# and the page items' earlier counted answers with their workers' estimates (kind 1, in
+# answer order; the statement's snapshot does not see the new answers), and this worker's
+# estimate and exclusion (kind 2): ``_USE_AND_ANSWER`` for k answers at once.
+_USE_AND_ANSWER_PAGE = """
+WITH v AS (
+    SELECT * FROM unnest({arrays}) AS v({names})
+), used AS (
+    UPDATE {lease} l SET status = %(submitted)s, finished_at = %(now)s
+    FROM v WHERE l.id = v.lease_id AND l.status = %(active)s AND l.expires_at > %(now)s
+    RETURNING l.id
+), stored AS (
+    INSERT INTO {answer} ({columns})
+    SELECT {values} FROM v JOIN used ON used.id = v.lease_id
+    RETURNING id, lease_id
+)
+SELECT 0 AS kind, s.id, s.lease_id, NULL::integer, NULL::text, NULL::jsonb, NULL::boolean
+FROM stored s
+UNION ALL
+SELECT 1, a.id, a.item_id, a.worker_id, a.data::text, w.estimate, NULL
+FROM {answer} a
+LEFT JOIN {worker} w ON w.batch_id = a.batch_id AND w.worker_id = a.worker_id
+WHERE a.item_id = ANY(%(items)s::bigint[]) AND NOT COALESCE(w.excluded, FALSE)
+UNION ALL
+SELECT 2, NULL, NULL, NULL, NULL, w.estimate, w.excluded FROM {worker} w
+WHERE w.batch_id = %(batch)s AND w.worker_id = %(worker_id)s
+ORDER BY 1, 2
+"""
+
+
+@functools.cache
+def _use_and_answer_page_query() -> tuple[list[Any], set[str], str]:
+    ops = connection.ops
+    fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
+    json_fields = {f.name for f in fields if f.get_internal_type() == "JSONField"}
+
+    def array(f: Any) -> str:
+        kind = "text" if f.name in json_fields else f.db_type(connection)
+        return f"%(c_{f.column})s::{kind}[]"
+
+    sql = _USE_AND_ANSWER_PAGE.format(
+        arrays=", ".join(array(f) for f in fields),
+        names=", ".join(str(f.column) for f in fields),
+        lease=ops.quote_name(Lease._meta.db_table),
+        answer=ops.quote_name(Answer._meta.db_table),
+        worker=ops.quote_name(BatchWorker._meta.db_table),
+        columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
+        values=", ".join(
+            f"v.{f.column}::jsonb" if f.name in json_fields else f"v.{f.column}" for f in fields
+        ),
+    )
+    return fields, json_fields, sql
+
+
+def _page_use_and_answer_unlocked(
+    *, answers: list[Answer], now: datetime
+) -> dict[int, list[AnswerRow]] | int:
+    """``_lease_use_and_answer_unlocked`` for a page's answers (one worker, one batch, their
+    items locked by the caller) in one statement (``_USE_AND_ANSWER_PAGE``). Sets each
+    answer's ``pk``; returns each item's counted answers with the new one last, or the id
+    of the first lease (in page order) that was not usable, having stored nothing usable
+    the caller keeps (it fails the page, which rolls back)."""
+    fields, json_fields, sql = _use_and_answer_page_query()
+    params: dict[str, Any] = {
+        "submitted": Lease.Status.SUBMITTED.value,
+        "active": Lease.Status.ACTIVE.value,
+        "now": now,
+        "items": [answer.item_id for answer in answers],
+        "batch": answers[0].batch_id,
+        "worker_id": answers[0].worker_id,
+    }
+    for f in fields:
+        values = [f.pre_save(answer, True) for answer in answers]
+        if f.name in json_fields:
+            params[f"c_{f.column}"] = [json.dumps(v, cls=f.encoder) for v in values]
+        else:
+            params[f"c_{f.column}"] = [f.get_db_prep_save(v, connection) for v in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    stored = {lease_id: pk for kind, pk, lease_id, *_rest in found if kind == 0}
+    for answer in answers:
+        if answer.lease_id not in stored:
+            return int(answer.lease_id)
+        answer.pk = stored[answer.lease_id]
+        answer._state.adding = False
+        answer._state.db = connection.alias
+    rows: dict[int, list[AnswerRow]] = {answer.item_id: [] for answer in answers}
+    mine: tuple[Any, bool] = (None, False)
+    for kind, _pk, item_id, worker_id, text, estimate, excluded in found:
+        if kind == 1:
+            rows[item_id].append(
+                AnswerRow(worker_id=worker_id, data=json.loads(text), estimate=_json(estimate))
+            )
+        elif kind == 2:
+            mine = (estimate, excluded)
+    if not mine[1]:
+        for answer in answers:
+            rows[answer.item_id].append(
+                AnswerRow(worker_id=answer.worker_id, data=answer.data, estimate=_json(mine[0]))
+            )
+    return rows
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -366,37 +471,72 @@ def _lease_unusable(lease: Lease) -> Conflict:
     )
 
 
-def _answer_store_unlocked(
+def _answer_new(
     *, lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
-) -> tuple[Answer, bool]:
-    """Store ``cleaned`` on the live ``lease`` (its item locked by the caller) and update
-    the item in memory: its count, its combined answer, its state (saved by
-    ``_items_settled_unlocked``). Returns the answer and whether it completed the item.
-    Raises ``Conflict`` when the lease is no longer usable. Working time is lease start →
+) -> Answer:
+    """The answer ``cleaned`` on ``lease``, not stored yet. Working time is lease start →
     now, or ``seconds``, bounded by it."""
-    batch = lease.batch
-    item = lease.item
     elapsed = max(1, int((now - lease.created_at).total_seconds()))
-    stored = Answer(
-        batch=batch,
-        item=item,
+    return Answer(
+        batch=lease.batch,
+        item=lease.item,
         worker=worker,
         lease=lease,
         data=cleaned,
         working_seconds=elapsed if seconds is None else min(seconds, elapsed),
         created_at=now,
     )
-    used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
-    if used is False:
-        raise _lease_unusable(lease)
+
+
+def _answer_recorded(
+    *, lease: Lease, stored: Answer, now: datetime, rows: list[AnswerRow] | None
+) -> bool:
+    """After ``stored`` was stored on ``lease``: the lease and the item in memory, the
+    item's count, combined answer and state (saved by ``_items_settled_unlocked``). Returns
+    whether the answer completed the item."""
+    item = lease.item
     lease.status = Lease.Status.SUBMITTED
     lease.finished_at = now
     item.answers_count += 1
     was_open = item.status == Item.Status.OPEN
-    item_answer_recorded_unlocked(
-        item=item, answer=stored, batch=batch, now=now, rows=used if used is not True else None
-    )
-    return stored, was_open and item.status == Item.Status.COMPLETE
+    item_answer_recorded_unlocked(item=item, answer=stored, batch=lease.batch, now=now, rows=rows)
+    return was_open and item.status == Item.Status.COMPLETE
+
+
+def _answer_store_unlocked(
+    *, lease: Lease, worker: User, cleaned: Any, seconds: int | None, now: datetime
+) -> tuple[Answer, bool]:
+    """Store ``cleaned`` on the live ``lease`` (its item locked by the caller) and update
+    the item in memory (``_answer_recorded``). Returns the answer and whether it completed
+    the item. Raises ``Conflict`` when the lease is no longer usable."""
+    stored = _answer_new(lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=now)
+    used = _lease_use_and_answer_unlocked(lease=lease, answer=stored, now=now)
+    if used is False:
+        raise _lease_unusable(lease)
+    rows = used if used is not True else None
+    return stored, _answer_recorded(lease=lease, stored=stored, now=now, rows=rows)
+
+
+def _page_store_unlocked(
+    *, cleaned: list[tuple[Lease, Any]], worker: User, seconds: int | None, now: datetime
+) -> list[tuple[Answer, bool]]:
+    """Store a page's answers (their items locked by the caller): on PostgreSQL in one
+    statement (``_page_use_and_answer_unlocked``), elsewhere one by one. Raises the page's
+    ``Conflict`` for the first lease no longer usable."""
+    if connection.vendor != "postgresql" or len(cleaned) == 1:
+        return [_page_answer_store(lease, worker, data, seconds, now) for lease, data in cleaned]
+    answers = [
+        _answer_new(lease=lease, worker=worker, cleaned=data, seconds=seconds, now=now)
+        for lease, data in cleaned
+    ]
+    rows = _page_use_and_answer_unlocked(answers=answers, now=now)
+    if isinstance(rows, int):
+        lease = next(lease for lease, _data in cleaned if lease.pk == rows)
+        raise _page_conflict(lease, _lease_unusable(lease))
+    return [
+        (stored, _answer_recorded(lease=lease, stored=stored, now=now, rows=rows[lease.item_id]))
+        for (lease, _data), stored in zip(cleaned, answers, strict=True)
+    ]
 
 
 def _items_settled_unlocked(done: list[tuple[Lease, bool]]) -> None:
@@ -537,7 +677,7 @@ def _page_answered(
         leases = _leases_locked(lease_ids=lease_ids, worker=worker)
         cleaned = _page_cleaned(answers=answers, leases=leases)
         now = timezone.now()
-        done = [_page_answer_store(lease, worker, data, seconds, now) for lease, data in cleaned]
+        done = _page_store_unlocked(cleaned=cleaned, worker=worker, seconds=seconds, now=now)
         _items_settled_unlocked(
             [(lease, completed) for (lease, _d), (_a, completed) in zip(cleaned, done, strict=True)]
         )
@@ -555,8 +695,13 @@ def _page_answer_store(
             lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=now
         )
     except Conflict as exc:
-        raise Conflict(
-            _("Item %(position)d: %(reason)s") % {"position": lease.item.position, "reason": exc},
-            code=exc.code,
-            fields={str(lease.pk): [exc.message]},
-        ) from None
+        raise _page_conflict(lease, exc) from None
+
+
+def _page_conflict(lease: Lease, exc: Conflict) -> Conflict:
+    """A page's ``Conflict`` for one of its leases: the item named, the lease in ``fields``."""
+    return Conflict(
+        _("Item %(position)d: %(reason)s") % {"position": lease.item.position, "reason": exc},
+        code=exc.code,
+        fields={str(lease.pk): [exc.message]},
+    )

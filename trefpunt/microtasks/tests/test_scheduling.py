@@ -445,17 +445,16 @@ def test_claim_and_answer_page_take_a_fixed_number_of_statements(django_assert_n
     # A page of k costs the batch read, then on PostgreSQL one transaction (BEGIN, the
     # skip-locked pick of k items, the guarded insert of k leases, COMMIT), elsewhere the
     # claim's transaction per item; its answers one transaction: BEGIN, the leases with
-    # their batch and items (locked), per answer the use-and-store and the item saved, the
-    # count, COMMIT.
+    # their batch and items (locked), the answers stored, the items saved, the count, COMMIT.
     batch = published_batch(items=20, min_answers=3, max_answers=3, gold_rate=0)
     worker = UserFactory.create()
     with django_assert_num_queries(5 if connection.vendor == "postgresql" else 1 + 4 * 5):
         page = lease_claim_page(batch_id=batch.pk, worker=worker, size=5)
     with django_assert_num_queries(2):  # the batch, the live page again
         assert lease_claim_page(batch_id=batch.pk, worker=worker, size=5) == page
-    # PostgreSQL: one statement per answer, the page's items saved by one more; elsewhere
-    # three per answer and each item saved by its own.
-    per_answer, items_saved = (1, 1) if connection.vendor == "postgresql" else (4, 0)
+    # PostgreSQL: the page's answers stored by one statement, its items saved by one more;
+    # elsewhere three statements per answer and one per item saved.
+    stored, items_saved = (1, 1) if connection.vendor == "postgresql" else (4 * 5, 0)
     count = 1 if connection.vendor == "postgresql" else 2
-    with django_assert_num_queries(2 + per_answer * 5 + items_saved + count + 1):
+    with django_assert_num_queries(2 + stored + items_saved + count + 1):
         lease_answer_page(worker=worker, answers=[(lease.pk, POS) for lease in page])
