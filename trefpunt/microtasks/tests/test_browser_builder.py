@@ -134,7 +134,11 @@ def test_batch_built_in_the_task_builder_with_a_qualification_test(
     def take_test(right: bool) -> None:
         wp.goto(f"/{lang}/microtasks/batches/{batch.pk}/")
         wp.get_by_role("button", name=re.compile(w["take"])).click()
-        for question in wp.locator("[data-question]").all():
+        questions = wp.locator("[data-question]")
+        # .all() does not wait: without this it may read the batch page, still shown while
+        # the test page loads, find no question and send an empty test (seen in CI).
+        expect(questions).to_have_count(2)
+        for question in questions.all():
             text = question.locator(".mt-item").inner_text()
             good = "positive" if "Lovely" in text else "negative"
             bad = "negative" if good == "positive" else "positive"
