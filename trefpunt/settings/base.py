@@ -152,6 +152,10 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The workers' hot statements (claim, answer) run as prepared statements on PostgreSQL
+# (``core.db.prepared_cursor``): parsed and planned once per connection. Turn off behind a
+# pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+DB_PREPARED_STATEMENTS = env_bool("TREFPUNT_DB_PREPARED", True)
 
 # --- Cache ------------------------------------------------------------------
 # allauth's rate limits live in the cache: with more than one process they must share

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from trefpunt.core.db import prepared_cursor
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -287,100 +289,40 @@ def _lease_insert_guarded_unlocked(
     return int(row[0]) if row else None
 
 
-# A task page on PostgreSQL (depth- and breadth-first batches): its items picked with
-# ``SKIP LOCKED`` (never waiting, so holding several item locks cannot deadlock) and their
-# leases inserted by one guarded statement that counts again after the locks are held.
-_GUARDED_INSERT_MANY = """
-INSERT INTO {lease} (batch_id, item_id, worker_id, status, created_at, expires_at, slot)
-SELECT %(batch)s, i.id, %(worker)s, %(active)s, %(now)s, %(expires)s, p.slot
-FROM unnest(%(items)s::bigint[], %(slots)s::integer[]) AS p(item_id, slot)
-JOIN {item} i ON i.id = p.item_id
-WHERE i.status = %(open)s
-  AND NOT EXISTS (SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s)
-  AND i.answers_count + (
-      SELECT COUNT(*) FROM {lease} l
-      WHERE l.item_id = i.id AND l.status = %(active)s AND l.expires_at > %(now)s
-  ) < i.answers_target
-RETURNING id, item_id, slot
-"""
+_CLAIM_CALL = "SELECT * FROM microtasks_claim(%s, %s, %s, %s, %s, %s, %s)"
 
 
-def _pick_page_unlocked(
-    *, batch: Batch, worker: User, now: datetime, rejected: list[int], want: int
-) -> list[int]:
-    """Up to ``want`` candidate items locked (skip-locked): as many test questions as
-    ``want`` draws at the batch's ``gold_rate`` give, the rest other items, each kind topped
-    up from the other when it runs short (one statement per kind asked)."""
-    gold = sum(random.random() < batch.gold_rate for _ in range(want))
-    sql = _pick_sql(batch.strategy == Batch.Strategy.BREADTH)
-    params: dict[str, Any] = {
-        "batch": batch.pk,
-        "open": Item.Status.OPEN.value,
-        "worker": worker.pk,
-        "active": Lease.Status.ACTIVE.value,
-        "now": now,
-    }
-    picked: list[int] = []
-    with connection.cursor() as cursor:
-
-        def pick(is_gold: bool, n: int) -> int:
-            if n <= 0:
-                return 0
-            cursor.execute(
-                sql, {**params, "gold": is_gold, "limit": n, "rejected": rejected + picked}
-            )
-            found = [int(row[0]) for row in cursor.fetchall()]
-            picked.extend(found)
-            return len(found)
-
-        gold_left = pick(True, gold) == gold
-        pick(False, want - len(picked))  # the other items, and what the tests could not give
-        if gold_left:
-            pick(True, want - len(picked))  # what the other items could not give
-    return picked
-
-
-def _claim_page_sql(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
-    """Up to ``room`` leases in slots 0… in one short transaction per attempt (an attempt
-    retries the slots whose item turned out full under the lock)."""
-    sql = _GUARDED_INSERT_MANY.format(lease=Lease._meta.db_table, item=Item._meta.db_table)
-    leases: list[Lease] = []
-    rejected: list[int] = []
-    slots = list(range(room))
-    for _attempt in range(CLAIM_ATTEMPTS):
-        with transaction.atomic(durable=True):
-            picked = _pick_page_unlocked(
-                batch=batch, worker=worker, now=now, rejected=rejected, want=len(slots)
-            )
-            if not picked:
-                break
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    sql,
-                    {
-                        "batch": batch.pk,
-                        "worker": worker.pk,
-                        "active": Lease.Status.ACTIVE.value,
-                        "now": now,
-                        "expires": now + timedelta(seconds=batch.lease_seconds),
-                        "items": picked,
-                        "slots": slots[: len(picked)],
-                        "open": Item.Status.OPEN.value,
-                    },
-                )
-                rows = cursor.fetchall()
-        leases += [
+def _claim_function(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
+    """Up to ``room`` leases in slots 0… by the database function ``microtasks_claim``
+    (migration ``0011_claim_function``) in one round trip: its skip-locked pick mixes in
+    as many test questions as ``room`` draws at the batch's ``gold_rate`` give (each kind
+    topped up from the other), then a guarded insert counts again after the locks are
+    held, retried for the slots whose item turned out full. Outside a transaction the call
+    is its own (autocommit); inside one, under a savepoint, so a unique-slot violation
+    leaves the caller's transaction usable."""
+    gold = sum(random.random() < batch.gold_rate for _ in range(room))
+    params = [
+        batch.pk,
+        worker.pk,
+        now,
+        now + timedelta(seconds=batch.lease_seconds),
+        room,
+        gold,
+        batch.strategy == Batch.Strategy.BREADTH,
+    ]
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, prepared_cursor() as cursor:
+        cursor.execute(_CLAIM_CALL, params)
+        rows = cursor.fetchall()
+    return sorted(
+        (
             _lease_made(
                 batch=batch, worker=worker, now=now, lease_id=pk, item_id=item_id, slot=slot
             )
             for pk, item_id, slot in rows
-        ]
-        taken = {item_id for _pk, item_id, _slot in rows}
-        rejected += [item_id for item_id in picked if item_id not in taken]
-        slots = [slot for slot in slots if slot not in {row[2] for row in rows}]
-        if not slots:
-            break
-    return sorted(leases, key=lambda lease: lease.slot)
+        ),
+        key=lambda lease: lease.slot,
+    )
 
 
 def _worker_answered(*, batch: Batch, worker: User) -> int:
@@ -469,7 +411,7 @@ def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
         "batch": batch_id,
         "draft": Batch.Status.DRAFT.value,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -561,19 +503,15 @@ def _claim_slot(*, batch: Batch, worker: User, now: datetime, slot: int) -> Leas
 
 
 def _claim_slots(*, batch: Batch, worker: User, now: datetime, room: int) -> list[Lease]:
-    """Up to ``room`` new leases: on PostgreSQL for a page of a depth- or breadth-first
-    batch, the page at once (``_claim_page_sql``); otherwise, or when that found every
+    """Up to ``room`` new leases: on PostgreSQL for a depth- or breadth-first batch, the
+    page (or the single item) at once (``_claim_function``); otherwise, or when that found every
     candidate locked by other claims, slot by slot, each its own short transaction (one
     item locked at a time, waiting for it if need be); stops at the first slot for which
     nothing is left."""
     leases: list[Lease] = []
     try:
-        if (
-            room > 1
-            and connection.vendor == "postgresql"
-            and batch.strategy != Batch.Strategy.RANDOM
-        ):
-            leases = _claim_page_sql(batch=batch, worker=worker, now=now, room=room)
+        if connection.vendor == "postgresql" and batch.strategy != Batch.Strategy.RANDOM:
+            leases = _claim_function(batch=batch, worker=worker, now=now, room=room)
             if leases:
                 return leases
         for slot in range(room):
@@ -595,9 +533,10 @@ def lease_claim(*, batch_id: int, worker: User) -> Lease | None:
     Refuses a batch that is not open, a worker who does not qualify or reached the batch's
     per-worker cap, and the batch's own client. Locks one item row at a time.
 
-    Statements (PostgreSQL, the usual case): the batch with the worker's active lease and
-    exclusion flag; then in one transaction the skip-locked candidate and the guarded lease
-    insert. Pinned by ``test_claim_and_answer_take_a_fixed_number_of_statements``.
+    Statements (PostgreSQL, the usual case), both prepared: the batch with the worker's
+    active lease and exclusion flag; then the claim function (``_claim_function``: the
+    skip-locked candidate and the guarded lease insert, one round trip). Pinned by
+    ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
     leases = lease_claim_page(batch_id=batch_id, worker=worker, size=1)
     return leases[0] if leases else None
