@@ -29,27 +29,35 @@ def _batch(batch: Batch) -> dict[str, object]:
     return {"id": batch.pk, "title": batch.title, "url": url}
 
 
-def item_completed_emit(batch: Batch, item: Item) -> None:
+def item_completed_emit(
+    batch: Batch, item: Item, listeners: dict[int, list[str]] | None = None
+) -> None:
     """After the answer that completed ``item`` commits: tell the owner's endpoints, and
     that the batch finished when no item is left open. This is the workers' hot path, so
     it looks up the owner's endpoints once and does nothing more when none listens. Two
     last items completing at once may both find the batch finished; the event id keeps
-    it one delivery."""
+    it one delivery. ``listeners``: the owner's endpoints when the caller read them
+    already (``webhooks.services.webhook_listeners_sql`` in its own statement)."""
     item_data = {
         "id": item.pk,
         "answer": item.aggregated_answer,
         "confidence": item.confidence,
     }
-    transaction.on_commit(partial(_item_completed_after_commit, batch, item_data))
+    if listeners == {}:
+        return  # nobody listens: nothing to do after the commit
+    transaction.on_commit(partial(_item_completed_after_commit, batch, item_data, listeners))
 
 
-def _item_completed_after_commit(batch: Batch, item_data: dict[str, Any]) -> None:
+def _item_completed_after_commit(
+    batch: Batch, item_data: dict[str, Any], listeners: dict[int, list[str]] | None
+) -> None:
     from trefpunt.webhooks.services import deliveries_create, webhook_listeners
 
     from .models import Item
 
     owner = {"user_id": batch.owner_id, "organisation_id": batch.organisation_id}
-    listeners = webhook_listeners(**owner)
+    if listeners is None:
+        listeners = webhook_listeners(**owner)
     wanted = {event for events in listeners.values() for event in events}
     if ITEM_COMPLETED in wanted:
         deliveries_create(

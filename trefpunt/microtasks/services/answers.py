@@ -14,7 +14,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from trefpunt.core.db import prepared_cursor
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
+from trefpunt.webhooks.services import webhook_listeners_read, webhook_listeners_sql
 
 from ..formspec import answer_clean
 from ..models import Answer, AnswerTally, Batch, BatchWorker, Item, Lease
@@ -85,7 +87,9 @@ def _use_and_answer_query() -> tuple[list[Any], str]:
         answer=ops.quote_name(Answer._meta.db_table),
         worker=ops.quote_name(BatchWorker._meta.db_table),
         columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
-        values=", ".join(["%s"] * len(fields)),
+        # Typed: a prepared statement binds on the server, where an untyped NULL in a
+        # SELECT list would be text.
+        values=", ".join(f"%s::{f.db_type(connection)}" for f in fields),
     )
     return fields, sql
 
@@ -113,7 +117,7 @@ def _lease_use_and_answer_unlocked(
     stamp = ops.adapt_datetimefield_value(now)
     params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
     tail = [answer.item_id, answer.batch_id, answer.worker_id]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [*params, *values, *tail])
         found = cursor.fetchall()
     if not found or found[0][0] != 0:
@@ -213,7 +217,7 @@ def _page_use_and_answer_unlocked(
             params[f"c_{f.column}"] = [json.dumps(v, cls=f.encoder) for v in values]
         else:
             params[f"c_{f.column}"] = [f.get_db_prep_save(v, connection) for v in values]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     stored = {lease_id: pk for kind, pk, lease_id, *_rest in found if kind == 0}
@@ -351,7 +355,7 @@ def _leases_locked_sql(*, lease_ids: list[int], worker: User) -> dict[int, Lease
     """``_leases_locked`` in one hand-written statement (PostgreSQL): the ORM compiling the
     three-table select for update was the answer's largest cost in Python."""
     parts = _leases_locked_parts()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_leases_locked_query(), [lease_ids, worker.pk])
         rows = cursor.fetchall()
     found: dict[int, Lease] = {}
@@ -539,6 +543,104 @@ def _page_store_unlocked(
     ]
 
 
+# PostgreSQL: the answered (locked) items saved (``UPDATE … FROM unnest(…)``), ``n`` more
+# answers counted on the worker's tally row, and in the same statement what the answer
+# needs next: the batch's answers received (the tally rows as of the statement's start,
+# plus these), what "is a fit due?" reads of the batch row, and only when an item completed
+# (``completed``) whether another item of the batch is still open and the owner's webhook
+# endpoints. The statement's snapshot does not see its own writes: the open-item check
+# leaves out the items it saves (the caller knows their state).
+_SETTLE_AND_COUNT = """
+WITH saved AS (
+    UPDATE {item} AS i SET {assignments}
+    FROM unnest({arrays}) AS v({names})
+    WHERE i.id = v.id
+    RETURNING 1
+), counted AS (
+    INSERT INTO {tally} (batch_id, shard, answers) VALUES (%(batch)s, %(shard)s, %(n)s)
+    ON CONFLICT (batch_id, shard) DO UPDATE SET answers = {tally}.answers + %(n)s
+    RETURNING 1
+)
+SELECT (SELECT COALESCE(SUM(t.answers), 0) FROM {tally} t WHERE t.batch_id = b.id) + %(n)s,
+       b.fit_received, b.fit_answers, b.fit_through, b.fit_requested_through,
+       CASE WHEN %(completed)s THEN EXISTS (
+           SELECT 1 FROM {item} o
+           WHERE o.batch_id = b.id AND o.status = %(open)s AND NOT (o.id = ANY(%(c_id)s::bigint[]))
+       ) END,
+       CASE WHEN %(completed)s THEN {listeners} END
+FROM {batch} b WHERE b.id = %(batch)s
+"""
+
+
+@functools.cache
+def _settle_and_count_query() -> tuple[list[Any], str]:
+    fields, _single = _item_save_query()
+    quote = connection.ops.quote_name
+    json_fields = {f.name for f in fields if f.get_internal_type() == "JSONField"}
+
+    def value(f: Any) -> str:
+        return f"v.{f.column}::jsonb" if f.name in json_fields else f"v.{f.column}"
+
+    def array(f: Any) -> str:
+        kind = "text" if f.name in json_fields else f.db_type(connection)
+        return f"%(c_{f.column})s::{kind}[]"
+
+    sql = _SETTLE_AND_COUNT.format(
+        item=quote(Item._meta.db_table),
+        assignments=", ".join(f"{quote(str(f.column))} = {value(f)}" for f in fields),
+        arrays=", ".join(["%(c_id)s::bigint[]", *(array(f) for f in fields)]),
+        names=", ".join(["id", *(str(f.column) for f in fields)]),
+        tally=quote(AnswerTally._meta.db_table),
+        batch=quote(Batch._meta.db_table),
+        listeners=webhook_listeners_sql(user="b.owner_id", organisation="b.organisation_id"),
+    )
+    return fields, sql
+
+
+def _answers_settled_unlocked(
+    *, done: list[tuple[Lease, bool]], batch: Batch, worker_id: int, n: int
+) -> int:
+    """After the answers were stored: save the answered (locked) items, count the ``n``
+    answers on the worker's tally row, and for the items the answers completed, is the
+    batch finished, and their webhook after the commit. Returns the batch's answers
+    received (and puts what "is a fit due?" needs onto ``batch``). PostgreSQL: one
+    statement (``_SETTLE_AND_COUNT``); elsewhere the items saved, the checks, the count.
+    Lock order: the items (held by the caller), then the tally row."""
+    if connection.vendor != "postgresql":
+        _items_settled_unlocked(done)
+        return _answer_counted(batch=batch, worker_id=worker_id, n=n)
+    fields, sql = _settle_and_count_query()
+    items = [lease.item for lease, _completed in done]
+    completed = [lease for lease, was_completed in done if was_completed]
+    params: dict[str, Any] = {
+        "c_id": [item.pk for item in items],
+        "batch": batch.pk,
+        "shard": worker_id % AnswerTally.TALLY_SHARDS,
+        "n": n,
+        "completed": bool(completed),
+        "open": Item.Status.OPEN.value,
+    }
+    for f in fields:
+        values = [getattr(item, f.attname) for item in items]
+        if f.get_internal_type() == "JSONField":
+            params[f"c_{f.column}"] = [
+                None if v is None else json.dumps(v, cls=f.encoder) for v in values
+            ]
+        else:
+            params[f"c_{f.column}"] = [f.get_db_prep_save(v, connection) for v in values]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    received = _fit_facts_read(batch, None if row is None else row[:5])
+    if completed and row is not None:
+        open_left = bool(row[5]) or any(item.status == Item.Status.OPEN for item in items)
+        batch_finished_check(completed[0].batch, open_left=open_left)
+        listeners = webhook_listeners_read(row[6])
+        for lease in completed:
+            item_completed_emit(lease.batch, lease.item, listeners)
+    return received
+
+
 def _items_settled_unlocked(done: list[tuple[Lease, bool]]) -> None:
     """Save the answered (locked) items, then for those the answers completed: is the
     batch finished, and their webhook after the commit."""
@@ -595,8 +697,9 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
         stored, completed = _answer_store_unlocked(
             lease=lease, worker=worker, cleaned=cleaned, seconds=seconds, now=timezone.now()
         )
-        _items_settled_unlocked([(lease, completed)])
-        received = _answer_counted(batch=lease.batch, worker_id=worker.pk)
+        received = _answers_settled_unlocked(
+            done=[(lease, completed)], batch=lease.batch, worker_id=worker.pk, n=1
+        )
     _answers_after_commit(batch=lease.batch, received=received)
     return stored
 
@@ -678,12 +781,17 @@ def _page_answered(
         cleaned = _page_cleaned(answers=answers, leases=leases)
         now = timezone.now()
         done = _page_store_unlocked(cleaned=cleaned, worker=worker, seconds=seconds, now=now)
-        _items_settled_unlocked(
-            [(lease, completed) for (lease, _d), (_a, completed) in zip(cleaned, done, strict=True)]
-        )
         stored = [answer for answer, _completed in done]
         batch = cleaned[0][0].batch
-        received = _answer_counted(batch=batch, worker_id=worker.pk, n=len(stored))
+        received = _answers_settled_unlocked(
+            done=[
+                (lease, completed)
+                for (lease, _d), (_a, completed) in zip(cleaned, done, strict=True)
+            ],
+            batch=batch,
+            worker_id=worker.pk,
+            n=len(stored),
+        )
     return batch, stored, received
 
 

@@ -129,11 +129,14 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
     return batch
 
 
-def batch_finished_check(batch: Batch) -> None:
+def batch_finished_check(batch: Batch, *, open_left: bool | None = None) -> None:
     """Called when an item of ``batch`` completes: once no item is open any more, the people
     who run the batch are told it is finished (once, even when the last two items complete
-    in two transactions at the same moment)."""
-    if Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists():
+    in two transactions at the same moment). ``open_left``: whether an item is still open,
+    when the caller read it already (in the same transaction)."""
+    if open_left is None:
+        open_left = Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
+    if open_left:
         return
     managers = clients_acting({batch.pk: (batch.organisation_id, batch.owner_id)})
     notify_batch_finished(batch, managers[batch.pk])

@@ -312,3 +312,44 @@ def test_a_batch_tells_each_completed_item_and_then_that_it_finished(
     events = [json.loads(r.body)["type"] for r in hook.requests]
     assert events == ["batch.item_completed", "batch.item_completed", "batch.finished"]
     assert json.loads(hook.requests[0].body)["data"]["item"]["answer"] == {"sentiment": "pos"}
+
+
+def test_webhook_listeners_sql_agrees_with_webhook_listeners():
+    # The workers' answer statement reads the owner's listeners with the SQL rule
+    # (PostgreSQL); the rest of the platform with the Python one. They must agree: a user's
+    # own active endpoints (not those they made for an organisation), or the organisation's.
+    from django.db import connection
+
+    from trefpunt.webhooks.services import (
+        webhook_listeners,
+        webhook_listeners_read,
+        webhook_listeners_sql,
+    )
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL rule is written for PostgreSQL")
+    owner, other, nobody = make_user(), make_user(), make_user()
+    organisation = make_organisation(owner)
+    url = "http://127.0.0.1:9/hook"
+    endpoint_create(user=owner, url=url, events=["contest.awarded"])
+    endpoint_create(user=owner, url=url, events=["batch.finished"], organisation=organisation)
+    off = endpoint_create(user=owner, url=url, events=["batch.item_completed"])
+    WebhookEndpoint.objects.filter(pk=off.pk).update(is_active=False)
+    endpoint_create(user=other, url=url, events=["contest.awarded", "batch.finished"])
+    sql = "SELECT " + webhook_listeners_sql(
+        user="%(user)s::bigint", organisation="%(organisation)s::bigint"
+    )
+    owners = [
+        (owner.pk, None),
+        (owner.pk, organisation.pk),
+        (other.pk, None),
+        (nobody.pk, None),
+        (None, organisation.pk),
+    ]
+    for user_id, organisation_id in owners:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"user": user_id, "organisation": organisation_id})
+            found = webhook_listeners_read(cursor.fetchone()[0])
+        assert found == webhook_listeners(user_id=user_id, organisation_id=organisation_id)
+    assert len(webhook_listeners(user_id=owner.pk, organisation_id=None)) == 1
+    assert len(webhook_listeners(user_id=None, organisation_id=organisation.pk)) == 1
