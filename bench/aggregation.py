@@ -583,13 +583,23 @@ def full_fit_check(items: int) -> tuple[str, bool]:
     figures = full_fit_figures(items)
     print(f"\n## Full fit of {items:,} items × 3 answers (PostgreSQL)\n")
     print_table(
-        ["fit", "seconds", "statistics s", "statistics share", "item rows written"],
+        [
+            "fit",
+            "seconds",
+            "statistics s",
+            "statistics share",
+            "client cpu s",
+            "PostgreSQL cpu s",
+            "item rows written",
+        ],
         [
             [
                 "first",
                 f"{figures['first_fit_s']:.2f}",
                 f"{figures['statistics_s']:.2f}",
                 f"{figures['statistics_share']:.0%}",
+                f"{figures['first_fit_cpu_s']:.2f}",
+                f"{figures['first_fit_server_cpu_s']:.2f}",
                 f"{figures['first_fit_rows']:.0f}",
             ],
             [
@@ -597,6 +607,8 @@ def full_fit_check(items: int) -> tuple[str, bool]:
                 f"{figures['refit_s']:.2f}",
                 f"{figures['refit_statistics_s']:.2f}",
                 f"{figures['refit_statistics_s'] / figures['refit_s']:.0%}",
+                f"{figures['refit_cpu_s']:.2f}",
+                f"{figures['refit_server_cpu_s']:.2f}",
                 f"{figures['refit_rows']:.0f}",
             ],
         ],

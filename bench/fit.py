@@ -10,7 +10,8 @@ of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_schedule
 127.0.0.1), or takes the loaded batch ``--batch``, then times ``batch_aggregate`` — the full
 fit the task worker runs every so many answers — in wall and CPU seconds, with each phase
 apart (``Phases``: reading, the statistics — ``quality.batch_fit`` and the stopping rule —,
-settling, comparing, writing) and the item rows it wrote, and before it the statistics
+settling, comparing, writing) and the item rows it wrote, PostgreSQL's CPU seconds (the
+fit's backend and those of its side connections, ``ServerCpu``), and before it the statistics
 alone (``quality.batch_fit`` on the same answers, already in memory, outside the fit).
 Each repeat makes the fit see new work (its ``quality_version`` goes up): the first run on
 a new batch stores every item's first result, later runs find the same results and write
@@ -111,6 +112,45 @@ PHASES = (
 )
 
 
+TICK = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a PostgreSQL backend has used so far (/proc; the bench's
+    PostgreSQL is on 127.0.0.1)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK
+
+
+class ServerCpu:
+    """PostgreSQL's CPU seconds for a fit: the fit's own backend (before and after) and its
+    side connections' backends (``fit_store.SideConnections``: read as each set closes, from
+    their start). Parallel query workers are not counted (the fit's queries use none)."""
+
+    def __init__(self) -> None:
+        from trefpunt.microtasks.services import fit_store
+
+        self.side = 0.0
+        original = fit_store.SideConnections.close
+
+        def close(connections: Any) -> None:
+            for thread in connections.threads:
+                thread.shutdown(wait=True)
+            for opened in connections.raw:
+                if opened.exception() is None:
+                    self.side += backend_cpu(opened.result().info.backend_pid)
+            original(connections)
+
+        fit_store.SideConnections.close = close  # type: ignore[method-assign,assignment]
+
+    def own(self) -> float:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return backend_cpu(cursor.fetchone()[0])
+
+
 class Phases:
     """Wall and CPU seconds of each phase of ``batch_aggregate``, by wrapping the functions
     in the aggregation service module; also the item rows the guarded writes changed."""
@@ -160,7 +200,7 @@ class Phases:
         return "  inside the fit: " + ", ".join(parts) + f", the rest {rest:.2f} s"
 
 
-def fit_once(batch_id: int, phases: Phases) -> dict[str, float]:
+def fit_once(batch_id: int, phases: Phases, server: ServerCpu) -> dict[str, float]:
     """One full fit of the batch after its quality version went up (so it finds new work)."""
     from django.db.models import F
 
@@ -169,13 +209,17 @@ def fit_once(batch_id: int, phases: Phases) -> dict[str, float]:
 
     Batch.objects.filter(pk=batch_id).update(quality_version=F("quality_version") + 1)
     phases.reset()
+    server.side = 0.0
+    own = server.own()
     load = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), time.process_time()
     stored = batch_aggregate(batch_id=batch_id)
     full = time.perf_counter() - wall
+    cpu = time.process_time() - cpu
     return {
         "full": full,
-        "cpu": time.process_time() - cpu,
+        "cpu": cpu,
+        "server_cpu": server.own() - own + server.side,
         "statistics": phases.statistics(),
         "written": phases.written,
         "stored": float(stored),
@@ -206,9 +250,9 @@ def full_fit_figures(items: int = 100_000, *, url: str | None = None) -> dict[st
     if not settings.configured:
         _setup(url)
     batch_id = _load(items, 3, 300)
-    phases = Phases()
-    first = fit_once(batch_id, phases)
-    refit = fit_once(batch_id, phases)
+    phases, server = Phases(), ServerCpu()
+    first = fit_once(batch_id, phases, server)
+    refit = fit_once(batch_id, phases, server)
     return {
         "items": float(items),
         "first_fit_s": first["full"],
@@ -216,6 +260,10 @@ def full_fit_figures(items: int = 100_000, *, url: str | None = None) -> dict[st
         "statistics_s": first["statistics"],
         "statistics_share": first["statistics"] / first["full"],
         "refit_statistics_s": refit["statistics"],
+        "first_fit_cpu_s": first["cpu"],
+        "first_fit_server_cpu_s": first["server_cpu"],
+        "refit_cpu_s": refit["cpu"],
+        "refit_server_cpu_s": refit["server_cpu"],
         "first_fit_rows": first["written"],
         "refit_rows": refit["written"],
         "load_average": first["load_before"],
@@ -251,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         .order_by("item_id", "pk")
         .values_list("item_id", "worker_id", "data")
     )
-    phases = Phases()
+    phases, server = Phases(), ServerCpu()
     for attempt in range(1, args.repeat + 1):
         started = time.perf_counter()
         batch_fit(
@@ -263,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
             gold_counts={},
         )
         alone = time.perf_counter() - started
-        run = fit_once(batch_id, phases)
+        run = fit_once(batch_id, phases, server)
         complete = Item.objects.filter(batch_id=batch_id, status=Item.Status.COMPLETE).count()
         print(
-            f"run {attempt}: full fit {run['full']:.2f} s (cpu {run['cpu']:.2f} s, stored:"
+            f"run {attempt}: full fit {run['full']:.2f} s (cpu {run['cpu']:.2f} s, PostgreSQL"
+            f" cpu {run['server_cpu']:.2f} s, stored:"
             f" {bool(run['stored'])}, item rows written {run['written']:,.0f}); statistics"
             f" inside {run['statistics']:.2f} s = {run['statistics'] / run['full']:.0%} of it"
             f" (batch_fit alone before it {alone:.2f} s); items complete {complete:,};"

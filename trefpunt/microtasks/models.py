@@ -266,14 +266,24 @@ class Item(models.Model):
                 condition=Q(status="open"),
                 name="item_open_breadth",
             ),
-            models.Index(fields=["batch", "status"], name="item_batch_status"),
+            # Items of a batch in a state other than complete (review, closed, open): most
+            # items end complete, and a fit that completes an item then adds no entry here
+            # (its row write is not a HOT update: status and confidence are indexed). The
+            # state's queries name one state, which implies the condition; the batch's
+            # counts over all its items read them by ``item_position_unique``.
+            models.Index(
+                fields=["batch", "status"],
+                condition=~Q(status="complete"),
+                name="item_batch_unfinished",
+            ),
             # Test questions are mixed in by their own query (``services._claim_candidates``).
             models.Index(
                 fields=["batch", "-answers_count", "id"],
                 condition=Q(status="open", is_gold=True),
                 name="item_open_gold",
             ),
-            # The results page: least certain first.
+            # The results page: least certain first (kept whole: without it page one of a
+            # 100,000-item batch sorts the batch, 1 ms → 150 ms).
             models.Index(fields=["batch", "confidence", "id"], name="item_batch_confidence"),
         ]
 

@@ -327,6 +327,8 @@ MICROTASK_MAX_ITEMS = env_int("TREFPUNT_MICROTASK_MAX_ITEMS", 100_000)
 # The full aggregation fit of a batch runs every this many answers (after a doubling start;
 # a large batch every tenth of the answers its last fit saw, when that is more).
 MICROTASK_REFIT_EVERY = env_int("TREFPUNT_MICROTASK_REFIT_EVERY", 200)
+# Extra PostgreSQL connections a full fit reads and writes its items on (0: its own only).
+MICROTASK_FIT_WRITERS = env_int("TREFPUNT_MICROTASK_FIT_WRITERS", 2)
 
 # --- Outgoing webhooks -------------------------------------------------------
 # Deliveries go to public addresses only; this admits loopback too (tests, local receivers).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import BoolArray, FloatArray, IntArray, argmax_with_ties
+from ._arrays import BoolArray, FloatArray, IntArray, argmax_with_ties, sorted_distinct
 
 # Pseudo-count added to every cell of a confusion matrix and to every class of the prior.
 # 0.5 is the Krichevsky-Trofimov / Jeffreys choice: the posterior mean of a multinomial under
@@ -55,7 +55,7 @@ class AnswerIndex:
         starts = np.flatnonzero(change)
         segment_items = items[starts]
         increasing = bool(np.all(segment_items[1:] > segment_items[:-1]))
-        if not increasing and np.unique(segment_items).size != starts.size:
+        if not increasing and sorted_distinct(segment_items).size != starts.size:
             return  # some item's answers are not contiguous: general path
         self.starts = starts
         self.segment_items = segment_items
@@ -138,7 +138,7 @@ def _blocks(starts: IntArray, n_answers: int, block: int) -> list[tuple[int, int
     """``(first segment, end segment, first answer, end answer)`` of blocks of whole
     segments with about ``block`` answers each (a longer segment is a block of its own)."""
     cuts = np.searchsorted(starts, np.arange(block, n_answers, block), side="right") - 1
-    bounds = np.unique(np.concatenate(([0], cuts[cuts > 0], [starts.size])))
+    bounds = sorted_distinct(np.concatenate(([0], cuts[cuts > 0], [starts.size])))
     answer_bounds = np.append(starts, n_answers)[bounds]
     return [
         (int(bounds[j]), int(bounds[j + 1]), int(answer_bounds[j]), int(answer_bounds[j + 1]))

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import BoolArray, FloatArray, IntArray
+from ._arrays import BoolArray, FloatArray, IntArray, sorted_distinct
 from .results import CategoricalResult
 
 DEFAULT_TARGET = 0.95
@@ -452,7 +452,7 @@ def agreeing_workers(
     lb = np.asarray(labels, dtype=np.intp)
     if it.size == 0:
         return np.zeros((n_items, n_classes), dtype=np.intp)
-    key = np.unique((it.astype(np.int64) * n_classes + lb) * (int(w.max()) + 1) + w)
+    key = sorted_distinct((it.astype(np.int64) * n_classes + lb) * (int(w.max()) + 1) + w)
     cell = key // (int(w.max()) + 1)
     return np.bincount(cell, minlength=n_items * n_classes).reshape(n_items, n_classes)
 

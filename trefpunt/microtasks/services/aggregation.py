@@ -30,6 +30,7 @@ from .fit_store import (
     AnswerColumns,
     ItemsSnapshot,
     ResultText,
+    SideConnections,
     answers_read,
     batch_workers_store,
     changed_rows,
@@ -39,6 +40,7 @@ from .fit_store import (
     items_snapshot,
     items_store_guarded,
     settle_columns,
+    side_connections,
     single_fields,
 )
 from .item_states import item_settle_unlocked
@@ -237,15 +239,14 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     stored, items updated. Returns whether it stored a fit; ``False`` when nothing changed
     since the last one (so running it again is harmless) or a newer fit got there first.
 
-    The fit reads a snapshot without locks, as columns (``fit_store``). Then, locking the
-    batch, it stores the model and the worker rows unless a newer fit is already stored;
-    then each item takes its result — or, when answers arrived since the snapshot, is
-    combined again from its own answers with the new estimates — and is settled again
-    (``item_states``): a complete item whose confidence fell below the target reopens, or
-    needs review at the maximum; an open item that has become confident enough completes.
-    On PostgreSQL every item is settled at once and the results are written without item
-    locks by statements that re-check each item's state and skip unchanged rows
-    (``fit_store.items_store_guarded``); elsewhere in chunks of items locked by id.
+    The fit reads a snapshot without locks, as columns (``fit_store``). Then each item takes
+    its result — or, when answers arrived since the snapshot, is combined again from its
+    own answers with the new estimates — and is settled again (``item_states``): a complete
+    item whose confidence fell below the target reopens, or needs review at the maximum; an
+    open item that has become confident enough completes. On PostgreSQL
+    (``_fit_store_postgresql``) the items are written first, by guarded statements on side
+    connections, and the model and worker rows after them; elsewhere the model first, then
+    the items in chunks locked by id (``_fit_items_store_locked``).
     """
     batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     if batch is None:
@@ -257,10 +258,33 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     excluded = list(
         BatchWorker.objects.filter(batch=batch, excluded=True).values_list("worker_id", flat=True)
     )
+    side = side_connections()
+    try:
+        return _batch_fit_store(
+            batch=batch, last=last, version=version, excluded=excluded, side=side
+        )
+    finally:
+        if side is not None:
+            side.close()
+
+
+def _batch_fit_store(
+    *, batch: Batch, last: int, version: int, excluded: list[int], side: SideConnections | None
+) -> bool:
+    """``_batch_aggregate`` after its first reads: the snapshot, the fit and its store."""
+    postgresql = connection.vendor == "postgresql"
     # The items as this snapshot sees them: the fit's results are stored only on items
-    # still in this state (``fit_store.items_store_guarded``).
-    items = items_snapshot(batch_id=batch.pk, results=connection.vendor == "postgresql")
-    answers = answers_read(batch_id=batch.pk, last=last)
+    # still in this state (``fit_store.items_store_guarded``). With side connections the
+    # items are read on one of them while the answers are read here; both are read after
+    # ``last`` (an answer that commits between the two reads shows as a count that differs
+    # from the answers read, and that item is combined again under its lock).
+    if side is not None:
+        snapshot = side.submit(0, _items_snapshot_on, batch.pk)
+        answers = answers_read(batch_id=batch.pk, last=last)
+        items = snapshot.result()
+    else:
+        items = items_snapshot(batch_id=batch.pk, results=postgresql)
+        answers = answers_read(batch_id=batch.pk, last=last)
     totals = np.bincount(
         np.searchsorted(items.ids, answers.items), minlength=len(items.ids)
     ).astype(np.int64)
@@ -282,16 +306,54 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     )
     fit_stopping(batch=batch, fit=fit, gold=items.gold)
     now = timezone.now()
+    fitted = _FitDone(
+        fit=fit,
+        items=items,
+        totals=totals,
+        last=last,
+        version=version,
+        now=now,
+        answers=len(counted),
+        received=len(answers.items),
+        gold_counts=gold_counts,
+    )
+    if postgresql:
+        return _fit_store_postgresql(batch=batch, done=fitted, side=side)
+    if not _fit_model_store(batch_id=batch.pk, done=fitted):
+        return False
+    _fit_items_store_locked(
+        batch_id=batch.pk,
+        fit=fit,
+        ids=items.ids.tolist(),
+        totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
+        last=last,
+        version=version,
+        now=now,
+    )
+    return True
+
+
+def _items_snapshot_on(raw: Any, batch_id: int) -> ItemsSnapshot:
+    return items_snapshot(batch_id=batch_id, results=True, raw=raw)
+
+
+def _newer_fit_stored(batch: Batch, *, last: int, version: int) -> bool:
+    return batch.fit_through > last or (batch.fit_through == last and batch.fit_version > version)
+
+
+def _fit_model_store(*, batch_id: int, done: _FitDone) -> Batch | None:
+    """Store the fit's model on the batch and its worker rows, in one transaction that
+    locks the batch; ``None`` (nothing stored) when a newer fit is stored already."""
     with transaction.atomic(durable=True):
-        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
-        if batch.fit_through > last or (batch.fit_through == last and batch.fit_version > version):
-            return False
-        batch.quality_model = fit.model
-        batch.fit_answers = len(counted)
-        batch.fit_received = len(answers.items)
-        batch.fit_through = last
-        batch.fit_version = version
-        batch.fitted_at = now
+        batch = Batch.objects.select_for_update(no_key=True).get(pk=batch_id)
+        if _newer_fit_stored(batch, last=done.last, version=done.version):
+            return None
+        batch.quality_model = done.fit.model
+        batch.fit_answers = done.answers
+        batch.fit_received = done.received
+        batch.fit_through = done.last
+        batch.fit_version = done.version
+        batch.fitted_at = done.now
         batch.save(
             update_fields=[
                 "quality_model",
@@ -302,21 +364,10 @@ def _batch_aggregate(*, batch_id: int) -> bool:
                 "fitted_at",
             ]
         )
-        _batch_workers_store_unlocked(batch=batch, fit=fit, gold_counts=gold_counts, now=now)
-    fitted = _FitDone(fit=fit, items=items, totals=totals, last=last, version=version, now=now)
-    if connection.vendor == "postgresql":
-        _fit_items_store_guarded(batch=batch, done=fitted)
-    else:
-        _fit_items_store_locked(
-            batch_id=batch.pk,
-            fit=fit,
-            ids=items.ids.tolist(),
-            totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
-            last=last,
-            version=version,
-            now=now,
+        _batch_workers_store_unlocked(
+            batch=batch, fit=done.fit, gold_counts=done.gold_counts, now=done.now
         )
-    return True
+    return batch
 
 
 def _gold_counts(
@@ -345,6 +396,9 @@ class _FitDone:
     last: int
     version: int
     now: datetime
+    answers: int  # counted
+    received: int
+    gold_counts: dict[int, tuple[int, int]]
 
 
 # Two fits of one batch store one after the other (their statements would lock the same
@@ -352,12 +406,38 @@ class _FitDone:
 _FIT_STORE_LOCK = 7_150_315
 
 
-def _fit_items_store_guarded(*, batch: Batch, done: _FitDone) -> int:
-    """Store the fit's item results on PostgreSQL: every item is settled at once, and those
-    whose answers the snapshot saw all of and whose state or results change are written by
-    guarded statements (``fit_store.items_store_guarded``); the others, and those that moved
-    on since the snapshot, are combined again under their locks
-    (``_fit_items_store_locked``). Returns the rows the guarded statements wrote."""
+def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections | None) -> bool:
+    """Store a fit on PostgreSQL, items first. Every item is settled at once; those whose
+    answers the snapshot saw all of and whose state or results change are written by
+    guarded statements (``fit_store.items_store_guarded``), on the side connections when
+    there are some; then the model and the worker rows are stored (``_fit_model_store``);
+    then the items that moved on since the snapshot, and those whose answers it did not
+    see all of, are combined again under their locks (``_fit_items_store_locked``).
+    Returns whether the fit was stored.
+
+    Why in this order, and why the item statements may run outside the fit's transaction:
+
+    - Two fits of a batch store one after the other (the session advisory lock below,
+      held from the check that no newer fit is stored until the model is stored); the
+      item statements also skip every row once a newer fit is stored.
+    - Each item statement commits on its own and writes an item only while it is as the
+      snapshot saw it, so a row it writes holds this fit's result for the very answers
+      the fit read: a consistent row whatever happens to the other statements.
+    - Should the fit stop halfway (an error, the process killed) before its model is
+      stored, the batch still names the previous fit (``fit_through``, ``fit_version``):
+      the answers since it keep the periodic sweep and the answer path asking for a fit,
+      which runs again and writes the rest (those already written compare equal and are
+      skipped). Items ahead of the stored model meanwhile are harmless: an answer combines
+      its item again from its own answers with the stored estimates. Storing the model
+      first, as before, left items with an older fit's results under a batch that said it
+      was fitted, and nothing would ask for a fit until new answers came.
+    - An answer during the writes either comes first (the statement waits for its row
+      lock, then sees the new count and skips the row; the read after the writes finds it
+      moved and combines it again under its lock, with the model stored by then) or after
+      (it combines its item from its own answers, the new one included). An answer that
+      read the old estimates and commits after that read is newer than ``last`` and gets
+      a later fit. No answer is left out of its item's result.
+    """
     items = done.items
     fields = single_fields(batch.form)
     columns = fit_columns(done.fit, items.ids, ResultText(fields) if fields else None)
@@ -367,7 +447,10 @@ def _fit_items_store_guarded(*, batch: Batch, done: _FitDone) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
         try:
-            written = items_store_guarded(
+            current = Batch.objects.only("fit_through", "fit_version").get(pk=batch.pk)
+            if _newer_fit_stored(current, last=done.last, version=done.version):
+                return False
+            items_store_guarded(
                 batch=batch,
                 fit=done.fit,
                 items=items,
@@ -377,7 +460,11 @@ def _fit_items_store_guarded(*, batch: Batch, done: _FitDone) -> int:
                 last=done.last,
                 version=done.version,
                 now=done.now,
+                side=side,
             )
+            stored = _fit_model_store(batch_id=batch.pk, done=done)
+            if stored is None:
+                return False
             moved = items_moved(batch_id=batch.pk, items=items, settled=settled)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
@@ -393,7 +480,7 @@ def _fit_items_store_guarded(*, batch: Batch, done: _FitDone) -> int:
             version=done.version,
             now=done.now,
         )
-    return written
+    return True
 
 
 def _fit_items_store_locked(

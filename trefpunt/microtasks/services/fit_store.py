@@ -22,18 +22,23 @@ import gc
 import json
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from operator import itemgetter
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import psycopg
+import psycopg.sql
+from django.conf import settings
 from django.db import connection
 from psycopg import pq
 from psycopg.adapt import Dumper
 
+from ..aggregation._arrays import sorted_distinct
 from ..aggregation.adaptive import DEFAULT_MIN_AGREEING, may_stop
 from ..fit_results import ItemColumns, OtherColumn, SingleColumn
 from ..models import Answer, Batch, BatchWorker, Item
@@ -41,6 +46,7 @@ from ..quality import BatchFit
 from ..states import batch_is_running
 
 Data = dict[str, Any]
+T = TypeVar("T")
 
 # Items a guarded statement writes at once (each statement commits on its own).
 STORE_CHUNK = 5000
@@ -66,12 +72,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _fetch(
+    sql: str, params: Sequence[Any], raw: psycopg.Connection[Any] | None = None
+) -> list[tuple[Any, ...]]:
     """Rows of a raw query; on PostgreSQL through psycopg with server-side parameters and
-    binary results (Django's cursor quotes parameters in Python and reads text)."""
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
+    binary results (Django's cursor quotes parameters in Python and reads text), on
+    ``raw`` (a side connection, :class:`SideConnections`) when given."""
+    if raw is not None or connection.vendor == "postgresql":
+        if raw is None:
+            connection.ensure_connection()
+            raw = connection.connection
+        with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, params, binary=True)
             return cursor.fetchall()
     with connection.cursor() as cursor:
@@ -84,11 +95,13 @@ def _as_text(column: str) -> str:
     return f"{column}::text" if connection.vendor == "postgresql" else column
 
 
-def _execute(sql: str, params: dict[str, Any]) -> int:
-    """Run one PostgreSQL statement with server-side parameters (lists go as arrays);
-    returns its row count."""
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+def _execute(sql: str, params: dict[str, Any], raw: psycopg.Connection[Any] | None = None) -> int:
+    """Run one PostgreSQL statement with server-side parameters (lists go as arrays), on
+    ``raw`` when given; returns its row count."""
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    with psycopg.Cursor(raw) as cursor:
         for column in (_Bigints, _Floats):
             cursor.adapters.register_dumper(column, _ColumnDumper)
         cursor.execute(sql, params)
@@ -97,6 +110,63 @@ def _execute(sql: str, params: dict[str, Any]) -> int:
 
 def _table(model: Any) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
+
+
+# --- side connections (PostgreSQL) -----------------------------------------------------------
+
+
+def fit_writers() -> int:
+    """Extra connections a full fit reads and writes its items on (``MICROTASK_FIT_WRITERS``,
+    default 2; 0: everything on the request's own connection, one statement after the
+    other)."""
+    return max(0, min(8, int(getattr(settings, "MICROTASK_FIT_WRITERS", 2))))
+
+
+def side_connections() -> SideConnections | None:
+    """The fit's side connections, or ``None`` where it keeps to its own connection: not on
+    PostgreSQL, none configured, or inside a transaction (a test's, whose rows other
+    connections cannot see)."""
+    n = fit_writers()
+    if connection.vendor != "postgresql" or not n or connection.in_atomic_block:
+        return None
+    return SideConnections(n)
+
+
+def _connect(params: dict[str, Any], role: str | None) -> psycopg.Connection[Any]:
+    raw = psycopg.connect(**params)
+    if role:
+        raw.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+    raw.autocommit = True
+    return raw
+
+
+class SideConnections:
+    """``n`` connections to the fit's database besides its own, each in autocommit and with
+    a thread of its own (so a statement on one runs while Python works or another waits).
+    They are opened in their threads as soon as this is made, while the fit goes on;
+    :meth:`submit` queues work on connection ``k``; :meth:`close` waits for the queued work
+    and closes them. Nothing here touches Django's connection."""
+
+    def __init__(self, n: int) -> None:
+        params = connection.get_connection_params()
+        role = connection.settings_dict["OPTIONS"].get("assume_role")
+        self.threads = [ThreadPoolExecutor(1, thread_name_prefix="fit-side") for _ in range(n)]
+        self.raw = [t.submit(_connect, params, role) for t in self.threads]
+
+    def __len__(self) -> int:
+        return len(self.threads)
+
+    def submit(self, k: int, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``work(raw connection, *args)`` on connection ``k`` after its earlier work."""
+        raw = self.raw[k]
+        return self.threads[k].submit(lambda: work(raw.result(), *args))
+
+    def close(self) -> None:
+        for thread in self.threads:
+            thread.shutdown(wait=True)
+        for opened in self.raw:
+            if opened.exception() is None:
+                opened.result().close()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -144,20 +214,34 @@ class ItemsSnapshot:
     details_text: list[str | None] | None = None
 
 
-def _item_columns(batch_id: int, columns: list[str]) -> list[list[Any]]:
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"array_agg({column} ORDER BY id)" for column in columns)
-        row = _fetch(_ITEMS_ARRAYS.format(columns=arrays, item=_table(Item)), [batch_id])[0]
-        return [list(values or []) for values in row]
+def _item_columns(
+    batch_id: int, columns: list[str], raw: psycopg.Connection[Any] | None = None
+) -> list[list[Any]]:
+    """The items' ``columns`` in id order (the first column is the id)."""
+    if raw is not None or connection.vendor == "postgresql":
+        # Unordered aggregates, sorted here: every aggregate of one query level takes the
+        # rows in the same order, so the arrays stay aligned; ``array_agg(… ORDER BY id)``
+        # sorted each column apart (nine sorts of 100,000 rows, spilling to disk).
+        arrays = ", ".join(f"array_agg({column})" for column in columns)
+        sql = _ITEMS_ARRAYS.format(columns=arrays, item=_table(Item))
+        found = [list(values or []) for values in _fetch(sql, [batch_id], raw)[0]]
+        ids = np.asarray(found[0], dtype=np.int64)
+        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            pick = itemgetter(*np.argsort(ids, kind="stable").tolist())
+            found = [list(pick(values)) for values in found]
+        return found
     rows = _fetch(_ITEMS_ROWS.format(columns=", ".join(columns), item=_table(Item)), [batch_id])
     return [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in columns]
 
 
-def items_snapshot(*, batch_id: int, results: bool = False) -> ItemsSnapshot:
+def items_snapshot(
+    *, batch_id: int, results: bool = False, raw: psycopg.Connection[Any] | None = None
+) -> ItemsSnapshot:
     """One query: each item's id, test answer (test questions only), answers count, target
-    and status, and with ``results`` (PostgreSQL) its stored results."""
+    and status, and with ``results`` (PostgreSQL) its stored results; on ``raw`` (a side
+    connection) when given."""
     state = [column.format(gold=_as_text("gold_answer")) for column in _ITEM_STATE]
-    columns = _item_columns(batch_id, state + (_ITEM_RESULTS if results else []))
+    columns = _item_columns(batch_id, state + (_ITEM_RESULTS if results else []), raw)
     ids, is_gold, gold, count, target, status = columns[:6]
     decoded = {pk: json.loads(text) for pk, text in zip(ids, gold, strict=True) if text}
     snapshot = ItemsSnapshot(
@@ -403,19 +487,34 @@ def _fit_columns_by_item(fit: BatchFit, ids: np.ndarray, texts: ResultText | Non
     )
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, each value's index among them) by one sort (``np.unique``
+    with ``return_inverse``, as numpy's sorting path gives it)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.empty(len(values), dtype=np.bool_)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 def _shown(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each number as ``repr`` prints it (object array) and whether jsonb prints it back the
     same (``_PLAIN``); ``repr`` runs once per distinct value (by bit pattern, so ``-0.0``
-    stays apart from ``0.0``)."""
+    stays apart from ``0.0``), the check once over all of them when they all pass."""
     if values.dtype.kind == "f":
         bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-        distinct, inverse = np.unique(bits, return_inverse=True)
-        shown = [repr(v) for v in distinct.view(np.float64).tolist()]
+        distinct, inverse = _distinct(bits)
+        shown = list(map(repr, distinct.view(np.float64).tolist()))
     else:
-        distinct, inverse = np.unique(values.astype(np.int64), return_inverse=True)
-        shown = [repr(v) for v in distinct.tolist()]
-    plain = np.asarray([_PLAIN.fullmatch(text) is not None for text in shown], dtype=np.bool_)
-    inverse = inverse.reshape(-1)
+        distinct, inverse = _distinct(values.astype(np.int64))
+        shown = list(map(repr, distinct.tolist()))
+    if _PLAIN.fullmatch(" ".join(shown)):
+        plain = np.ones(len(shown), dtype=np.bool_)
+    else:
+        plain = np.asarray([_PLAIN.fullmatch(text) is not None for text in shown], dtype=np.bool_)
     return np.asarray(shown, dtype=object)[inverse], plain[inverse]
 
 
@@ -443,12 +542,15 @@ def result_texts(texts: ResultText, columns: ItemColumns) -> tuple[list[Any], li
         numbers += [_shown(f.answers), _shown(f.agreement), _shown(f.confidence)]
     numbers.append(_shown(columns.counted))
     primary = columns.single(columns.primary) if columns.primary else None
-    agreement = _shown(primary.agreement) if primary is not None else None
+    agreement = None
+    if primary is not None:  # its agreement is printed already among the fields' numbers
+        at = next((k for k, f in enumerate(singles) if f is primary), None)
+        agreement = _shown(primary.agreement) if at is None else numbers[2 * stop + 3 * at + 1]
     has_agreement = primary.present() if primary is not None else np.zeros(n, bool)
     # Each item's shape: which fields have figures (a bit each); the numbers it prints.
     shape = (present.astype(np.int64) << np.arange(len(singles))[:, None]).sum(axis=0)
-    details: list[Any] = [None] * n
-    for key in np.unique(shape[answered]).tolist():
+    details = np.full(n, None, dtype=object)
+    for key in sorted_distinct(shape[answered]).tolist():
         here = [bool(key >> k & 1) for k in range(len(singles))]
         rows = np.flatnonzero(answered & (shape == key))
         used = [numbers[0], numbers[1]] if stop else []
@@ -466,10 +568,24 @@ def result_texts(texts: ResultText, columns: ItemColumns) -> tuple[list[Any], li
         else:
             parts.append(np.full(len(rows), "null", dtype=object))
         template = texts.template(stop, tuple(here))
-        filled = [template % values for values in zip(*(p.tolist() for p in parts), strict=True)]
-        for n_row, text, ok in zip(rows.tolist(), filled, sure.tolist(), strict=True):
-            details[n_row] = text if ok else UNSURE
-    return answer, details
+        filled = np.empty(len(rows), dtype=object)
+        filled[:] = list(map(template.__mod__, zip(*(p.tolist() for p in parts), strict=True)))
+        details[rows] = np.where(sure, filled, UNSURE)
+    return answer, details.tolist()
+
+
+def _distinct_columns(code: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(code, axis=1, return_inverse=True)`` for non-negative codes below
+    ``sizes`` (one per row), by one sort of each column's number in mixed radix."""
+    if float(np.prod(np.asarray(sizes, dtype=np.float64))) >= 2.0**62:
+        return np.unique(code, axis=1, return_inverse=True)
+    key = np.zeros(code.shape[1], dtype=np.int64)
+    for row, size in zip(code, sizes, strict=True):
+        key = key * size + row
+    distinct, inverse = _distinct(key)
+    first = np.empty(len(distinct), dtype=np.intp)
+    first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)
+    return code[:, first], inverse
 
 
 def _answer_texts(
@@ -480,7 +596,7 @@ def _answer_texts(
     if not singles:
         return [texts.answer({}) if a else None for a in answered.tolist()]
     code = np.stack([np.where(p, f.labels + 1, 0) for f, p in zip(singles, present, strict=True)])
-    combos, inverse = np.unique(code, axis=1, return_inverse=True)
+    combos, inverse = _distinct_columns(code, [len(f.classes) + 1 for f in singles])
     shown = [
         texts.answer(
             {
@@ -624,9 +740,11 @@ def _column(values: np.ndarray) -> _Column:
 
 # One statement per chunk writes an item only while it still is as the fit saw it (its
 # answer count, target and status: re-checked on the newest row version, so an answer in
-# flight makes it wait for that one row, then skip it), only while this fit is still the
-# batch's newest, and only when a value changes. Numbers travel as binary arrays (NaN for
-# none; a state by its number in ``%(statuses)s``), answers and details as JSON text.
+# flight makes it wait for that one row, then skip it), only while no newer fit is stored
+# for the batch, and only when a value changes. Numbers travel as binary arrays (NaN for
+# none; a state by its number in ``%(statuses)s``), answers and details as JSON text. The
+# chunk's rows are named by id and also bounded by the batch and the chunk's id range, so
+# the planner reads only that stretch of the table.
 _STORE = """
 UPDATE {item} AS i SET
     answers_target = v.target,
@@ -648,11 +766,12 @@ FROM (
     ) AS u(id, seen, was_target, was_status, target, status, completed, confidence, answer,
         details)
 ) AS v
-WHERE i.id = v.id
+WHERE i.id = v.id AND i.batch_id = %(batch)s AND i.id BETWEEN %(low)s AND %(high)s
   AND i.answers_count = v.seen AND i.answers_target = v.was_target AND i.status = v.was_status
-  AND EXISTS (
+  AND NOT EXISTS (
       SELECT 1 FROM {batch} b
-      WHERE b.id = %(batch)s AND b.fit_through = %(last)s AND b.fit_version = %(version)s
+      WHERE b.id = %(batch)s
+        AND (b.fit_through > %(last)s OR (b.fit_through = %(last)s AND b.fit_version > %(version)s))
   )
   AND (
       i.answers_target, i.status, i.completed_at, i.aggregated_answer, i.confidence,
@@ -691,11 +810,18 @@ def items_store_guarded(
     last: int,
     version: int,
     now: datetime,
+    side: SideConnections | None = None,
 ) -> int:
-    """Write the fit's results of the items at ``rows`` (positions in the snapshot) in
-    chunks of ``STORE_CHUNK`` (``_STORE``); returns the rows written. The caller holds the
-    batch's fit-store lock (two fits write one after the other) and then looks for the
-    items that moved on since the snapshot (:func:`items_moved`)."""
+    """Write the fit's results of the items at ``rows`` (positions in the snapshot, in id
+    order) in chunks of ``STORE_CHUNK`` (``_STORE``), each chunk a statement of its own
+    (autocommit), on the ``side`` connections in turn when given (their statements run side
+    by side, on disjoint rows), else on the fit's own connection; returns the rows written.
+
+    The caller holds the batch's fit-store lock (two fits write one after the other) and
+    has checked that no newer fit is stored; it stores this fit's model and worker rows
+    only after this returned, then looks for the items that moved on since the snapshot
+    (:func:`items_moved`). Every chunk is waited for, also when one fails (its error is
+    raised then): no statement of this fit runs on after it returned."""
     state = {
         "id": items.ids,
         "seen": items.count,
@@ -709,16 +835,50 @@ def items_store_guarded(
     sql = _STORE.format(completed=_COMPLETED, item=_table(Item), batch=_table(Batch))
     common = {"statuses": STATUSES, "batch": batch.pk, "last": last, "version": version, "now": now}
     written = 0
-    for start in range(0, len(rows), STORE_CHUNK):
+    pending: list[Future[int]] = []
+    for n, start in enumerate(range(0, len(rows), STORE_CHUNK)):
         chunk = rows[start : start + STORE_CHUNK]
-        ids = items.ids[chunk].tolist()
+        ids = items.ids[chunk]
         texts = {
-            part: _json_text(fit, ids, [found[k] for k in chunk.tolist()] if found else [], part)
+            part: _json_text(fit, ids.tolist(), itemgetter_list(found, chunk), part)
             for part, found in (("answer", columns.answer_text), ("details", columns.details_text))
         }
-        params = {key: _column(column[chunk]) for key, column in state.items()}
-        written += _execute(sql, {**params, **texts, **common})
-    return written
+        bounds = {"low": int(ids.min()), "high": int(ids.max())}
+        params: dict[str, Any] = {key: _column(column[chunk]) for key, column in state.items()}
+        params.update(texts, **common, **bounds)
+        if side is None:
+            written += _store_chunk(None, sql, params)
+        else:
+            pending.append(side.submit(n % len(side), _store_chunk, sql, params))
+    errors = [f.exception() for f in pending]  # waits for every chunk
+    for error in errors:
+        if error is not None:
+            raise error
+    return written + sum(f.result() for f in pending)
+
+
+def itemgetter_list(values: list[Any], positions: np.ndarray) -> list[Any]:
+    """``[values[k] for k in positions]`` (empty when ``values`` is)."""
+    if not values or not len(positions):
+        return []
+    if len(positions) == 1:
+        return [values[int(positions[0])]]
+    return list(itemgetter(*positions.tolist())(values))
+
+
+# A chunk's statement is run again when PostgreSQL picked it as a deadlock's victim (an
+# answer page locks several items in turn); it is idempotent (guarded, skips equal rows).
+_STORE_ATTEMPTS = 3
+
+
+def _store_chunk(raw: psycopg.Connection[Any] | None, sql: str, params: dict[str, Any]) -> int:
+    for attempt in range(1, _STORE_ATTEMPTS + 1):
+        try:
+            return _execute(sql, params, raw)
+        except psycopg.errors.DeadlockDetected:
+            if attempt == _STORE_ATTEMPTS or raw is None:
+                raise
+    return 0  # not reached
 
 
 def items_moved(*, batch_id: int, items: ItemsSnapshot, settled: Settled) -> list[int]:

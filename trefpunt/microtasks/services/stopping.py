@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..aggregation._arrays import rounded
 from ..aggregation.adaptive import (
     DEFAULT_MIN_AGREEING,
     agreeing_workers,
@@ -102,7 +103,7 @@ def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
     )
     ok = ~flagged[wk]
     agree = agreeing_workers(it[ok], wk[ok], lb[ok], n_items=n_items, n_classes=len(index))
-    columns.stop_confidence = [round(c, 6) for c in conf.tolist()]
+    columns.stop_confidence = rounded(conf, 6)
     columns.stop_agreeing = agree[np.arange(n_items), leader]
     for pk, result in fit.items.built().items() if isinstance(fit.items, FitItems) else ():
         n = columns.position(pk)

@@ -224,3 +224,94 @@ def test_batch_aggregate_pauses_the_cycle_collector_only_while_it_runs(monkeypat
     _refit(batch)
     assert seen == [False]
     assert gc.isenabled()
+
+
+def _answered_batch_of(items: int) -> Batch:
+    batch = published_batch(items=items, min_answers=3, max_answers=3)
+    rng = random.Random(items)
+    for _ in range(items * 3):
+        _answer(batch, rng.choice(["pos", "pos", "pos", "neg"]))
+    return batch
+
+
+def _stored(batch: Batch) -> dict[int, tuple[Any, ...]]:
+    return {
+        i.pk: (i.aggregated_answer, i.confidence, i.aggregate_details, i.status, i.answers_target)
+        for i in Item.objects.filter(batch=batch)
+    }
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_side_connections_write_what_the_fits_own_connection_writes(settings, monkeypatch):
+    # Outside a transaction the fit reads its items and writes them on side connections, in
+    # chunks side by side; the rows are those the fit's own connection writes.
+    from trefpunt.microtasks.services import fit_store
+
+    monkeypatch.setattr(fit_store, "STORE_CHUNK", 2)
+    used: list[int] = []
+    submit = fit_store.SideConnections.submit
+
+    def noting(self, k, work, *args):
+        used.append(k)
+        return submit(self, k, work, *args)
+
+    monkeypatch.setattr(fit_store.SideConnections, "submit", noting)
+    results = {}
+    for writers in (2, 0):
+        settings.MICROTASK_FIT_WRITERS = writers
+        batch = _answered_batch_of(7)
+        # Every row differs from the fit's results, so every row is written.
+        Item.objects.filter(batch=batch).update(
+            aggregated_answer=None, confidence=None, aggregate_details=None
+        )
+        _refit(batch)
+        results[writers] = sorted(_stored(batch).values(), key=repr)
+    assert sorted(set(used)) == [0, 1]  # the snapshot and four chunks on two connections
+    assert results[2] == results[0]
+    assert all(row[1] is not None for row in results[2])
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_fit_failing_while_it_writes_its_items_stores_no_model_and_runs_again(
+    settings, monkeypatch
+):
+    # Items first, model after: a fit that fails halfway leaves the batch naming the last
+    # stored fit, so it is due again, and the next run writes the rest.
+    from trefpunt.microtasks.services import fit_store
+
+    settings.MICROTASK_FIT_WRITERS = 2
+    monkeypatch.setattr(fit_store, "STORE_CHUNK", 2)
+    batch = _answered_batch_of(7)
+    Item.objects.filter(batch=batch).update(
+        aggregated_answer=None, confidence=None, aggregate_details=None
+    )
+    before = Batch.objects.get(pk=batch.pk)
+    store = fit_store._store_chunk
+    calls = []
+
+    def failing(raw, sql, params):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("connection lost")
+        return store(raw, sql, params)
+
+    monkeypatch.setattr(fit_store, "_store_chunk", failing)
+    Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
+    with pytest.raises(RuntimeError):
+        batch_aggregate(batch_id=batch.pk)
+    after = Batch.objects.get(pk=batch.pk)
+    assert (after.fit_through, after.fit_version, after.quality_model) == (
+        before.fit_through,
+        before.fit_version,
+        before.quality_model,
+    )
+    monkeypatch.setattr(fit_store, "_store_chunk", store)
+    assert batch_aggregate(batch_id=batch.pk) is True
+    stored = _stored(batch)
+    assert all(row[1] is not None for row in stored.values())
+    Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
+    settings.MICROTASK_FIT_WRITERS = 0
+    assert batch_aggregate(batch_id=batch.pk) is True
+    assert _stored(batch) == stored
