@@ -159,7 +159,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if os.environ.get("TREFPUNT_REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "trefpunt.core.cache.RedisCache",
             "LOCATION": os.environ["TREFPUNT_REDIS_URL"],
         }
     }
