@@ -6,6 +6,7 @@ clients, beside a trivial view served the same way.
                         [--big-contests 5] [--big-entries 2000]
                         [--batches 20] [--batch-items 100000]
                         [--clients 8] [--repeat 15] [--workers 4] [--pages NAME,…]
+                        [--cost-only]
 
 Builds (once; a later run with the same sizes reuses it, other sizes rebuild it) in the
 PostgreSQL database of ``DATABASE_URL`` (default
@@ -363,7 +364,8 @@ def sessions_make(data: Dataset) -> dict[str, str]:
 @dataclass(frozen=True)
 class Cost:
     """One request of a page in this process: its queries, their milliseconds in the
-    database, and the CPU milliseconds this process spent (the median of three; unlike
+    database, and the CPU milliseconds this process spent (the median of three, of 15 with
+    ``--cost-only``; unlike
     wall time, barely moved by other processes' load)."""
 
     queries: int
@@ -371,7 +373,9 @@ class Cost:
     cpu_ms: float
 
 
-def queries_count(pages: list[tuple[str, str, str]], cookies: dict[str, str]) -> dict[str, Cost]:
+def queries_count(
+    pages: list[tuple[str, str, str]], cookies: dict[str, str], rounds: int = 3
+) -> dict[str, Cost]:
     """What each page costs, through the test client in this process (after one request to
     warm caches, as the served pages are warm too)."""
     from django.conf import settings
@@ -394,11 +398,11 @@ def queries_count(pages: list[tuple[str, str, str]], cookies: dict[str, str]) ->
         queries = list(captured.captured_queries)
         db_ms = sum(float(query["time"]) for query in queries) * 1000
         cpu = []
-        for _ in range(3):
+        for _ in range(rounds):
             started = time.process_time()
             browser.get(address)
             cpu.append((time.process_time() - started) * 1000)
-        counts[label] = Cost(len(queries), db_ms, sorted(cpu)[1])
+        counts[label] = Cost(len(queries), db_ms, sorted(cpu)[len(cpu) // 2])
     return counts
 
 
@@ -477,7 +481,15 @@ def measure(args: argparse.Namespace, url: str, data: Dataset) -> None:
         wanted = [w.strip() for w in args.pages.split(",")]
         pages = [p for p in pages if any(w in p[0] for w in wanted)]
     cookies = sessions_make(data)
-    counts = queries_count(pages, cookies)
+    counts = queries_count(pages, cookies, 15 if args.cost_only else 3)
+    if args.cost_only:
+        print(f"{load_average()}; in this process, one request (median of 15)")
+        print(f"{'page':32} {'queries':>7} {'db ms':>6} {'cpu ms':>6}")
+        for label, _who, _address in pages:
+            cost = counts[label]
+            print(f"{label:32} {cost.queries:7d} {cost.db_ms:6.1f} {cost.cpu_ms:6.1f}")
+        print(f"{load_average()} after")
+        return
     server = serve(url, args.workers)
     try:
         print(f"{load_average()} before; gunicorn {args.workers} workers, {args.clients} clients")
@@ -527,6 +539,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--pages", default="", help="only pages whose label contains one of these")
+    parser.add_argument(
+        "--cost-only",
+        action="store_true",
+        help="print queries, database and CPU ms per page in this process; serve nothing",
+    )
     args = parser.parse_args(argv)
     sizes = Sizes(
         contests=args.contests,

@@ -1,16 +1,16 @@
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
+from trefpunt.core.api_schema import OutSchema
 
 
-class OrganisationOut(Schema):
+class OrganisationOut(OutSchema):
     slug: str
     name: str
     role: str
 
 
-class MeOut(Schema):
+class MeOut(OutSchema):
     id: int
     email: str
     handle: str
@@ -21,13 +21,13 @@ class MeOut(Schema):
     organisations: list[OrganisationOut]
 
 
-class PortfolioImageOut(Schema):
+class PortfolioImageOut(OutSchema):
     url: str
     width: int
     height: int
 
 
-class PortfolioItemOut(Schema):
+class PortfolioItemOut(OutSchema):
     id: int
     title: str
     description: str
@@ -36,7 +36,7 @@ class PortfolioItemOut(Schema):
     created_at: datetime
 
 
-class PersonOut(Schema):
+class PersonOut(OutSchema):
     """A person as every mode's API names them: by their public handle."""
 
     handle: str
@@ -51,19 +51,19 @@ def person_out(user: Any) -> dict[str, str]:
     }
 
 
-class OrganisationRefOut(Schema):
+class OrganisationRefOut(OutSchema):
     slug: str
     name: str
     url: str
 
 
-class ProfileStatsOut(Schema):
+class ProfileStatsOut(OutSchema):
     portfolio_items: int
     organisations: int
     member_since: datetime
 
 
-class ProfileOut(Schema):
+class ProfileOut(OutSchema):
     """A member's public profile, the same data as the page at ``/@handle/``."""
 
     handle: str

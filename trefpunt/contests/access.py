@@ -9,7 +9,7 @@ the service would refuse and the service never allows one the page hides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -128,27 +128,30 @@ class ContestAccess:
             .count()
         )
 
-    def _manages_and(self, refusal: rules.Refusal) -> bool:
-        return self.can_manage and refusal is None
+    def _manages_and(self, refusal: Callable[[], rules.Refusal]) -> bool:
+        """Whether the viewer manages the contest and ``refusal()`` finds nothing against
+        it, asked only of a manager (a refusal builds a translated message: a list of 20
+        contests asked it 160 times for viewers who manage none)."""
+        return self.can_manage and refusal() is None
 
     # --- the client -----------------------------------------------------------------------
 
     @property
     def can_edit(self) -> bool:
-        return self._manages_and(rules.brief_edit_refusal(self.contest))
+        return self._manages_and(lambda: rules.brief_edit_refusal(self.contest))
 
     @property
     def can_change_files(self) -> bool:
         """Reference files (and, when private, invitations): draft or open."""
-        return self._manages_and(rules.brief_files_refusal(self.contest, ""))
+        return self._manages_and(lambda: rules.brief_files_refusal(self.contest, ""))
 
     @property
     def can_invite(self) -> bool:
-        return self._manages_and(rules.invite_refusal(self.contest))
+        return self._manages_and(lambda: rules.invite_refusal(self.contest))
 
     @property
     def can_publish(self) -> bool:
-        return self._manages_and(rules.publish_refusal(self.contest))
+        return self._manages_and(lambda: rules.publish_refusal(self.contest))
 
     @property
     def can_cancel(self) -> bool:
@@ -165,15 +168,15 @@ class ContestAccess:
     @property
     def can_judge(self) -> bool:
         """Rate, decline and pick finalists (while open or judging)."""
-        return self._manages_and(rules.judging_refusal(self.contest, ""))
+        return self._manages_and(lambda: rules.judging_refusal(self.contest, ""))
 
     @property
     def can_start_finalist_round(self) -> bool:
-        return self._manages_and(rules.finalist_round_refusal(self.contest))
+        return self._manages_and(lambda: rules.finalist_round_refusal(self.contest))
 
     @property
     def can_award(self) -> bool:
-        return self._manages_and(rules.award_refusal(self.contest))
+        return self._manages_and(lambda: rules.award_refusal(self.contest))
 
     # --- the crowd ------------------------------------------------------------------------
 

@@ -90,6 +90,28 @@ def listing_cached(kind: str, parts: Sequence[Any], compute: Callable[[], Any]) 
     return value
 
 
+def listing_cached_many(
+    kind: str, ids: Sequence[int], compute: Callable[[list[int]], dict[int, Any]]
+) -> dict[int, Any]:
+    """Per-thing values of a public listing (one per id, the same for everyone), kept as
+    ``listing_cached`` (until the search index changes, at most ``LISTING_SECONDS``): one
+    cache read for all of ``ids``; ``compute`` is given the missing ones and returns their
+    values by id (stored). Which ids a viewer gets stays the caller's query: only what
+    every viewer may see of a thing is kept here."""
+    from trefpunt.discovery.freshness import index_generation
+
+    generation = index_generation()
+    keys = {pk: fragment_key(kind, (generation, pk)) for pk in ids}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    values = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [pk for pk in ids if pk not in values]
+    if missing:
+        computed = compute(missing)
+        cache.set_many({keys[pk]: v for pk, v in computed.items()}, LISTING_SECONDS)
+        values.update(computed)
+    return values
+
+
 def listing_render(
     request: HttpRequest, kind: str, template: str, context: Callable[[], dict[str, Any]]
 ) -> SafeString:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Schema
 from pydantic import Field
 
 from trefpunt.accounts.schemas import PersonOut
-from trefpunt.core.api_schema import InSchema
+from trefpunt.core.api_schema import InSchema, OutSchema
 
 from . import limits
 
 
-class PrizeOut(Schema):
+class PrizeOut(OutSchema):
     position: int
     amount: int
     winner_entry_id: int | None = None
 
 
-class ContestCan(Schema):
+class ContestCan(OutSchema):
     """What you may do with the contest now: the same rules the actions check."""
 
     edit: bool = Field(..., description="change the brief (a draft)")
@@ -38,7 +37,7 @@ class ContestCan(Schema):
     enter: bool = Field(..., description="entries are open to you and you have entries left")
 
 
-class ContestOut(Schema):
+class ContestOut(OutSchema):
     id: int
     url: str
     title: str
@@ -75,7 +74,7 @@ class ContestOut(Schema):
     can: ContestCan
 
 
-class ContestPage(Schema):
+class ContestPage(OutSchema):
     items: list[ContestOut]
     # Counted up to ``core.pagination.LIST_MAX_ROWS`` (10,000); ``count_capped``: at least.
     count: int
@@ -129,7 +128,7 @@ class AwardIn(InSchema):
     awards: list[AwardItem]
 
 
-class FileOut(Schema):
+class FileOut(OutSchema):
     id: int
     kind: str
     size: int
@@ -140,7 +139,7 @@ class FileOut(Schema):
     original_url: str | None = Field(None, description="entrant, managers and staff only")
 
 
-class EntryCan(Schema):
+class EntryCan(OutSchema):
     """What you may do with the entry now: the same rules the actions check."""
 
     withdraw: bool
@@ -154,7 +153,7 @@ class EntryCan(Schema):
     see_originals: bool
 
 
-class EntryOut(Schema):
+class EntryOut(OutSchema):
     id: int
     contest_id: int
     number: int
@@ -183,7 +182,7 @@ class EntryOut(Schema):
     can: EntryCan
 
 
-class EntryPage(Schema):
+class EntryPage(OutSchema):
     items: list[EntryOut]
     count: int
     count_capped: bool
@@ -191,7 +190,7 @@ class EntryPage(Schema):
     pages: int
 
 
-class VersionOut(Schema):
+class VersionOut(OutSchema):
     number: int
     note: str
     created_at: datetime
@@ -232,7 +231,7 @@ class ReportIn(InSchema):
     )
 
 
-class FlagOut(Schema):
+class FlagOut(OutSchema):
     id: int
     kind: str
     created_at: datetime

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
 
-from trefpunt.core.api_schema import InSchema
+from trefpunt.core.api_schema import InSchema, OutSchema
 
 from . import limits
 
@@ -67,7 +66,7 @@ class BatchIn(InSchema):
     organisation: str | None = Field(None, description="slug of an organisation you administer")
 
 
-class BatchCanOut(Schema):
+class BatchCanOut(OutSchema):
     """What the caller may do with the batch now (the same rules the operations apply)."""
 
     work: bool = Field(..., description="claim items (POST /batches/{id}/next)")
@@ -81,7 +80,7 @@ class BatchCanOut(Schema):
     review: bool = Field(..., description="review answers, results, workers, export")
 
 
-class BatchOut(Schema):
+class BatchOut(OutSchema):
     id: int
     url: str
     title: str
@@ -117,7 +116,7 @@ class BatchOut(Schema):
     can: BatchCanOut
 
 
-class AvailableBatchOut(Schema):
+class AvailableBatchOut(OutSchema):
     batch: BatchOut
     items_left: int
     seconds_per_task: int
@@ -128,12 +127,12 @@ class AvailableBatchOut(Schema):
     problems: list[str]
 
 
-class UploadOut(Schema):
+class UploadOut(OutSchema):
     added: int
     items: int
 
 
-class MoneyOut(Schema):
+class MoneyOut(OutSchema):
     funded: int
     rewards_paid: int
     fees_paid: int
@@ -141,7 +140,7 @@ class MoneyOut(Schema):
     in_escrow: int
 
 
-class ProgressOut(Schema):
+class ProgressOut(OutSchema):
     status: str
     items: int
     items_done: int
@@ -159,14 +158,14 @@ class ProgressOut(Schema):
     money: MoneyOut
 
 
-class ItemOut(Schema):
+class ItemOut(OutSchema):
     id: int
     position: int
     data: dict[str, Any]
     html: str = Field(..., description="the item as the worker sees it (escaped HTML)")
 
 
-class LeaseOut(Schema):
+class LeaseOut(OutSchema):
     id: int
     batch_id: int
     status: str
@@ -176,7 +175,7 @@ class LeaseOut(Schema):
     form: list[dict[str, Any]]
 
 
-class LeasePageOut(Schema):
+class LeasePageOut(OutSchema):
     """The worker's page of a batch: the live leases they hold there, oldest first."""
 
     batch_id: int
@@ -201,7 +200,7 @@ class PageAnswersIn(InSchema):
     )
 
 
-class LeaseStatusOut(Schema):
+class LeaseStatusOut(OutSchema):
     id: int
     status: str
 
@@ -211,7 +210,7 @@ class AnswerIn(InSchema):
     seconds: int | None = Field(None, description="working time your program measured")
 
 
-class AnswerCanOut(Schema):
+class AnswerCanOut(OutSchema):
     """What the caller may do with the answer now."""
 
     appeal: bool = Field(..., description="its worker, while the rejection can be appealed")
@@ -219,7 +218,7 @@ class AnswerCanOut(Schema):
     decide_appeal: bool = Field(..., description="its batch's client, while appealed")
 
 
-class AnswerOut(Schema):
+class AnswerOut(OutSchema):
     id: int
     batch_id: int
     item_id: int
@@ -243,14 +242,14 @@ class AnswerOut(Schema):
     can: AnswerCanOut
 
 
-class AnswerPage(Schema):
+class AnswerPage(OutSchema):
     items: list[AnswerOut]
     count: int
     page: int
     pages: int
 
 
-class PageAnswersOut(Schema):
+class PageAnswersOut(OutSchema):
     answers: list[AnswerOut] = Field(..., description="in the order sent")
 
 
@@ -277,7 +276,7 @@ class BulkReviewIn(InSchema):
     answer_ids: list[int] | None = None
 
 
-class BulkReviewOut(Schema):
+class BulkReviewOut(OutSchema):
     changed: int
 
 
@@ -286,12 +285,12 @@ class ExcludeIn(InSchema):
     excluded: bool = True
 
 
-class ExcludeOut(Schema):
+class ExcludeOut(OutSchema):
     worker: str
     excluded: bool
 
 
-class ResultAnswerOut(Schema):
+class ResultAnswerOut(OutSchema):
     id: int
     worker: str = Field(..., description="pseudonym of the worker in this batch")
     answer: dict[str, Any]
@@ -299,7 +298,7 @@ class ResultAnswerOut(Schema):
     counted: bool = Field(..., description="false for answers of excluded workers")
 
 
-class ResultOut(Schema):
+class ResultOut(OutSchema):
     item_id: int
     position: int
     data: dict[str, Any]
@@ -321,14 +320,14 @@ class ResultOut(Schema):
     answers: list[ResultAnswerOut]
 
 
-class ResultPage(Schema):
+class ResultPage(OutSchema):
     items: list[ResultOut]
     count: int
     page: int
     pages: int
 
 
-class WorkerOut(Schema):
+class WorkerOut(OutSchema):
     worker: str = Field(..., description="pseudonym of the worker in this batch")
     answers: int
     approved: int

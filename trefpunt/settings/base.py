@@ -163,7 +163,7 @@ DB_PREPARED_STATEMENTS = env_bool("TREFPUNT_DB_PREPARED", True)
 if os.environ.get("TREFPUNT_REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "trefpunt.core.cache.RedisCache",
             "LOCATION": os.environ["TREFPUNT_REDIS_URL"],
         }
     }

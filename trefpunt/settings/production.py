@@ -66,9 +66,7 @@ MIDDLEWARE = [
 # Real WSGI servers reuse their threads, so keep database connections open between requests.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("TREFPUNT_DB_CONN_MAX_AGE", 60)
 REDIS_URL = _required("TREFPUNT_REDIS_URL")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-}
+CACHES = {"default": {"BACKEND": "trefpunt.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 # Sessions in Redis: any web process reads any session, and nothing is written to
 # PostgreSQL per request. (Redis should persist; a flushed Redis logs everyone out.)
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"

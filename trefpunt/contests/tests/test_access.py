@@ -279,3 +279,20 @@ def test_the_api_answers_what_the_viewer_may_do():
     assert entrant_view["withdraw"] and entrant_view["revise"] and not entrant_view["report"]
     listed = get(client, f"/contests/{contest.pk}/entries")["items"][0]["can"]
     assert listed["decline"] and listed["make_finalist"] and not listed["withdraw"]
+
+
+def test_client_actions_of_a_viewer_who_does_not_manage_ask_no_rule(monkeypatch):
+    """A list of 20 contests asks each visitor's client actions: the rules (each builds a
+    translated refusal) are asked of managers only."""
+    from trefpunt.contests import rules
+    from trefpunt.contests.selectors import contest_get_for_user
+
+    contest = published(make_user(), title="Open one")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a rule asked for someone who does not manage the contest")
+
+    for name in ("brief_edit_refusal", "publish_refusal", "judging_refusal", "award_refusal"):
+        monkeypatch.setattr(rules, name, refuse)
+    access = contest_get_for_user(contest_id=contest.pk, user=make_user())
+    assert not (access.can_edit or access.can_publish or access.can_judge or access.can_award)

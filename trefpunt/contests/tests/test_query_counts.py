@@ -188,3 +188,18 @@ def test_judging_page_counts_the_contests_entries_once(django_assert_max_num_que
         ]
         assert len(counts) == 1, counts
         assert "3 entries" in page
+
+
+def test_client_dashboard_reads_only_the_columns_its_rows_show():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = make_user()
+    contest = published(client, title="A logo for a bakery", prizes=[20000, 10000])
+    enter(contest)
+    with CaptureQueriesContext(connection) as captured:
+        page = browser(client).get("/en/contests/dashboard/").content.decode()
+    assert "A logo for a bakery" in page and "300.00" in page
+    assert not [
+        q for q in captured.captured_queries if '"contests_contest"."description"' in q["sql"]
+    ]

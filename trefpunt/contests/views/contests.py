@@ -428,6 +428,20 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- dashboards --------------------------------------------------------------------------------
 
 
+# The contest columns a client's dashboard row shows (``_client_row_parts``).
+DASHBOARD_CLIENT_FIELDS = (
+    "id",
+    "title",
+    "organisation__name",
+    "status",
+    "prize_total",
+    "currency",
+    "entry_deadline",
+    "judging_ends_at",
+    "created_at",
+)
+
+
 def _client_row_parts(c: Any) -> tuple[Any, ...]:
     """Everything a row of ``dashboard_client.html`` shows (its cache key)."""
     return (
@@ -479,8 +493,15 @@ def _rows_html(
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    # The rows show the prize total kept on the contest: no prizes to load.
-    contests_qs = selectors.client_dashboard(user=request.user).prefetch_related(None)
+    # The rows show the prize total kept on the contest: no prizes to load; and only the
+    # columns a row shows (``_client_row_parts``), not the briefs of 50 contests.
+    contests_qs = (
+        selectors.client_dashboard(user=request.user)
+        .prefetch_related(None)
+        .select_related(None)
+        .select_related("organisation")
+        .only(*DASHBOARD_CLIENT_FIELDS)
+    )
     page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
     contests = page.get_page(request.GET.get("page"))
     rows = _rows_html(

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
 from .access import BatchAccess, batch_access, batches_managed_by, items_left_for
-from .rules import hourly_cents, worker_standing
+from .rules import NO_RECORD, hourly_cents, record_needed, worker_standing
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -52,19 +52,45 @@ def _open_items_count() -> Coalesce:
     return Coalesce(Subquery(open_items), 0)
 
 
+def _batches_listed(ids: list[int]) -> dict[int, Any]:
+    """The open batches ``ids`` as every worker sees them in a list (their client's name
+    loaded, ``items_left`` annotated), kept as the public listings are
+    (``contests.fragments.listing_cached_many``: a batch paused or changed shows at once,
+    its items left may lag ``LISTING_SECONDS``)."""
+    from trefpunt.contests.fragments import listing_cached_many
+
+    def load(missing: list[int]) -> dict[int, Any]:
+        return {
+            b.pk: b
+            for b in Batch.objects.filter(pk__in=missing)
+            .select_related("organisation", "owner__profile")
+            .annotate(items_left=_open_items_count())
+        }
+
+    return listing_cached_many("batch-row", ids, load)
+
+
 def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
     """Open batches the worker does not manage and that still have an item for them (a batch
     whose open items they have all seen is not listed), with what a worker wants to know and
-    what they may do (``BatchAccess``, from facts read for all batches at once). Six
-    queries however many batches there are."""
-    batches = list(
+    what they may do (``BatchAccess``, from facts read for all batches at once). Which
+    batches is asked every time; the batches' own rows come from the listing cache
+    (``_batches_listed``). At most eight queries however many batches there are (four of
+    them the worker's record, read only when a listed batch has requirements)."""
+    listed = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
         .exclude(pk__in=batches_managed_by(user=user).values("pk"))
         .filter(items_left_for(user_id=user.pk))
-        .select_related("organisation", "owner__profile")
-        .annotate(items_left=_open_items_count())
-        .order_by("-published_at", "-id")[:limit]
+        .order_by("-published_at", "-id")
+        .values_list("pk", flat=True)[:limit]
     )
+    rows_by_id = _batches_listed(listed)
+    # A batch closed between the two reads is left out.
+    batches = [
+        rows_by_id[pk]
+        for pk in listed
+        if pk in rows_by_id and rows_by_id[pk].status == Batch.Status.OPEN
+    ]
     ids = [b.pk for b in batches]
     mine = dict(
         Answer.objects.filter(worker=user, batch_id__in=ids)
@@ -77,7 +103,9 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
             "batch_id", flat=True
         )
     )
-    standing = worker_standing(user=user)
+    # The worker's record is an aggregate over every answer they gave: read only when a
+    # listed batch has requirements (``batch_access`` leaves it alone otherwise).
+    standing = worker_standing(user=user) if any(record_needed(b) for b in batches) else NO_RECORD
     rows: list[AvailableBatch] = []
     for batch in batches:
         seconds = batch.median_seconds or batch.estimated_seconds

@@ -27,9 +27,10 @@ from trefpunt.microtasks.tests.factories import (
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up
 
 pytestmark = pytest.mark.django_db
-# Token check, the list itself and its few lookups (one of them the qualification tests the
-# worker passed); the same for 1 or 100 rows.
-LIST_QUERIES = 9
+# Token check, which batches, their rows (kept in the cache after the first request), the
+# worker's answers and exclusions; the worker's record only for a batch with requirements
+# (none here); the same for 1 or 100 rows.
+LIST_QUERIES = 6
 ANSWERS_QUERIES = 5
 
 

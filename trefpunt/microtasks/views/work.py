@@ -13,12 +13,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from trefpunt.contests.fragments import listing_render
+from trefpunt.contests.fragments import (
+    CSRF_PLACEHOLDER,
+    csrf_fill,
+    fragments_render,
+    listing_render,
+)
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
 from trefpunt.core.forms import form_errors_apply
 from trefpunt.core.types import AuthedRequest
@@ -62,7 +69,40 @@ def batch_list_view(request: HttpRequest) -> HttpResponse:
     rows = selectors.batches_available(user=request.user)
     context["rows"] = [r for r in rows if r.qualifies]
     context["other_rows"] = [r for r in rows if not r.qualifies]
+    context["cards"] = csrf_fill(request, _cards_html(request, context["rows"]))
     return render(request, "microtasks/batch_list.html", context)
+
+
+def _card_parts(row: selectors.AvailableBatch) -> tuple[Any, ...]:
+    """Everything ``batch_list.html#card`` shows of a logged-in worker's card (its cache
+    key): a field the card starts to show must be added here."""
+    batch = row.batch
+    return (
+        batch.pk,
+        batch.reward,
+        batch.currency,
+        batch.title,
+        row.hourly,
+        row.seconds_per_task,
+        row.items_left,
+        row.cap_left,
+        batch.organisation.name if batch.organisation else None,
+        batch.owner.profile.display_name,
+        bool(row.my_answers),
+    )
+
+
+def _cards_html(request: HttpRequest, rows: list[selectors.AvailableBatch]) -> list[SafeString]:
+    """The worker's cards, each rendered once and then taken from the cache until something
+    it shows changes (``contests.fragments``; the form's CSRF token is filled in after)."""
+    template = get_template("microtasks/batch_list.html#card")
+
+    def render_card(i: int) -> str:
+        return template.render(
+            {"row": rows[i], "user": request.user, "csrf_token": CSRF_PLACEHOLDER}
+        )
+
+    return fragments_render("batch-card", [_card_parts(r) for r in rows], render_card)
 
 
 @require_GET
