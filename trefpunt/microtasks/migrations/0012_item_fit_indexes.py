@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("microtasks", "0010_item_batch_no_single_index"),
+        ("microtasks", "0011_claim_function"),
     ]
 
     operations = [
