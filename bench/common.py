@@ -29,6 +29,8 @@ def django_setup(url: str) -> None:
     """Django on ``url``, migrated, with tasks run where they are enqueued."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
+    # As served: DEBUG on wraps every cursor to log its statements (and more).
+    os.environ.setdefault("TREFPUNT_DEBUG", "0")
     os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
     os.environ.setdefault("TREFPUNT_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
     os.environ.setdefault(

@@ -79,6 +79,8 @@ def database_ensure(url: str) -> None:
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
+    # As served: DEBUG on wraps every cursor to log its statements (and more).
+    os.environ.setdefault("TREFPUNT_DEBUG", "0")
     os.environ.setdefault("TREFPUNT_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
     # The answer path enqueues the batch's full aggregation fit every so many answers; run
     # it where it is enqueued (in production the task worker runs it on the same machine).
