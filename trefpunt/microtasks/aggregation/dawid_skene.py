@@ -20,7 +20,9 @@ described by the crowd until their own answers say otherwise:
    which is steady with few answers;
 3. **the worker's prior mean** ``M_w``: the pooled matrix with its diagonal moved, in
    log-odds, by the worker's skill relative to the pooled accuracy (off-diagonal cells keep
-   the pooled shape of the errors);
+   the pooled shape of the errors). Row ``k`` takes the skill from the worker's answers on
+   the other true classes only, so the row's own answers are not counted twice (once in
+   its prior mean, once as data; see :func:`hierarchical_counts`);
 4. **the worker's matrix**: ``(counts_w + prior_strength * M_w)`` row-normalised — the
    posterior mean of the row under ``Dirichlet(prior_strength * M_w)``. With three or more
    classes the prior is nested (:func:`_nested_counts`): each row's right-share and its
