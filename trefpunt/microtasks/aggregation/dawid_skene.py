@@ -20,7 +20,9 @@ described by the crowd until their own answers say otherwise:
    which is steady with few answers;
 3. **the worker's prior mean** ``M_w``: the pooled matrix with its diagonal moved, in
    log-odds, by the worker's skill relative to the pooled accuracy (off-diagonal cells keep
-   the pooled shape of the errors);
+   the pooled shape of the errors). Row ``k`` takes the skill from the worker's answers on
+   the other true classes only, so the row's own answers are not counted twice (once in
+   its prior mean, once as data; see :func:`hierarchical_counts`);
 4. **the worker's matrix**: ``(counts_w + prior_strength * M_w)`` row-normalised — the
    posterior mean of the row under ``Dirichlet(prior_strength * M_w)``. With three or more
    classes the prior is nested (:func:`_nested_counts`): each row's right-share and its
@@ -166,24 +168,39 @@ def hierarchical_counts(
     """Expected counts plus each worker's prior pseudo-counts, ``(n_workers, K, K)``, and
     the two strengths used (estimated from the counts where given as ``None``; with three
     or more classes the first is the strength of the right-shares, see
-    :func:`_nested_counts`)."""
+    :func:`_nested_counts`).
+
+    The prior of a worker's row for true class ``k`` borrows the worker's skill from their
+    *other* rows only. The row's own answers enter its posterior as data; counting them in
+    its prior mean too would let them weigh twice — a worker's few answers on a rare class
+    would then pull their prior towards themselves — and would make the rows look closer to
+    their prior means than they are, so the estimated strength came out too large.
+    """
     n_classes = counts.shape[1]
+    diag = np.arange(n_classes)
     base = _one_coin_matrix(np.array([pooled_prior_accuracy(n_classes)]), n_classes)[0]
     pooled_counts = counts.sum(axis=0) + POOL_STRENGTH * base
     pooled = pooled_counts / pooled_counts.sum(axis=1, keepdims=True)
-    pooled_accuracy = float(np.trace(pooled_counts) / pooled_counts.sum())
     total = counts.sum(axis=(1, 2))
     correct = np.trace(counts, axis1=1, axis2=2)
     m = _beta_binomial_strength(correct, total) if skill_strength is None else skill_strength
+    # Leave-row-out: the worker's and the crowd's accuracy on every row but k, (W, K) / (K,).
+    row_right = np.diagonal(pooled_counts)
+    row_total = pooled_counts.sum(axis=1)
+    other_pooled = (row_right.sum() - row_right) / np.maximum(row_total.sum() - row_total, 1e-300)
+    other_correct = correct[:, None] - counts[:, diag, diag]
+    other_total = total[:, None] - counts.sum(axis=2)
     # A worker's skill is never put below chance: a thin worker who disagreed with the
     # crowd twice is a worker whose vote carries no weight, not an oracle to be inverted.
-    skill = np.maximum((correct + m * pooled_accuracy) / (total + m), 1.0 / n_classes + _EPS)
-    shift = _logit(skill) - _logit(np.asarray(pooled_accuracy))
+    skill = np.maximum(
+        (other_correct + m * other_pooled[None, :]) / (other_total + m),
+        1.0 / n_classes + _EPS,
+    )
+    shift = _logit(skill) - _logit(other_pooled)[None, :]
     pooled_diag = np.clip(np.diagonal(pooled), _EPS, 1.0 - _EPS)
-    worker_diag = 1.0 / (1.0 + np.exp(-(_logit(pooled_diag)[None, :] + shift[:, None])))
+    worker_diag = 1.0 / (1.0 + np.exp(-(_logit(pooled_diag)[None, :] + shift)))
     off_scale = (1.0 - worker_diag) / (1.0 - pooled_diag)[None, :]
     mean = pooled[None, :, :] * off_scale[:, :, None]
-    diag = np.arange(n_classes)
     mean[:, diag, diag] = worker_diag
     if n_classes >= 3:
         padded, s_right = _nested_counts(counts, mean, prior_strength)
