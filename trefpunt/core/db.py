@@ -10,13 +10,19 @@ count tests) and database errors arrive as Django's exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 
 def prepared_statements() -> bool:
@@ -48,16 +54,73 @@ def prepared_cursor() -> Iterator[Any]:
 
     Server-side binding types each parameter from its Python value: cast where the
     statement needs another type (``%s::bigint[]`` for an empty list)."""
-    if not prepared_statements():
-        with connection.cursor() as cursor:
+    # The connection itself, not the ``connection`` proxy: every attribute read through
+    # the proxy looks the alias up in a context-local store (a few µs each).
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        with db.cursor() as cursor:
             yield cursor
         return
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
     if not _CURSOR_CLASS:
         _CURSOR_CLASS.append(_prepared_cursor_class())
-    raw = _CURSOR_CLASS[0](connection.connection)
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    with wrapper(raw, connection) as cursor:
+    raw = _CURSOR_CLASS[0](db.connection)
+    wrapper = CursorDebugWrapper if db.queries_logged else CursorWrapper
+    with wrapper(raw, db) as cursor:
         yield cursor
+
+
+@functools.cache
+def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """The concrete fields of ``model`` a hand-written statement reads, in column order
+    (computed once per process, like the statements built from them)."""
+    return tuple(f for f in model._meta.concrete_fields if f.name not in deferred)
+
+
+class _RowShape:
+    """What ``model_from_row`` needs of one ``model_fields`` tuple, worked out once: the
+    attribute names, the fields with a ``from_db_value`` converter, and whether every
+    field's attribute is a plain ``DeferredAttribute`` (no setter) or a foreign key's id
+    attribute (whose setter only drops a cached related object, which a new instance has
+    none of), so that ``Model.__init__`` would only store each value in the instance's
+    ``__dict__`` (``plain``)."""
+
+    def __init__(self, model: type[Any], fields: tuple[Any, ...]) -> None:
+        self.fields = fields
+        self.attnames = [f.attname for f in fields]
+        self.converters = [(n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value")]
+        kinds = (DeferredAttribute, ForeignKeyDeferredAttribute)
+        self.plain = all(type(inspect.getattr_static(model, a)) in kinds for a in self.attnames)
+
+
+# By the identity of the fields tuple (a ``model_fields`` tuple lives as long as the
+# process); hashing the tuple would hash every field in it, on every row.
+_SHAPES: dict[int, _RowShape] = {}
+
+
+def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[Any]) -> Any:
+    """An instance of ``model`` from the values of ``fields`` (a ``model_fields`` tuple)
+    read by a hand-written statement on PostgreSQL (its driver gives each value as the ORM
+    would before the fields' own converters; SQLite's gives naive datetimes), converted by
+    those converters (JSON decoded), fields not read deferred, marked as loaded from the
+    default database: the instance ``Model.from_db`` would make, filled in directly where
+    that is the same — plain attributes (``_RowShape``) and no receiver of ``pre_init`` or
+    ``post_init`` at all (checked on every call: there are none in this project, and one
+    connected later must not be skipped)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    shape = _SHAPES.get(id(fields))
+    if shape is None or shape.fields is not fields:
+        shape = _SHAPES[id(fields)] = _RowShape(model, fields)
+    converted = list(values)
+    for n, field in shape.converters:
+        converted[n] = field.from_db_value(converted[n], None, db)
+    if not shape.plain or pre_init.receivers or post_init.receivers:
+        return model.from_db(db.alias, shape.attnames, converted)
+    instance = object.__new__(model)
+    instance.__dict__.update(zip(shape.attnames, converted, strict=True))
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = db.alias
+    return instance

@@ -9,12 +9,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import prepared_cursor
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.webhooks.services import webhook_listeners_read, webhook_listeners_sql
 
@@ -26,7 +26,6 @@ from ..webhooks import item_completed_emit
 from . import aggregation
 from .aggregation import ITEM_FIELDS, item_answer_recorded_unlocked
 from .lifecycle import batch_fair_pay_check, batch_finished_check
-from .scheduling import model_fields, model_from_row
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -113,7 +112,8 @@ def _lease_use_and_answer_unlocked(
             answer.save(force_insert=True)
         return bool(used)
     fields, sql = _use_and_answer_query()
-    values = [f.get_db_prep_save(f.pre_save(answer, True), connection) for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy (see core.db)
+    values = [f.get_db_prep_save(f.pre_save(answer, True), db) for f in fields]
     stamp = ops.adapt_datetimefield_value(now)
     params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
     tail = [answer.item_id, answer.batch_id, answer.worker_id]
@@ -211,12 +211,13 @@ def _page_use_and_answer_unlocked(
         "batch": answers[0].batch_id,
         "worker_id": answers[0].worker_id,
     }
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy (see core.db)
     for f in fields:
         values = [f.pre_save(answer, True) for answer in answers]
         if f.name in json_fields:
             params[f"c_{f.column}"] = [json.dumps(v, cls=f.encoder) for v in values]
         else:
-            params[f"c_{f.column}"] = [f.get_db_prep_save(v, connection) for v in values]
+            params[f"c_{f.column}"] = [f.get_db_prep_save(v, db) for v in values]
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
@@ -620,6 +621,7 @@ def _answers_settled_unlocked(
         "completed": bool(completed),
         "open": Item.Status.OPEN.value,
     }
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy (see core.db)
     for f in fields:
         values = [getattr(item, f.attname) for item in items]
         if f.get_internal_type() == "JSONField":
@@ -627,7 +629,7 @@ def _answers_settled_unlocked(
                 None if v is None else json.dumps(v, cls=f.encoder) for v in values
             ]
         else:
-            params[f"c_{f.column}"] = [f.get_db_prep_save(v, connection) for v in values]
+            params[f"c_{f.column}"] = [f.get_db_prep_save(v, db) for v in values]
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import prepared_cursor
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -351,27 +350,6 @@ def _worker_refusal(
 
 # What a claim reads of the batch (the long texts and the fit's model are left out).
 _CLAIM_DEFERRED = ("quality_model", "instructions", "display", "item_columns")
-
-
-@functools.cache
-def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
-    """The concrete fields of ``model`` a hand-written statement reads, in column order
-    (computed once per process, like the statements built from them)."""
-    return tuple(f for f in model._meta.concrete_fields if f.name not in deferred)
-
-
-@functools.cache
-def _converters(fields: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
-    return tuple((n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value"))
-
-
-def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[Any]) -> Any:
-    """An instance of ``model`` from the values of ``fields`` read by a hand-written
-    statement, converted as the ORM converts them (JSON decoded), fields not read deferred."""
-    converted = list(values)
-    for n, field in _converters(fields):
-        converted[n] = field.from_db_value(converted[n], None, connection)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 _CLAIM_FACTS = """
