@@ -299,9 +299,15 @@ class Lease(models.Model):
         SKIPPED = "skipped", _("Skipped")
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="leases")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="leases")
+    # No index of their own for the item and the worker: ``lease_item_worker`` leads with
+    # the item, ``lease_worker_batch`` with the worker, and every claim inserts a lease and
+    # every answer rewrites one (its status is indexed), paying one entry per index.
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="leases", db_index=False)
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_leases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="microtask_leases",
+        db_index=False,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField()
@@ -353,10 +359,18 @@ class Answer(models.Model):
 
     PAID_STATUSES = (Status.APPROVED, Status.OVERTURNED)
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="answers")
+    # No index of their own for the batch and the worker: ``answer_batch_id`` (and four
+    # more) lead with the batch, ``answer_once_per_worker_item`` with the worker, and every
+    # answer inserts a row, paying one entry per index.
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="answers")
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_answers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="microtask_answers",
+        db_index=False,
     )
     lease = models.OneToOneField(Lease, on_delete=models.PROTECT, related_name="answer")
     data = models.JSONField()
