@@ -62,16 +62,16 @@ types: install
 # pytest on SQLite always, and on PostgreSQL too when DATABASE_URL is set. The two passes
 # run side by side (each is one Python process, so two cores finish both in about the time of
 # the longer one); each writes to a log that is printed whole when both are done, SQLite first.
-# Fails when either pass fails.
+# Fails when either pass fails. Each pass lists its 20 slowest tests, to see where CI's time goes.
 pytest: install browser
 	@if [ -z "$$DATABASE_URL" ]; then \
 	  echo "=== pytest on SQLite ==="; \
-	  env -u DATABASE_URL $(BIN)/pytest; \
+	  env -u DATABASE_URL $(BIN)/pytest --durations=20; \
 	else \
 	  logs=$$(mktemp -d); \
 	  echo "=== pytest on SQLite and on PostgreSQL ($${DATABASE_URL%%@*}@…), side by side ==="; \
-	  env -u DATABASE_URL $(BIN)/pytest > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
-	  $(BIN)/pytest > $$logs/postgres.log 2>&1 & postgres=$$!; \
+	  env -u DATABASE_URL $(BIN)/pytest --durations=20 > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
+	  $(BIN)/pytest --durations=20 > $$logs/postgres.log 2>&1 & postgres=$$!; \
 	  wait $$sqlite; sqlite_rc=$$?; wait $$postgres; postgres_rc=$$?; \
 	  echo "=== pytest on SQLite (exit $$sqlite_rc) ==="; cat $$logs/sqlite.log; \
 	  echo "=== pytest on PostgreSQL (exit $$postgres_rc) ==="; cat $$logs/postgres.log; \
