@@ -378,14 +378,24 @@ class Answer(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     reject_reason = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index instead (``Meta``)
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     appeal_message = models.TextField(blank=True)
     appealed_at = models.DateTimeField(null=True, blank=True)
     appeal_note = models.TextField(blank=True)
     appeal_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index instead (``Meta``)
     )
     appeal_decided_at = models.DateTimeField(null=True, blank=True)
     # Gross reward paid out so far (before any crowd fee); rises when the client raises
@@ -406,6 +416,18 @@ class Answer(models.Model):
             models.Index(fields=["batch", "-created_at"], name="answer_batch_recent"),
             # Answers newer than the last fit (``Batch.fit_through``), counted per answer.
             models.Index(fields=["batch", "id"], name="answer_batch_id"),
+            # Who reviewed or decided an appeal (for the protection of their accounts): only
+            # the rows that name someone, so storing a new answer (none does) writes no entry.
+            models.Index(
+                fields=["reviewed_by"],
+                condition=models.Q(reviewed_by__isnull=False),
+                name="answer_reviewed_by",
+            ),
+            models.Index(
+                fields=["appeal_decided_by"],
+                condition=models.Q(appeal_decided_by__isnull=False),
+                name="answer_appeal_decided_by",
+            ),
         ]
 
     def __str__(self) -> str:
