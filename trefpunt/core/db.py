@@ -17,17 +17,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
-
-
-def prepared_statements() -> bool:
-    """Whether ``prepared_cursor`` prepares (PostgreSQL, ``DB_PREPARED_STATEMENTS`` on)."""
-    return connection.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS
 
 
 def _prepared_cursor_class() -> Any:
