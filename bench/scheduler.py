@@ -786,6 +786,11 @@ def main(argv: list[str] | None = None) -> int:
     args.workers = args.workers or (8 if args.http else 32)
     if not 1 <= args.workers <= 64:
         parser.error("--workers must be between 1 and 64")
+    if not args.serve and args.workers < args.redundancy:
+        parser.error(
+            f"--workers must be at least --redundancy ({args.redundancy}): an item needs"
+            " that many different workers, so fewer can never finish the batch"
+        )
     if not 1 <= args.items <= 1_000_000:
         parser.error("--items must be between 1 and 1,000,000")
     if not 0 <= args.page_size <= 50:
