@@ -404,56 +404,6 @@ def _item_save_query() -> tuple[list[Any], str]:
     return fields, sql
 
 
-_ITEMS_SAVE = """
-UPDATE {item} AS i SET {assignments}
-FROM unnest({arrays}) AS v({names})
-WHERE i.id = v.id
-"""
-
-
-@functools.cache
-def _items_save_query() -> tuple[list[Any], str]:
-    fields, _single = _item_save_query()
-    quote = connection.ops.quote_name
-    json_fields = {f.name for f in fields if f.get_internal_type() == "JSONField"}
-
-    def value(f: Any) -> str:
-        return f"v.{f.column}::jsonb" if f.name in json_fields else f"v.{f.column}"
-
-    sql = _ITEMS_SAVE.format(
-        item=quote(Item._meta.db_table),
-        assignments=", ".join(f"{quote(str(f.column))} = {value(f)}" for f in fields),
-        arrays=", ".join(
-            ["%s::bigint[]"]
-            + [
-                "%s::text[]" if f.name in json_fields else f"%s::{f.db_type(connection)}[]"
-                for f in fields
-            ]
-        ),
-        names=", ".join(["id", *(str(f.column) for f in fields)]),
-    )
-    return fields, sql
-
-
-def _items_save_unlocked(items: list[Item]) -> None:
-    """Save the answer count and ``ITEM_FIELDS`` of the (locked) items: on PostgreSQL a
-    page's items in one ``UPDATE … FROM unnest(…)``, otherwise one by one."""
-    if len(items) == 1 or connection.vendor != "postgresql":
-        for item in items:
-            _item_save_unlocked(item)
-        return
-    fields, sql = _items_save_query()
-    columns: list[list[Any]] = [[item.pk for item in items]]
-    for f in fields:
-        values = [getattr(item, f.attname) for item in items]
-        if f.get_internal_type() == "JSONField":
-            columns.append([None if v is None else json.dumps(v, cls=f.encoder) for v in values])
-        else:
-            columns.append([f.get_db_prep_save(v, connection) for v in values])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
-
-
 def _item_save_unlocked(item: Item) -> None:
     """Save the answer count and ``ITEM_FIELDS`` of the (locked) item: one ``UPDATE``
     written out, not compiled by the ORM per answer."""
@@ -497,7 +447,7 @@ def _answer_recorded(
     *, lease: Lease, stored: Answer, now: datetime, rows: list[AnswerRow] | None
 ) -> bool:
     """After ``stored`` was stored on ``lease``: the lease and the item in memory, the
-    item's count, combined answer and state (saved by ``_items_settled_unlocked``). Returns
+    item's count, combined answer and state (saved by ``_answers_settled_unlocked``). Returns
     whether the answer completed the item."""
     item = lease.item
     lease.status = Lease.Status.SUBMITTED
@@ -644,9 +594,11 @@ def _answers_settled_unlocked(
 
 
 def _items_settled_unlocked(done: list[tuple[Lease, bool]]) -> None:
-    """Save the answered (locked) items, then for those the answers completed: is the
-    batch finished, and their webhook after the commit."""
-    _items_save_unlocked([lease.item for lease, _completed in done])
+    """``_answers_settled_unlocked`` off PostgreSQL: save the answered (locked) items one by
+    one, then for those the answers completed: is the batch finished, and their webhook
+    after the commit."""
+    for lease, _completed in done:
+        _item_save_unlocked(lease.item)
     completed = [lease for lease, was_completed in done if was_completed]
     if completed:
         batch_finished_check(completed[0].batch)
