@@ -333,8 +333,6 @@ def single_fields(form: Sequence[Data]) -> list[tuple[str, list[str]]] | None:
 UNSURE = ""
 _DETAIL_KEYS = {"answers", "agreement", "fields"}
 _STOP_KEYS = {"answers", "agreement", "fields", "stop"}
-_FIELD_KEYS = {"confidence", "agreement", "answers"}
-_STOP_FIGURES = {"agreeing", "confidence"}
 # Numbers whose ``repr`` jsonb prints back as it is: plain decimals, no exponent, NaN, bool.
 _PLAIN = re.compile(r"[0-9.\- ]*")
 
