@@ -23,10 +23,14 @@ def database_ensure(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
 
 
-def django_setup(url: str) -> None:
-    """Django on ``url``, migrated, with tasks run where they are enqueued."""
+def django_setup(url: str, *, migrate: bool = True) -> None:
+    """Django on ``url``, migrated (unless ``migrate`` is off: a bench's worker processes
+    start on a database their parent migrated), with tasks run where they are enqueued (the
+    answer path's inline fits: in production the task worker runs them on the same
+    machine)."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
     # As served: DEBUG on wraps every cursor to log its statements (and more).
@@ -39,9 +43,10 @@ def django_setup(url: str) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -48,8 +48,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import LOCAL_HOSTS, database_ensure, django_setup
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_scheduler"
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 REWARD = 5  # cents per answer
 ESTIMATED_SECONDS = 10  # 5 cents in 10 s pays € 18.00 an hour
 EMPTY_RETRIES = 3  # a worker told "nothing left" asks again this often before stopping
@@ -59,38 +60,6 @@ def _local_only(url: str, what: str) -> None:
     host = urlsplit(url).hostname or ""
     if host not in LOCAL_HOSTS:
         sys.exit(f"{what} must point at 127.0.0.1 (got {host or url!r}); this bench stays local.")
-
-
-def database_ensure(url: str) -> None:
-    """Create the benchmark database when it does not exist yet."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
-    # As served: DEBUG on wraps every cursor to log its statements (and more).
-    os.environ.setdefault("TREFPUNT_DEBUG", "0")
-    os.environ.setdefault("TREFPUNT_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
-    # The answer path enqueues the batch's full aggregation fit every so many answers; run
-    # it where it is enqueued (in production the task worker runs it on the same machine).
-    os.environ.setdefault(
-        "TREFPUNT_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-    )
-    os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -268,14 +237,11 @@ def postgres_ready(url: str | None, bench: str) -> str:
     _local_only(url, "DATABASE_URL")
     database_ensure(url)
     django_setup(url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     return url
 
 
 def _process_init(url: str) -> None:
-    django_setup(url)
+    django_setup(url, migrate=False)
 
 
 def _process_work(args: tuple[int, int, int, float, int]) -> WorkerResult:
