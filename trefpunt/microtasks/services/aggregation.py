@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery, Sum
+from django.db.models import Exists, F, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -251,7 +251,8 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     if batch is None:
         return False
-    last = Answer.objects.filter(batch=batch).aggregate(last=Max("pk"))["last"] or 0
+    span = Answer.objects.filter(batch=batch).aggregate(first=Min("pk"), last=Max("pk"))
+    first, last = span["first"] or 0, span["last"] or 0
     version = batch.quality_version
     if last == batch.fit_through and version == batch.fit_version and batch.fitted_at:
         return False
@@ -261,7 +262,7 @@ def _batch_aggregate(*, batch_id: int) -> bool:
     side = side_connections()
     try:
         return _batch_fit_store(
-            batch=batch, last=last, version=version, excluded=excluded, side=side
+            batch=batch, first=first, last=last, version=version, excluded=excluded, side=side
         )
     finally:
         if side is not None:
@@ -269,9 +270,16 @@ def _batch_aggregate(*, batch_id: int) -> bool:
 
 
 def _batch_fit_store(
-    *, batch: Batch, last: int, version: int, excluded: list[int], side: SideConnections | None
+    *,
+    batch: Batch,
+    first: int,
+    last: int,
+    version: int,
+    excluded: list[int],
+    side: SideConnections | None,
 ) -> bool:
-    """``_batch_aggregate`` after its first reads: the snapshot, the fit and its store."""
+    """``_batch_aggregate`` after its first reads (the batch's answers are ids ``first`` to
+    ``last``): the snapshot, the fit and its store."""
     postgresql = connection.vendor == "postgresql"
     # The items as this snapshot sees them: the fit's results are stored only on items
     # still in this state (``fit_store.items_store_guarded``). With side connections the
@@ -280,11 +288,11 @@ def _batch_fit_store(
     # from the answers read, and that item is combined again under its lock).
     if side is not None:
         snapshot = side.submit(0, _items_snapshot_on, batch.pk)
-        answers = answers_read(batch_id=batch.pk, last=last)
+        answers = answers_read(batch_id=batch.pk, first=first, last=last, side=side)
         items = snapshot.result()
     else:
         items = items_snapshot(batch_id=batch.pk, results=postgresql)
-        answers = answers_read(batch_id=batch.pk, last=last)
+        answers = answers_read(batch_id=batch.pk, first=first, last=last)
     totals = np.bincount(
         np.searchsorted(items.ids, answers.items), minlength=len(items.ids)
     ).astype(np.int64)
@@ -465,7 +473,7 @@ def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections
             stored = _fit_model_store(batch_id=batch.pk, done=done)
             if stored is None:
                 return False
-            moved = items_moved(batch_id=batch.pk, items=items, settled=settled)
+            moved = items_moved(batch_id=batch.pk, items=items, settled=settled, side=side)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
     moved = sorted(set(moved) | set(items.ids[~seen_all].tolist()))

@@ -192,7 +192,7 @@ _ITEM_STATE = [
 _ITEM_RESULTS = ["confidence", "aggregated_answer::text", "aggregate_details::text"]
 _ANSWERS_GROUPED = (
     "SELECT data::text, array_agg(id), array_agg(item_id), array_agg(worker_id)"
-    " FROM {answer} WHERE batch_id = %s AND id <= %s GROUP BY data::text"
+    " FROM {answer} WHERE batch_id = %s AND id BETWEEN %s AND %s GROUP BY data::text"
 )
 _ANSWERS_READ = "SELECT data, id, item_id, worker_id FROM {answer} WHERE batch_id = %s AND id <= %s"
 
@@ -215,16 +215,24 @@ class ItemsSnapshot:
 
 
 def _item_columns(
-    batch_id: int, columns: list[str], raw: psycopg.Connection[Any] | None = None
+    batch_id: int,
+    columns: list[str],
+    raw: psycopg.Connection[Any] | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> list[list[Any]]:
-    """The items' ``columns`` in id order (the first column is the id)."""
+    """The items' ``columns`` in id order (the first column is the id); on PostgreSQL
+    only those with ids in ``id_range`` (both ends included) when given."""
     if raw is not None or connection.vendor == "postgresql":
         # Unordered aggregates, sorted here: every aggregate of one query level takes the
         # rows in the same order, so the arrays stay aligned; ``array_agg(… ORDER BY id)``
         # sorted each column apart (nine sorts of 100,000 rows, spilling to disk).
         arrays = ", ".join(f"array_agg({column})" for column in columns)
         sql = _ITEMS_ARRAYS.format(columns=arrays, item=_table(Item))
-        found = [list(values or []) for values in _fetch(sql, [batch_id], raw)[0]]
+        params = [batch_id]
+        if id_range is not None:
+            sql += " AND id BETWEEN %s AND %s"
+            params += id_range
+        found = [list(values or []) for values in _fetch(sql, params, raw)[0]]
         ids = np.asarray(found[0], dtype=np.int64)
         if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
             pick = itemgetter(*np.argsort(ids, kind="stable").tolist())
@@ -235,13 +243,17 @@ def _item_columns(
 
 
 def items_snapshot(
-    *, batch_id: int, results: bool = False, raw: psycopg.Connection[Any] | None = None
+    *,
+    batch_id: int,
+    results: bool = False,
+    raw: psycopg.Connection[Any] | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> ItemsSnapshot:
     """One query: each item's id, test answer (test questions only), answers count, target
     and status, and with ``results`` (PostgreSQL) its stored results; on ``raw`` (a side
-    connection) when given."""
+    connection) when given; only the items with ids in ``id_range`` when given."""
     state = [column.format(gold=_as_text("gold_answer")) for column in _ITEM_STATE]
-    columns = _item_columns(batch_id, state + (_ITEM_RESULTS if results else []), raw)
+    columns = _item_columns(batch_id, state + (_ITEM_RESULTS if results else []), raw, id_range)
     ids, is_gold, gold, count, target, status = columns[:6]
     decoded = {pk: json.loads(text) for pk, text in zip(ids, gold, strict=True) if text}
     snapshot = ItemsSnapshot(
@@ -272,13 +284,24 @@ class AnswerColumns:
     distinct: list[Data]
 
 
-def answers_read(*, batch_id: int, last: int) -> AnswerColumns:
-    """One query. PostgreSQL groups the answers by their text (a batch's answers repeat a
-    few values, its choices), so each distinct answer is decoded once and the rest are
-    integer arrays; elsewhere the rows are read and grouped here."""
+def answers_read(
+    *, batch_id: int, first: int, last: int, side: SideConnections | None = None
+) -> AnswerColumns:
+    """The batch's answers with ids from ``first`` to ``last``, in one query, or with two
+    side connections in two: the upper half of the ids on the second side connection
+    while the lower half is read here (the first one reads the items meanwhile).
+    PostgreSQL groups the answers by their text (a batch's answers repeat a few values, its
+    choices), so each distinct answer is decoded once and the rest are integer arrays;
+    elsewhere the rows are read and grouped here."""
     table = _table(Answer)
     if connection.vendor == "postgresql":
-        groups = _fetch(_ANSWERS_GROUPED.format(answer=table), [batch_id, last])
+        sql = _ANSWERS_GROUPED.format(answer=table)
+        if side is not None and len(side) > 1 and last > first:
+            middle = (first + last) // 2
+            upper = side.submit(1, _fetch_on, sql, [batch_id, middle + 1, last])
+            groups = _fetch(sql, [batch_id, first, middle]) + upper.result()
+        else:
+            groups = _fetch(sql, [batch_id, first, last])
     else:
         rows = _fetch(_ANSWERS_READ.format(answer=table), [batch_id, last])
         grouped: dict[str, list[tuple[int, int, int]]] = {}
@@ -288,8 +311,11 @@ def answers_read(*, batch_id: int, last: int) -> AnswerColumns:
     if not groups:
         empty = np.zeros(0, dtype=np.int64)
         return AnswerColumns(items=empty, workers=empty, codes=empty.astype(np.intp), distinct=[])
-    decoded = [json.loads(text) for text, *_rest in groups]
-    code = np.concatenate([np.full(len(g[1]), n, dtype=np.intp) for n, g in enumerate(groups)])
+    index: dict[str, int] = {}  # an answer's text may come in a group of each half
+    for text, *_rest in groups:
+        index.setdefault(text, len(index))
+    decoded = [json.loads(text) for text in index]
+    code = np.concatenate([np.full(len(g[1]), index[g[0]], dtype=np.intp) for g in groups])
     pks, items, workers = (
         np.concatenate([np.asarray(g[k], dtype=np.int64) for g in groups]) for k in (1, 2, 3)
     )
@@ -879,11 +905,30 @@ def _store_chunk(raw: psycopg.Connection[Any] | None, sql: str, params: dict[str
     return 0  # not reached
 
 
-def items_moved(*, batch_id: int, items: ItemsSnapshot, settled: Settled) -> list[int]:
+def items_moved(
+    *, batch_id: int, items: ItemsSnapshot, settled: Settled, side: SideConnections | None = None
+) -> list[int]:
     """The items that moved on since the snapshot (answers arrived, or another state):
     neither as the snapshot saw them nor as this fit left them. One read of the batch's
-    items after the writes; the caller combines these again under their locks."""
-    now = items_snapshot(batch_id=batch_id)
+    items after the writes — with two side connections, one half of the ids on each —; the
+    caller combines these again under their locks."""
+    if side is not None and len(side) > 1 and len(items.ids) > 1:
+        middle = int(items.ids[len(items.ids) // 2])
+        halves = [
+            side.submit(k, _state_on, batch_id, id_range)
+            for k, id_range in enumerate(((0, middle - 1), (middle, _ID_MAX)))
+        ]
+        lower, upper = (half.result() for half in halves)
+        now = ItemsSnapshot(
+            ids=np.concatenate((lower.ids, upper.ids)),
+            is_gold=np.concatenate((lower.is_gold, upper.is_gold)),
+            count=np.concatenate((lower.count, upper.count)),
+            target=np.concatenate((lower.target, upper.target)),
+            status=np.concatenate((lower.status, upper.status)),
+            gold={**lower.gold, **upper.gold},
+        )
+    else:
+        now = items_snapshot(batch_id=batch_id)
     if not len(now.ids):
         return []
     position = np.searchsorted(now.ids, items.ids).clip(0, len(now.ids) - 1)
@@ -894,6 +939,19 @@ def items_moved(*, batch_id: int, items: ItemsSnapshot, settled: Settled) -> lis
         | ((target == settled.target) & (status == settled.status))
     )
     return items.ids[found & ~same].tolist()
+
+
+def _state_on(
+    raw: psycopg.Connection[Any], batch_id: int, id_range: tuple[int, int]
+) -> ItemsSnapshot:
+    return items_snapshot(batch_id=batch_id, raw=raw, id_range=id_range)
+
+
+def _fetch_on(raw: psycopg.Connection[Any], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    return _fetch(sql, params, raw)
+
+
+_ID_MAX = 2**63 - 1
 
 
 # --- worker rows on PostgreSQL -----------------------------------------------------------------

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import UserFactory
-from trefpunt.microtasks.models import Batch, Item
+from trefpunt.microtasks.models import Answer, Batch, Item
 from trefpunt.microtasks.services import batch_aggregate, lease_answer
 from trefpunt.microtasks.services.fit_store import (
     STATUSES,
@@ -270,6 +270,43 @@ def test_side_connections_write_what_the_fits_own_connection_writes(settings, mo
     assert sorted(set(used)) == [0, 1]  # the snapshot and four chunks on two connections
     assert results[2] == results[0]
     assert all(row[1] is not None for row in results[2])
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_reads_in_halves_on_two_side_connections_are_the_reads_in_one(settings):
+    # The answers (ids split in two) and the moved items (item ids split in two) are read
+    # half on each connection; an answer's text in both halves is one distinct answer.
+    from trefpunt.microtasks.services import fit_store
+
+    settings.MICROTASK_FIT_WRITERS = 2
+    batch = _answered_batch_of(9)
+    span = Answer.objects.filter(batch=batch).aggregate(first=Min("pk"), last=Max("pk"))
+    snapshot = fit_store.items_snapshot(batch_id=batch.pk)
+    item = Item.objects.filter(batch=batch).latest("pk")
+    # Moved on since the snapshot: it takes one more answer.
+    Item.objects.filter(pk=item.pk).update(answers_target=F("answers_target") + 1)
+    settled = fit_store.Settled(
+        target=snapshot.target, status=snapshot.status, completed=snapshot.status * 0
+    )
+    side = fit_store.side_connections()
+    assert side is not None and len(side) == 2
+    try:
+        halves = fit_store.answers_read(batch_id=batch.pk, **span, side=side)
+        moved = fit_store.items_moved(batch_id=batch.pk, items=snapshot, settled=settled, side=side)
+    finally:
+        side.close()
+    whole = fit_store.answers_read(batch_id=batch.pk, **span)
+
+    def answers(read):
+        labels = [json.dumps(read.distinct[c], sort_keys=True) for c in read.codes]
+        return list(zip(read.items.tolist(), read.workers.tolist(), labels, strict=True))
+
+    assert len(whole.items) == 27
+    assert answers(halves) == answers(whole)
+    assert sorted(map(json.dumps, halves.distinct)) == sorted(map(json.dumps, whole.distinct))
+    assert moved == fit_store.items_moved(batch_id=batch.pk, items=snapshot, settled=settled)
+    assert moved == [item.pk]
 
 
 @postgres_only
