@@ -27,6 +27,7 @@ from ..fit_results import AnswerCodes
 from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, BatchFit, batch_fit, gold_matches, item_result
 from .fit_store import (
+    OPEN,
     AnswerColumns,
     ItemsSnapshot,
     ResultText,
@@ -326,19 +327,25 @@ def _batch_fit_store(
         gold_counts=gold_counts,
     )
     if postgresql:
-        return _fit_store_postgresql(batch=batch, done=fitted, side=side)
-    if not _fit_model_store(batch_id=batch.pk, done=fitted):
-        return False
-    _fit_items_store_locked(
-        batch_id=batch.pk,
-        fit=fit,
-        ids=items.ids.tolist(),
-        totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
-        last=last,
-        version=version,
-        now=now,
-    )
-    return True
+        stored = _fit_store_postgresql(batch=batch, done=fitted, side=side)
+    else:
+        stored = _fit_model_store(batch_id=batch.pk, done=fitted) is not None
+    if stored and not postgresql:
+        _fit_items_store_locked(
+            batch_id=batch.pk,
+            fit=fit,
+            ids=items.ids.tolist(),
+            totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
+            last=last,
+            version=version,
+            now=now,
+        )
+    if stored and bool(np.any(items.status == OPEN)):
+        # The fit may have completed the last open items (no answer did).
+        from .lifecycle import batch_finished_check  # lifecycle imports this module
+
+        batch_finished_check(batch)
+    return stored
 
 
 def _items_snapshot_on(raw: Any, batch_id: int) -> ItemsSnapshot:

@@ -639,7 +639,9 @@ def lease_answer(*, lease_id: int, worker: User, answer: Any, seconds: int | Non
     and its item, locking the item; the lease used, the answer stored and the item's counted
     answers read (one statement); the item saved; the answer counted on the worker's tally
     row (one statement, which also tells whether a fit is due; inside the transaction, so
-    the answer costs one commit). Pinned by
+    the answer costs one commit). After the commit, for an answer that completed its item
+    while other items were open in its view: whether one still is
+    (``lifecycle.batch_finished_check``). Pinned by
     ``test_claim_and_answer_take_a_fixed_number_of_statements``.
     """
     with transaction.atomic(durable=True):

@@ -6,6 +6,7 @@ batch paused for fair pay resumes only once its reward pays the platform minimum
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -131,13 +132,32 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
 
 def batch_finished_check(batch: Batch, *, open_left: bool | None = None) -> None:
     """Called when an item of ``batch`` completes: once no item is open any more, the people
-    who run the batch are told it is finished (once, even when the last two items complete
-    in two transactions at the same moment). ``open_left``: whether an item is still open,
-    when the caller read it already (in the same transaction)."""
+    who run the batch are told it is finished (once: the notification's uid). ``open_left``:
+    whether an item is still open, when the caller read it already (in the same transaction).
+
+    The last two items may complete in two transactions at the same moment, each seeing the
+    other's item still open (neither sees the other's uncommitted write): so when items are
+    left in a transaction's view, the check runs again after its commit, on what is
+    committed then. Of two such transactions the one that commits last sees both items
+    complete in that second look."""
     if open_left is None:
-        open_left = Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
-    if open_left:
-        return
+        open_left = _items_open(batch)
+    if not open_left:
+        _finished_notify(batch)
+    elif transaction.get_connection().in_atomic_block:
+        transaction.on_commit(partial(_finished_after_commit, batch))
+
+
+def _items_open(batch: Batch) -> bool:
+    return Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
+
+
+def _finished_after_commit(batch: Batch) -> None:
+    if not _items_open(batch):
+        _finished_notify(batch)
+
+
+def _finished_notify(batch: Batch) -> None:
     managers = clients_acting({batch.pk: (batch.organisation_id, batch.owner_id)})
     notify_batch_finished(batch, managers[batch.pk])
 

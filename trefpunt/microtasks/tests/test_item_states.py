@@ -264,3 +264,25 @@ def _client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_a_fit_that_leaves_no_item_open_tells_the_owner_the_batch_finished(
+    django_capture_on_commit_callbacks,
+):
+    from trefpunt.community.models import Notification
+    from trefpunt.microtasks.notifications import BATCH_FINISHED
+
+    batch = published_batch(items=6, min_answers=2, max_answers=5)
+    for worker in (UserFactory.create(), UserFactory.create()):
+        answer_all(batch, worker)
+    assert {i.status for i in items_of(batch)} == {Item.Status.OPEN}
+    # No answer completes an item now: the fit settles them (with the maximum at the
+    # answers they have, each completes or needs review), and no item is left open.
+    Batch.objects.filter(pk=batch.pk).update(max_answers=2)
+    Item.objects.filter(batch=batch).update(answers_target=2)
+    finished = Notification.objects.filter(user=batch.owner, kind=BATCH_FINISHED)
+    assert not finished.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert batch_aggregate(batch_id=batch.pk)
+    assert Item.Status.OPEN not in {i.status for i in items_of(batch)}
+    assert finished.count() == 1

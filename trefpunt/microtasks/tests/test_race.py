@@ -18,7 +18,7 @@ from trefpunt.microtasks.services import (
     lease_claim,
     lease_claim_page,
 )
-from trefpunt.microtasks.tests.factories import published_batch, trust_workers
+from trefpunt.microtasks.tests.factories import claim, published_batch, trust_workers
 from trefpunt.microtasks.tests.money import assert_escrow_adds_up, escrow_of
 
 pytestmark = [pytest.mark.race, pytest.mark.django_db(transaction=True)]
@@ -350,3 +350,34 @@ def test_batch_finish_and_close_at_once_refund_the_unused_escrow_once():
     money = assert_escrow_adds_up(batch)
     assert money.refunded == 4 * 2 * cost
     assert escrow_of(batch).balance == 4 * 3 * cost
+
+
+def test_the_last_two_items_completing_at_once_tell_the_owner_the_batch_finished(monkeypatch):
+    # Each answer's transaction sees the other's item still open (its write is not
+    # committed yet); the check after the commit is what tells the owner.
+    import threading
+
+    from trefpunt.community.models import Notification
+    from trefpunt.microtasks.notifications import BATCH_FINISHED
+    from trefpunt.microtasks.services import answers
+
+    batch = published_batch(items=2, min_answers=1, max_answers=1)
+    workers = [UserFactory.create() for _ in range(2)]
+    leases = [claim(batch, worker) for worker in workers]
+    assert len({lease.item_id for lease in leases}) == 2
+    both_checked = threading.Barrier(2, timeout=30)
+    check = answers.batch_finished_check
+
+    def check_then_wait(batch, *, open_left=None):
+        check(batch, open_left=open_left)
+        both_checked.wait()  # neither commits before both looked
+
+    monkeypatch.setattr(answers, "batch_finished_check", check_then_wait)
+
+    def answer(i: int) -> int:
+        return lease_answer(lease_id=leases[i].pk, worker=workers[i], answer=POS).pk
+
+    run_concurrently(answer, workers=2)
+
+    assert not Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists()
+    assert Notification.objects.filter(user=batch.owner, kind=BATCH_FINISHED).count() == 1

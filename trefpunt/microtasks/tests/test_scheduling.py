@@ -331,14 +331,18 @@ def test_claim_and_answer_take_a_fixed_number_of_statements(
         # saved and the answer counted on the worker's tally row (one statement on
         # PostgreSQL, which also says, for an answer that completes its item, whether an
         # item is still open and who listens to webhooks; three elsewhere, and two more
-        # when the item completes), COMMIT.
+        # when the item completes), COMMIT; after the commit, for an answer that completed
+        # its item while others were open in its view, whether any is still open (another
+        # transaction may have completed the last of them meanwhile).
         with CaptureQueriesContext(connection) as answered:
             lease_answer(lease_id=lease.pk, worker=worker, answer=POS)
         completed = Item.objects.get(pk=lease.item_id).status == Item.Status.COMPLETE
+        open_left = Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists()
+        recheck = 1 if completed and open_left else 0
         if connection.vendor == "postgresql":
-            assert len(answered) == 5
+            assert len(answered) == 5 + recheck
         else:
-            assert len(answered) == 9 + (2 if completed else 0)
+            assert len(answered) == 9 + (2 if completed else 0) + recheck
 
 
 # --- task pages -------------------------------------------------------------------------
