@@ -6,16 +6,18 @@ batch paused for fair pay resumes only once its reward pays the platform minimum
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.accounts.selectors import clients_acting
 from trefpunt.community.notifications import notify
+from trefpunt.core.db import prepared_cursor
 from trefpunt.core.exceptions import Conflict, ErrorCode
 from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import work_escrow_lock
@@ -148,8 +150,20 @@ def batch_finished_check(batch: Batch, *, open_left: bool | None = None) -> None
         transaction.on_commit(partial(_finished_after_commit, batch))
 
 
+_ITEMS_OPEN = "SELECT EXISTS (SELECT 1 FROM {item} WHERE batch_id = %s AND status = %s)"
+
+
+@functools.cache
+def _items_open_query() -> str:
+    return _ITEMS_OPEN.format(item=connection.ops.quote_name(Item._meta.db_table))
+
+
 def _items_open(batch: Batch) -> bool:
-    return Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
+    """Whether an item of the batch is open: written out and prepared, as it runs after
+    most answers that complete an item."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_items_open_query(), [batch.pk, Item.Status.OPEN.value])
+        return bool(cursor.fetchone()[0])
 
 
 def _finished_after_commit(batch: Batch) -> None:
