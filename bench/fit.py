@@ -1,6 +1,6 @@
 """Benchmark the full fit of a large microtask batch on PostgreSQL.
 
-    python bench/fit.py [--items 100000] [--answers 3] [--workers 300] [--repeat 2] [--no-vacuum]
+    python bench/fit.py [--items 100000] [--answers 3] [--workers 300] [--repeat 2]
                         [--batch ID]
 
 Loads a published batch of ``--items`` items with ``--answers`` answers each from
@@ -38,16 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.scheduler import batch_load, postgres_ready
 
 
-def answers_load(
-    *, batch_id: int, answers: int, workers: int, run: str, vacuum: bool = True
-) -> None:
+def answers_load(*, batch_id: int, answers: int, workers: int, run: str) -> None:
     """``answers`` answers per item of the batch, each from a different worker, with their
-    (submitted) leases, by ``COPY``; the items' counts and the batch counter follow. Then
-    the tables are analysed and, with ``vacuum``, vacuumed first: as autovacuum leaves them
-    on a running site, where a batch's answers arrive over hours and autovacuum visits the
-    tables after every fifth of them changed. Straight after this bulk load every item row
-    has a dead version (its count was set by an ``UPDATE``) and no row's hint bits are set
-    yet: the first fit pays for both (``--no-vacuum`` shows how much)."""
+    (submitted) leases, by ``COPY``; the items' counts and the batch counter follow."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.utils import timezone
@@ -99,7 +92,7 @@ def answers_load(
             [answers, answers, batch_id],
         )
         for table in (Lease, Answer, Item):
-            cursor.execute(f"{'VACUUM ' if vacuum else ''}ANALYZE {table._meta.db_table}")
+            cursor.execute(f"ANALYZE {table._meta.db_table}")
     AnswerTally.objects.create(batch_id=batch_id, shard=0, answers=len(pairs))
 
 
@@ -239,10 +232,10 @@ def _setup(url: str | None = None) -> None:
     postgres_ready(url, "fit")
 
 
-def _load(items: int, answers: int, workers: int, *, vacuum: bool = True) -> int:
+def _load(items: int, answers: int, workers: int) -> int:
     run = time.strftime("%Y%m%d%H%M%S")
     batch_id = batch_load(items=items, redundancy=answers, run=f"fit-{run}", quiet=True)
-    answers_load(batch_id=batch_id, answers=answers, workers=workers, run=run, vacuum=vacuum)
+    answers_load(batch_id=batch_id, answers=answers, workers=workers, run=run)
     return batch_id
 
 
@@ -284,11 +277,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--batch", type=int, help="fit this already loaded batch again")
-    parser.add_argument(
-        "--no-vacuum",
-        action="store_true",
-        help="fit straight after the bulk load, before any vacuum (see answers_load)",
-    )
     args = parser.parse_args(argv)
     if not 1 <= args.items <= 1_000_000 or not 1 <= args.answers <= 10:
         parser.error("--items up to 1,000,000, --answers up to 10")
@@ -299,9 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     from trefpunt.microtasks.quality import batch_fit
 
     started = time.perf_counter()
-    batch_id = args.batch or _load(
-        args.items, args.answers, args.workers, vacuum=not args.no_vacuum
-    )
+    batch_id = args.batch or _load(args.items, args.answers, args.workers)
     n_items = Item.objects.filter(batch_id=batch_id).count()
     print(f"batch {batch_id}: {n_items:,} items ready in {time.perf_counter() - started:.1f} s")
     batch = Batch.objects.get(pk=batch_id)
