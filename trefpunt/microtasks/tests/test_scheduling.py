@@ -345,6 +345,22 @@ def test_claim_and_answer_take_a_fixed_number_of_statements(
             assert len(answered) == 9 + (2 if completed else 0) + recheck
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the claim function is PostgreSQL's")
+def test_the_claim_functions_always_use_their_generic_plans():
+    # Under the default plan cache mode the pick and the guarded insert were planned anew on
+    # every claim (migration 0015; bench/README.md has the figures).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc"
+            " WHERE proname IN ('microtasks_claim', 'microtasks_claim_pick') ORDER BY proname"
+        )
+        found = cursor.fetchall()
+    assert found == [
+        (name, ["plan_cache_mode=force_generic_plan"])
+        for name in ("microtasks_claim", "microtasks_claim_pick")
+    ]
+
+
 # --- task pages -------------------------------------------------------------------------
 
 
