@@ -314,6 +314,31 @@ def test_a_batch_tells_each_completed_item_and_then_that_it_finished(
     assert json.loads(hook.requests[0].body)["data"]["item"]["answer"] == {"sentiment": "pos"}
 
 
+def test_a_fit_that_leaves_no_item_open_tells_the_endpoint_the_batch_finished(
+    django_capture_on_commit_callbacks,
+):
+    from trefpunt.microtasks.models import Batch, Item
+    from trefpunt.microtasks.services import batch_aggregate, lease_answer, lease_claim
+    from trefpunt.microtasks.tests.factories import published_batch
+
+    owner = make_user()
+    batch = published_batch(items=3, owner=owner, min_answers=2, max_answers=5, gold_rate=0)
+    for worker in (make_user(), make_user()):
+        while (lease := lease_claim(batch_id=batch.pk, worker=worker)) is not None:
+            lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": "pos"})
+    assert not Item.objects.filter(batch=batch).exclude(status=Item.Status.OPEN).exists()
+    # No answer completes an item now: the fit settles them (with the maximum at the
+    # answers they have, each completes or needs review).
+    Batch.objects.filter(pk=batch.pk).update(max_answers=2)
+    Item.objects.filter(batch=batch).update(answers_target=2)
+    with receiver([]) as hook:
+        endpoint_create(user=owner, url=hook.url, events=["batch.finished"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert batch_aggregate(batch_id=batch.pk)
+    assert not Item.objects.filter(batch=batch, status=Item.Status.OPEN).exists()
+    assert [json.loads(r.body)["type"] for r in hook.requests] == ["batch.finished"]
+
+
 def test_webhook_listeners_sql_agrees_with_webhook_listeners():
     # The workers' answer statement reads the owner's listeners with the SQL rule
     # (PostgreSQL); the rest of the platform with the Python one. They must agree: a user's
