@@ -330,16 +330,16 @@ def _batch_fit_store(
         stored = _fit_store_postgresql(batch=batch, done=fitted, side=side)
     else:
         stored = _fit_model_store(batch_id=batch.pk, done=fitted) is not None
-    if stored and not postgresql:
-        _fit_items_store_locked(
-            batch_id=batch.pk,
-            fit=fit,
-            ids=items.ids.tolist(),
-            totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
-            last=last,
-            version=version,
-            now=now,
-        )
+        if stored:
+            _fit_items_store_locked(
+                batch_id=batch.pk,
+                fit=fit,
+                ids=items.ids.tolist(),
+                totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
+                last=last,
+                version=version,
+                now=now,
+            )
     if stored and bool(np.any(items.status == OPEN)):
         # The fit may have completed the last open items (no answer did, so no answer
         # sent the owner's webhook either).

@@ -7,7 +7,6 @@ batch paused for fair pay resumes only once its reward pays the platform minimum
 from __future__ import annotations
 
 import functools
-from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -151,7 +150,7 @@ def batch_finished_check(
     if not open_left:
         _finished_notify(batch, webhook=webhook)
     elif transaction.get_connection().in_atomic_block:
-        transaction.on_commit(partial(_finished_after_commit, batch, webhook=webhook))
+        transaction.on_commit(functools.partial(_finished_after_commit, batch, webhook=webhook))
 
 
 _ITEMS_OPEN = "SELECT EXISTS (SELECT 1 FROM {item} WHERE batch_id = %s AND status = %s)"
