@@ -26,9 +26,10 @@ import random
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import database_ensure, django_setup
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_search"
 
@@ -122,32 +123,6 @@ SEARCHES: list[dict[str, object]] = [
     {"q": "illustratie", "kind": "person", "sort": "score"},
     {"q": "", "kind": "contest", "category": "logo"},
 ]
-
-
-def database_ensure(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trefpunt.settings.base")
-    os.environ.setdefault("TREFPUNT_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def sentence(rnd: random.Random, words: list[str], n: int) -> str:
