@@ -32,12 +32,12 @@ def _batch(batch: Batch) -> dict[str, object]:
 def item_completed_emit(
     batch: Batch, item: Item, listeners: dict[int, list[str]] | None = None
 ) -> None:
-    """After the answer that completed ``item`` commits: tell the owner's endpoints, and
-    that the batch finished when no item is left open. This is the workers' hot path, so
-    it looks up the owner's endpoints once and does nothing more when none listens. Two
-    last items completing at once may both find the batch finished; the event id keeps
-    it one delivery. ``listeners``: the owner's endpoints when the caller read them
-    already (``webhooks.services.webhook_listeners_sql`` in its own statement)."""
+    """After the answer that completed ``item`` commits: tell the owner's endpoints (that
+    the batch finished is ``services.lifecycle.batch_finished_check``'s, with the owner's
+    notice). This is the workers' hot path, so it looks up the owner's endpoints once and
+    does nothing more when none listens. ``listeners``: the owner's endpoints when the
+    caller read them already (``webhooks.services.webhook_listeners_sql`` in its own
+    statement)."""
     item_data = {
         "id": item.pk,
         "answer": item.aggregated_answer,
@@ -53,13 +53,10 @@ def _item_completed_after_commit(
 ) -> None:
     from trefpunt.webhooks.services import deliveries_create, webhook_listeners
 
-    from .models import Item
-
     owner = {"user_id": batch.owner_id, "organisation_id": batch.organisation_id}
     if listeners is None:
         listeners = webhook_listeners(**owner)
-    wanted = {event for events in listeners.values() for event in events}
-    if ITEM_COMPLETED in wanted:
+    if any(ITEM_COMPLETED in events for events in listeners.values()):
         deliveries_create(
             event=ITEM_COMPLETED,
             event_id=f"batch.item:{item_data['id']}:completed",
@@ -67,10 +64,6 @@ def _item_completed_after_commit(
             listeners=listeners,
             **owner,
         )
-    if BATCH_FINISHED in wanted and (
-        not Item.objects.filter(batch_id=batch.pk, status=Item.Status.OPEN).exists()
-    ):
-        batch_finished_emit(batch)
 
 
 def batch_finished_emit(batch: Batch) -> None:

@@ -341,11 +341,10 @@ def _batch_fit_store(
                 now=now,
             )
     if stored and bool(np.any(items.status == OPEN)):
-        # The fit may have completed the last open items (no answer did, so no answer
-        # sent the owner's webhook either).
+        # The fit may have completed the last open items (no answer did).
         from .lifecycle import batch_finished_check  # lifecycle imports this module
 
-        batch_finished_check(batch, webhook=True)
+        batch_finished_check(batch)
     return stored
 
 

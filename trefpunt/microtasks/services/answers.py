@@ -585,25 +585,25 @@ def _answers_settled_unlocked(
         row = cursor.fetchone()
     received = _fit_facts_read(batch, None if row is None else row[:5])
     if completed and row is not None:
-        open_left = bool(row[5]) or any(item.status == Item.Status.OPEN for item in items)
-        batch_finished_check(completed[0].batch, open_left=open_left)
         listeners = webhook_listeners_read(row[6])
         for lease in completed:
             item_completed_emit(lease.batch, lease.item, listeners)
+        open_left = bool(row[5]) or any(item.status == Item.Status.OPEN for item in items)
+        batch_finished_check(completed[0].batch, open_left=open_left)
     return received
 
 
 def _items_settled_unlocked(done: list[tuple[Lease, bool]]) -> None:
     """``_answers_settled_unlocked`` off PostgreSQL: save the answered (locked) items one by
-    one, then for those the answers completed: is the batch finished, and their webhook
-    after the commit."""
+    one, then for those the answers completed: their webhook after the commit, and is the
+    batch finished."""
     for lease, _completed in done:
         _item_save_unlocked(lease.item)
     completed = [lease for lease, was_completed in done if was_completed]
-    if completed:
-        batch_finished_check(completed[0].batch)
     for lease in completed:
         item_completed_emit(lease.batch, lease.item)
+    if completed:
+        batch_finished_check(completed[0].batch)
 
 
 def _fair_pay_due(*, received: int, n: int) -> bool:

@@ -131,14 +131,12 @@ def batch_close(*, batch_id: int, user: User) -> Batch:
     return batch
 
 
-def batch_finished_check(
-    batch: Batch, *, open_left: bool | None = None, webhook: bool = False
-) -> None:
-    """Called when an item of ``batch`` completes: once no item is open any more, the people
-    who run the batch are told it is finished (once: the notification's uid), and with
-    ``webhook`` the owner's endpoints too (once: the event id; the answer path sends that
-    event itself, after its commit). ``open_left``: whether an item is still open, when the
-    caller read it already (in the same transaction).
+def batch_finished_check(batch: Batch, *, open_left: bool | None = None) -> None:
+    """Called when an item of ``batch`` completes (by an answer or a full fit): once no item
+    is open any more, the people who run the batch are told it is finished (once: the
+    notification's uid), and so are the owner's webhook endpoints (once: the event id).
+    ``open_left``: whether an item is still open, when the caller read it already (in the
+    same transaction).
 
     The last two items may complete in two transactions at the same moment, each seeing the
     other's item still open (neither sees the other's uncommitted write): so when items are
@@ -148,9 +146,9 @@ def batch_finished_check(
     if open_left is None:
         open_left = _items_open(batch)
     if not open_left:
-        _finished_notify(batch, webhook=webhook)
+        _finished_notify(batch)
     elif transaction.get_connection().in_atomic_block:
-        transaction.on_commit(functools.partial(_finished_after_commit, batch, webhook=webhook))
+        transaction.on_commit(functools.partial(_finished_after_commit, batch))
 
 
 _ITEMS_OPEN = "SELECT EXISTS (SELECT 1 FROM {item} WHERE batch_id = %s AND status = %s)"
@@ -169,16 +167,15 @@ def _items_open(batch: Batch) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _finished_after_commit(batch: Batch, *, webhook: bool) -> None:
+def _finished_after_commit(batch: Batch) -> None:
     if not _items_open(batch):
-        _finished_notify(batch, webhook=webhook)
+        _finished_notify(batch)
 
 
-def _finished_notify(batch: Batch, *, webhook: bool) -> None:
+def _finished_notify(batch: Batch) -> None:
     managers = clients_acting({batch.pk: (batch.organisation_id, batch.owner_id)})
     notify_batch_finished(batch, managers[batch.pk])
-    if webhook:
-        batch_finished_emit(batch)
+    batch_finished_emit(batch)
 
 
 def batch_fair_pay_check(*, batch_id: int) -> bool:
