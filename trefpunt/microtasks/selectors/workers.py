@@ -3,12 +3,17 @@ subqueries the scheduler uses to find them an item."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from trefpunt.core.db import prepared_cursor
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
 from .access import BatchAccess, batch_access, batches_managed_by, items_left_for
@@ -70,13 +75,10 @@ def _batches_listed(ids: list[int]) -> dict[int, Any]:
     return listing_cached_many("batch-row", ids, load)
 
 
-def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
-    """Open batches the worker does not manage and that still have an item for them (a batch
-    whose open items they have all seen is not listed), with what a worker wants to know and
-    what they may do (``BatchAccess``, from facts read for all batches at once). Which
-    batches is asked every time; the batches' own rows come from the listing cache
-    (``_batches_listed``). At most eight queries however many batches there are (four of
-    them the worker's record, read only when a listed batch has requirements)."""
+def _worker_batches(*, user: User, limit: int) -> list[tuple[int, int, bool]]:
+    """(id, the worker's answers there, whether its client excluded them) of the open
+    batches the worker does not manage and that still have an item for them, newest
+    first."""
     listed = list(
         Batch.objects.filter(status=Batch.Status.OPEN)
         .exclude(pk__in=batches_managed_by(user=user).values("pk"))
@@ -84,25 +86,108 @@ def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
         .order_by("-published_at", "-id")
         .values_list("pk", flat=True)[:limit]
     )
-    rows_by_id = _batches_listed(listed)
-    # A batch closed between the two reads is left out.
-    batches = [
-        rows_by_id[pk]
-        for pk in listed
-        if pk in rows_by_id and rows_by_id[pk].status == Batch.Status.OPEN
-    ]
-    ids = [b.pk for b in batches]
     mine = dict(
-        Answer.objects.filter(worker=user, batch_id__in=ids)
+        Answer.objects.filter(worker=user, batch_id__in=listed)
         .order_by()
         .values_list("batch_id")
         .annotate(n=Count("pk"))
     )
     excluded = set(
-        BatchWorker.objects.filter(worker=user, batch_id__in=ids, excluded=True).values_list(
+        BatchWorker.objects.filter(worker=user, batch_id__in=listed, excluded=True).values_list(
             "batch_id", flat=True
         )
     )
+    return [(pk, mine.get(pk, 0), pk in excluded) for pk in listed]
+
+
+# ``_worker_batches`` written out once (PostgreSQL, prepared): the batch list and the
+# batches API ask it on every request, and compiling its three querysets cost more than
+# running them (the managed-batch and items-left filters are ``batches_managed_by`` and
+# ``items_left_for``; a test holds the two paths to the same rows).
+_WORKER_BATCHES = """
+SELECT b.id,
+  (SELECT COUNT(*) FROM {answer} a WHERE a.batch_id = b.id AND a.worker_id = %(worker)s),
+  EXISTS (
+    SELECT 1 FROM {batch_worker} w
+    WHERE w.batch_id = b.id AND w.worker_id = %(worker)s AND w.excluded
+  )
+FROM {batch} b
+WHERE b.status = %(open)s AND b.owner_id <> %(worker)s
+  AND (b.organisation_id IS NULL OR b.organisation_id NOT IN (
+    SELECT m.organisation_id FROM {membership} m
+    WHERE m.user_id = %(worker)s AND m.role = ANY(%(roles)s)
+  ))
+  AND (
+    EXISTS (
+      SELECT 1 FROM {item} i
+      WHERE i.batch_id = b.id AND i.status = %(open)s AND i.answers_target > i.answers_count
+        AND NOT EXISTS (
+          SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s
+        )
+    )
+    OR EXISTS (
+      SELECT 1 FROM {lease} l
+      WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = %(active)s
+        AND l.expires_at > %(now)s
+    )
+  )
+ORDER BY b.published_at DESC, b.id DESC
+LIMIT %(limit)s
+"""
+
+
+@functools.cache
+def _worker_batches_query() -> str:
+    from trefpunt.accounts.models import Membership
+
+    return _WORKER_BATCHES.format(
+        answer=Answer._meta.db_table,
+        batch_worker=BatchWorker._meta.db_table,
+        batch=Batch._meta.db_table,
+        membership=Membership._meta.db_table,
+        item=Item._meta.db_table,
+        lease=Lease._meta.db_table,
+    )
+
+
+def _worker_batches_sql(*, user: User, limit: int) -> list[tuple[int, int, bool]]:
+    """``_worker_batches`` in one prepared statement (PostgreSQL)."""
+    from trefpunt.accounts.models import Role
+
+    params = {
+        "worker": user.pk,
+        "open": Batch.Status.OPEN.value,
+        "roles": [Role.OWNER.value, Role.ADMIN.value],
+        "active": Lease.Status.ACTIVE.value,
+        "now": timezone.now(),
+        "limit": limit,
+    }
+    with prepared_cursor() as cursor:
+        cursor.execute(_worker_batches_query(), params)
+        return [(int(pk), int(n), bool(excluded)) for pk, n, excluded in cursor.fetchall()]
+
+
+def batches_available(*, user: User, limit: int = 100) -> list[AvailableBatch]:
+    """Open batches the worker does not manage and that still have an item for them (a batch
+    whose open items they have all seen is not listed), with what a worker wants to know and
+    what they may do (``BatchAccess``, from facts read for all batches at once). Which
+    batches is asked every time; the batches' own rows come from the listing cache
+    (``_batches_listed``). At most eight queries however many batches there are (on
+    PostgreSQL six: the batches and the worker's facts there are one statement; four are
+    the worker's record, read only when a listed batch has requirements)."""
+    if connection.vendor == "postgresql":
+        facts = _worker_batches_sql(user=user, limit=limit)
+    else:
+        facts = _worker_batches(user=user, limit=limit)
+    rows_by_id = _batches_listed([pk for pk, _answered, _excluded in facts])
+    # A batch closed between the two reads is left out.
+    batches = [
+        rows_by_id[pk]
+        for pk, _answered, _excluded in facts
+        if pk in rows_by_id and rows_by_id[pk].status == Batch.Status.OPEN
+    ]
+    mine = {pk: answered for pk, answered, _excluded in facts}
+    excluded = {pk for pk, _answered, is_excluded in facts if is_excluded}
     # The worker's record is an aggregate over every answer they gave: read only when a
     # listed batch has requirements (``batch_access`` leaves it alone otherwise).
     standing = worker_standing(user=user) if any(record_needed(b) for b in batches) else NO_RECORD

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from trefpunt.accounts.models import Membership, Role
 from trefpunt.accounts.tests.factories import OrganisationFactory, UserFactory
 from trefpunt.core.exceptions import ApplicationError, ErrorCode
-from trefpunt.microtasks.models import Batch
+from trefpunt.microtasks.models import Batch, Lease
 from trefpunt.microtasks.selectors import (
     answer_access,
     batch_access,
@@ -203,3 +204,41 @@ def test_batch_api_shows_the_callers_capabilities(user):
         client.force_login(person)
         body = client.get(f"/api/v1/batches/{batch.pk}").json()
         assert {name for name, allowed in body["can"].items() if allowed} == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the written-out statement")
+def test_worker_batches_statement_lists_what_the_querysets_list():
+    """The batch list's one prepared statement (PostgreSQL) against the querysets it
+    stands for, on every reason a batch is left out or kept."""
+    from trefpunt.microtasks.models import BatchWorker
+    from trefpunt.microtasks.selectors.workers import _worker_batches, _worker_batches_sql
+
+    worker, owner = UserFactory.create(), UserFactory.create()
+    member_owner = UserFactory.create()
+    admin_of = OrganisationFactory.create(user=owner)
+    member_of = OrganisationFactory.create(user=member_owner)
+    Membership.objects.create(organisation=admin_of, user=worker, role=Role.ADMIN)
+    Membership.objects.create(organisation=member_of, user=worker, role=Role.MEMBER)
+    organisation_batch(owner, admin_of)  # managed through the organisation: left out
+    kept_member = organisation_batch(member_owner, member_of)
+    published_batch(owner=worker, items=2)  # their own: left out
+    answered = published_batch(items=3)
+    lease_answer(lease_id=claim(answered, worker).pk, worker=worker, answer=POS)
+    excluded = published_batch(items=2)
+    BatchWorker.objects.create(batch=excluded, worker=worker, excluded=True)
+    BatchWorker.objects.update_or_create(
+        batch=answered, worker=worker, defaults={"excluded": False}
+    )
+    seen = published_batch(items=1)  # its one item leased by them before: left out
+    Lease.objects.filter(pk=claim(seen, worker).pk).update(status=Lease.Status.EXPIRED)
+    holding = published_batch(items=1)  # their live lease on its last item: kept
+    claim(holding, worker)
+    closed = published_batch(items=2)
+    batch_close(batch_id=closed.pk, user=closed.owner)
+
+    expected = _worker_batches(user=worker, limit=100)
+    assert _worker_batches_sql(user=worker, limit=100) == expected
+    assert [pk for pk, _n, _x in expected] == [holding.pk, excluded.pk, answered.pk, kept_member.pk]
+    assert dict((pk, (n, x)) for pk, n, x in expected)[answered.pk] == (1, False)
+    assert dict((pk, (n, x)) for pk, n, x in expected)[excluded.pk] == (0, True)
+    assert _worker_batches_sql(user=worker, limit=2) == expected[:2]
