@@ -4,16 +4,18 @@ from typing import Any
 
 from django import template
 
-from trefpunt.community.selectors import unread_count
+from trefpunt.community import selectors
+from trefpunt.community.selectors import HeaderFacts
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def unread_notifications(context: dict[str, Any]) -> int:
-    """The header's unread badge: one count query, only where the header is rendered."""
+def header_facts(context: dict[str, Any]) -> HeaderFacts | None:
+    """The header's facts of the person logged in (name, profile link, unread badge): one
+    statement, only where the header is rendered; ``None`` for a visitor."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return 0
-    return unread_count(user=user)
+        return None
+    return selectors.header_facts(user=user)

@@ -214,3 +214,36 @@ def test_notifications_api_lists_reads_and_sets_preferences(client) -> None:
     assert {"kind": "tests.news", "delivery": "digest"}.items() <= next(
         row for row in good.json() if row["kind"] == "tests.news"
     ).items()
+
+
+def test_the_header_shows_name_profile_and_unread_count_from_one_statement(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    """Every page a logged-in person opens renders the header: their name, their profile
+    link and the unread badge come from one statement, and follow what changed at once."""
+    from django.urls import reverse
+
+    from trefpunt.accounts.models import Profile
+
+    user = person()
+    Profile.objects.filter(user=user).update(display_name="Eva Jansen", handle="eva-j")
+    with django_capture_on_commit_callbacks(execute=True):
+        tell(user)
+        tell(user)
+    client.force_login(user)
+    address = reverse("community:inbox")
+    client.get(address)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(address).content.decode()
+    sqls = [q["sql"] for q in captured.captured_queries]
+    header = [sql for sql in sqls if "accounts_profile" in sql or "community_notification" in sql]
+    assert len(header) == 1 and "community_notification" in header[0]
+    assert "<summary>Eva Jansen</summary>" in page
+    assert 'href="/en/@eva-j/"' in page
+    assert '<span class="badge" aria-hidden="true">2</span>' in page
+
+    Notification.objects.filter(user=user).update(read_at="2026-01-01T00:00:00Z")
+    Profile.objects.filter(user=user).update(display_name="Eva de Vries")
+    page = client.get(address).content.decode()
+    assert "<summary>Eva de Vries</summary>" in page
+    assert 'class="badge"' not in page
