@@ -6,6 +6,7 @@ one that does not exist, so ids cannot be probed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
+from trefpunt.core.db import prepared_cursor
 from trefpunt.core.exceptions import NotFound
 
 from .models import AccountKind, Deposit, JournalEntry, LedgerAccount, Payout, Posting
@@ -42,21 +44,34 @@ class WalletSummary:
     currency: str
 
 
+# The wallet's figures in one written-out statement (prepared on PostgreSQL): the wallet
+# page, the deposit form and the API read them on every request.
+_SUMMARY = """
+SELECT w.balance,
+  (SELECT COALESCE(SUM(e.balance), 0) FROM {account} e WHERE e.funder_id = w.id AND e.kind = %s),
+  (SELECT COALESCE(SUM(p.amount), 0) FROM {payout} p WHERE p.wallet_id = w.id AND p.status = %s)
+FROM {account} w WHERE w.id = %s
+"""
+
+
+@functools.cache
+def _summary_query() -> str:
+    return _SUMMARY.format(account=LedgerAccount._meta.db_table, payout=Payout._meta.db_table)
+
+
 def wallet_summary(*, wallet: LedgerAccount) -> WalletSummary:
-    """The wallet's figures, read fresh: what it holds, what it has in escrow and what is on
-    its way to the bank."""
-    escrowed = LedgerAccount.objects.filter(kind=AccountKind.ESCROW, funder=wallet).aggregate(
-        total=Sum("balance")
-    )["total"]
-    pending = Payout.objects.filter(wallet=wallet, status=Payout.Status.REQUESTED).aggregate(
-        total=Sum("amount")
-    )["total"]
-    balance = LedgerAccount.objects.values_list("balance", flat=True).get(pk=wallet.pk)
+    """The wallet's figures, read fresh in one statement: what it holds, what it has in
+    escrow and what is on its way to the bank."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _summary_query(), [AccountKind.ESCROW.value, Payout.Status.REQUESTED.value, wallet.pk]
+        )
+        balance, escrowed, pending = cursor.fetchone()
     return WalletSummary(
         wallet=wallet,
-        balance=balance,
-        in_escrow=escrowed or 0,
-        payouts_pending=pending or 0,
+        balance=int(balance),
+        in_escrow=int(escrowed),
+        payouts_pending=int(pending),
         currency=wallet.currency,
     )
 
