@@ -524,7 +524,7 @@ def batch_next_api(request: AuthedRequest, batch_id: int) -> Any:
     summary="Claim a page of up to the batch's page_size items (or get the page you hold)",
 )
 def batch_page_api(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
-    batch = selectors.batch_for_worker(batch_id=batch_id)
+    batch = selectors.batch_for_work(batch_id=batch_id)
     leases = services.lease_claim_page(batch_id=batch.pk, worker=request.user, size=batch.page_size)
     return {
         "batch_id": batch.pk,

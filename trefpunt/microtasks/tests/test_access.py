@@ -242,3 +242,21 @@ def test_worker_batches_statement_lists_what_the_querysets_list():
     assert dict((pk, (n, x)) for pk, n, x in expected)[answered.pk] == (1, False)
     assert dict((pk, (n, x)) for pk, n, x in expected)[excluded.pk] == (0, True)
     assert _worker_batches_sql(user=worker, limit=2) == expected[:2]
+
+
+def test_batch_for_work_reads_the_batch_row_and_finds_no_draft():
+    """The work pages' batch read (a written-out statement on PostgreSQL): the same row as
+    the ORM reads, a draft or a missing batch not found."""
+    from trefpunt.core.db import model_fields
+    from trefpunt.core.exceptions import NotFound
+    from trefpunt.microtasks.selectors import batch_for_work
+
+    batch = published_batch(items=2, page_size=3)
+    read = batch_for_work(batch_id=batch.pk)
+    fresh = Batch.objects.get(pk=batch.pk)
+    for field in model_fields(Batch):
+        assert getattr(read, field.attname) == getattr(fresh, field.attname), field.name
+    draft = BatchFactory.create(user=batch.owner, items=1)
+    for missing in (draft.pk, batch.pk + draft.pk + 1000):
+        with pytest.raises(NotFound):
+            batch_for_work(batch_id=missing)

@@ -146,7 +146,7 @@ def _claim_next(request: AuthedRequest, batch: Batch) -> tuple[Lease | None, str
 def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """GET shows the item (or the page of items) the worker holds, no lease is taken by a
     GET; POST claims one (or a page)."""
-    batch = selectors.batch_for_worker(batch_id=pk)
+    batch = selectors.batch_for_work(batch_id=pk)
     if batch.page_size > 1:
         if request.method == "POST":
             return work_page.after_page(request, batch, "")
@@ -165,7 +165,7 @@ def work_view(request: AuthedRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def page_answer_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """The answers of a page of items, sent with one submit: all stored, or none."""
-    batch = selectors.batch_for_worker(batch_id=pk)
+    batch = selectors.batch_for_work(batch_id=pk)
     return work_page.page_answer(request, batch)
 
 
