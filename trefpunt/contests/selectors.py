@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
-from trefpunt.core.pagination import BoundedPaginator
+from trefpunt.core.pagination import LIST_MAX_ROWS, BoundedPaginator
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.references import ReferenceLabel
@@ -59,10 +59,14 @@ from . import limits, rules
 from .access import ContestAccess as ContestAccess
 from .access import EntryAccess as EntryAccess
 from .access import HandoverAccess as HandoverAccess
-from .access import access_build, authed_or_none
+from .access import access_build as access_build
+from .access import authed_or_none as authed_or_none
 from .access import contest_access as contest_access
+from .access import contest_access_fields as contest_access_fields
 from .access import contest_access_many as contest_access_many
 from .access import contest_can_manage as contest_can_manage
+from .access import contest_for_access as contest_for_access
+from .access import contests_managed_among as contests_managed_among
 from .access import entry_access_many as entry_access_many
 from .access import managed_organisation_ids as managed_organisation_ids
 from .fragments import listing_cached
@@ -159,14 +163,28 @@ class ContestFilters:
 
 
 class PublicListPaginator(BoundedPaginator):
-    """Pages of ``contest_list_public`` for the list page, whose results are kept as a
-    listing (``fragments.listing_render``); the capped count, the same for everyone with
-    these filters, is kept the same way, so a page of the list is never cut by a count
-    older than its listing. (The API counts every time: its answers are not kept.)"""
+    """Pages of ``contest_list_public`` for the list page (whose results are kept as a
+    listing, ``fragments.listing_render``) and the API: the capped count and each page's
+    ids, the same for everyone with these filters, are kept the same way
+    (``fragments.listing_cached``: until the next change of a public contest), so a page is
+    never cut by a count older than its listing."""
 
     def __init__(self, filters: ContestFilters, per_page: int) -> None:
-        super().__init__(contest_list_public(filters=filters), per_page)
+        # The query is built only when a kept piece is missing (most requests find them).
         self.filters = filters
+        self.per_page = per_page
+        self.orphans = 0
+        self.allow_empty_first_page = True
+        self.error_messages = self.default_error_messages
+        self.max_rows = LIST_MAX_ROWS
+
+    @cached_property
+    def queryset(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return contest_list_public(filters=self.filters)
+
+    @cached_property
+    def object_list(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return self.queryset
 
     @cached_property
     def count(self) -> int:
@@ -175,6 +193,15 @@ class PublicListPaginator(BoundedPaginator):
                 "contest-count",
                 (self.filters, self.max_rows),
                 lambda: BoundedPaginator(self.queryset, self.per_page, self.max_rows).count,
+            )
+        )
+
+    def ids_of_page(self, number: int) -> list[int]:
+        return list(
+            listing_cached(
+                "contest-page-ids",
+                (self.filters, self.per_page, self.max_rows, number),
+                lambda: super(PublicListPaginator, self).ids_of_page(number),
             )
         )
 
@@ -226,6 +253,28 @@ def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Co
     if f.ends_soon or f.status == Contest.Status.OPEN:
         return qs.order_by("entry_deadline", "pk")
     return qs.order_by("list_rank", F("list_due").asc(), F("published_at").desc(), F("id").desc())
+
+
+def contest_list_public_by_ids(ids: Sequence[int]) -> QuerySet[Contest]:
+    """The public contests among ``ids`` (what a kept page of ``contest_list_public`` names
+    is checked again when its rows are read), without their figures."""
+    return _contest_base().filter(pk__in=ids, is_private=False, status__in=PUBLIC_STATUSES)
+
+
+def entry_counts(ids: Sequence[int], user: User | None) -> dict[int, tuple[int, int]]:
+    """``{contest id: (entries that count, the user's own among them)}`` for the contests
+    ``ids`` (a contest without entries is left out), in one query: read live, since an
+    entry just submitted or withdrawn shows at once."""
+    counted = Entry.objects.filter(contest_id__in=ids).exclude(status=Entry.Status.WITHDRAWN)
+    if user is None:
+        rows = counted.values("contest_id").annotate(n=Count("pk")).order_by()
+        return {r["contest_id"]: (r["n"], 0) for r in rows}
+    rows = (
+        counted.values("contest_id")
+        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(entrant_id=user.pk)))
+        .order_by()
+    )
+    return {r["contest_id"]: (r["n"], r["mine"]) for r in rows}
 
 
 def contest_live_figures() -> tuple[int, int]:

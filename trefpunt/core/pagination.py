@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -35,10 +35,26 @@ class BoundedPaginator(Paginator):
         """Whether the list has (at least) ``max_rows`` rows, so that deeper ones are not shown."""
         return self.count >= self.max_rows
 
-    def page(self, number: Any) -> Page:
-        number = self.validate_number(number)
+    def ids_of_page(self, number: int) -> list[int]:
+        """The ids of page ``number`` (a valid number), in the list's order."""
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
+        return list(self.queryset.values_list("pk", flat=True)[bottom:top])
+
+    def get_page_ids(self, number: Any) -> Page:
+        """Like ``get_page`` (a wrong number gives the first page, one past the end the last
+        page), with the page's ids as its ``object_list``: for callers that load the rows
+        themselves."""
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        return Page(self.ids_of_page(number), number, self)
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        ids = self.ids_of_page(number)
         rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
