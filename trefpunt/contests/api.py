@@ -400,7 +400,7 @@ def entry_list_api(
 ) -> dict[str, Any]:
     """Managers see every entry (and may filter by rating, finalists, flags); in an open
     contest others see the entries; in a blind one entrants see only their own."""
-    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
+    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user, prizes=False)
     qs = selectors.entry_list_for_viewer(
         access=access,
         filters=selectors.EntryFilters(
@@ -411,8 +411,11 @@ def entry_list_api(
             mine=filters.mine,
         ),
     )
-    paginator = BoundedPaginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    paginator = BoundedPaginator(
+        selectors.entries_without_contest(qs), max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    )
     page = paginator.get_page(filters.page)
+    selectors.entries_contest_set(page.object_list, access.contest)
     return {
         "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],
         "count": paginator.count,

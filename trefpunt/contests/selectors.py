@@ -46,9 +46,10 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from trefpunt.core import pagination
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
-from trefpunt.core.pagination import LIST_MAX_ROWS, BoundedPaginator
+from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.ledger.funded import funding_quote
 from trefpunt.ledger.models import LedgerAccount
 from trefpunt.ledger.references import ReferenceLabel
@@ -111,8 +112,10 @@ def _contest_base() -> QuerySet[Contest]:
     )
 
 
-def contest_get_for_user(*, contest_id: int, user: AnyUser) -> ContestAccess:
-    contest = _contest_base().filter(pk=contest_id).first()
+def contest_get_for_user(*, contest_id: int, user: AnyUser, prizes: bool = True) -> ContestAccess:
+    """``prizes=False``: for pages that show none (reading them would load their winners)."""
+    qs = _contest_base() if prizes else _contest_base().prefetch_related(None)
+    contest = qs.filter(pk=contest_id).first()
     if contest is None:
         raise NotFound(_("Contest not found."))
     access = contest_access(contest, user)
@@ -121,16 +124,20 @@ def contest_get_for_user(*, contest_id: int, user: AnyUser) -> ContestAccess:
     return access
 
 
-def contest_get_for_manager(*, contest_id: int, user: AnyUser) -> Contest:
-    contest = _contest_base().filter(pk=contest_id).first()
+def contest_get_for_manager(*, contest_id: int, user: AnyUser, prizes: bool = True) -> Contest:
+    """``prizes=False``: for pages that show none (reading them would load their winners)."""
+    qs = _contest_base() if prizes else _contest_base().prefetch_related(None)
+    contest = qs.filter(pk=contest_id).first()
     if contest is None or not contest_can_manage(contest, user):
         raise NotFound(_("Contest not found."))
     return contest
 
 
-def contest_access_for_manager(*, contest_id: int, user: AnyUser) -> ContestAccess:
+def contest_access_for_manager(
+    *, contest_id: int, user: AnyUser, prizes: bool = True
+) -> ContestAccess:
     """The access of one of the contest's managers (not-found for everyone else)."""
-    contest = contest_get_for_manager(contest_id=contest_id, user=user)
+    contest = contest_get_for_manager(contest_id=contest_id, user=user, prizes=prizes)
     return access_build(contest, authed_or_none(user), can_manage=True, is_invited=False)
 
 
@@ -176,7 +183,7 @@ class PublicListPaginator(BoundedPaginator):
         self.orphans = 0
         self.allow_empty_first_page = True
         self.error_messages = self.default_error_messages
-        self.max_rows = LIST_MAX_ROWS
+        self.max_rows = pagination.LIST_MAX_ROWS
 
     @cached_property
     def queryset(self) -> QuerySet[Contest]:  # type: ignore[override]
@@ -378,7 +385,9 @@ def entry_list_for_viewer(
     *, access: ContestAccess, filters: EntryFilters | None = None
 ) -> QuerySet[Entry]:
     """The entries the viewer may see, with what a grid needs loaded (constant queries).
-    Judging filters (rating, flags, finalists) apply for managers and staff only."""
+    Judging filters (rating, flags, finalists) apply for managers and staff only. Their
+    contest is ``access.contest`` (``entries_contest_set`` hands it to a page's entries
+    instead of reading it with each)."""
     f = filters or EntryFilters()
     qs = _entry_base().filter(contest=access.contest).filter(entries_visible_q(access))
     if access.sees_all_entries:
@@ -395,6 +404,17 @@ def entry_list_for_viewer(
     if f.mine and access.user is not None:
         qs = qs.filter(entrant=access.user)
     return qs.order_by("number")
+
+
+def entries_without_contest(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    """``qs`` (of ``entry_list_for_viewer``) without reading each entry's contest again:
+    give the page's entries the known one with ``entries_contest_set``."""
+    return qs.select_related(None).select_related("entrant__profile", "current_version")
+
+
+def entries_contest_set(entries: Sequence[Entry], contest: Contest) -> None:
+    for entry in entries:
+        entry.contest = contest
 
 
 def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
@@ -559,11 +579,34 @@ class EntrantDashboard:
     handovers_to_deliver: list[Handover]
 
 
+# The columns a row of the entrant's page shows (``views.contests._entrant_row_parts``).
+ENTRANT_ROW_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "rating",
+    "feedback",
+    "decline_reason",
+    "created_at",
+    "contest",
+    "contest__id",
+    "contest__title",
+    "contest__status",
+    "contest__entry_deadline",
+    "contest__judging_ends_at",
+)
+
+
 def entrant_entries(*, user: User) -> QuerySet[Entry]:
     """The user's entries, newest first, for a paged list (index ``entrant, -created_at``),
-    with their contests: the page shows no files, so none are loaded."""
+    with their contests: the page shows no files, so none are loaded, and only the columns
+    its rows show (not every brief's description)."""
     return (
-        Entry.objects.filter(entrant=user).select_related("contest").order_by("-created_at", "-pk")
+        Entry.objects.filter(entrant=user)
+        .select_related("contest")
+        .only(*ENTRANT_ROW_FIELDS)
+        .order_by("-created_at", "-pk")
     )
 
 
