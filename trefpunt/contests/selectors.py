@@ -542,26 +542,35 @@ def contest_funding(*, contest: Contest) -> Funding:
 
 
 def client_dashboard(*, user: User) -> QuerySet[Contest]:
-    """The user's contests, newest first, with what needs their action counted (a fixed
-    number of queries per page; the view pages it)."""
-    unrated = (
-        Entry.objects.filter(contest=OuterRef("pk"), rating__isnull=True, status__in=ACTIVE_ENTRY)
-        .values("contest")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    flagged = (
-        Entry.objects.filter(contest=OuterRef("pk"), is_flagged=True, status__in=ACTIVE_ENTRY)
-        .values("contest")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """The user's contests, newest first, with whether delivered files wait for them (the
+    view pages it; ``client_dashboard_figures`` counts a page's entries)."""
     delivered = Handover.objects.filter(contest=OuterRef("pk"), status=Handover.Status.DELIVERED)
-    return contest_list_managed(user=user).annotate(
-        unrated_count=Coalesce(Subquery(unrated, output_field=IntegerField()), Value(0)),
-        flagged_count=Coalesce(Subquery(flagged, output_field=IntegerField()), Value(0)),
-        handover_waiting=Exists(delivered),
+    return (
+        _contest_base()
+        .filter(_manager_q(user))
+        .order_by("-created_at", "-pk")
+        .annotate(handover_waiting=Exists(delivered))
     )
+
+
+def client_dashboard_figures(contests: Sequence[Contest]) -> None:
+    """Set ``entry_count`` (not withdrawn), ``unrated_count`` and ``flagged_count`` (among
+    the entries still in the running) on each of a page's contests: one pass over their
+    entries in one query, where three subqueries per contest read them three times."""
+    rows = (
+        Entry.objects.filter(contest_id__in=[c.pk for c in contests])
+        .values("contest_id")
+        .annotate(
+            entries=Count("pk", filter=~Q(status=Entry.Status.WITHDRAWN)),
+            unrated=Count("pk", filter=Q(rating__isnull=True, status__in=ACTIVE_ENTRY)),
+            flagged=Count("pk", filter=Q(is_flagged=True, status__in=ACTIVE_ENTRY)),
+        )
+        .order_by()
+    )
+    figures = {r["contest_id"]: (r["entries"], r["unrated"], r["flagged"]) for r in rows}
+    for contest in contests:
+        found = figures.get(contest.pk, (0, 0, 0))
+        contest.entry_count, contest.unrated_count, contest.flagged_count = found  # type: ignore[attr-defined]
 
 
 ENTRANT_PAYMENTS_SHOWN = 50

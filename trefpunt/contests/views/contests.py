@@ -504,12 +504,10 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
     )
     page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
     contests = page.get_page(request.GET.get("page"))
+    shown = list(contests.object_list)
+    selectors.client_dashboard_figures(shown)
     rows = _rows_html(
-        "client-row",
-        "contests/dashboard_client.html#row",
-        "c",
-        list(contests.object_list),
-        _client_row_parts,
+        "client-row", "contests/dashboard_client.html#row", "c", shown, _client_row_parts
     )
     return render(
         request,
