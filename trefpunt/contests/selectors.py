@@ -21,7 +21,7 @@ A missing object and a forbidden one both raise ``NotFound``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -412,7 +412,7 @@ def entries_without_contest(qs: QuerySet[Entry]) -> QuerySet[Entry]:
     return qs.select_related(None).select_related("entrant__profile", "current_version")
 
 
-def entries_contest_set(entries: Sequence[Entry], contest: Contest) -> None:
+def entries_contest_set(entries: Iterable[Entry], contest: Contest) -> None:
     for entry in entries:
         entry.contest = contest
 

@@ -842,7 +842,8 @@ def test_client_dashboard_figures_count_a_pages_entries_in_one_query(django_asse
     contests = list(client_dashboard(user=client).prefetch_related(None))
     with django_assert_num_queries(1):
         client_dashboard_figures(contests)
-    figures = {c.pk: (c.entry_count, c.unrated_count, c.flagged_count) for c in contests}
+    names = ("entry_count", "unrated_count", "flagged_count")
+    figures = {c.pk: tuple(getattr(c, n) for n in names) for c in contests}
     assert figures == {busy.pk: (2, 1, 1), quiet.pk: (0, 0, 0)}
     page = browser(client).get(reverse("contests:client_dashboard")).content.decode()
     assert (
