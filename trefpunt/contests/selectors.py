@@ -194,6 +194,10 @@ class PublicListPaginator(BoundedPaginator):
         return self.queryset
 
     @cached_property
+    def rows(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return self.queryset
+
+    @cached_property
     def count(self) -> int:
         return int(
             listing_cached(

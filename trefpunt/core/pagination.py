@@ -23,10 +23,18 @@ ONE_STEP_OFFSET_MAX = 200
 
 class BoundedPaginator(Paginator):
     def __init__(
-        self, object_list: QuerySet[Any], per_page: int, max_rows: int | None = None
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        max_rows: int | None = None,
+        rows: QuerySet[Any] | None = None,
     ) -> None:
+        """``rows``: the same list read another way for the page's rows (say, plain values
+        with columns of a joined table, ``values_list(..., named=True)`` with ``pk``), so
+        that counting and finding the page's ids do not carry its joins."""
         super().__init__(object_list, per_page)
         self.queryset = object_list
+        self.rows = object_list if rows is None else rows
         self.max_rows = LIST_MAX_ROWS if max_rows is None else max_rows
 
     @cached_property
@@ -63,7 +71,7 @@ class BoundedPaginator(Paginator):
             # Near the top, the rows in one query: the few skipped rows cost the database
             # less than a second query costs this process to build.
             top = min(bottom + self.per_page, self.count)
-            return Page(list(self.queryset[bottom:top]), number, self)
+            return Page(list(self.rows[bottom:top]), number, self)
         ids = self.ids_of_page(number)
-        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
+        rows = {row.pk: row for row in self.rows.filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)

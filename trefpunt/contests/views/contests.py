@@ -460,22 +460,40 @@ def _client_row_parts(c: Any) -> tuple[Any, ...]:
     )
 
 
-def _entrant_row_parts(e: Entry) -> tuple[Any, ...]:
-    """Everything a row of ``dashboard_entrant.html`` shows (its cache key)."""
-    contest = e.contest
+# What a row of ``dashboard_entrant.html`` shows, read as plain values (``_entrant_row_parts``);
+# the entries are made only for rows not in the cache.
+ENTRANT_ROW_VALUES = (
+    "pk",
+    "number",
+    "title",
+    "status",
+    "rating",
+    "feedback",
+    "decline_reason",
+    "contest_id",
+    "contest__title",
+    "contest__status",
+    "contest__entry_deadline",
+    "contest__judging_ends_at",
+)
+
+
+def _entrant_row_parts(r: Any) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_entrant.html`` shows (its cache key), from a row of
+    ``ENTRANT_ROW_VALUES``."""
     return (
-        e.pk,
-        e.number,
-        e.title,
-        e.status,
-        e.rating,
-        e.feedback,
-        e.decline_reason,
-        contest.pk,
-        contest.title,
-        contest.status,
-        time_left(contest.entry_deadline) if contest.status == Contest.Status.OPEN else None,
-        contest.judging_ends_at if contest.status == Contest.Status.JUDGING else None,
+        r.pk,
+        r.number,
+        r.title,
+        r.status,
+        r.rating,
+        r.feedback,
+        r.decline_reason,
+        r.contest_id,
+        r.contest__title,
+        r.contest__status,
+        time_left(r.contest__entry_deadline) if r.contest__status == Contest.Status.OPEN else None,
+        r.contest__judging_ends_at if r.contest__status == Contest.Status.JUDGING else None,
     )
 
 
@@ -519,15 +537,23 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    entries = selectors.entrant_entries(user=request.user)
     page = BoundedPaginator(
-        selectors.entrant_entries(user=request.user), DASHBOARD_PAGE_SIZE
+        entries, DASHBOARD_PAGE_SIZE, rows=entries.values_list(*ENTRANT_ROW_VALUES, named=True)
     ).get_page(request.GET.get("page"))
-    rows = _rows_html(
+    shown = list(page.object_list)
+    loaded: dict[int, Entry] = {}
+
+    def entries_load(missing: list[int]) -> None:
+        # Only the user's own entries (``entrant_entries``), as on the page.
+        loaded.update((e.pk, e) for e in entries.filter(pk__in=[shown[i].pk for i in missing]))
+
+    row = get_template("contests/dashboard_entrant.html#row")
+    rows = fragments_render(
         "entrant-row",
-        "contests/dashboard_entrant.html#row",
-        "e",
-        list(page.object_list),
-        _entrant_row_parts,
+        [_entrant_row_parts(r) for r in shown],
+        lambda i: row.render({"e": loaded[shown[i].pk]}),
+        entries_load,
     )
     return render(
         request,

@@ -33,3 +33,22 @@ def test_bounded_paginator_loads_pages_near_the_top_in_one_query(
     assert all(isinstance(c, Contest) for c in paginator.page(3).object_list)
     ids_page = paginator.get_page_ids(99)
     assert (ids_page.number, list(ids_page.object_list)) == (3, expected[4:])
+
+
+def test_bounded_paginator_reads_rows_another_way_without_counting_through_their_joins(
+    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries
+):
+    client = make_user()
+    for _ in range(5):
+        published(client)
+    contests = contest_list_public().prefetch_related(None).select_related(None)
+    expected = list(contests.values_list("pk", flat=True))
+    monkeypatch.setattr(pagination, "ONE_STEP_OFFSET_MAX", 2)
+    rows = contests.values_list("pk", "created_by__email", named=True)
+    paginator = BoundedPaginator(contests, 2, rows=rows)
+    with django_assert_num_queries(1) as counted:
+        assert paginator.count == 5
+    assert "accounts_user" not in counted.captured_queries[0]["sql"]
+    pages = [list(paginator.page(n).object_list) for n in (1, 2, 3)]
+    assert [r.pk for page in pages for r in page] == expected
+    assert {r.created_by__email for page in pages for r in page} == {client.email}
