@@ -428,7 +428,19 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- dashboards --------------------------------------------------------------------------------
 
 
-# The contest columns a client's dashboard row shows (``_client_row_parts``).
+# The contest columns a client's dashboard row shows (``_client_row_parts``), as plain values;
+# contests are made (with ``DASHBOARD_CLIENT_FIELDS``) only for rows not in the cache.
+CLIENT_ROW_VALUES = (
+    "pk",
+    "title",
+    "organisation__name",
+    "status",
+    "prize_total",
+    "currency",
+    "entry_deadline",
+    "judging_ends_at",
+    "handover_waiting",
+)
 DASHBOARD_CLIENT_FIELDS = (
     "id",
     "title",
@@ -442,21 +454,20 @@ DASHBOARD_CLIENT_FIELDS = (
 )
 
 
-def _client_row_parts(c: Any) -> tuple[Any, ...]:
-    """Everything a row of ``dashboard_client.html`` shows (its cache key)."""
+def _client_row_parts(r: Any, figures: tuple[int, int, int]) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_client.html`` shows (its cache key), from a row of
+    ``CLIENT_ROW_VALUES`` and its ``selectors.client_dashboard_figures``."""
     return (
-        c.pk,
-        c.title,
-        c.organisation.name if c.organisation_id and c.organisation else None,
-        c.status,
-        c.prize_total,
-        c.currency,
-        c.entry_count,
-        c.unrated_count,
-        c.flagged_count,
-        c.handover_waiting,
-        time_left(c.entry_deadline) if c.status == Contest.Status.OPEN else None,
-        time_left(c.judging_ends_at) if c.status == Contest.Status.JUDGING else None,
+        r.pk,
+        r.title,
+        r.organisation__name,
+        r.status,
+        r.prize_total,
+        r.currency,
+        *figures,
+        r.handover_waiting,
+        time_left(r.entry_deadline) if r.status == Contest.Status.OPEN else None,
+        time_left(r.judging_ends_at) if r.status == Contest.Status.JUDGING else None,
     )
 
 
@@ -511,26 +522,40 @@ def _rows_html(
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    # The rows show the prize total kept on the contest: no prizes to load; and only the
-    # columns a row shows (``_client_row_parts``), not the briefs of 50 contests.
-    contests_qs = (
-        selectors.client_dashboard(user=request.user)
-        .prefetch_related(None)
-        .select_related(None)
-        .select_related("organisation")
-        .only(*DASHBOARD_CLIENT_FIELDS)
-    )
-    page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
-    contests = page.get_page(request.GET.get("page"))
-    shown = list(contests.object_list)
-    selectors.client_dashboard_figures(shown)
-    rows = _rows_html(
-        "client-row", "contests/dashboard_client.html#row", "c", shown, _client_row_parts
+    # The rows show the prize total kept on the contest: no prizes to load.
+    contests = selectors.client_dashboard(user=request.user).prefetch_related(None)
+    page = BoundedPaginator(
+        contests.select_related(None),
+        DASHBOARD_PAGE_SIZE,
+        rows=contests.values_list(*CLIENT_ROW_VALUES, named=True),
+    ).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    figures = selectors.client_dashboard_figures([r.pk for r in shown])
+    loaded: dict[int, Contest] = {}
+
+    def contests_load(missing: list[int]) -> None:
+        # Only the user's own contests (``client_dashboard``), as on the page; only the
+        # columns a row shows, not the briefs.
+        for c in (
+            contests.select_related(None)
+            .select_related("organisation")
+            .only(*DASHBOARD_CLIENT_FIELDS)
+            .filter(pk__in=[shown[i].pk for i in missing])
+        ):
+            c.entry_count, c.unrated_count, c.flagged_count = figures[c.pk]  # type: ignore[attr-defined]
+            loaded[c.pk] = c
+
+    row = get_template("contests/dashboard_client.html#row")
+    rows = fragments_render(
+        "client-row",
+        [_client_row_parts(r, figures[r.pk]) for r in shown],
+        lambda i: row.render({"c": loaded[shown[i].pk]}),
+        contests_load,
     )
     return render(
         request,
         "contests/dashboard_client.html",
-        {"contests": contests, "page": contests, "rows": rows},
+        {"contests": page, "page": page, "rows": rows},
     )
 
 
