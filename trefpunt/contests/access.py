@@ -57,6 +57,53 @@ def contest_can_manage(contest: Contest, user: AnyUser) -> bool:
     return contest.organisation_id in managed_organisation_ids(authed)
 
 
+def contests_managed_among(contests: Iterable[Contest], user: User | None) -> set[int]:
+    """The ids of ``contests`` the user manages (``contest_can_manage`` for each), reading
+    the user's organisations only when one of the contests is posted for one."""
+    contests = list(contests)
+    if user is None:
+        return set()
+    posted_for = [c for c in contests if c.organisation_id is not None]
+    managed = managed_organisation_ids(user) if posted_for else set()
+    return {
+        c.pk
+        for c in contests
+        if (
+            c.organisation_id in managed
+            if c.organisation_id is not None
+            else c.created_by_id == user.pk
+        )
+    }
+
+
+# What ``ContestAccess`` reads of a public contest for a viewer who does not manage it
+# (``contest_for_access``): a field a ``can_…`` of such a viewer starts to read must be added.
+ACCESS_FIELDS = (
+    "id",
+    "status",
+    "entry_deadline",
+    "max_entries_per_entrant",
+    "is_private",
+    "visibility",
+    "cancel_reason",
+    "created_by_id",
+    "organisation_id",
+)
+
+
+def contest_access_fields(contest: Contest) -> dict[str, object]:
+    return {name: getattr(contest, name) for name in ACCESS_FIELDS}
+
+
+def contest_for_access(fields: dict[str, object]) -> Contest:
+    """A public contest rebuilt from ``contest_access_fields`` (kept in a listing's cache),
+    only for ``access_build`` of a viewer who does not manage it. Its other fields have their
+    defaults: never show it, never save it."""
+    if fields["is_private"]:
+        raise ValueError("only public contests are rebuilt from their access fields")
+    return Contest(**fields)
+
+
 @dataclass(frozen=True)
 class ContestAccess:
     """Who the viewer is to a contest and what they may do with it, computed once and read
@@ -249,31 +296,30 @@ def contest_access_many(contests: Iterable[Contest], user: AnyUser) -> list[Cont
     contests = list(contests)
     if authed is None:
         return [access_build(c, None, can_manage=False, is_invited=False) for c in contests]
-    managed = managed_organisation_ids(authed)
-    ids = [c.pk for c in contests]
-    invited = dict(
-        ContestInvitation.objects.filter(contest_id__in=ids, user=authed).values_list(
-            "contest_id", "nda_version"
+    managed = contests_managed_among(contests, authed)
+    # Invitations matter for private contests only (most lists have none).
+    private = [c.pk for c in contests if c.is_private]
+    invited = (
+        dict(
+            ContestInvitation.objects.filter(contest_id__in=private, user=authed).values_list(
+                "contest_id", "nda_version"
+            )
         )
+        if private
+        else {}
     )
     mine = dict(
-        Entry.objects.filter(contest_id__in=ids, entrant=authed)
+        Entry.objects.filter(contest_id__in=[c.pk for c in contests], entrant=authed)
         .exclude(status=Entry.Status.WITHDRAWN)
         .values("contest_id")
         .annotate(n=Count("pk"))
         .values_list("contest_id", "n")
     )
-
-    def manages(contest: Contest) -> bool:
-        if contest.organisation_id is not None:
-            return contest.organisation_id in managed
-        return contest.created_by_id == authed.pk
-
     return [
         access_build(
             c,
             authed,
-            can_manage=manages(c),
+            can_manage=c.pk in managed,
             is_invited=c.is_private and c.pk in invited,
             my_entries=mine.get(c.pk, 0),
             nda_version=invited.get(c.pk, ""),

@@ -26,7 +26,8 @@ from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import absolute_url
 
 from . import limits, selectors, services
-from .models import EntryFile, EntryVersion
+from .fragments import listing_cached_many
+from .models import Contest, EntryFile, EntryVersion
 from .schemas import (
     AwardIn,
     ContestIn,
@@ -62,9 +63,10 @@ def _contest_can(access: selectors.ContestAccess) -> dict[str, bool]:
     }
 
 
-def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
-    contest = access.contest
-    manages = access.can_manage
+def _contest_shared_out(contest: Contest, *, read_brief: bool) -> dict[str, Any]:
+    """What every viewer who may see the contest sees of it (``read_brief``: they may read
+    the brief; an invitee does once they accepted the NDA); ``_contest_viewer_out`` adds
+    the rest."""
     prizes = list(contest.prizes.all())
     poster = person_out(contest.created_by)
     if contest.organisation_id and contest.organisation:
@@ -73,9 +75,8 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
         "id": contest.pk,
         "url": absolute_url(contest.get_absolute_url()),
         "title": contest.title,
-        # An invitee reads the brief once they accepted the NDA.
-        "summary": contest.summary if access.can_read_brief else "",
-        "description": contest.description if access.can_read_brief else "",
+        "summary": contest.summary if read_brief else "",
+        "description": contest.description if read_brief else "",
         "category": contest.category,
         "status": contest.status,
         "posted_by": poster,
@@ -96,15 +97,80 @@ def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
         "max_entries_per_entrant": contest.max_entries_per_entrant,
         "is_private": contest.is_private,
         "nda_text": contest.nda_text if contest.is_private else "",
-        "nda_pending": access.nda_pending,
-        "entry_count": access.entry_count,
         "published_at": contest.published_at,
         "awarded_at": contest.awarded_at,
         "award_method": contest.award_method,
-        "funded_amount": contest.funded_amount if manages else None,
-        "client_fee": contest.client_fee if manages else None,
+    }
+
+
+def _contest_viewer_out(access: selectors.ContestAccess) -> dict[str, Any]:
+    """What depends on the viewer (and the live entry count)."""
+    manages = access.can_manage
+    return {
+        "nda_pending": access.nda_pending,
+        "entry_count": access.entry_count,
+        "funded_amount": access.contest.funded_amount if manages else None,
+        "client_fee": access.contest.client_fee if manages else None,
         "can": _contest_can(access),
     }
+
+
+def _contest_out(access: selectors.ContestAccess) -> dict[str, Any]:
+    return {
+        **_contest_shared_out(access.contest, read_brief=access.can_read_brief),
+        **_contest_viewer_out(access),
+    }
+
+
+def _public_contests_out(user: Any, ids: list[int]) -> list[dict[str, Any]]:
+    """The public contests ``ids`` (a page of ``contest_list_public``) as ``user`` sees them.
+
+    What every viewer sees of a public contest (``_contest_shared_out`` as an anonymous
+    visitor sees it, the same for anyone who does not manage it: a public contest has no
+    NDA) is kept per contest as a listing (``fragments.listing_cached_many``: until the next
+    change of a public contest); the entry counts and the viewer's own entries are read live
+    in one query, and each viewer's capabilities are asked of ``ContestAccess`` as always.
+    Contests the viewer manages are read and shown in full, as ``contest_get_api`` does."""
+    authed = selectors.authed_or_none(user)
+
+    def compute(missing: list[int]) -> dict[int, Any]:
+        values: dict[int, Any] = {}
+        for contest in selectors.contest_list_public_by_ids(missing):
+            anonymous = selectors.access_build(contest, None, can_manage=False, is_invited=False)
+            if anonymous.can_view:
+                values[contest.pk] = (
+                    _contest_shared_out(contest, read_brief=anonymous.can_read_brief),
+                    selectors.contest_access_fields(contest),
+                )
+        return values
+
+    shared = listing_cached_many("api-contest", ids, compute)
+    ids = [pk for pk in ids if pk in shared]
+    lights = {pk: selectors.contest_for_access(shared[pk][1]) for pk in ids}
+    counts = selectors.entry_counts(ids, authed)
+    managed = selectors.contests_managed_among(lights.values(), authed)
+    full = {c.pk: c for c in selectors.contest_list_public_by_ids(list(managed))} if managed else {}
+    items = []
+    for pk in ids:
+        entries, mine = counts.get(pk, (0, 0))
+        if pk in managed:
+            if pk not in full:
+                continue
+            contest = full[pk]
+            contest.entry_count = entries  # type: ignore[attr-defined]
+            access = selectors.access_build(
+                contest, authed, can_manage=True, is_invited=False, my_entries=mine
+            )
+            items.append(_contest_out(access))
+            continue
+        contest = lights[pk]
+        contest.entry_count = entries  # type: ignore[attr-defined]
+        access = selectors.access_build(
+            contest, authed, can_manage=False, is_invited=False, my_entries=mine
+        )
+        if access.can_view:
+            items.append({**shared[pk][0], **_contest_viewer_out(access)})
+    return items
 
 
 def _file_out(item: EntryFile, *, original: bool) -> dict[str, Any]:
@@ -202,12 +268,14 @@ def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> di
     """Public contests (never drafts or private ones), with filters; ``mine=true`` lists the
     contests you manage instead, drafts and private ones included."""
     per_page = max(1, min(filters.page_size, PAGE_SIZE_MAX))
-    paginator: BoundedPaginator
     if filters.mine:
         qs = selectors.contest_list_managed(user=request.user)
         if filters.status:
             qs = qs.filter(status=filters.status)
         paginator = BoundedPaginator(qs, per_page)
+        page = paginator.get_page(filters.page)
+        accesses = selectors.contest_access_many(page.object_list, request.user)
+        items = [_contest_out(access) for access in accesses]
     else:
         public = selectors.ContestFilters(
             category=filters.category,
@@ -217,11 +285,11 @@ def contest_list_api(request: AuthedRequest, filters: Query[ContestQuery]) -> di
             ends_soon=filters.ends_soon,
             q=filters.q.strip(),
         )
-        paginator = BoundedPaginator(selectors.contest_list_public(filters=public), per_page)
-    page = paginator.get_page(filters.page)
-    accesses = selectors.contest_access_many(page.object_list, request.user)
+        paginator = selectors.PublicListPaginator(public, per_page)
+        page = paginator.get_page_ids(filters.page)
+        items = _public_contests_out(request.user, list(page.object_list))
     return {
-        "items": [_contest_out(access) for access in accesses],
+        "items": items,
         "count": paginator.count,
         "count_capped": paginator.capped,
         "page": page.number,
@@ -332,7 +400,7 @@ def entry_list_api(
 ) -> dict[str, Any]:
     """Managers see every entry (and may filter by rating, finalists, flags); in an open
     contest others see the entries; in a blind one entrants see only their own."""
-    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user)
+    access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user, prizes=False)
     qs = selectors.entry_list_for_viewer(
         access=access,
         filters=selectors.EntryFilters(
@@ -343,8 +411,11 @@ def entry_list_api(
             mine=filters.mine,
         ),
     )
-    paginator = BoundedPaginator(qs, max(1, min(filters.page_size, PAGE_SIZE_MAX)))
+    paginator = BoundedPaginator(
+        selectors.entries_without_contest(qs), max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    )
     page = paginator.get_page(filters.page)
+    selectors.entries_contest_set(page.object_list, access.contest)
     return {
         "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],
         "count": paginator.count,

@@ -21,7 +21,7 @@ A missing object and a forbidden one both raise ``NotFound``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from trefpunt.core import pagination
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
 from trefpunt.core.pagination import BoundedPaginator
@@ -59,10 +60,14 @@ from . import limits, rules
 from .access import ContestAccess as ContestAccess
 from .access import EntryAccess as EntryAccess
 from .access import HandoverAccess as HandoverAccess
-from .access import access_build, authed_or_none
+from .access import access_build as access_build
+from .access import authed_or_none as authed_or_none
 from .access import contest_access as contest_access
+from .access import contest_access_fields as contest_access_fields
 from .access import contest_access_many as contest_access_many
 from .access import contest_can_manage as contest_can_manage
+from .access import contest_for_access as contest_for_access
+from .access import contests_managed_among as contests_managed_among
 from .access import entry_access_many as entry_access_many
 from .access import managed_organisation_ids as managed_organisation_ids
 from .fragments import listing_cached
@@ -107,8 +112,10 @@ def _contest_base() -> QuerySet[Contest]:
     )
 
 
-def contest_get_for_user(*, contest_id: int, user: AnyUser) -> ContestAccess:
-    contest = _contest_base().filter(pk=contest_id).first()
+def contest_get_for_user(*, contest_id: int, user: AnyUser, prizes: bool = True) -> ContestAccess:
+    """``prizes=False``: for pages that show none (reading them would load their winners)."""
+    qs = _contest_base() if prizes else _contest_base().prefetch_related(None)
+    contest = qs.filter(pk=contest_id).first()
     if contest is None:
         raise NotFound(_("Contest not found."))
     access = contest_access(contest, user)
@@ -117,16 +124,20 @@ def contest_get_for_user(*, contest_id: int, user: AnyUser) -> ContestAccess:
     return access
 
 
-def contest_get_for_manager(*, contest_id: int, user: AnyUser) -> Contest:
-    contest = _contest_base().filter(pk=contest_id).first()
+def contest_get_for_manager(*, contest_id: int, user: AnyUser, prizes: bool = True) -> Contest:
+    """``prizes=False``: for pages that show none (reading them would load their winners)."""
+    qs = _contest_base() if prizes else _contest_base().prefetch_related(None)
+    contest = qs.filter(pk=contest_id).first()
     if contest is None or not contest_can_manage(contest, user):
         raise NotFound(_("Contest not found."))
     return contest
 
 
-def contest_access_for_manager(*, contest_id: int, user: AnyUser) -> ContestAccess:
+def contest_access_for_manager(
+    *, contest_id: int, user: AnyUser, prizes: bool = True
+) -> ContestAccess:
     """The access of one of the contest's managers (not-found for everyone else)."""
-    contest = contest_get_for_manager(contest_id=contest_id, user=user)
+    contest = contest_get_for_manager(contest_id=contest_id, user=user, prizes=prizes)
     return access_build(contest, authed_or_none(user), can_manage=True, is_invited=False)
 
 
@@ -159,14 +170,32 @@ class ContestFilters:
 
 
 class PublicListPaginator(BoundedPaginator):
-    """Pages of ``contest_list_public`` for the list page, whose results are kept as a
-    listing (``fragments.listing_render``); the capped count, the same for everyone with
-    these filters, is kept the same way, so a page of the list is never cut by a count
-    older than its listing. (The API counts every time: its answers are not kept.)"""
+    """Pages of ``contest_list_public`` for the list page (whose results are kept as a
+    listing, ``fragments.listing_render``) and the API: the capped count and each page's
+    ids, the same for everyone with these filters, are kept the same way
+    (``fragments.listing_cached``: until the next change of a public contest), so a page is
+    never cut by a count older than its listing."""
 
     def __init__(self, filters: ContestFilters, per_page: int) -> None:
-        super().__init__(contest_list_public(filters=filters), per_page)
+        # The query is built only when a kept piece is missing (most requests find them).
         self.filters = filters
+        self.per_page = per_page
+        self.orphans = 0
+        self.allow_empty_first_page = True
+        self.error_messages = self.default_error_messages
+        self.max_rows = pagination.LIST_MAX_ROWS
+
+    @cached_property
+    def queryset(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return contest_list_public(filters=self.filters)
+
+    @cached_property
+    def object_list(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return self.queryset
+
+    @cached_property
+    def rows(self) -> QuerySet[Contest]:  # type: ignore[override]
+        return self.queryset
 
     @cached_property
     def count(self) -> int:
@@ -175,6 +204,15 @@ class PublicListPaginator(BoundedPaginator):
                 "contest-count",
                 (self.filters, self.max_rows),
                 lambda: BoundedPaginator(self.queryset, self.per_page, self.max_rows).count,
+            )
+        )
+
+    def ids_of_page(self, number: int) -> list[int]:
+        return list(
+            listing_cached(
+                "contest-page-ids",
+                (self.filters, self.per_page, self.max_rows, number),
+                lambda: super(PublicListPaginator, self).ids_of_page(number),
             )
         )
 
@@ -226,6 +264,28 @@ def contest_list_public(*, filters: ContestFilters | None = None) -> QuerySet[Co
     if f.ends_soon or f.status == Contest.Status.OPEN:
         return qs.order_by("entry_deadline", "pk")
     return qs.order_by("list_rank", F("list_due").asc(), F("published_at").desc(), F("id").desc())
+
+
+def contest_list_public_by_ids(ids: Sequence[int]) -> QuerySet[Contest]:
+    """The public contests among ``ids`` (what a kept page of ``contest_list_public`` names
+    is checked again when its rows are read), without their figures."""
+    return _contest_base().filter(pk__in=ids, is_private=False, status__in=PUBLIC_STATUSES)
+
+
+def entry_counts(ids: Sequence[int], user: User | None) -> dict[int, tuple[int, int]]:
+    """``{contest id: (entries that count, the user's own among them)}`` for the contests
+    ``ids`` (a contest without entries is left out), in one query: read live, since an
+    entry just submitted or withdrawn shows at once."""
+    counted = Entry.objects.filter(contest_id__in=ids).exclude(status=Entry.Status.WITHDRAWN)
+    if user is None:
+        rows = counted.values("contest_id").annotate(n=Count("pk")).order_by()
+        return {r["contest_id"]: (r["n"], 0) for r in rows}
+    rows = (
+        counted.values("contest_id")
+        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(entrant_id=user.pk)))
+        .order_by()
+    )
+    return {r["contest_id"]: (r["n"], r["mine"]) for r in rows}
 
 
 def contest_live_figures() -> tuple[int, int]:
@@ -329,7 +389,9 @@ def entry_list_for_viewer(
     *, access: ContestAccess, filters: EntryFilters | None = None
 ) -> QuerySet[Entry]:
     """The entries the viewer may see, with what a grid needs loaded (constant queries).
-    Judging filters (rating, flags, finalists) apply for managers and staff only."""
+    Judging filters (rating, flags, finalists) apply for managers and staff only. Their
+    contest is ``access.contest`` (``entries_contest_set`` hands it to a page's entries
+    instead of reading it with each)."""
     f = filters or EntryFilters()
     qs = _entry_base().filter(contest=access.contest).filter(entries_visible_q(access))
     if access.sees_all_entries:
@@ -348,13 +410,22 @@ def entry_list_for_viewer(
     return qs.order_by("number")
 
 
+def entries_without_contest(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    """``qs`` (of ``entry_list_for_viewer``) without reading each entry's contest again:
+    give the page's entries the known one with ``entries_contest_set``."""
+    return qs.select_related(None).select_related("entrant__profile", "current_version")
+
+
+def entries_contest_set(entries: Iterable[Entry], contest: Contest) -> None:
+    for entry in entries:
+        entry.contest = contest
+
+
 def entry_get_for_user(*, entry_id: int, user: AnyUser) -> EntryAccess:
-    entry = (
-        _entry_base()
-        .select_related("contest__organisation", "contest__created_by__profile")
-        .filter(pk=entry_id)
-        .first()
-    )
+    # Not the contest's poster or organisation (the entry page, its files and the API show
+    # neither): every join more costs PostgreSQL planning time on each entry page and each
+    # thumbnail (eight tables took about 4 ms to plan, five take about 1).
+    entry = _entry_base().filter(pk=entry_id).first()
     if entry is None:
         raise NotFound(_("Entry not found."))
     access = contest_access(entry.contest, user)
@@ -473,26 +544,33 @@ def contest_funding(*, contest: Contest) -> Funding:
 
 
 def client_dashboard(*, user: User) -> QuerySet[Contest]:
-    """The user's contests, newest first, with what needs their action counted (a fixed
-    number of queries per page; the view pages it)."""
-    unrated = (
-        Entry.objects.filter(contest=OuterRef("pk"), rating__isnull=True, status__in=ACTIVE_ENTRY)
-        .values("contest")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    flagged = (
-        Entry.objects.filter(contest=OuterRef("pk"), is_flagged=True, status__in=ACTIVE_ENTRY)
-        .values("contest")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """The user's contests, newest first, with whether delivered files wait for them (the
+    view pages it; ``client_dashboard_figures`` counts a page's entries)."""
     delivered = Handover.objects.filter(contest=OuterRef("pk"), status=Handover.Status.DELIVERED)
-    return contest_list_managed(user=user).annotate(
-        unrated_count=Coalesce(Subquery(unrated, output_field=IntegerField()), Value(0)),
-        flagged_count=Coalesce(Subquery(flagged, output_field=IntegerField()), Value(0)),
-        handover_waiting=Exists(delivered),
+    return (
+        _contest_base()
+        .filter(_manager_q(user))
+        .order_by("-created_at", "-pk")
+        .annotate(handover_waiting=Exists(delivered))
     )
+
+
+def client_dashboard_figures(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """``{contest id: (entries not withdrawn, unrated, flagged)}`` (the last two among the
+    entries still in the running) for a page's contests (every one of ``ids``): one pass over
+    their entries in one query, where three subqueries per contest read them three times."""
+    rows = (
+        Entry.objects.filter(contest_id__in=ids)
+        .values("contest_id")
+        .annotate(
+            entries=Count("pk", filter=~Q(status=Entry.Status.WITHDRAWN)),
+            unrated=Count("pk", filter=Q(rating__isnull=True, status__in=ACTIVE_ENTRY)),
+            flagged=Count("pk", filter=Q(is_flagged=True, status__in=ACTIVE_ENTRY)),
+        )
+        .order_by()
+    )
+    figures = {r["contest_id"]: (r["entries"], r["unrated"], r["flagged"]) for r in rows}
+    return {pk: figures.get(pk, (0, 0, 0)) for pk in ids}
 
 
 ENTRANT_PAYMENTS_SHOWN = 50
@@ -510,11 +588,34 @@ class EntrantDashboard:
     handovers_to_deliver: list[Handover]
 
 
+# The columns a row of the entrant's page shows (``views.contests._entrant_row_parts``).
+ENTRANT_ROW_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "rating",
+    "feedback",
+    "decline_reason",
+    "created_at",
+    "contest",
+    "contest__id",
+    "contest__title",
+    "contest__status",
+    "contest__entry_deadline",
+    "contest__judging_ends_at",
+)
+
+
 def entrant_entries(*, user: User) -> QuerySet[Entry]:
     """The user's entries, newest first, for a paged list (index ``entrant, -created_at``),
-    with their contests: the page shows no files, so none are loaded."""
+    with their contests: the page shows no files, so none are loaded, and only the columns
+    its rows show (not every brief's description)."""
     return (
-        Entry.objects.filter(entrant=user).select_related("contest").order_by("-created_at", "-pk")
+        Entry.objects.filter(entrant=user)
+        .select_related("contest")
+        .only(*ENTRANT_ROW_FIELDS)
+        .order_by("-created_at", "-pk")
     )
 
 

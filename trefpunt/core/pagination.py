@@ -4,26 +4,37 @@
 on every request; past the bound the page says so) and loads a page in two steps: the page's
 ids from the list's ordered query without its per-row figures (an index-served order walks
 the index; OFFSET skips ids, not correlated subqueries), then those rows with everything the
-page shows.
+page shows. Pages near the top (``ONE_STEP_OFFSET_MAX``) load in one query: PostgreSQL
+computes a row's subqueries after the LIMIT, and joins for a few skipped rows cost little.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 LIST_MAX_ROWS = 10_000
+# Pages that skip at most this many rows load in one step (see ``page``).
+ONE_STEP_OFFSET_MAX = 200
 
 
 class BoundedPaginator(Paginator):
     def __init__(
-        self, object_list: QuerySet[Any], per_page: int, max_rows: int | None = None
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        max_rows: int | None = None,
+        rows: QuerySet[Any] | None = None,
     ) -> None:
+        """``rows``: the same list read another way for the page's rows (say, plain values
+        with columns of a joined table, ``values_list(..., named=True)`` with ``pk``), so
+        that counting and finding the page's ids do not carry its joins."""
         super().__init__(object_list, per_page)
         self.queryset = object_list
+        self.rows = object_list if rows is None else rows
         self.max_rows = LIST_MAX_ROWS if max_rows is None else max_rows
 
     @cached_property
@@ -35,10 +46,32 @@ class BoundedPaginator(Paginator):
         """Whether the list has (at least) ``max_rows`` rows, so that deeper ones are not shown."""
         return self.count >= self.max_rows
 
+    def ids_of_page(self, number: int) -> list[int]:
+        """The ids of page ``number`` (a valid number), in the list's order."""
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        return list(self.queryset.values_list("pk", flat=True)[bottom:top])
+
+    def get_page_ids(self, number: Any) -> Page:
+        """Like ``get_page`` (a wrong number gives the first page, one past the end the last
+        page), with the page's ids as its ``object_list``: for callers that load the rows
+        themselves."""
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        return Page(self.ids_of_page(number), number, self)
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
+        if bottom <= ONE_STEP_OFFSET_MAX:
+            # Near the top, the rows in one query: the few skipped rows cost the database
+            # less than a second query costs this process to build.
+            top = min(bottom + self.per_page, self.count)
+            return Page(list(self.rows[bottom:top]), number, self)
+        ids = self.ids_of_page(number)
+        rows = {row.pk: row for row in self.rows.filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)

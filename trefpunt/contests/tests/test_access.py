@@ -296,3 +296,28 @@ def test_client_actions_of_a_viewer_who_does_not_manage_ask_no_rule(monkeypatch)
         monkeypatch.setattr(rules, name, refuse)
     access = contest_get_for_user(contest_id=contest.pk, user=make_user())
     assert not (access.can_edit or access.can_publish or access.can_judge or access.can_award)
+
+
+def test_a_contest_rebuilt_from_its_access_fields_gives_the_same_capabilities():
+    """The API list asks ``ContestAccess`` of a public contest rebuilt from a few kept fields
+    (``contest_for_access``) for viewers who do not manage it: every capability and every
+    state must come out as from the contest itself."""
+    from trefpunt.contests.access import access_build, contest_access_fields, contest_for_access
+    from trefpunt.contests.models import Contest
+
+    client, member, staff = make_user(), make_user(), make_user(is_staff=True)
+    open_one = published(client, max_entries_per_entrant=2)
+    enter(open_one, member)
+    closing = published(client)
+    Contest.objects.filter(pk=closing.pk).update(status=Contest.Status.JUDGING)
+    names = [n for n in dir(ContestAccess) if n.startswith(("can_", "nda_", "entries_left"))]
+    for contest in (open_one, closing):
+        contest = type(contest).objects.get(pk=contest.pk)
+        light = contest_for_access(contest_access_fields(contest))
+        for viewer in (None, member, staff):
+            mine = 1 if viewer is member and contest is not closing else 0
+            full = access_build(
+                contest, viewer, can_manage=False, is_invited=False, my_entries=mine
+            )
+            kept = access_build(light, viewer, can_manage=False, is_invited=False, my_entries=mine)
+            assert {n: getattr(kept, n) for n in names} == {n: getattr(full, n) for n in names}

@@ -189,18 +189,26 @@ def test_contest_list_api_filters_by_category_and_prize():
     assert [c["id"] for c in by_prize] == [big.pk]
 
 
-def test_contest_list_api_runs_a_constant_number_of_queries(django_assert_max_num_queries):
+def test_contest_list_api_runs_a_constant_number_of_queries(
+    django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     client = make_user()
     for _ in range(2):
         contest = published(client)
         enter(contest)
     session = api(make_user())
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(7) as few:
         assert len(session.get("/api/v1/contests").json()["items"]) == 2
-    for _ in range(5):
-        contest = published(client, prizes=[30000, 10000])
-        enter(contest)
+    # New public contests show at once (their commit moves the search index's generation,
+    # which keys the kept pages of the list).
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            contest = published(client, prizes=[30000, 10000])
+            enter(contest)
     with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(session.get("/api/v1/contests").json()["items"]) == 7
+    # Kept: only the session, its user and the live entry counts are read.
+    with django_assert_max_num_queries(3):
         assert len(session.get("/api/v1/contests").json()["items"]) == 7
 
 
@@ -546,3 +554,50 @@ def test_entry_create_api_names_every_missing_field_at_once():
     assert response.status_code == 422
     assert set(response.json()["error"]["fields"]) == {"title", "files", "originality_declared"}
     assert not Entry.objects.exists()
+
+
+def _listed(session: Client) -> dict[int, dict[str, Any]]:
+    return {c["id"]: c for c in session.get("/api/v1/contests").json()["items"]}
+
+
+def test_contest_list_api_keeps_no_managers_figures_for_others():
+    """The public part of a listed contest is kept for everyone; what only its managers see
+    (and may do) is the viewer's own, whoever asked first."""
+    client, member = make_user(), make_user()
+    contest = published(client, prizes=[30000])
+    manager_first = _listed(api(client))[contest.pk]
+    assert manager_first["funded_amount"] == contest.funded_amount > 0
+    assert manager_first["can"]["cancel"] is True
+    assert manager_first["can"]["enter"] is False
+    member_view = _listed(api(member))[contest.pk]
+    assert (member_view["funded_amount"], member_view["client_fee"]) == (None, None)
+    assert member_view["can"]["cancel"] is False
+    assert member_view["can"]["enter"] is True
+    assert _listed(api(client))[contest.pk]["funded_amount"] == contest.funded_amount
+
+
+def test_contest_list_api_shows_entry_counts_and_the_entry_limit_at_once():
+    """Entries are not kept: a new one counts at once, also without the index moving."""
+    client, member = make_user(), make_user()
+    contest = published(client, max_entries_per_entrant=1)
+    session = api(member)
+    before = _listed(session)[contest.pk]
+    assert (before["entry_count"], before["can"]["enter"]) == (0, True)
+    enter(contest, member)
+    after = _listed(session)[contest.pk]
+    assert (after["entry_count"], after["can"]["enter"]) == (1, False)
+
+
+def test_contest_list_api_shows_no_private_contest_or_draft_a_kept_page_names():
+    """The ids of a kept page are checked again when their rows are read: a contest that
+    went private or a draft is never shown from them, to anyone but its managers."""
+    from trefpunt.contests.api import _public_contests_out
+
+    client, invited = make_user(), make_user()
+    shown = published(client)
+    private = published(client, is_private=True)
+    Contest.objects.filter(pk=private.pk).update(is_private=True)
+    unpublished = draft(client)
+    ids = [shown.pk, private.pk, unpublished.pk]
+    for viewer in (None, invited, client):
+        assert [c["id"] for c in _public_contests_out(viewer, ids)] == [shown.pk]

@@ -827,3 +827,24 @@ def test_contest_edit_view_of_an_open_private_contest_invites_but_keeps_the_brie
     session.post(url, _brief_form(title="Changed after publishing"))
     contest.refresh_from_db()
     assert contest.title == "Secret rebrand"
+
+
+def test_client_dashboard_figures_count_a_pages_entries_in_one_query(django_assert_num_queries):
+    from trefpunt.contests.selectors import client_dashboard, client_dashboard_figures
+    from trefpunt.contests.services import entry_withdraw
+
+    client = make_user()
+    busy, quiet = published(client), published(client)
+    rated, flagged, withdrawn = enter(busy), enter(busy), enter(busy)
+    entry_rate(entry_id=rated.pk, user=client, rating=4)
+    Entry.objects.filter(pk=flagged.pk).update(is_flagged=True)
+    entry_withdraw(entry_id=withdrawn.pk, user=withdrawn.entrant)
+    ids = list(client_dashboard(user=client).values_list("pk", flat=True))
+    with django_assert_num_queries(1):
+        figures = client_dashboard_figures(ids)
+    assert figures == {busy.pk: (2, 1, 1), quiet.pk: (0, 0, 0)}
+    page = browser(client).get(reverse("contests:client_dashboard")).content.decode()
+    assert (
+        f'href="/en/contests/{busy.pk}/judge/?show=flagged" class="badge badge-warn">1 flagged'
+        in page
+    )

@@ -428,7 +428,19 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- dashboards --------------------------------------------------------------------------------
 
 
-# The contest columns a client's dashboard row shows (``_client_row_parts``).
+# The contest columns a client's dashboard row shows (``_client_row_parts``), as plain values;
+# contests are made (with ``DASHBOARD_CLIENT_FIELDS``) only for rows not in the cache.
+CLIENT_ROW_VALUES = (
+    "pk",
+    "title",
+    "organisation__name",
+    "status",
+    "prize_total",
+    "currency",
+    "entry_deadline",
+    "judging_ends_at",
+    "handover_waiting",
+)
 DASHBOARD_CLIENT_FIELDS = (
     "id",
     "title",
@@ -442,40 +454,57 @@ DASHBOARD_CLIENT_FIELDS = (
 )
 
 
-def _client_row_parts(c: Any) -> tuple[Any, ...]:
-    """Everything a row of ``dashboard_client.html`` shows (its cache key)."""
+def _client_row_parts(r: Any, figures: tuple[int, int, int]) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_client.html`` shows (its cache key), from a row of
+    ``CLIENT_ROW_VALUES`` and its ``selectors.client_dashboard_figures``."""
     return (
-        c.pk,
-        c.title,
-        c.organisation.name if c.organisation_id and c.organisation else None,
-        c.status,
-        c.prize_total,
-        c.currency,
-        c.entry_count,
-        c.unrated_count,
-        c.flagged_count,
-        c.handover_waiting,
-        time_left(c.entry_deadline) if c.status == Contest.Status.OPEN else None,
-        time_left(c.judging_ends_at) if c.status == Contest.Status.JUDGING else None,
+        r.pk,
+        r.title,
+        r.organisation__name,
+        r.status,
+        r.prize_total,
+        r.currency,
+        *figures,
+        r.handover_waiting,
+        time_left(r.entry_deadline) if r.status == Contest.Status.OPEN else None,
+        time_left(r.judging_ends_at) if r.status == Contest.Status.JUDGING else None,
     )
 
 
-def _entrant_row_parts(e: Entry) -> tuple[Any, ...]:
-    """Everything a row of ``dashboard_entrant.html`` shows (its cache key)."""
-    contest = e.contest
+# What a row of ``dashboard_entrant.html`` shows, read as plain values (``_entrant_row_parts``);
+# the entries are made only for rows not in the cache.
+ENTRANT_ROW_VALUES = (
+    "pk",
+    "number",
+    "title",
+    "status",
+    "rating",
+    "feedback",
+    "decline_reason",
+    "contest_id",
+    "contest__title",
+    "contest__status",
+    "contest__entry_deadline",
+    "contest__judging_ends_at",
+)
+
+
+def _entrant_row_parts(r: Any) -> tuple[Any, ...]:
+    """Everything a row of ``dashboard_entrant.html`` shows (its cache key), from a row of
+    ``ENTRANT_ROW_VALUES``."""
     return (
-        e.pk,
-        e.number,
-        e.title,
-        e.status,
-        e.rating,
-        e.feedback,
-        e.decline_reason,
-        contest.pk,
-        contest.title,
-        contest.status,
-        time_left(contest.entry_deadline) if contest.status == Contest.Status.OPEN else None,
-        contest.judging_ends_at if contest.status == Contest.Status.JUDGING else None,
+        r.pk,
+        r.number,
+        r.title,
+        r.status,
+        r.rating,
+        r.feedback,
+        r.decline_reason,
+        r.contest_id,
+        r.contest__title,
+        r.contest__status,
+        time_left(r.contest__entry_deadline) if r.contest__status == Contest.Status.OPEN else None,
+        r.contest__judging_ends_at if r.contest__status == Contest.Status.JUDGING else None,
     )
 
 
@@ -493,43 +522,63 @@ def _rows_html(
 @login_required
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
-    # The rows show the prize total kept on the contest: no prizes to load; and only the
-    # columns a row shows (``_client_row_parts``), not the briefs of 50 contests.
-    contests_qs = (
-        selectors.client_dashboard(user=request.user)
-        .prefetch_related(None)
-        .select_related(None)
-        .select_related("organisation")
-        .only(*DASHBOARD_CLIENT_FIELDS)
-    )
-    page = BoundedPaginator(contests_qs, DASHBOARD_PAGE_SIZE)
-    contests = page.get_page(request.GET.get("page"))
-    rows = _rows_html(
+    # The rows show the prize total kept on the contest: no prizes to load.
+    contests = selectors.client_dashboard(user=request.user).prefetch_related(None)
+    page = BoundedPaginator(
+        contests.select_related(None),
+        DASHBOARD_PAGE_SIZE,
+        rows=contests.values_list(*CLIENT_ROW_VALUES, named=True),
+    ).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    figures = selectors.client_dashboard_figures([r.pk for r in shown])
+    loaded: dict[int, Contest] = {}
+
+    def contests_load(missing: list[int]) -> None:
+        # Only the user's own contests (``client_dashboard``), as on the page; only the
+        # columns a row shows, not the briefs.
+        for c in (
+            contests.select_related(None)
+            .select_related("organisation")
+            .only(*DASHBOARD_CLIENT_FIELDS)
+            .filter(pk__in=[shown[i].pk for i in missing])
+        ):
+            c.entry_count, c.unrated_count, c.flagged_count = figures[c.pk]  # type: ignore[attr-defined]
+            loaded[c.pk] = c
+
+    row = get_template("contests/dashboard_client.html#row")
+    rows = fragments_render(
         "client-row",
-        "contests/dashboard_client.html#row",
-        "c",
-        list(contests.object_list),
-        _client_row_parts,
+        [_client_row_parts(r, figures[r.pk]) for r in shown],
+        lambda i: row.render({"c": loaded[shown[i].pk]}),
+        contests_load,
     )
     return render(
         request,
         "contests/dashboard_client.html",
-        {"contests": contests, "page": contests, "rows": rows},
+        {"contests": page, "page": page, "rows": rows},
     )
 
 
 @login_required
 @require_GET
 def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
+    entries = selectors.entrant_entries(user=request.user)
     page = BoundedPaginator(
-        selectors.entrant_entries(user=request.user), DASHBOARD_PAGE_SIZE
+        entries, DASHBOARD_PAGE_SIZE, rows=entries.values_list(*ENTRANT_ROW_VALUES, named=True)
     ).get_page(request.GET.get("page"))
-    rows = _rows_html(
+    shown = list(page.object_list)
+    loaded: dict[int, Entry] = {}
+
+    def entries_load(missing: list[int]) -> None:
+        # Only the user's own entries (``entrant_entries``), as on the page.
+        loaded.update((e.pk, e) for e in entries.filter(pk__in=[shown[i].pk for i in missing]))
+
+    row = get_template("contests/dashboard_entrant.html#row")
+    rows = fragments_render(
         "entrant-row",
-        "contests/dashboard_entrant.html#row",
-        "e",
-        list(page.object_list),
-        _entrant_row_parts,
+        [_entrant_row_parts(r) for r in shown],
+        lambda i: row.render({"e": loaded[shown[i].pk]}),
+        entries_load,
     )
     return render(
         request,

@@ -63,16 +63,21 @@ def _judge_page(
     """The judging grid; with a finalist round form that failed, its errors show next to its
     field (422)."""
     try:
-        access = selectors.contest_access_for_manager(contest_id=pk, user=request.user)
+        # The page shows no prizes.
+        access = selectors.contest_access_for_manager(
+            contest_id=pk, user=request.user, prizes=False
+        )
     except NotFound:
         raise Http404 from None
     form = JudgeFilterForm(request.GET or None)
     filters = _judge_filters(form)
     entries = selectors.entry_list_for_viewer(access=access, filters=filters)
-    # The files are loaded only for cards not in the cache (``_cards_html``).
-    entries = entries.prefetch_related(None)
+    # The files are loaded only for cards not in the cache (``_cards_html``); the contest is
+    # known (not read again with every entry).
+    entries = selectors.entries_without_contest(entries.prefetch_related(None))
     paginator = BoundedPaginator(entries, JUDGE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    selectors.entries_contest_set(page.object_list, access.contest)
     if filters == selectors.EntryFilters() and not access.is_staff and not paginator.capped:
         # Unfiltered, the grid counts what ``access.entry_count`` counts (every entry not
         # withdrawn): the contest's count is known, not read a second time.
