@@ -49,17 +49,13 @@ def managed_organisation_ids(user: AnyUser) -> set[int]:
 
 
 def contest_can_manage(contest: Contest, user: AnyUser) -> bool:
-    authed = authed_or_none(user)
-    if authed is None:
-        return False
-    if contest.organisation_id is None:
-        return contest.created_by_id == authed.pk
-    return contest.organisation_id in managed_organisation_ids(authed)
+    return contest.pk in contests_managed_among([contest], authed_or_none(user))
 
 
 def contests_managed_among(contests: Iterable[Contest], user: User | None) -> set[int]:
-    """The ids of ``contests`` the user manages (``contest_can_manage`` for each), reading
-    the user's organisations only when one of the contests is posted for one."""
+    """The ids of ``contests`` the user manages: an organisation's contests its owners and
+    admins, any other contest its poster; the user's organisations are read only when one
+    of the contests is posted for one."""
     contests = list(contests)
     if user is None:
         return set()
