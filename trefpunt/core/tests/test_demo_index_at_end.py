@@ -38,6 +38,7 @@ def test_demo_with_the_index_at_the_end_builds_the_same_index() -> None:
     assert SearchDocument.objects.get(kind="contest", object_id=contest.pk).title == contest.title
 
 
+@pytest.mark.full_encoding
 def test_quick_encoding_is_undone_after_the_block() -> None:
     from trefpunt.core import files
 
