@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,30 @@ def _item_completed_after_commit(
             listeners=listeners,
             **owner,
         )
+
+
+def items_completed_emit(
+    batch: Batch, ids: Sequence[int], result: Callable[[int], tuple[Any, float | None]]
+) -> None:
+    """After a fit completed the items ``ids`` (the answers that complete an item call
+    ``item_completed_emit``): one event per item for the owner's endpoints listening,
+    stored in bulk; ``result`` gives an item's combined answer and confidence. Asks for the
+    endpoints once and reads no result when none listens."""
+    from trefpunt.webhooks.services import deliveries_create_many, webhook_listeners
+
+    if not ids:
+        return
+    owner = {"user_id": batch.owner_id, "organisation_id": batch.organisation_id}
+    listeners = webhook_listeners(**owner)
+    if not any(ITEM_COMPLETED in events for events in listeners.values()):
+        return
+    shown = _batch(batch)
+    events = []
+    for pk in ids:
+        answer, confidence = result(pk)
+        item = {"id": pk, "answer": answer, "confidence": confidence}
+        events.append((f"batch.item:{pk}:completed", {"batch": shown, "item": item}))
+    deliveries_create_many(event=ITEM_COMPLETED, events=events, listeners=listeners, **owner)
 
 
 def batch_finished_emit(batch: Batch) -> None:

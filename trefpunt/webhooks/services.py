@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -219,27 +219,73 @@ def deliveries_create(
 ) -> list[int]:
     """Store the event for every endpoint listening to it and queue the first attempts.
     An endpoint that already has this ``event_id`` is skipped (repeats are harmless)."""
+    return deliveries_create_many(
+        event=event,
+        events=[(event_id, data)],
+        user_id=user_id,
+        organisation_id=organisation_id,
+        listeners=listeners,
+    )
+
+
+# Events stored per statement by ``deliveries_create_many`` (a fit may complete a batch's
+# 100,000 items at once).
+DELIVERIES_CHUNK = 1000
+
+
+def deliveries_create_many(
+    *,
+    event: str,
+    events: Sequence[tuple[str, Mapping[str, Any]]],
+    user_id: int | None,
+    organisation_id: int | None,
+    listeners: dict[int, list[str]] | None = None,
+) -> list[int]:
+    """``deliveries_create`` for many events of one kind and owner, ``(event_id, data)``
+    each: stored a chunk at a time (one insert, one read-back), the first attempts queued
+    after the commit. Returns the ids of the deliveries stored by this call; an endpoint
+    that already has an event's id is skipped for it (also when another process stores
+    it at the same time: the insert ignores the conflict, and only rows of this call's
+    time are read back)."""
     now = timezone.now()
-    payload = {"id": event_id, "type": event, "created": now.isoformat(), "data": dict(data)}
-    created: list[int] = []
     if listeners is None:
         listeners = webhook_listeners(user_id=user_id, organisation_id=organisation_id)
     # Filtered here: JSON containment is not portable across databases, and an owner has a
     # handful of endpoints.
-    for endpoint_id in sorted(pk for pk, events in listeners.items() if event in events):
-        try:
-            with transaction.atomic():
-                delivery = WebhookDelivery.objects.create(
-                    endpoint_id=endpoint_id,
-                    event=event,
-                    event_id=event_id,
-                    payload=payload,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-        except IntegrityError:
-            continue
-        created.append(delivery.pk)
+    endpoints = sorted(pk for pk, events in listeners.items() if event in events)
+    created: list[int] = []
+    if not endpoints:
+        return created
+    for start in range(0, len(events), DELIVERIES_CHUNK):
+        chunk = events[start : start + DELIVERIES_CHUNK]
+        rows = [
+            WebhookDelivery(
+                endpoint_id=endpoint_id,
+                event=event,
+                event_id=event_id,
+                payload={
+                    "id": event_id,
+                    "type": event,
+                    "created": now.isoformat(),
+                    "data": dict(data),
+                },
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for event_id, data in chunk
+            for endpoint_id in endpoints
+        ]
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        created += (
+            WebhookDelivery.objects.filter(
+                endpoint_id__in=endpoints,
+                event_id__in=[event_id for event_id, _data in chunk],
+                redelivery_of__isnull=True,
+                created_at=now,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     _enqueue_on_commit(created)
     return created
 

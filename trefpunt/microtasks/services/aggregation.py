@@ -26,7 +26,9 @@ from django.utils import timezone
 from ..fit_results import AnswerCodes
 from ..models import Answer, Batch, BatchWorker, Item, QualificationAttempt, WorkerQuality
 from ..quality import GOLD_RECORD_MIN, AnswerRow, BatchFit, batch_fit, gold_matches, item_result
+from ..webhooks import items_completed_emit
 from .fit_store import (
+    COMPLETE,
     OPEN,
     AnswerColumns,
     ItemsSnapshot,
@@ -327,25 +329,58 @@ def _batch_fit_store(
         gold_counts=gold_counts,
     )
     if postgresql:
-        stored = _fit_store_postgresql(batch=batch, done=fitted, side=side)
+        complete = _fit_store_postgresql(batch=batch, done=fitted, side=side)
+    elif _fit_model_store(batch_id=batch.pk, done=fitted) is None:
+        complete = None
     else:
-        stored = _fit_model_store(batch_id=batch.pk, done=fitted) is not None
-        if stored:
-            _fit_items_store_locked(
-                batch_id=batch.pk,
-                fit=fit,
-                ids=items.ids.tolist(),
-                totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
-                last=last,
-                version=version,
-                now=now,
-            )
-    if stored and bool(np.any(items.status == OPEN)):
+        complete = _Completed(np.zeros(0, dtype=np.int64), {})
+        complete.combined = _fit_items_store_locked(
+            batch_id=batch.pk,
+            fit=fit,
+            ids=items.ids.tolist(),
+            totals=dict(zip(items.ids.tolist(), totals.tolist(), strict=True)),
+            last=last,
+            version=version,
+            now=now,
+        )
+    if complete is None:
+        return False
+    _fit_completed_tell(batch=batch, fit=fit, items=items, complete=complete)
+    if bool(np.any(items.status == OPEN)):
         # The fit may have completed the last open items (no answer did).
         from .lifecycle import batch_finished_check  # lifecycle imports this module
 
         batch_finished_check(batch)
-    return stored
+    return True
+
+
+@dataclass
+class _Completed:
+    """The items a fit left complete: ``fitted`` (ids) took the fit's results, ``combined``
+    were combined again under their locks (id → combined answer and confidence)."""
+
+    fitted: np.ndarray
+    combined: dict[int, tuple[Any, float | None]]
+
+
+def _fit_completed_tell(
+    *, batch: Batch, fit: BatchFit, items: ItemsSnapshot, complete: _Completed
+) -> None:
+    """Tell the owner's endpoints about the items the fit completed: those it left complete
+    that its snapshot did not see complete (an answer that completes an item tells them
+    itself; an item told twice is one event, ``webhooks``)."""
+    ids = np.concatenate((complete.fitted, np.fromiter(complete.combined, dtype=np.int64)))
+    if not len(ids) or not len(items.ids):
+        return
+    was = items.status[np.searchsorted(items.ids, ids).clip(0, len(items.ids) - 1)]
+
+    def result(pk: int) -> tuple[Any, float | None]:
+        if pk in complete.combined:
+            return complete.combined[pk]
+        found = fit.items[pk]
+        return found.answer, found.confidence
+
+    items_completed_emit(batch, ids[was != COMPLETE].tolist(), result)
 
 
 def _items_snapshot_on(raw: Any, batch_id: int) -> ItemsSnapshot:
@@ -421,14 +456,16 @@ class _FitDone:
 _FIT_STORE_LOCK = 7_150_315
 
 
-def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections | None) -> bool:
+def _fit_store_postgresql(
+    *, batch: Batch, done: _FitDone, side: SideConnections | None
+) -> _Completed | None:
     """Store a fit on PostgreSQL, items first. Every item is settled at once; those whose
     answers the snapshot saw all of and whose state or results change are written by
     guarded statements (``fit_store.items_store_guarded``), on the side connections when
     there are some; then the model and the worker rows are stored (``_fit_model_store``);
     then the items that moved on since the snapshot, and those whose answers it did not
     see all of, are combined again under their locks (``_fit_items_store_locked``).
-    Returns whether the fit was stored.
+    Returns the items it left complete, or ``None`` when the fit was not stored.
 
     Why in this order, and why the item statements may run outside the fit's transaction:
 
@@ -459,19 +496,20 @@ def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections
     settled = settle_columns(batch=batch, items=items, fit=columns)
     seen_all = items.count == done.totals
     rows = changed_rows(items=items, fit=columns, settled=settled)
+    written = rows[seen_all[rows]]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
         try:
             current = Batch.objects.only("fit_through", "fit_version").get(pk=batch.pk)
             if _newer_fit_stored(current, last=done.last, version=done.version):
-                return False
+                return None
             items_store_guarded(
                 batch=batch,
                 fit=done.fit,
                 items=items,
                 columns=columns,
                 settled=settled,
-                rows=rows[seen_all[rows]],
+                rows=written,
                 last=done.last,
                 version=done.version,
                 now=done.now,
@@ -479,14 +517,16 @@ def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections
             )
             stored = _fit_model_store(batch_id=batch.pk, done=done)
             if stored is None:
-                return False
+                return None
             moved = items_moved(batch_id=batch.pk, items=items, settled=settled, side=side)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_FIT_STORE_LOCK, batch.pk])
     moved = sorted(set(moved) | set(items.ids[~seen_all].tolist()))
+    fitted = items.ids[written[settled.status[written] == COMPLETE]]
+    complete = _Completed(fitted[~np.isin(fitted, moved)], {})
     if moved:
         position = np.searchsorted(items.ids, np.asarray(moved, dtype=np.int64))
-        _fit_items_store_locked(
+        complete.combined = _fit_items_store_locked(
             batch_id=batch.pk,
             fit=done.fit,
             ids=moved,
@@ -495,7 +535,7 @@ def _fit_store_postgresql(*, batch: Batch, done: _FitDone, side: SideConnections
             version=done.version,
             now=done.now,
         )
-    return True
+    return complete
 
 
 def _fit_items_store_locked(
@@ -507,12 +547,14 @@ def _fit_items_store_locked(
     last: int,
     version: int,
     now: datetime,
-) -> None:
+) -> dict[int, tuple[Any, float | None]]:
     """Store the fit's item results in chunks of items locked by id (the portable path, and
     the PostgreSQL path for the items whose answers changed after the fit's snapshot): each
     item takes its result or, when answers arrived since the snapshot, is combined again
-    from its own answers with the new estimates; then it is settled again."""
+    from its own answers with the new estimates; then it is settled again. Returns the
+    items it left complete: id → combined answer and confidence."""
     alias = connection.alias
+    complete: dict[int, tuple[Any, float | None]] = {}
     for start in range(0, len(ids), FIT_CHUNK):
         chunk = ids[start : start + FIT_CHUNK]
         with transaction.atomic(durable=True):
@@ -534,7 +576,10 @@ def _fit_items_store_locked(
                 else:
                     item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=True)
                 changed.append(item)
+                if item.status == Item.Status.COMPLETE:
+                    complete[item.pk] = (item.aggregated_answer, item.confidence)
             items_store_unlocked(changed)
+    return complete
 
 
 def _fit_result_apply(*, item: Item, fit: Any, batch: Batch, now: datetime) -> None:

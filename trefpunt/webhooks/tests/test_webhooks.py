@@ -339,6 +339,47 @@ def test_a_fit_that_leaves_no_item_open_tells_the_endpoint_the_batch_finished(
     assert [json.loads(r.body)["type"] for r in hook.requests] == ["batch.finished"]
 
 
+def test_a_fit_that_completes_items_tells_each_once_and_then_that_the_batch_finished(
+    django_capture_on_commit_callbacks,
+):
+    # As above, but the endpoint also hears about items: those the fit completed are told
+    # (with the fit's answer), not those it left needing review, each once however often
+    # the batch is fitted again.
+    from trefpunt.microtasks.models import Batch, Item
+    from trefpunt.microtasks.services import batch_aggregate, lease_answer, lease_claim
+    from trefpunt.microtasks.tests.factories import published_batch
+
+    owner = make_user()
+    batch = published_batch(items=4, owner=owner, min_answers=2, max_answers=5, gold_rate=0)
+    split = {}
+    for n, worker in enumerate((make_user(), make_user())):
+        while (lease := lease_claim(batch_id=batch.pk, worker=worker)) is not None:
+            # The last item gets two different answers: uncertain, so it needs review.
+            last = lease.item.position == 3
+            answer = {"sentiment": "neg" if last and n else "pos"}
+            split[lease.item_id] = last
+            lease_answer(lease_id=lease.pk, worker=worker, answer=answer)
+    # Two agreeing answers are enough at this target; two that differ are not.
+    Batch.objects.filter(pk=batch.pk).update(max_answers=2, confidence_target=0.85)
+    Item.objects.filter(batch=batch).update(answers_target=2)
+    with receiver([]) as hook:
+        endpoint_create(user=owner, url=hook.url, events=["batch.item_completed", "batch.finished"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert batch_aggregate(batch_id=batch.pk)
+        lease_claim(batch_id=batch.pk, worker=make_user())  # nothing left: None
+        with django_capture_on_commit_callbacks(execute=True):
+            batch_aggregate(batch_id=batch.pk)  # the same answers again
+    complete = set(
+        Item.objects.filter(batch=batch, status=Item.Status.COMPLETE).values_list("pk", flat=True)
+    )
+    assert complete == {pk for pk, last in split.items() if not last}
+    sent = [json.loads(r.body) for r in hook.requests]
+    assert [event["type"] for event in sent] == ["batch.item_completed"] * 3 + ["batch.finished"]
+    assert {event["data"]["item"]["id"] for event in sent[:3]} == complete
+    assert all(event["data"]["item"]["answer"] == {"sentiment": "pos"} for event in sent[:3])
+    assert all(event["data"]["item"]["confidence"] > 0.5 for event in sent[:3])
+
+
 def test_webhook_listeners_sql_agrees_with_webhook_listeners():
     # The workers' answer statement reads the owner's listeners with the SQL rule
     # (PostgreSQL); the rest of the platform with the Python one. They must agree: a user's
