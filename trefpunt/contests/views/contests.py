@@ -90,30 +90,51 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_entries(access: selectors.ContestAccess) -> list[Entry]:
-    """The first entries the contest page shows: winners first once the contest is decided,
-    then in order of submission. Two index-served reads (by status, by number) instead of
-    one order on a CASE expression, which sorts every entry of the contest."""
-    # Their files only if the tiles are not in the cache (``entry_tiles_render``); the tiles
-    # need neither the contest (known) nor the descriptions.
-    entries = (
-        selectors.entry_list_for_viewer(access=access)
-        .prefetch_related(None)
-        .select_related(None)
-        .select_related("entrant__profile", "current_version")
-        .defer("description")
-    )
-    winners: list[Entry] = []
+# What a tile of the contest page shows besides its files (``fragments.entry_tiles_render``
+# keys the tiles by these), and whose entry it is.
+ENTRY_TILE_VALUES = (
+    "pk",
+    "number",
+    "title",
+    "status",
+    "entrant__profile__handle",
+    "current_version_id",
+    "entrant_id",
+)
+
+
+def _detail_entries(access: selectors.ContestAccess) -> tuple[list[Any], Callable[..., Any]]:
+    """The first entries the contest page shows as plain rows (``ENTRY_TILE_VALUES``):
+    winners first once the contest is decided, then in order of submission. Two
+    index-served reads (by status, by number) instead of one order on a CASE expression,
+    which sorts every entry of the contest. With them, what loads the entries of some of
+    these rows (among those the viewer may see), for tiles not in the cache."""
+    entries = selectors.entry_list_for_viewer(access=access).prefetch_related(None)
+    rows = entries.select_related(None).values_list(*ENTRY_TILE_VALUES, named=True)
+    winners: list[Any] = []
     if access.contest.status in rules.DECIDED:
-        winners = list(entries.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
-    others = entries.exclude(status=Entry.Status.WINNER)[: DETAIL_ENTRIES - len(winners)]
-    return winners + list(others)
+        winners = list(rows.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
+    others = rows.exclude(status=Entry.Status.WINNER)[: DETAIL_ENTRIES - len(winners)]
+
+    def load(shown: list[Any]) -> list[Entry]:
+        # The tiles need neither the contest (known) nor the descriptions.
+        loaded = {
+            e.pk: e
+            for e in entries.select_related(None)
+            .select_related("entrant__profile", "current_version")
+            .defer("description")
+            .filter(pk__in=[r.pk for r in shown])
+        }
+        selectors.entries_contest_set(loaded.values(), access.contest)
+        return [loaded[r.pk] for r in shown]
+
+    return winners + list(others), load
 
 
 def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
     contest = access.contest
     user = access.user
-    entries = _detail_entries(access) if access.can_read_brief else []
+    entries, load = _detail_entries(access) if access.can_read_brief else ([], list)
     counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
     entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
     mine = [e for e in entries if user is not None and e.entrant_id == user.pk]
@@ -126,8 +147,8 @@ def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
         "attachments": list(contest.attachments.all()) if access.can_read_brief else [],
         "nda_form": NdaForm(),
         "entries": entries,
-        "entry_grid": entry_tiles_render(entries),
-        "my_entry_grid": entry_tiles_render(mine),
+        "entry_grid": entry_tiles_render(entries, load),
+        "my_entry_grid": entry_tiles_render(mine, load),
         "entries_more": entry_total > len(entries) and access.sees_all_entries,
         "entry_total": entry_total,
         "finalist_count": counts.get(Entry.Status.FINALIST, 0),
