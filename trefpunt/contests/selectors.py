@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -632,10 +633,126 @@ def client_dashboard(*, user: User) -> QuerySet[Contest]:
     )
 
 
+# The client dashboard's list written out (PostgreSQL, prepared; ``client_dashboard_pages``):
+# the user's own contests, and with ``{organisations}`` those of the organisations they
+# manage, newest first (index ``contest_creator`` for the first).
+_DASHBOARD_WHERE = "(c.created_by_id = %(user)s AND c.organisation_id IS NULL){organisations}"
+_DASHBOARD_ORGANISATIONS = " OR c.organisation_id = ANY(%(organisations)s::bigint[])"
+_DASHBOARD_COUNT = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM {contest} c WHERE {where} LIMIT %(limit)s) t"
+)
+_DASHBOARD_IDS = (
+    "SELECT c.id FROM {contest} c WHERE {where}"
+    " ORDER BY c.created_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s"
+)
+_DASHBOARD_ROWS = (
+    "SELECT c.id, c.title, o.name, c.status, c.prize_total, c.currency, c.entry_deadline,"
+    " c.judging_ends_at, EXISTS(SELECT 1 FROM {handover} h WHERE h.contest_id = c.id"
+    " AND h.status = %(delivered)s)"
+    " FROM {contest} c LEFT JOIN {organisation} o ON o.id = c.organisation_id WHERE {where}"
+)
+_DASHBOARD_PAGE = _DASHBOARD_ROWS + (
+    " ORDER BY c.created_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s"
+)
+_DASHBOARD_OF_IDS = _DASHBOARD_ROWS.replace(
+    "{where}", "c.id = ANY(%(ids)s::bigint[]) AND ({where})"
+)
+# A row as ``client_dashboard(...).values_list(*views.contests.CLIENT_ROW_VALUES, named=True)``
+# gives it.
+ClientDashboardRow = namedtuple(
+    "ClientDashboardRow",
+    [
+        "pk",
+        "title",
+        "organisation__name",
+        "status",
+        "prize_total",
+        "currency",
+        "entry_deadline",
+        "judging_ends_at",
+        "handover_waiting",
+    ],
+)
+
+
+@functools.cache
+def _dashboard_statement(template: str, organisations: bool) -> str:
+    from trefpunt.accounts.models import Organisation
+
+    quote = connection.ops.quote_name
+    where = _DASHBOARD_WHERE.format(organisations=_DASHBOARD_ORGANISATIONS if organisations else "")
+    return template.format(
+        where=where,
+        contest=quote(Contest._meta.db_table),
+        organisation=quote(Organisation._meta.db_table),
+        handover=quote(Handover._meta.db_table),
+    )
+
+
+def client_dashboard_pages(*, user: User, per_page: int) -> BoundedPaginator | None:
+    """The pages of ``client_dashboard`` as rows of ``ClientDashboardRow``, from
+    hand-written statements (prepared on PostgreSQL: building the ORM's queries cost the
+    page more than running them); ``None`` on other databases (the view pages the
+    queryset). Two texts, with and without organisations, so that each keeps its plan."""
+    if connection.vendor != "postgresql":
+        return None
+    organisations = sorted(managed_organisation_ids(user))
+    params: dict[str, Any] = {
+        "user": user.pk,
+        "organisations": organisations,
+        "delivered": Handover.Status.DELIVERED.value,
+    }
+
+    def run(template: str, **more: Any) -> list[Any]:
+        with prepared_cursor() as cursor:
+            cursor.execute(_dashboard_statement(template, bool(organisations)), {**params, **more})
+            return cursor.fetchall()
+
+    return pagination.StatementPaginator(
+        per_page,
+        count=lambda limit: int(run(_DASHBOARD_COUNT, limit=limit)[0][0]),
+        rows=lambda offset, limit: [
+            ClientDashboardRow(*r) for r in run(_DASHBOARD_PAGE, offset=offset, limit=limit)
+        ],
+        ids=lambda offset, limit: [r[0] for r in run(_DASHBOARD_IDS, offset=offset, limit=limit)],
+        rows_of=lambda ids: [ClientDashboardRow(*r) for r in run(_DASHBOARD_OF_IDS, ids=ids)],
+    )
+
+
+# ``client_dashboard_figures`` written out (PostgreSQL, prepared): building the ORM's
+# grouped query with its three filtered counts cost the dashboard three times what running
+# it did.
+_DASHBOARD_FIGURES = """
+SELECT contest_id,
+  COUNT(*) FILTER (WHERE status <> %(withdrawn)s),
+  COUNT(*) FILTER (WHERE rating IS NULL AND status = ANY(%(active)s::text[])),
+  COUNT(*) FILTER (WHERE is_flagged AND status = ANY(%(active)s::text[]))
+FROM {entry} WHERE contest_id = ANY(%(ids)s::bigint[])
+GROUP BY contest_id
+"""
+
+
+@functools.cache
+def _dashboard_figures_query() -> str:
+    return _DASHBOARD_FIGURES.format(entry=connection.ops.quote_name(Entry._meta.db_table))
+
+
 def client_dashboard_figures(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
     """``{contest id: (entries not withdrawn, unrated, flagged)}`` (the last two among the
     entries still in the running) for a page's contests (every one of ``ids``): one pass over
     their entries in one query, where three subqueries per contest read them three times."""
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            cursor.execute(
+                _dashboard_figures_query(),
+                {
+                    "withdrawn": Entry.Status.WITHDRAWN.value,
+                    "active": [str(s) for s in ACTIVE_ENTRY],
+                    "ids": list(ids),
+                },
+            )
+            found = {pk: (n, unrated, flagged) for pk, n, unrated, flagged in cursor.fetchall()}
+        return {pk: found.get(pk, (0, 0, 0)) for pk in ids}
     rows = (
         Entry.objects.filter(contest_id__in=ids)
         .values("contest_id")

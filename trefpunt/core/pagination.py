@@ -10,6 +10,7 @@ computes a row's subqueries after the LIMIT, and joins for a few skipped rows co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -74,4 +75,47 @@ class BoundedPaginator(Paginator):
             return Page(list(self.rows[bottom:top]), number, self)
         ids = self.ids_of_page(number)
         rows = {row.pk: row for row in self.rows.filter(pk__in=ids)}
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+class StatementPaginator(BoundedPaginator):
+    """``BoundedPaginator`` over a list read by hand-written statements (prepared on
+    PostgreSQL, ``core.db.prepared_cursor``) instead of querysets, for the pages opened most:
+    building the ORM's queries cost them more than running them. ``count(limit)`` counts at
+    most ``limit`` rows; ``rows(offset, limit)`` reads rows of the list in its order;
+    ``ids(offset, limit)`` their ids only and ``rows_of(ids)`` the rows of those ids (in
+    any order): the two steps of ``BoundedPaginator.page`` for deep pages. Rows have
+    ``pk``."""
+
+    def __init__(
+        self,
+        per_page: int,
+        *,
+        count: Callable[[int], int],
+        rows: Callable[[int, int], list[Any]],
+        ids: Callable[[int, int], list[int]],
+        rows_of: Callable[[list[int]], list[Any]],
+        max_rows: int | None = None,
+    ) -> None:
+        # Not ``BoundedPaginator.__init__``: there are no querysets.
+        Paginator.__init__(self, [], per_page)
+        self.max_rows = LIST_MAX_ROWS if max_rows is None else max_rows
+        self._count, self._rows, self._ids, self._rows_of = count, rows, ids, rows_of
+
+    @cached_property
+    def count(self) -> int:
+        return self._count(self.max_rows)
+
+    def ids_of_page(self, number: int) -> list[int]:
+        bottom = (number - 1) * self.per_page
+        return self._ids(bottom, min(self.per_page, self.count - bottom))
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        size = min(self.per_page, self.count - bottom)
+        if bottom <= ONE_STEP_OFFSET_MAX:
+            return Page(self._rows(bottom, size), number, self)
+        ids = self.ids_of_page(number)
+        rows = {row.pk: row for row in self._rows_of(ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -205,3 +206,54 @@ def test_client_dashboard_reads_only_the_columns_its_rows_show():
     assert not [
         q for q in captured.captured_queries if '"contests_contest"."description"' in q["sql"]
     ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the dashboard's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_client_dashboard_statements_list_what_its_queryset_lists(monkeypatch):
+    """``client_dashboard_pages`` gives, page by page (the deep ones in two steps), the rows
+    ``client_dashboard`` gives: the user's own contests and those of organisations they own
+    or administer, not a plain member's organisation's, nobody else's; newest first."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from trefpunt.accounts.services import invitation_accept, organisation_invite
+    from trefpunt.contests.models import Handover
+    from trefpunt.contests.selectors import client_dashboard, client_dashboard_pages
+    from trefpunt.contests.services import contest_award, contest_close_entries
+    from trefpunt.contests.views.contests import CLIENT_ROW_VALUES
+
+    from .factories import make_organisation
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    client, other = make_user(), make_user()
+    administered, joined = make_organisation(other), make_organisation(other)
+    for organisation, role in ((administered, "admin"), (joined, "member")):
+        _invitation, token = organisation_invite(
+            organisation=organisation, inviter=other, email=client.email, role=role
+        )
+        invitation_accept(token=token, user=client)
+    awarded = published(client)
+    entry = enter(awarded)
+    with time_machine.travel(awarded.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=awarded.pk)
+    contest_award(contest_id=awarded.pk, user=client, awards={1: entry.pk})
+    Handover.objects.filter(contest=awarded).update(status=Handover.Status.DELIVERED)
+    for _ in range(3):
+        published(client)
+        published(other, organisation=administered)
+        published(other, organisation=joined)
+        published(other)
+    expected = list(client_dashboard(user=client).values_list(*CLIENT_ROW_VALUES, named=True))
+    assert len(expected) == 7 and any(r.handover_waiting for r in expected)
+    paginator = client_dashboard_pages(user=client, per_page=2)
+    assert paginator is not None and paginator.count == 7
+    shown = [tuple(r) for n in paginator.page_range for r in paginator.page(n).object_list]
+    assert shown == [tuple(r) for r in expected]
+    alone = client_dashboard_pages(user=other, per_page=50)
+    assert alone is not None
+    mine = list(client_dashboard(user=other).values_list(*CLIENT_ROW_VALUES, named=True))
+    assert [tuple(r) for r in alone.page(1).object_list] == [tuple(r) for r in mine]

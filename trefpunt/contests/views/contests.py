@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -544,12 +544,17 @@ def _rows_html(
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
     # The rows show the prize total kept on the contest: no prizes to load.
-    contests = selectors.client_dashboard(user=request.user).prefetch_related(None)
-    page = BoundedPaginator(
-        contests.select_related(None),
-        DASHBOARD_PAGE_SIZE,
-        rows=contests.values_list(*CLIENT_ROW_VALUES, named=True),
-    ).get_page(request.GET.get("page"))
+    def contests() -> QuerySet[Contest]:
+        return selectors.client_dashboard(user=request.user).prefetch_related(None)
+
+    paginator = selectors.client_dashboard_pages(user=request.user, per_page=DASHBOARD_PAGE_SIZE)
+    if paginator is None:
+        paginator = BoundedPaginator(
+            contests().select_related(None),
+            DASHBOARD_PAGE_SIZE,
+            rows=contests().values_list(*CLIENT_ROW_VALUES, named=True),
+        )
+    page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)
     figures = selectors.client_dashboard_figures([r.pk for r in shown])
     loaded: dict[int, Contest] = {}
@@ -558,7 +563,8 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
         # Only the user's own contests (``client_dashboard``), as on the page; only the
         # columns a row shows, not the briefs.
         for c in (
-            contests.select_related(None)
+            contests()
+            .select_related(None)
             .select_related("organisation")
             .only(*DASHBOARD_CLIENT_FIELDS)
             .filter(pk__in=[shown[i].pk for i in missing])
