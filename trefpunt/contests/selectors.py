@@ -697,25 +697,22 @@ def client_dashboard_pages(*, user: User, per_page: int) -> BoundedPaginator | N
     if connection.vendor != "postgresql":
         return None
     organisations = sorted(managed_organisation_ids(user))
-    params: dict[str, Any] = {
-        "user": user.pk,
-        "organisations": organisations,
-        "delivered": Handover.Status.DELIVERED.value,
-    }
 
-    def run(template: str, **more: Any) -> list[Any]:
-        with prepared_cursor() as cursor:
-            cursor.execute(_dashboard_statement(template, bool(organisations)), {**params, **more})
-            return cursor.fetchall()
+    def statement(template: str) -> str:
+        return _dashboard_statement(template, bool(organisations))
 
     return pagination.StatementPaginator(
         per_page,
-        count=lambda limit: int(run(_DASHBOARD_COUNT, limit=limit)[0][0]),
-        rows=lambda offset, limit: [
-            ClientDashboardRow(*r) for r in run(_DASHBOARD_PAGE, offset=offset, limit=limit)
-        ],
-        ids=lambda offset, limit: [r[0] for r in run(_DASHBOARD_IDS, offset=offset, limit=limit)],
-        rows_of=lambda ids: [ClientDashboardRow(*r) for r in run(_DASHBOARD_OF_IDS, ids=ids)],
+        count=statement(_DASHBOARD_COUNT),
+        rows=statement(_DASHBOARD_PAGE),
+        ids=statement(_DASHBOARD_IDS),
+        rows_of=statement(_DASHBOARD_OF_IDS),
+        params={
+            "user": user.pk,
+            "organisations": organisations,
+            "delivered": Handover.Status.DELIVERED.value,
+        },
+        row=ClientDashboardRow,
     )
 
 
@@ -813,26 +810,138 @@ def entrant_entries(*, user: User) -> QuerySet[Entry]:
     )
 
 
+# The entrant's list written out (PostgreSQL, prepared; ``entrant_entries_pages``): the
+# user's entries, newest first (index ``entry_entrant_newest``), with their contests.
+_ENTRANT_WHERE = "e.entrant_id = %(user)s"
+_ENTRANT_ORDER = " ORDER BY e.created_at DESC, e.id DESC LIMIT %(limit)s OFFSET %(offset)s"
+_ENTRANT_COUNT = "SELECT COUNT(*) FROM (SELECT 1 FROM {entry} e WHERE {where} LIMIT %(limit)s) t"
+_ENTRANT_IDS = (
+    "SELECT e.id FROM {entry} e WHERE {where}"
+    " ORDER BY e.created_at DESC, e.id DESC LIMIT %(limit)s OFFSET %(offset)s"
+)
+_ENTRANT_ROWS = (
+    "SELECT e.id, e.number, e.title, e.status, e.rating, e.feedback, e.decline_reason,"
+    " e.contest_id, c.title, c.status, c.entry_deadline, c.judging_ends_at"
+    " FROM {entry} e INNER JOIN {contest} c ON c.id = e.contest_id WHERE {where}"
+)
+# A row as ``entrant_entries(...).values_list(*views.contests.ENTRANT_ROW_VALUES, named=True)``
+# gives it.
+EntrantRow = namedtuple(
+    "EntrantRow",
+    [
+        "pk",
+        "number",
+        "title",
+        "status",
+        "rating",
+        "feedback",
+        "decline_reason",
+        "contest_id",
+        "contest__title",
+        "contest__status",
+        "contest__entry_deadline",
+        "contest__judging_ends_at",
+    ],
+)
+
+
+@functools.cache
+def _entrant_statements() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    tables = {"entry": quote(Entry._meta.db_table), "contest": quote(Contest._meta.db_table)}
+    of_ids = f"e.id = ANY(%(ids)s::bigint[]) AND {_ENTRANT_WHERE}"
+    return {
+        "count": _ENTRANT_COUNT.format(where=_ENTRANT_WHERE, **tables),
+        "rows": _ENTRANT_ROWS.format(where=_ENTRANT_WHERE, **tables) + _ENTRANT_ORDER,
+        "ids": _ENTRANT_IDS.format(where=_ENTRANT_WHERE, **tables),
+        "rows_of": _ENTRANT_ROWS.format(where=of_ids, **tables),
+    }
+
+
+def entrant_entries_pages(*, user: User, per_page: int) -> BoundedPaginator | None:
+    """The pages of ``entrant_entries`` as rows of ``EntrantRow``, from hand-written
+    statements (prepared on PostgreSQL: building the ORM's queries cost the page more than
+    running them); ``None`` on other databases (the view pages the queryset)."""
+    if connection.vendor != "postgresql":
+        return None
+    statements = _entrant_statements()
+    return pagination.StatementPaginator(
+        per_page,
+        count=statements["count"],
+        rows=statements["rows"],
+        ids=statements["ids"],
+        rows_of=statements["rows_of"],
+        params={"user": user.pk},
+        row=EntrantRow,
+    )
+
+
+# What ``entrant_dashboard`` reads first, in one written-out statement (PostgreSQL,
+# prepared): the payments' count and sum, and whether there is any invitation or handover
+# to show at all (most people have none, and then neither is read).
+_ENTRANT_FACTS = """
+SELECT
+  (SELECT COUNT(*) FROM {payment} p WHERE p.recipient_id = %(user)s),
+  (SELECT COALESCE(SUM(p.net), 0) FROM {payment} p WHERE p.recipient_id = %(user)s),
+  EXISTS(SELECT 1 FROM {invitation} i INNER JOIN {contest} c ON c.id = i.contest_id
+         WHERE i.user_id = %(user)s AND c.is_private AND c.status = ANY(%(public)s::text[])),
+  EXISTS(SELECT 1 FROM {handover} h INNER JOIN {entry} e ON e.id = h.entry_id
+         WHERE e.entrant_id = %(user)s AND h.status = %(awaiting)s)
+"""
+
+
+@functools.cache
+def _entrant_facts_query() -> str:
+    quote = connection.ops.quote_name
+    return _ENTRANT_FACTS.format(
+        payment=quote(Payment._meta.db_table),
+        invitation=quote(ContestInvitation._meta.db_table),
+        contest=quote(Contest._meta.db_table),
+        handover=quote(Handover._meta.db_table),
+        entry=quote(Entry._meta.db_table),
+    )
+
+
+def _entrant_facts(user: User) -> tuple[int, int, bool, bool]:
+    """(payments, their net sum, any invitation?, any handover to deliver?); elsewhere than
+    on PostgreSQL the last two are not asked (the lists are read)."""
+    if connection.vendor != "postgresql":
+        totals = Payment.objects.filter(recipient=user).aggregate(n=Count("pk"), net=Sum("net"))
+        return totals["n"] or 0, totals["net"] or 0, True, True
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _entrant_facts_query(),
+            {
+                "user": user.pk,
+                "public": [str(s) for s in PUBLIC_STATUSES],
+                "awaiting": Handover.Status.AWAITING_FILES.value,
+            },
+        )
+        n, net, invited, handovers = cursor.fetchone()
+    return int(n), int(net), bool(invited), bool(handovers)
+
+
 def entrant_dashboard(*, user: User) -> EntrantDashboard:
     """Everything but the entries, in a fixed number of queries whatever the history."""
-    payments = Payment.objects.filter(recipient=user)
-    totals = payments.aggregate(n=Count("pk"), net=Sum("net"))
+    n, net, invited, handovers = _entrant_facts(user)
     return EntrantDashboard(
         payments=list(
-            payments.select_related("contest", "entry", "prize").order_by("-created_at", "-pk")[
-                :ENTRANT_PAYMENTS_SHOWN
-            ]
+            Payment.objects.filter(recipient=user)
+            .select_related("contest", "entry", "prize")
+            .order_by("-created_at", "-pk")[:ENTRANT_PAYMENTS_SHOWN]
         )
-        if totals["n"]
+        if n
         else [],
-        payment_count=totals["n"] or 0,
-        earned_net=totals["net"] or 0,
-        invitations=_invited_with_nda_state(user),
+        payment_count=n,
+        earned_net=net,
+        invitations=_invited_with_nda_state(user) if invited else [],
         handovers_to_deliver=list(
             Handover.objects.filter(
                 entry__entrant=user, status=Handover.Status.AWAITING_FILES
             ).select_related("entry", "contest")
-        ),
+        )
+        if handovers
+        else [],
     )
 
 

@@ -257,3 +257,46 @@ def test_client_dashboard_statements_list_what_its_queryset_lists(monkeypatch):
     assert alone is not None
     mine = list(client_dashboard(user=other).values_list(*CLIENT_ROW_VALUES, named=True))
     assert [tuple(r) for r in alone.page(1).object_list] == [tuple(r) for r in mine]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the entrant's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_entrant_statements_list_what_its_queryset_lists(monkeypatch):
+    """``entrant_entries_pages`` gives, page by page (the deep ones in two steps), the rows
+    ``entrant_entries`` gives: the user's own entries only, newest first."""
+    from trefpunt.contests.selectors import entrant_entries, entrant_entries_pages
+    from trefpunt.contests.views.contests import ENTRANT_ROW_VALUES
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    member, client = make_user(), make_user()
+    for _ in range(3):
+        contest = published(client, max_entries_per_entrant=2)
+        enter(contest, member)
+        enter(contest)
+    rated = enter(contest, member)
+    entry_rate(entry_id=rated.pk, user=client, rating=3, feedback="Close")
+    expected = list(entrant_entries(user=member).values_list(*ENTRANT_ROW_VALUES, named=True))
+    assert len(expected) == 4
+    paginator = entrant_entries_pages(user=member, per_page=1)
+    assert paginator is not None and paginator.count == 4
+    shown = [tuple(r) for n in paginator.page_range for r in paginator.page(n).object_list]
+    assert shown == [tuple(r) for r in expected]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the entrant's facts are one written-out statement on PostgreSQL only",
+)
+def test_entrant_dashboard_reads_no_list_it_has_nothing_for(django_assert_num_queries):
+    """Most people have no payment, invitation or handover: one statement says so, and the
+    three lists are not read."""
+    from trefpunt.contests.selectors import entrant_dashboard
+
+    member = make_user()
+    enter(published(make_user()), member)
+    with django_assert_num_queries(1):
+        dash = entrant_dashboard(user=member)
+    assert (dash.payment_count, dash.earned_net) == (0, 0)
+    assert dash.payments == dash.invitations == dash.handovers_to_deliver == []

@@ -590,9 +590,12 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
     entries = selectors.entrant_entries(user=request.user)
-    page = BoundedPaginator(
+    paginator = selectors.entrant_entries_pages(
+        user=request.user, per_page=DASHBOARD_PAGE_SIZE
+    ) or BoundedPaginator(
         entries, DASHBOARD_PAGE_SIZE, rows=entries.values_list(*ENTRANT_ROW_VALUES, named=True)
-    ).get_page(request.GET.get("page"))
+    )
+    page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)
     loaded: dict[int, Entry] = {}
 
