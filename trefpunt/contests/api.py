@@ -401,19 +401,20 @@ def entry_list_api(
     """Managers see every entry (and may filter by rating, finalists, flags); in an open
     contest others see the entries; in a blind one entrants see only their own."""
     access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user, prizes=False)
-    qs = selectors.entry_list_for_viewer(
-        access=access,
-        filters=selectors.EntryFilters(
-            unrated=filters.unrated,
-            rated_min=filters.rated_min,
-            finalists=filters.finalists,
-            flagged=filters.flagged,
-            mine=filters.mine,
-        ),
+    entry_filters = selectors.EntryFilters(
+        unrated=filters.unrated,
+        rated_min=filters.rated_min,
+        finalists=filters.finalists,
+        flagged=filters.flagged,
+        mine=filters.mine,
     )
-    paginator = BoundedPaginator(
-        selectors.entries_without_contest(qs), max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    per_page = max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    paginator = selectors.entry_pages_for_manager(
+        access=access, filters=entry_filters, per_page=per_page
     )
+    if paginator is None:
+        qs = selectors.entry_list_for_viewer(access=access, filters=entry_filters)
+        paginator = BoundedPaginator(selectors.entries_without_contest(qs), per_page)
     page = paginator.get_page(filters.page)
     selectors.entries_contest_set(page.object_list, access.contest)
     return {

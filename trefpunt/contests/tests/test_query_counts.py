@@ -300,3 +300,82 @@ def test_entrant_dashboard_reads_no_list_it_has_nothing_for(django_assert_num_qu
         dash = entrant_dashboard(user=member)
     assert (dash.payment_count, dash.earned_net) == (0, 0)
     assert dash.payments == dash.invitations == dash.handovers_to_deliver == []
+
+
+def _entry_state(entry: Entry) -> tuple[Any, ...]:
+    """An entry as the judging grid reads it: its own fields, its entrant's, the entrant's
+    profile's and its current version's."""
+
+    def fields(instance: Any) -> dict[str, Any]:
+        meta = type(instance)._meta
+        return {f.attname: getattr(instance, f.attname) for f in meta.concrete_fields}
+
+    version = entry.current_version
+    return (
+        fields(entry),
+        fields(entry.entrant),
+        fields(entry.entrant.profile),
+        fields(version) if version is not None else None,
+    )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the manager's written-out entry statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_manager_entry_statements_list_what_the_grids_queryset_lists(
+    monkeypatch, django_assert_num_queries
+):
+    """``entry_pages_for_manager`` gives, for every filter of the judging grid and the API,
+    for the client and for staff, page by page (the deep ones in two steps), the entries
+    ``entries_without_contest(entry_list_for_viewer(...))`` gives, with their entrant,
+    profile and current version loaded; nobody else gets the statements."""
+    from trefpunt.contests.selectors import (
+        EntryFilters,
+        contest_access_for_manager,
+        contest_get_for_user,
+        entries_without_contest,
+        entry_list_for_viewer,
+        entry_pages_for_manager,
+    )
+    from trefpunt.contests.services import entry_decline, entry_finalist_set, entry_withdraw
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    client, member, staff = make_user(), make_user(), make_user(is_staff=True)
+    contest = published(client, max_entries_per_entrant=3)
+    entries = [enter(contest, member), *(enter(contest) for _ in range(6))]
+    entry_rate(entry_id=entries[0].pk, user=client, rating=5)
+    entry_rate(entry_id=entries[1].pk, user=client, rating=2)
+    entry_finalist_set(entry_id=entries[2].pk, user=client, finalist=True)
+    entry_decline(entry_id=entries[3].pk, user=client, reason="Not what the brief asks for.")
+    entry_withdraw(entry_id=entries[4].pk, user=entries[4].entrant)
+    Entry.objects.filter(pk=entries[5].pk).update(is_flagged=True)
+    managers = [
+        contest_access_for_manager(contest_id=contest.pk, user=client, prizes=False),
+        contest_get_for_user(contest_id=contest.pk, user=staff, prizes=False),
+    ]
+    every = [
+        EntryFilters(),
+        EntryFilters(unrated=True),
+        EntryFilters(rated_min=4),
+        EntryFilters(finalists=True),
+        EntryFilters(flagged=True),
+        EntryFilters(status=Entry.Status.DECLINED),
+        EntryFilters(mine=True),
+        EntryFilters(unrated=True, flagged=True),
+    ]
+    for access in managers:
+        for filters in every:
+            queryset = entries_without_contest(
+                entry_list_for_viewer(access=access, filters=filters).prefetch_related(None)
+            )
+            expected = [_entry_state(e) for e in queryset]
+            paginator = entry_pages_for_manager(access=access, filters=filters, per_page=2)
+            assert paginator is not None
+            assert paginator.count == len(expected), filters
+            pages = [list(paginator.page(n).object_list) for n in paginator.page_range]
+            with django_assert_num_queries(0):
+                shown = [_entry_state(e) for page in pages for e in page]
+            assert shown == expected, filters
+    entrant = contest_get_for_user(contest_id=contest.pk, user=member, prizes=False)
+    assert entry_pages_for_manager(access=entrant, filters=EntryFilters(), per_page=2) is None
