@@ -41,7 +41,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -197,8 +196,51 @@ def _contest_read(contest_id: int, *, prizes: bool) -> Contest | None:
     Contest.created_by.field.set_cached_value(contest, poster)
     _poster_profile_set(poster, profile)
     if prizes:
-        prefetch_related_objects([contest], _prizes_prefetch())
+        _prizes_read(contest)
     return contest
+
+
+# The contest's prizes with their winners, as ``_prizes_prefetch`` loads them, written out.
+_PRIZES_READ = (
+    "SELECT {columns} FROM {prize} z LEFT JOIN {entry} w ON w.id = z.winner_id"
+    " WHERE z.contest_id = %s ORDER BY z.position"
+)
+
+
+def _prizes_read_parts() -> list[tuple[str, type[Any], tuple[Any, ...]]]:
+    return [("z", Prize, model_fields(Prize)), ("w", Entry, model_fields(Entry))]
+
+
+@functools.cache
+def _prizes_read_query() -> str:
+    quote = connection.ops.quote_name
+    return _PRIZES_READ.format(
+        columns=", ".join(
+            f"{alias}.{quote(f.column)}" for alias, _m, fs in _prizes_read_parts() for f in fs
+        ),
+        prize=quote(Prize._meta.db_table),
+        entry=quote(Entry._meta.db_table),
+    )
+
+
+def _prizes_read(contest: Contest) -> None:
+    """``prefetch_related_objects([contest], _prizes_prefetch())`` with a prepared statement:
+    the prizes in order, each with its contest and winner (and the winner's prize) cached."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_prizes_read_query(), [contest.pk])
+        rows = cursor.fetchall()
+    prizes = []
+    for row in rows:
+        prize, winner = _instances_from_row(_prizes_read_parts(), row)
+        Prize.contest.field.set_cached_value(prize, contest)
+        Prize.winner.field.set_cached_value(prize, winner)
+        if winner is not None:
+            Prize.winner.field.remote_field.set_cached_value(winner, prize)
+        prizes.append(prize)
+    kept = contest.prizes.select_related("winner").order_by("position")
+    kept._result_cache = prizes
+    kept._prefetch_done = True  # type: ignore[attr-defined]
+    contest._prefetched_objects_cache = {"prizes": kept}  # type: ignore[attr-defined]
 
 
 def _prizes_prefetch() -> Prefetch:

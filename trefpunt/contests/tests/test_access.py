@@ -343,7 +343,12 @@ def test_a_contest_read_for_its_pages_is_the_one_the_orm_loads(django_assert_num
     Profile.objects.filter(user=lone).delete()
     no_profile = draft(client)
     type(no_profile).objects.filter(pk=no_profile.pk).update(created_by=lone)
-    for contest in (mine, for_organisation, no_profile):
+    awarded = published(client, prizes=[30000, 10000])
+    first, second = enter(awarded), enter(awarded)
+    with time_machine.travel(awarded.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=awarded.pk)
+    contest_award(contest_id=awarded.pk, user=client, awards={1: second.pk, 2: first.pk})
+    for contest in (mine, for_organisation, no_profile, awarded):
         loaded = _contest_base().get(pk=contest.pk)
         with django_assert_num_queries(2):
             read = _contest_read(contest.pk, prizes=True)
@@ -362,9 +367,14 @@ def test_a_contest_read_for_its_pages_is_the_one_the_orm_loads(django_assert_num
                 assert read.created_by.profile.user is read.created_by
             else:
                 assert not hasattr(read.created_by, "profile")
-            assert [(_instance_fields(p), p.winner) for p in read.prizes.all()] == [
-                (_instance_fields(p), p.winner) for p in loaded.prizes.all()
+            assert [
+                (_instance_fields(p), p.contest is read, p.winner and _instance_fields(p.winner))
+                for p in read.prizes.all()
+            ] == [
+                (_instance_fields(p), True, p.winner and _instance_fields(p.winner))
+                for p in loaded.prizes.all()
             ]
+            assert all(p.winner.prize_won is p for p in read.prizes.all() if p.winner)
         with django_assert_num_queries(1):
             assert _contest_read(contest.pk, prizes=False) is not None
     assert _contest_read(no_profile.pk + 1000, prizes=False) is None
