@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -409,13 +410,19 @@ def entry_list_api(
         mine=filters.mine,
     )
     per_page = max(1, min(filters.page_size, PAGE_SIZE_MAX))
-    paginator = selectors.entry_pages_for_manager(
+    statements = selectors.entry_pages_for_manager(
         access=access, filters=entry_filters, per_page=per_page
     )
-    if paginator is None:
+    if statements is None:
         qs = selectors.entry_list_for_viewer(access=access, filters=entry_filters)
         paginator = BoundedPaginator(selectors.entries_without_contest(qs), per_page)
+    else:
+        paginator = statements
     page = paginator.get_page(filters.page)
+    if statements is not None:
+        # The statements read no files (the judging grid loads them only for cards not in
+        # the cache); the answer lists them: one query for the page, as the queryset's.
+        prefetch_related_objects(list(page.object_list), selectors.entry_files_prefetch())
     selectors.entries_contest_set(page.object_list, access.contest)
     return {
         "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],
