@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
 from trefpunt.core.exceptions import NotFound
 
 from .models import (
@@ -21,6 +24,7 @@ from .models import (
     PortfolioItem,
     Profile,
     Role,
+    Skill,
 )
 from .tokens import secret_hash
 
@@ -36,15 +40,81 @@ def hidden_ids(kind: str) -> Any:
     return moderation_hidden(kind)
 
 
-def profile_get(*, handle: str) -> Profile:
-    profile = (
-        Profile.objects.select_related("user")
-        .prefetch_related("skills")
-        .filter(handle=handle.lower(), user__is_active=True)
-        # A profile staff hid (``moderation``) is gone until an appeal succeeds.
-        .exclude(pk__in=hidden_ids("accounts.profile"))
-        .first()
+# ``profile_get`` written out (PostgreSQL, prepared): the public profile page reads it on
+# every request, and building the ORM's query (with moderation's subquery) and its skills'
+# prefetch cost more than running them. Moderation's subquery is its own queryset's SQL.
+_PROFILE_READ = (
+    "SELECT {columns} FROM {profile} p INNER JOIN {user} u ON p.user_id = u.id"
+    " WHERE p.handle = %s AND u.is_active AND NOT (p.id IN ({hidden}))"
+    " ORDER BY p.id LIMIT 1"
+)
+_SKILLS_READ = (
+    "SELECT {columns} FROM {skill} s INNER JOIN {through} t ON s.id = t.skill_id"
+    " WHERE t.profile_id = %s ORDER BY s.name"
+)
+
+
+@functools.cache
+def _profile_read() -> tuple[str, tuple[Any, ...], str]:
+    """The statement, moderation's parameters and the skills' statement."""
+    from .models import User
+
+    quote = connection.ops.quote_name
+    hidden, hidden_params = hidden_ids("accounts.profile").query.sql_with_params()
+    through = Profile.skills.through
+    profile = _PROFILE_READ.format(
+        columns=", ".join(
+            [f"p.{quote(f.column)}" for f in model_fields(Profile)]
+            + [f"u.{quote(f.column)}" for f in model_fields(User)]
+        ),
+        profile=quote(Profile._meta.db_table),
+        user=quote(User._meta.db_table),
+        hidden=hidden,
     )
+    skills = _SKILLS_READ.format(
+        columns=", ".join(f"s.{quote(f.column)}" for f in model_fields(Skill)),
+        skill=quote(Skill._meta.db_table),
+        through=quote(through._meta.db_table),
+    )
+    return profile, tuple(hidden_params), skills
+
+
+def _profile_get_prepared(handle: str) -> Profile | None:
+    from .models import User
+
+    statement, hidden_params, skills_statement = _profile_read()
+    with prepared_cursor() as cursor:
+        cursor.execute(statement, [handle, *hidden_params])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        fields = model_fields(Profile)
+        profile: Profile = model_from_row(Profile, fields, row[: len(fields)])
+        cursor.execute(skills_statement, [profile.pk])
+        skills = [model_from_row(Skill, model_fields(Skill), r) for r in cursor.fetchall()]
+    user = model_from_row(User, model_fields(User), row[len(fields) :])
+    # As ``select_related("user")`` and ``prefetch_related("skills")`` leave them.
+    Profile.user.field.set_cached_value(profile, user)
+    User.profile.related.set_cached_value(user, profile)
+    kept = profile.skills.all()
+    kept._result_cache = skills
+    kept._prefetch_done = True  # type: ignore[attr-defined]
+    profile._prefetched_objects_cache = {"skills": kept}  # type: ignore[attr-defined]
+    return profile
+
+
+def profile_get(*, handle: str) -> Profile:
+    if connection.vendor == "postgresql":
+        profile = _profile_get_prepared(handle.lower())
+    else:
+        profile = (
+            Profile.objects.select_related("user")
+            .prefetch_related("skills")
+            .filter(handle=handle.lower(), user__is_active=True)
+            # A profile staff hid (``moderation``) is gone until an appeal succeeds.
+            .exclude(pk__in=hidden_ids("accounts.profile"))
+            .first()
+        )
     if profile is None:
         raise NotFound(_("No member with this handle."))
     return profile
@@ -63,7 +133,31 @@ class ProfileStats:
     organisations: int
 
 
+# ``profile_stats``' two counts in one written-out statement (PostgreSQL, prepared).
+_PROFILE_COUNTS = (
+    "SELECT (SELECT COUNT(*) FROM {item} WHERE owner_id = %s),"
+    " (SELECT COUNT(*) FROM {membership} WHERE user_id = %s)"
+)
+
+
+@functools.cache
+def _profile_counts_query() -> str:
+    quote = connection.ops.quote_name
+    return _PROFILE_COUNTS.format(
+        item=quote(PortfolioItem._meta.db_table), membership=quote(Membership._meta.db_table)
+    )
+
+
 def profile_stats(*, profile: Profile) -> ProfileStats:
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            cursor.execute(_profile_counts_query(), [profile.user_id, profile.user_id])
+            items, organisations = cursor.fetchone()
+        return ProfileStats(
+            member_since=profile.created_at,
+            portfolio_items=int(items),
+            organisations=int(organisations),
+        )
     user = profile.user
     return ProfileStats(
         member_since=profile.created_at,

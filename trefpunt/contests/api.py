@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -401,20 +402,27 @@ def entry_list_api(
     """Managers see every entry (and may filter by rating, finalists, flags); in an open
     contest others see the entries; in a blind one entrants see only their own."""
     access = selectors.contest_get_for_user(contest_id=contest_id, user=request.user, prizes=False)
-    qs = selectors.entry_list_for_viewer(
-        access=access,
-        filters=selectors.EntryFilters(
-            unrated=filters.unrated,
-            rated_min=filters.rated_min,
-            finalists=filters.finalists,
-            flagged=filters.flagged,
-            mine=filters.mine,
-        ),
+    entry_filters = selectors.EntryFilters(
+        unrated=filters.unrated,
+        rated_min=filters.rated_min,
+        finalists=filters.finalists,
+        flagged=filters.flagged,
+        mine=filters.mine,
     )
-    paginator = BoundedPaginator(
-        selectors.entries_without_contest(qs), max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    per_page = max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    statements = selectors.entry_pages_for_manager(
+        access=access, filters=entry_filters, per_page=per_page
     )
+    if statements is None:
+        qs = selectors.entry_list_for_viewer(access=access, filters=entry_filters)
+        paginator = BoundedPaginator(selectors.entries_without_contest(qs), per_page)
+    else:
+        paginator = statements
     page = paginator.get_page(filters.page)
+    if statements is not None:
+        # The statements read no files (the judging grid loads them only for cards not in
+        # the cache); the answer lists them: one query for the page, as the queryset's.
+        prefetch_related_objects(list(page.object_list), selectors.entry_files_prefetch())
     selectors.entries_contest_set(page.object_list, access.contest)
     return {
         "items": [_entry_out(e) for e in selectors.entry_access_many(access, page.object_list)],

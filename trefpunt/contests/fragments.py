@@ -127,24 +127,30 @@ def listing_render(
     return mark_safe(html)  # noqa: S308 — rendered by our template, escaped there
 
 
-def entry_tiles_render(entries: Sequence[Any]) -> SafeString:
-    """``contests/_entry_tile.html`` for each of ``entries`` (loaded by ``_entry_base``,
-    with or without their files), as one fragment keyed by what the tiles show; the files
-    are loaded only when the tiles are not in the cache."""
+def entry_tiles_render(
+    rows: Sequence[Any], load: Callable[[list[Any]], Sequence[Any]]
+) -> SafeString:
+    """``contests/_entry_tile.html`` for the entries of ``rows`` (plain rows with ``pk``,
+    ``number``, ``title``, ``status``, ``entrant__profile__handle`` and
+    ``current_version_id``), as one fragment keyed by what the tiles show; only when the
+    tiles are not in the cache are the entries made (``load(rows)``: loaded as
+    ``_entry_base`` does, in the rows' order) and their files loaded."""
     from django.db.models import prefetch_related_objects
 
     from .selectors import entry_files_prefetch
 
-    if not entries:
+    if not rows:
         return mark_safe("")
     parts = [
         # A version's files never change: its id stands for them.
-        (e.pk, e.number, e.title, e.status, e.entrant.profile.handle, e.current_version_id)
-        for e in entries
+        (r.pk, r.number, r.title, r.status, r.entrant__profile__handle, r.current_version_id)
+        for r in rows
     ]
+    entries: list[Any] = []
 
     def files_load(_missing: list[int]) -> None:
-        prefetch_related_objects(list(entries), entry_files_prefetch())
+        entries.extend(load(list(rows)))
+        prefetch_related_objects(entries, entry_files_prefetch())
 
     def render(_i: int) -> str:
         return "".join(render_to_string("contests/_entry_tile.html", {"entry": e}) for e in entries)

@@ -10,6 +10,7 @@ computes a row's subqueries after the LIMIT, and joins for a few skipped rows co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -75,3 +76,59 @@ class BoundedPaginator(Paginator):
         ids = self.ids_of_page(number)
         rows = {row.pk: row for row in self.rows.filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+class StatementPaginator(BoundedPaginator):
+    """``BoundedPaginator`` over a list read by hand-written statements, prepared on
+    PostgreSQL (``core.db.prepared_cursor``), instead of querysets: for the pages opened
+    most, where building the ORM's queries cost more than running them. ``count`` counts at
+    most ``%(limit)s`` rows; ``rows`` reads ``%(limit)s`` rows of the list in its order from
+    ``%(offset)s``; ``ids`` the same rows' ids only and ``rows_of`` the rows of the ids
+    ``%(ids)s`` (in any order): the two steps of ``BoundedPaginator.page`` for deep pages.
+    Each statement also gets ``params``; ``row(*values)`` makes a page's row (with ``pk``)."""
+
+    def __init__(
+        self,
+        per_page: int,
+        *,
+        count: str,
+        rows: str,
+        ids: str,
+        rows_of: str,
+        params: dict[str, Any],
+        row: Callable[..., Any],
+        max_rows: int | None = None,
+    ) -> None:
+        # Not ``BoundedPaginator.__init__``: there are no querysets.
+        Paginator.__init__(self, [], per_page)
+        self.max_rows = LIST_MAX_ROWS if max_rows is None else max_rows
+        self.statements = {"count": count, "rows": rows, "ids": ids, "rows_of": rows_of}
+        self.params = params
+        self.row = row
+
+    def _run(self, statement: str, **more: Any) -> list[Any]:
+        from trefpunt.core.db import prepared_cursor
+
+        with prepared_cursor() as cursor:
+            cursor.execute(self.statements[statement], {**self.params, **more})
+            return list(cursor.fetchall())
+
+    @cached_property
+    def count(self) -> int:
+        return int(self._run("count", limit=self.max_rows)[0][0])
+
+    def ids_of_page(self, number: int) -> list[int]:
+        bottom = (number - 1) * self.per_page
+        limit = min(self.per_page, self.count - bottom)
+        return [r[0] for r in self._run("ids", offset=bottom, limit=limit)]
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom <= ONE_STEP_OFFSET_MAX:
+            limit = min(self.per_page, self.count - bottom)
+            rows = self._run("rows", offset=bottom, limit=limit)
+            return Page([self.row(*r) for r in rows], number, self)
+        ids = self.ids_of_page(number)
+        found = {r.pk: r for r in (self.row(*v) for v in self._run("rows_of", ids=ids))}
+        return Page([found[pk] for pk in ids if pk in found], number, self)

@@ -10,6 +10,8 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -24,6 +26,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from trefpunt.core.db import prepared_cursor
@@ -116,6 +120,80 @@ def wallet_lines(*, wallet: LedgerAccount) -> QuerySet[Any, Any]:
         )
         .order_by("-last_entry")
     )
+
+
+# ``wallet_lines`` written out (PostgreSQL, prepared; ``wallet_lines_pages``): the wallet
+# page reads its count and a page of it on every request, and building the ORM's grouped
+# query (a CASE, a cast, a date in the current time zone, six aggregates) twice cost the
+# page more than running it. The same columns, groups and order.
+_LINES_FROM = (
+    " FROM {posting} p INNER JOIN {entry} j ON p.entry_id = j.id WHERE p.account_id = %(wallet)s"
+    " GROUP BY 1, 2, 3"
+)
+_LINES_GROUP = (
+    "SELECT j.kind, CASE WHEN j.reference = '' THEN (p.entry_id)::varchar ELSE j.reference END,"
+    " (j.created_at AT TIME ZONE %(tz)s)::date"
+)
+_LINES_COUNT = "SELECT COUNT(*) FROM ({group}{source}) t"
+_LINES_PAGE = (
+    "{group}, SUM(p.amount), COUNT(p.id), MAX(p.entry_id), MAX(j.created_at),"
+    " MAX(j.reference), MAX(j.description){source}"
+    " ORDER BY 6 DESC LIMIT %(limit)s OFFSET %(offset)s"
+)
+# The keys of a line, as ``wallet_lines``' ``values`` gives them.
+_LINE_KEYS = (
+    "entry__kind",
+    "group",
+    "day",
+    "amount",
+    "count",
+    "last_entry",
+    "at",
+    "reference",
+    "description",
+)
+
+
+@functools.cache
+def _lines_statement(template: str) -> str:
+    source = _LINES_FROM.format(
+        posting=connection.ops.quote_name(Posting._meta.db_table),
+        entry=connection.ops.quote_name(JournalEntry._meta.db_table),
+    )
+    return template.format(group=_LINES_GROUP, source=source)
+
+
+class _WalletLinesPaginator(Paginator):
+    """``Paginator(wallet_lines(wallet=…))`` through the written-out statements."""
+
+    def __init__(self, wallet: LedgerAccount, per_page: int) -> None:
+        super().__init__([], per_page)
+        # The day in the current time zone, named as ``TruncDate`` names it to PostgreSQL.
+        tz = connection.ops._prepare_tzname_delta(timezone.get_current_timezone_name())  # type: ignore[attr-defined]
+        self.params = {"wallet": wallet.pk, "tz": tz}
+
+    def _run(self, template: str, **more: Any) -> list[Any]:
+        with prepared_cursor() as cursor:
+            cursor.execute(_lines_statement(template), {**self.params, **more})
+            return list(cursor.fetchall())
+
+    @cached_property
+    def count(self) -> int:
+        return int(self._run(_LINES_COUNT)[0][0])
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = self._run(_LINES_PAGE, offset=bottom, limit=self.per_page)
+        return Page([dict(zip(_LINE_KEYS, r, strict=True)) for r in rows], number, self)
+
+
+def wallet_lines_pages(*, wallet: LedgerAccount, per_page: int) -> Paginator:
+    """The pages of ``wallet_lines`` (dicts with its keys); on PostgreSQL from prepared
+    statements."""
+    if connection.vendor != "postgresql":
+        return Paginator(wallet_lines(wallet=wallet), per_page)
+    return _WalletLinesPaginator(wallet, per_page)
 
 
 def wallet_payouts(*, wallet: LedgerAccount, status: str | None = None) -> QuerySet[Payout]:

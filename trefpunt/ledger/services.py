@@ -24,17 +24,19 @@ first attempt to commit and then returns its entry instead of booking again.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -78,7 +80,32 @@ MAX_RETURN_PATH = 300
 # --- accounts -----------------------------------------------------------------
 
 
+# A person's wallet, read with a prepared statement on PostgreSQL (``wallet_for_user``):
+# every wallet page and the wallet API read it first, and building the ORM's get cost more
+# than running it.
+_WALLET_OF_USER = (
+    "SELECT {columns} FROM {account} WHERE kind = %s AND user_id = %s AND currency = %s"
+)
+
+
+@functools.cache
+def _wallet_of_user_query() -> str:
+    quote = connection.ops.quote_name
+    return _WALLET_OF_USER.format(
+        columns=", ".join(quote(f.column) for f in model_fields(LedgerAccount)),
+        account=quote(LedgerAccount._meta.db_table),
+    )
+
+
 def wallet_for_user(*, user: User, currency: str = "EUR") -> LedgerAccount:
+    """The person's wallet in ``currency``, made on first use."""
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            cursor.execute(_wallet_of_user_query(), [AccountKind.WALLET.value, user.pk, currency])
+            row = cursor.fetchone()
+        if row is not None:
+            wallet: LedgerAccount = model_from_row(LedgerAccount, model_fields(LedgerAccount), row)
+            return wallet
     account, _created = LedgerAccount.objects.get_or_create(
         kind=AccountKind.WALLET,
         user=user,

@@ -29,7 +29,7 @@ from .selectors import (
     payouts_pending,
     payouts_recently_handled,
     wallet_escrows,
-    wallet_lines,
+    wallet_lines_pages,
     wallet_payouts,
     wallet_summary,
 )
@@ -68,7 +68,7 @@ def _wallet_target(
 def _wallet_page(
     request: AuthedRequest, wallet: LedgerAccount, organisation: Organisation | None
 ) -> HttpResponse:
-    paginator = Paginator(wallet_lines(wallet=wallet), HISTORY_PAGE_SIZE)
+    paginator = wallet_lines_pages(wallet=wallet, per_page=HISTORY_PAGE_SIZE)
     history = paginator.get_page(request.GET.get("page"))
     escrows = list(wallet_escrows(wallet=wallet))
     labels = references_describe(

@@ -769,3 +769,44 @@ def test_invitation_accept_after_expiry_is_refused(client):
 def test_invitation_accept_with_an_unknown_token_is_not_found(client, user):
     client.force_login(user)
     assert client.get("/en/orgs/invitations/not-a-real-token/").status_code == 404
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the profile's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_profile_read_for_its_page_is_the_one_the_orm_loads(django_assert_num_queries):
+    """``profile_get`` and ``profile_stats`` (written out on PostgreSQL) give what the ORM's
+    queries give: the profile with its user and skills in order, without further queries;
+    an inactive member's profile is not found (a hidden one: moderation's tests)."""
+    from trefpunt.accounts.models import Profile, Skill
+    from trefpunt.accounts.selectors import profile_get, profile_stats
+    from trefpunt.core.exceptions import NotFound
+
+    user = UserFactory.create()
+    profile = Profile.objects.get(user=user)
+    profile.skills.set(
+        [
+            Skill.objects.create(name="Zine layout", slug="zine"),
+            Skill.objects.create(name="Animation", slug="animation"),
+        ]
+    )
+
+    def fields(instance):
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.fields}
+
+    with django_assert_num_queries(2):
+        read = profile_get(handle=profile.handle.upper())
+    loaded = Profile.objects.select_related("user").prefetch_related("skills").get(pk=profile.pk)
+    with django_assert_num_queries(0):
+        assert fields(read) == fields(loaded)
+        assert fields(read.user) == fields(loaded.user)
+        assert read.user.profile is read
+        assert [fields(s) for s in read.skills.all()] == [fields(s) for s in loaded.skills.all()]
+        assert [s.name for s in read.skills.all()] == ["Animation", "Zine layout"]
+    with django_assert_num_queries(1):
+        stats = profile_stats(profile=read)
+    assert (stats.portfolio_items, stats.organisations) == (0, 0)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    with pytest.raises(NotFound):
+        profile_get(handle=profile.handle)

@@ -321,3 +321,60 @@ def test_a_contest_rebuilt_from_its_access_fields_gives_the_same_capabilities():
             )
             kept = access_build(light, viewer, can_manage=False, is_invited=False, my_entries=mine)
             assert {n: getattr(kept, n) for n in names} == {n: getattr(full, n) for n in names}
+
+
+def _instance_fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_a_contest_read_for_its_pages_is_the_one_the_orm_loads(django_assert_num_queries):
+    """``_contest_read`` (written out on PostgreSQL) gives the instances ``_contest_base``
+    makes: the contest, its organisation (or none), its poster with the profile (or a known
+    missing one) and its prizes with their winners, without further queries."""
+    from trefpunt.accounts.models import Profile
+    from trefpunt.contests.selectors import _contest_base, _contest_read
+
+    from .factories import make_organisation
+
+    client = make_user()
+    mine = published(client)
+    for_organisation = published(client, organisation=make_organisation(client))
+    lone = make_user()
+    Profile.objects.filter(user=lone).delete()
+    no_profile = draft(client)
+    type(no_profile).objects.filter(pk=no_profile.pk).update(created_by=lone)
+    awarded = published(client, prizes=[30000, 10000])
+    first, second = enter(awarded), enter(awarded)
+    with time_machine.travel(awarded.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=awarded.pk)
+    contest_award(contest_id=awarded.pk, user=client, awards={1: second.pk, 2: first.pk})
+    for contest in (mine, for_organisation, no_profile, awarded):
+        loaded = _contest_base().get(pk=contest.pk)
+        with django_assert_num_queries(2):
+            read = _contest_read(contest.pk, prizes=True)
+        assert read is not None
+        with django_assert_num_queries(0):
+            assert _instance_fields(read) == _instance_fields(loaded)
+            if loaded.organisation is None:
+                assert read.organisation is None
+            else:
+                assert _instance_fields(read.organisation) == _instance_fields(loaded.organisation)
+            assert _instance_fields(read.created_by) == _instance_fields(loaded.created_by)
+            if hasattr(loaded.created_by, "profile"):
+                assert _instance_fields(read.created_by.profile) == _instance_fields(
+                    loaded.created_by.profile
+                )
+                assert read.created_by.profile.user is read.created_by
+            else:
+                assert not hasattr(read.created_by, "profile")
+            assert [
+                (_instance_fields(p), p.contest is read, p.winner and _instance_fields(p.winner))
+                for p in read.prizes.all()
+            ] == [
+                (_instance_fields(p), True, p.winner and _instance_fields(p.winner))
+                for p in loaded.prizes.all()
+            ]
+            assert all(p.winner.prize_won is p for p in read.prizes.all() if p.winner)
+        with django_assert_num_queries(1):
+            assert _contest_read(contest.pk, prizes=False) is not None
+    assert _contest_read(no_profile.pk + 1000, prizes=False) is None

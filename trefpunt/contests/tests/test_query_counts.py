@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -205,3 +206,176 @@ def test_client_dashboard_reads_only_the_columns_its_rows_show():
     assert not [
         q for q in captured.captured_queries if '"contests_contest"."description"' in q["sql"]
     ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the dashboard's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_client_dashboard_statements_list_what_its_queryset_lists(monkeypatch):
+    """``client_dashboard_pages`` gives, page by page (the deep ones in two steps), the rows
+    ``client_dashboard`` gives: the user's own contests and those of organisations they own
+    or administer, not a plain member's organisation's, nobody else's; newest first."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from trefpunt.accounts.services import invitation_accept, organisation_invite
+    from trefpunt.contests.models import Handover
+    from trefpunt.contests.selectors import client_dashboard, client_dashboard_pages
+    from trefpunt.contests.services import contest_award, contest_close_entries
+    from trefpunt.contests.views.contests import CLIENT_ROW_VALUES
+
+    from .factories import make_organisation
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    client, other = make_user(), make_user()
+    administered, joined = make_organisation(other), make_organisation(other)
+    for organisation, role in ((administered, "admin"), (joined, "member")):
+        _invitation, token = organisation_invite(
+            organisation=organisation, inviter=other, email=client.email, role=role
+        )
+        invitation_accept(token=token, user=client)
+    awarded = published(client)
+    entry = enter(awarded)
+    with time_machine.travel(awarded.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=awarded.pk)
+    contest_award(contest_id=awarded.pk, user=client, awards={1: entry.pk})
+    Handover.objects.filter(contest=awarded).update(status=Handover.Status.DELIVERED)
+    for _ in range(3):
+        published(client)
+        published(other, organisation=administered)
+        published(other, organisation=joined)
+        published(other)
+    expected = list(client_dashboard(user=client).values_list(*CLIENT_ROW_VALUES, named=True))
+    assert len(expected) == 7 and any(r.handover_waiting for r in expected)
+    paginator = client_dashboard_pages(user=client, per_page=2)
+    assert paginator is not None and paginator.count == 7
+    shown = [tuple(r) for n in paginator.page_range for r in paginator.page(n).object_list]
+    assert shown == [tuple(r) for r in expected]
+    alone = client_dashboard_pages(user=other, per_page=50)
+    assert alone is not None
+    mine = list(client_dashboard(user=other).values_list(*CLIENT_ROW_VALUES, named=True))
+    assert [tuple(r) for r in alone.page(1).object_list] == [tuple(r) for r in mine]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the entrant's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_entrant_statements_list_what_its_queryset_lists(monkeypatch):
+    """``entrant_entries_pages`` gives, page by page (the deep ones in two steps), the rows
+    ``entrant_entries`` gives: the user's own entries only, newest first."""
+    from trefpunt.contests.selectors import entrant_entries, entrant_entries_pages
+    from trefpunt.contests.views.contests import ENTRANT_ROW_VALUES
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    member, client = make_user(), make_user()
+    for _ in range(3):
+        contest = published(client, max_entries_per_entrant=2)
+        enter(contest, member)
+        enter(contest)
+    rated = enter(contest, member)
+    entry_rate(entry_id=rated.pk, user=client, rating=3, feedback="Close")
+    expected = list(entrant_entries(user=member).values_list(*ENTRANT_ROW_VALUES, named=True))
+    assert len(expected) == 4
+    paginator = entrant_entries_pages(user=member, per_page=1)
+    assert paginator is not None and paginator.count == 4
+    shown = [tuple(r) for n in paginator.page_range for r in paginator.page(n).object_list]
+    assert shown == [tuple(r) for r in expected]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the entrant's facts are one written-out statement on PostgreSQL only",
+)
+def test_entrant_dashboard_reads_no_list_it_has_nothing_for(django_assert_num_queries):
+    """Most people have no payment, invitation or handover: one statement says so, and the
+    three lists are not read."""
+    from trefpunt.contests.selectors import entrant_dashboard
+
+    member = make_user()
+    enter(published(make_user()), member)
+    with django_assert_num_queries(1):
+        dash = entrant_dashboard(user=member)
+    assert (dash.payment_count, dash.earned_net) == (0, 0)
+    assert dash.payments == dash.invitations == dash.handovers_to_deliver == []
+
+
+def _entry_state(entry: Entry) -> tuple[Any, ...]:
+    """An entry as the judging grid reads it: its own fields, its entrant's, the entrant's
+    profile's and its current version's."""
+
+    def fields(instance: Any) -> dict[str, Any]:
+        meta = type(instance)._meta
+        return {f.attname: getattr(instance, f.attname) for f in meta.concrete_fields}
+
+    version = entry.current_version
+    return (
+        fields(entry),
+        fields(entry.entrant),
+        fields(entry.entrant.profile),
+        fields(version) if version is not None else None,
+    )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the manager's written-out entry statements are PostgreSQL's (elsewhere the ORM's)",
+)
+def test_manager_entry_statements_list_what_the_grids_queryset_lists(
+    monkeypatch, django_assert_num_queries
+):
+    """``entry_pages_for_manager`` gives, for every filter of the judging grid and the API,
+    for the client and for staff, page by page (the deep ones in two steps), the entries
+    ``entries_without_contest(entry_list_for_viewer(...))`` gives, with their entrant,
+    profile and current version loaded; nobody else gets the statements."""
+    from trefpunt.contests.selectors import (
+        EntryFilters,
+        contest_access_for_manager,
+        contest_get_for_user,
+        entries_without_contest,
+        entry_list_for_viewer,
+        entry_pages_for_manager,
+    )
+    from trefpunt.contests.services import entry_decline, entry_finalist_set, entry_withdraw
+
+    monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
+    client, member, staff = make_user(), make_user(), make_user(is_staff=True)
+    contest = published(client, max_entries_per_entrant=3)
+    entries = [enter(contest, member), *(enter(contest) for _ in range(6))]
+    entry_rate(entry_id=entries[0].pk, user=client, rating=5)
+    entry_rate(entry_id=entries[1].pk, user=client, rating=2)
+    entry_finalist_set(entry_id=entries[2].pk, user=client, finalist=True)
+    entry_decline(entry_id=entries[3].pk, user=client, reason="Not what the brief asks for.")
+    entry_withdraw(entry_id=entries[4].pk, user=entries[4].entrant)
+    Entry.objects.filter(pk=entries[5].pk).update(is_flagged=True)
+    managers = [
+        contest_access_for_manager(contest_id=contest.pk, user=client, prizes=False),
+        contest_get_for_user(contest_id=contest.pk, user=staff, prizes=False),
+    ]
+    every = [
+        EntryFilters(),
+        EntryFilters(unrated=True),
+        EntryFilters(rated_min=4),
+        EntryFilters(finalists=True),
+        EntryFilters(flagged=True),
+        EntryFilters(status=Entry.Status.DECLINED),
+        EntryFilters(mine=True),
+        EntryFilters(unrated=True, flagged=True),
+    ]
+    for access in managers:
+        for filters in every:
+            queryset = entries_without_contest(
+                entry_list_for_viewer(access=access, filters=filters).prefetch_related(None)
+            )
+            expected = [_entry_state(e) for e in queryset]
+            paginator = entry_pages_for_manager(access=access, filters=filters, per_page=2)
+            assert paginator is not None
+            assert paginator.count == len(expected), filters
+            pages = [list(paginator.page(n).object_list) for n in paginator.page_range]
+            with django_assert_num_queries(0):
+                shown = [_entry_state(e) for page in pages for e in page]
+            assert shown == expected, filters
+    entrant = contest_get_for_user(contest_id=contest.pk, user=member, prizes=False)
+    assert entry_pages_for_manager(access=entrant, filters=EntryFilters(), per_page=2) is None

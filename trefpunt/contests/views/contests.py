@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -90,30 +90,51 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_entries(access: selectors.ContestAccess) -> list[Entry]:
-    """The first entries the contest page shows: winners first once the contest is decided,
-    then in order of submission. Two index-served reads (by status, by number) instead of
-    one order on a CASE expression, which sorts every entry of the contest."""
-    # Their files only if the tiles are not in the cache (``entry_tiles_render``); the tiles
-    # need neither the contest (known) nor the descriptions.
-    entries = (
-        selectors.entry_list_for_viewer(access=access)
-        .prefetch_related(None)
-        .select_related(None)
-        .select_related("entrant__profile", "current_version")
-        .defer("description")
-    )
-    winners: list[Entry] = []
+# What a tile of the contest page shows besides its files (``fragments.entry_tiles_render``
+# keys the tiles by these), and whose entry it is.
+ENTRY_TILE_VALUES = (
+    "pk",
+    "number",
+    "title",
+    "status",
+    "entrant__profile__handle",
+    "current_version_id",
+    "entrant_id",
+)
+
+
+def _detail_entries(access: selectors.ContestAccess) -> tuple[list[Any], Callable[..., Any]]:
+    """The first entries the contest page shows as plain rows (``ENTRY_TILE_VALUES``):
+    winners first once the contest is decided, then in order of submission. Two
+    index-served reads (by status, by number) instead of one order on a CASE expression,
+    which sorts every entry of the contest. With them, what loads the entries of some of
+    these rows (among those the viewer may see), for tiles not in the cache."""
+    entries = selectors.entry_list_for_viewer(access=access).prefetch_related(None)
+    rows = entries.select_related(None).values_list(*ENTRY_TILE_VALUES, named=True)
+    winners: list[Any] = []
     if access.contest.status in rules.DECIDED:
-        winners = list(entries.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
-    others = entries.exclude(status=Entry.Status.WINNER)[: DETAIL_ENTRIES - len(winners)]
-    return winners + list(others)
+        winners = list(rows.filter(status=Entry.Status.WINNER)[:DETAIL_ENTRIES])
+    others = rows.exclude(status=Entry.Status.WINNER)[: DETAIL_ENTRIES - len(winners)]
+
+    def load(shown: list[Any]) -> list[Entry]:
+        # The tiles need neither the contest (known) nor the descriptions.
+        loaded = {
+            e.pk: e
+            for e in entries.select_related(None)
+            .select_related("entrant__profile", "current_version")
+            .defer("description")
+            .filter(pk__in=[r.pk for r in shown])
+        }
+        selectors.entries_contest_set(loaded.values(), access.contest)
+        return [loaded[r.pk] for r in shown]
+
+    return winners + list(others), load
 
 
 def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
     contest = access.contest
     user = access.user
-    entries = _detail_entries(access) if access.can_read_brief else []
+    entries, load = _detail_entries(access) if access.can_read_brief else ([], list)
     counts = dict(contest.entries.values_list("status").annotate(n=Count("pk")).order_by())
     entry_total = sum(n for status, n in counts.items() if status != Entry.Status.WITHDRAWN)
     mine = [e for e in entries if user is not None and e.entrant_id == user.pk]
@@ -126,8 +147,8 @@ def detail_context(access: selectors.ContestAccess) -> dict[str, Any]:
         "attachments": list(contest.attachments.all()) if access.can_read_brief else [],
         "nda_form": NdaForm(),
         "entries": entries,
-        "entry_grid": entry_tiles_render(entries),
-        "my_entry_grid": entry_tiles_render(mine),
+        "entry_grid": entry_tiles_render(entries, load),
+        "my_entry_grid": entry_tiles_render(mine, load),
         "entries_more": entry_total > len(entries) and access.sees_all_entries,
         "entry_total": entry_total,
         "finalist_count": counts.get(Entry.Status.FINALIST, 0),
@@ -523,12 +544,17 @@ def _rows_html(
 @require_GET
 def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
     # The rows show the prize total kept on the contest: no prizes to load.
-    contests = selectors.client_dashboard(user=request.user).prefetch_related(None)
-    page = BoundedPaginator(
-        contests.select_related(None),
-        DASHBOARD_PAGE_SIZE,
-        rows=contests.values_list(*CLIENT_ROW_VALUES, named=True),
-    ).get_page(request.GET.get("page"))
+    def contests() -> QuerySet[Contest]:
+        return selectors.client_dashboard(user=request.user).prefetch_related(None)
+
+    paginator = selectors.client_dashboard_pages(user=request.user, per_page=DASHBOARD_PAGE_SIZE)
+    if paginator is None:
+        paginator = BoundedPaginator(
+            contests().select_related(None),
+            DASHBOARD_PAGE_SIZE,
+            rows=contests().values_list(*CLIENT_ROW_VALUES, named=True),
+        )
+    page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)
     figures = selectors.client_dashboard_figures([r.pk for r in shown])
     loaded: dict[int, Contest] = {}
@@ -537,7 +563,8 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
         # Only the user's own contests (``client_dashboard``), as on the page; only the
         # columns a row shows, not the briefs.
         for c in (
-            contests.select_related(None)
+            contests()
+            .select_related(None)
             .select_related("organisation")
             .only(*DASHBOARD_CLIENT_FIELDS)
             .filter(pk__in=[shown[i].pk for i in missing])
@@ -563,9 +590,12 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
     entries = selectors.entrant_entries(user=request.user)
-    page = BoundedPaginator(
+    paginator = selectors.entrant_entries_pages(
+        user=request.user, per_page=DASHBOARD_PAGE_SIZE
+    ) or BoundedPaginator(
         entries, DASHBOARD_PAGE_SIZE, rows=entries.values_list(*ENTRANT_ROW_VALUES, named=True)
-    ).get_page(request.GET.get("page"))
+    )
+    page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)
     loaded: dict[int, Entry] = {}
 

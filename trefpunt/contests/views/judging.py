@@ -71,11 +71,15 @@ def _judge_page(
         raise Http404 from None
     form = JudgeFilterForm(request.GET or None)
     filters = _judge_filters(form)
-    entries = selectors.entry_list_for_viewer(access=access, filters=filters)
     # The files are loaded only for cards not in the cache (``_cards_html``); the contest is
     # known (not read again with every entry).
-    entries = selectors.entries_without_contest(entries.prefetch_related(None))
-    paginator = BoundedPaginator(entries, JUDGE_PAGE_SIZE)
+    paginator = selectors.entry_pages_for_manager(
+        access=access, filters=filters, per_page=JUDGE_PAGE_SIZE
+    )
+    if paginator is None:
+        entries = selectors.entry_list_for_viewer(access=access, filters=filters)
+        entries = selectors.entries_without_contest(entries.prefetch_related(None))
+        paginator = BoundedPaginator(entries, JUDGE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     selectors.entries_contest_set(page.object_list, access.contest)
     if filters == selectors.EntryFilters() and not access.is_staff and not paginator.capped:

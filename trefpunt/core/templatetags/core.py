@@ -7,9 +7,10 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 
 from trefpunt.core.markdown import markdown_render
@@ -54,6 +55,7 @@ def _urls_forget(**kwargs: Any) -> None:
     _REVERSED.clear()
     _NAV_ITEMS.clear()
     _NAV_HTML.clear()
+    _USER_MENU.clear()
     _translated.cache_clear()
 
 
@@ -141,3 +143,27 @@ def nav_links(context: dict[str, Any]) -> SafeString:
             ),
         )
     return html
+
+
+# The user menu (``_user_menu.html``, twice on every page a logged-in person opens: in the
+# header's dropdown and the phone menu) per language, script prefix, URL configuration and
+# staff flag: the same for everyone but the profile link, put in afterwards. Rendered, it
+# was a dozen translations and reversed links each time.
+_USER_MENU: dict[tuple[Any, ...], str] = {}
+_PROFILE_URL_PLACEHOLDER = "profile-url-placeholder-5e1d7b"
+
+
+@register.simple_tag(takes_context=True)
+def user_menu(context: Any) -> SafeString:
+    """``{% include "_user_menu.html" %}`` for the logged-in ``user`` with the header's
+    facts ``me`` (``community.header_facts``)."""
+    is_staff = bool(context["user"].is_staff)
+    key = (get_language(), get_script_prefix(), get_urlconf(), is_staff)
+    html = _USER_MENU.get(key)
+    if html is None:
+        html = _USER_MENU[key] = get_template("_user_menu.html").render(
+            {"me": {"profile_url": _PROFILE_URL_PLACEHOLDER}, "user": {"is_staff": is_staff}}
+        )
+    # Escaped as the template escapes ``{{ me.profile_url }}``.
+    url = conditional_escape(context["me"].profile_url)
+    return mark_safe(html.replace(_PROFILE_URL_PLACEHOLDER, url))  # noqa: S308

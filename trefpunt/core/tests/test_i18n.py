@@ -341,6 +341,28 @@ def test_page_chrome_reverses_its_links_once_per_process(
     assert calls == []
 
 
+@pytest.mark.django_db
+def test_user_menu_is_kept_per_language_and_staff_flag_with_each_persons_profile(
+    client: Client, user: User, staff_user: User
+) -> None:
+    """The user menu is rendered once per language and staff flag (``user_menu``): each
+    person still gets their own profile link, and only staff get the staff links."""
+    handles = {}
+    pages = {}
+    for person in (user, staff_user, user):
+        client.force_login(person)
+        handles[person.pk] = Profile.objects.get(user=person).handle
+        pages[person.pk] = client.get("/nl/contests/").content.decode()
+    mine, staffs = pages[user.pk], pages[staff_user.pk]
+
+    assert mine.count(f'<a href="/nl/@{handles[user.pk]}/">Mijn profiel</a>') == 2
+    assert staffs.count(f'<a href="/nl/@{handles[staff_user.pk]}/">Mijn profiel</a>') == 2
+    assert handles[staff_user.pk] not in mine
+    assert staffs.count('href="/nl/moderation/') >= 2
+    assert 'href="/nl/moderation/' not in mine
+    assert ">Uitloggen<" in mine and ">Log out<" not in mine
+
+
 @pytest.mark.parametrize(
     ("accept_language", "prefix"),
     [("nl", "/nl/"), ("nl-NL,nl;q=0.9,en;q=0.8", "/nl/"), ("en-GB", "/en/"), ("fr", "/en/")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -545,3 +546,41 @@ def test_wallet_names_a_deposit_in_the_readers_language(client: Client, user: Us
     assert "Via de sandbox (testbetalingen)" in dutch
     assert "Deposit via" not in dutch
     assert "Via the sandbox (test payments)" in english
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the wallet's written-out statements are PostgreSQL's (elsewhere the ORM's)",
+)
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "America/Los_Angeles", "Etc/GMT+5"])
+def test_wallet_lines_statements_give_the_lines_of_the_querysets(
+    user: User, zone: str, django_assert_num_queries: Any
+) -> None:
+    """``wallet_lines_pages`` gives, page by page, the lines ``wallet_lines`` gives (grouped
+    per piece of work per day in the current time zone, newest first), and
+    ``wallet_for_user`` the wallet the ORM reads, in one query."""
+    from django.utils import timezone
+
+    from trefpunt.ledger.selectors import wallet_lines, wallet_lines_pages
+
+    client_wallet = funded_wallet(new_user(), 5000)
+    escrow = escrow_account(reference="contest:8", funder=client_wallet, label="Prize")
+    escrow_fund(wallet=client_wallet, escrow=escrow, amount=1200, idempotency_key="c8:fund")
+    payee = wallet_for_user(user=user)
+    fund_wallet(payee, user, 700)
+    for i in range(3):
+        escrow_release(escrow=escrow, payee=payee, amount=100, idempotency_key=f"c8:pay:{i}")
+    history_lines(payee, 2)
+    with timezone.override(zone):
+        expected = list(wallet_lines(wallet=payee))
+        paginator = wallet_lines_pages(wallet=payee, per_page=2)
+        shown = [line for n in paginator.page_range for line in paginator.page(n).object_list]
+    assert len(expected) > 4
+    assert paginator.count == len(expected)
+    assert shown == expected
+    with django_assert_num_queries(1):
+        again = wallet_for_user(user=user)
+    loaded = LedgerAccount.objects.get(pk=payee.pk)
+    assert {f.attname: getattr(again, f.attname) for f in LedgerAccount._meta.fields} == {
+        f.attname: getattr(loaded, f.attname) for f in LedgerAccount._meta.fields
+    }

@@ -146,13 +146,61 @@ def answer_for_worker(*, answer_id: int, user: User) -> Answer:
     return answer
 
 
-def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = None) -> Lease | None:
-    now = now or timezone.now()
-    return (
-        Lease.objects.select_related("item")
-        .filter(batch=batch, worker=user, status=Lease.Status.ACTIVE, expires_at__gt=now)
-        .first()
+# ``lease_live_for_worker`` written out (PostgreSQL, prepared): the work page reads it on
+# every request, and building the ORM's query cost more than running it.
+_LEASE_LIVE = (
+    "SELECT {columns} FROM {lease} l INNER JOIN {item} i ON i.id = l.item_id"
+    " WHERE l.batch_id = %s AND l.worker_id = %s AND l.status = %s AND l.expires_at > %s"
+    " ORDER BY l.id LIMIT 1"
+)
+
+
+@functools.cache
+def _lease_live_query() -> str:
+    quote = connection.ops.quote_name
+    columns = [f"l.{quote(f.column)}" for f in model_fields(Lease)]
+    columns += [f"i.{quote(f.column)}" for f in model_fields(Item)]
+    return _LEASE_LIVE.format(
+        columns=", ".join(columns),
+        lease=quote(Lease._meta.db_table),
+        item=quote(Item._meta.db_table),
     )
+
+
+def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = None) -> Lease | None:
+    """The worker's live lease in the batch (the first if they hold several), with its item;
+    on PostgreSQL in one prepared statement."""
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return (
+            Lease.objects.select_related("item")
+            .filter(batch=batch, worker=user, status=Lease.Status.ACTIVE, expires_at__gt=now)
+            .first()
+        )
+    with prepared_cursor() as cursor:
+        cursor.execute(_lease_live_query(), [batch.pk, user.pk, Lease.Status.ACTIVE.value, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = model_fields(Lease)
+    lease: Lease = model_from_row(Lease, fields, row[: len(fields)])
+    item = model_from_row(Item, model_fields(Item), row[len(fields) :])
+    Lease.item.field.set_cached_value(lease, item)
+    return lease
+
+
+# The worker's answers in a batch (the work page's count), written out: see above.
+_ANSWERED = "SELECT COUNT(*) FROM {answer} WHERE batch_id = %s AND worker_id = %s"
+
+
+def answers_count_for_worker(*, batch: Batch, worker_id: int | None) -> int:
+    """How many answers the worker gave in the batch; prepared on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return Answer.objects.filter(batch=batch, worker_id=worker_id).count()
+    with prepared_cursor() as cursor:
+        table = connection.ops.quote_name(Answer._meta.db_table)
+        cursor.execute(_ANSWERED.format(answer=table), [batch.pk, worker_id])
+        return int(cursor.fetchone()[0])
 
 
 def leases_live_for_worker(*, batch: Batch, user: User, now: datetime | None = None) -> list[Lease]:

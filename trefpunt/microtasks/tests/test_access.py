@@ -260,3 +260,32 @@ def test_batch_for_work_reads_the_batch_row_and_finds_no_draft():
     for missing in (draft.pk, batch.pk + draft.pk + 1000):
         with pytest.raises(NotFound):
             batch_for_work(batch_id=missing)
+
+
+def test_lease_live_for_worker_is_the_lease_the_orm_loads_with_its_item(
+    django_assert_num_queries,
+):
+    """The work page's read of the worker's live lease (written out on PostgreSQL) gives
+    the lease and item the ORM's query gives, the item without a further query; another
+    worker's, another batch's and an expired lease are not it."""
+    from trefpunt.microtasks.selectors import answers_count_for_worker, lease_live_for_worker
+
+    batch, other_batch = published_batch(items=3), published_batch(items=2)
+    worker, other = UserFactory.create(), UserFactory.create()
+    lease = claim(batch, worker)
+    claim(batch, other)
+    claim(other_batch, worker)
+
+    def fields(instance):
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.fields}
+
+    with django_assert_num_queries(1):
+        found = lease_live_for_worker(batch=batch, user=worker)
+        assert found is not None
+        item = found.item
+    loaded = Lease.objects.select_related("item").get(pk=lease.pk)
+    assert fields(found) == fields(loaded)
+    assert fields(item) == fields(loaded.item)
+    assert answers_count_for_worker(batch=batch, worker_id=worker.pk) == 0
+    later = lease.expires_at + timedelta(seconds=1)
+    assert lease_live_for_worker(batch=batch, user=worker, now=later) is None

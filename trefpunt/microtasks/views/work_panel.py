@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .. import selectors
 from ..formspec import answer_display
 from ..models import Answer, Batch, Lease
 from ..rendering import item_render, markdown_render
@@ -38,7 +39,7 @@ def panel_context(
         "stopped": stopped,
         "exhausted": exhausted,
         "form_error": bool(errors),
-        "answered": Answer.objects.filter(batch=batch, worker_id=request.user.pk).count(),
+        "answered": selectors.answers_count_for_worker(batch=batch, worker_id=request.user.pk),
     }
 
 
