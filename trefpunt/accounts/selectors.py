@@ -42,7 +42,9 @@ def hidden_ids(kind: str) -> Any:
 
 # ``profile_get`` written out (PostgreSQL, prepared): the public profile page reads it on
 # every request, and building the ORM's query (with moderation's subquery) and its skills'
-# prefetch cost more than running them. Moderation's subquery is its own queryset's SQL.
+# prefetch cost more than running them. Moderation's subquery is its own queryset's SQL,
+# compiled once with its parameters (constants today: the kind, active); a rule with a time
+# in it would need them compiled per call.
 _PROFILE_READ = (
     "SELECT {columns} FROM {profile} p INNER JOIN {user} u ON p.user_id = u.id"
     " WHERE p.handle = %s AND u.is_active AND NOT (p.id IN ({hidden}))"

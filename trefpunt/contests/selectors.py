@@ -49,7 +49,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from trefpunt.core import pagination
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import (
+    instances_from_row,
+    joined_columns,
+    model_fields,
+    prepared_cursor,
+)
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
 from trefpunt.core.pagination import BoundedPaginator
@@ -144,30 +149,12 @@ def _contest_read_query() -> str:
 
     quote = connection.ops.quote_name
     return _CONTEST_READ.format(
-        columns=", ".join(
-            f"{alias}.{quote(f.column)}" for alias, _m, fs in _contest_read_parts() for f in fs
-        ),
+        columns=joined_columns(_contest_read_parts()),
         contest=quote(Contest._meta.db_table),
         organisation=quote(Organisation._meta.db_table),
         user=quote(User._meta.db_table),
         profile=quote(Profile._meta.db_table),
     )
-
-
-def _instances_from_row(
-    parts: Sequence[tuple[str, type[Any], tuple[Any, ...]]], row: Sequence[Any]
-) -> list[Any]:
-    """The instances of a joined row of a hand-written statement: for each (alias, model,
-    ``model_fields``) part in order, its instance, or ``None`` where a left join found none
-    (every column NULL, the primary key too)."""
-    made: list[Any] = []
-    values = list(row)
-    for _alias, model, fields in parts:
-        own = values[: len(fields)]
-        missing = own[fields.index(model._meta.pk)] is None
-        made.append(None if missing else model_from_row(model, fields, own))
-        values = values[len(fields) :]
-    return made
 
 
 def _poster_profile_set(user: Any, profile: Any) -> None:
@@ -191,7 +178,7 @@ def _contest_read(contest_id: int, *, prizes: bool) -> Contest | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    contest, organisation, poster, profile = _instances_from_row(parts, row)
+    contest, organisation, poster, profile = instances_from_row(parts, row)
     Contest.organisation.field.set_cached_value(contest, organisation)
     Contest.created_by.field.set_cached_value(contest, poster)
     _poster_profile_set(poster, profile)
@@ -215,9 +202,7 @@ def _prizes_read_parts() -> list[tuple[str, type[Any], tuple[Any, ...]]]:
 def _prizes_read_query() -> str:
     quote = connection.ops.quote_name
     return _PRIZES_READ.format(
-        columns=", ".join(
-            f"{alias}.{quote(f.column)}" for alias, _m, fs in _prizes_read_parts() for f in fs
-        ),
+        columns=joined_columns(_prizes_read_parts()),
         prize=quote(Prize._meta.db_table),
         entry=quote(Entry._meta.db_table),
     )
@@ -231,7 +216,7 @@ def _prizes_read(contest: Contest) -> None:
         rows = cursor.fetchall()
     prizes = []
     for row in rows:
-        prize, winner = _instances_from_row(_prizes_read_parts(), row)
+        prize, winner = instances_from_row(_prizes_read_parts(), row)
         Prize.contest.field.set_cached_value(prize, contest)
         Prize.winner.field.set_cached_value(prize, winner)
         if winner is not None:
@@ -583,9 +568,7 @@ def _entry_statements(conditions: tuple[str, ...]) -> dict[str, str]:
         "user": quote(User._meta.db_table),
         "profile": quote(Profile._meta.db_table),
         "version": quote(EntryVersion._meta.db_table),
-        "columns": ", ".join(
-            f"{alias}.{quote(f.column)}" for alias, _m, fs in _entry_row_parts() for f in fs
-        ),
+        "columns": joined_columns(_entry_row_parts()),
     }
     rows = _ENTRY_ROWS.format(where=where, **tables)
     return {
@@ -597,7 +580,7 @@ def _entry_statements(conditions: tuple[str, ...]) -> dict[str, str]:
 
 
 def _entry_from_row(*row: Any) -> Entry:
-    entry, entrant, profile, version = _instances_from_row(_entry_row_parts(), row)
+    entry, entrant, profile, version = instances_from_row(_entry_row_parts(), row)
     Entry.entrant.field.set_cached_value(entry, entrant)
     _poster_profile_set(entrant, profile)
     Entry.current_version.field.set_cached_value(entry, version)
@@ -986,25 +969,24 @@ _ENTRANT_ROWS = (
     " e.contest_id, c.title, c.status, c.entry_deadline, c.judging_ends_at"
     " FROM {entry} e INNER JOIN {contest} c ON c.id = e.contest_id WHERE {where}"
 )
-# A row as ``entrant_entries(...).values_list(*views.contests.ENTRANT_ROW_VALUES, named=True)``
-# gives it.
-EntrantRow = namedtuple(
-    "EntrantRow",
-    [
-        "pk",
-        "number",
-        "title",
-        "status",
-        "rating",
-        "feedback",
-        "decline_reason",
-        "contest_id",
-        "contest__title",
-        "contest__status",
-        "contest__entry_deadline",
-        "contest__judging_ends_at",
-    ],
+# What a row of the member's entries page (``dashboard_entrant.html``) shows, read as plain
+# values; ``EntrantRow`` is a row as ``entrant_entries(...).values_list(*ENTRANT_ROW_VALUES,
+# named=True)`` gives it.
+ENTRANT_ROW_VALUES = (
+    "pk",
+    "number",
+    "title",
+    "status",
+    "rating",
+    "feedback",
+    "decline_reason",
+    "contest_id",
+    "contest__title",
+    "contest__status",
+    "contest__entry_deadline",
+    "contest__judging_ends_at",
 )
+EntrantRow = namedtuple("EntrantRow", ENTRANT_ROW_VALUES)  # type: ignore[misc]
 
 
 @functools.cache

@@ -119,3 +119,27 @@ def model_from_row(model: type[Any], fields: tuple[Any, ...], values: Sequence[A
     state.adding = False
     state.db = db.alias
     return instance
+
+
+# One table of a hand-written join: its alias in the statement, its model and the fields
+# read (a ``model_fields`` tuple).
+JoinPart = tuple[str, type[Any], tuple[Any, ...]]
+
+
+def joined_columns(parts: Sequence[JoinPart]) -> str:
+    """The select list of a hand-written join: each part's columns, in order."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for alias, _m, fields in parts for f in fields)
+
+
+def instances_from_row(parts: Sequence[JoinPart], row: Sequence[Any]) -> list[Any]:
+    """The instances of a row read with ``joined_columns(parts)``, one per part in order
+    (``model_from_row``), or ``None`` where a left join found none (its primary key NULL)."""
+    made: list[Any] = []
+    values = list(row)
+    for _alias, model, fields in parts:
+        own = values[: len(fields)]
+        missing = own[fields.index(model._meta.pk)] is None
+        made.append(None if missing else model_from_row(model, fields, own))
+        values = values[len(fields) :]
+    return made

@@ -266,8 +266,11 @@ def test_client_dashboard_statements_list_what_its_queryset_lists(monkeypatch):
 def test_entrant_statements_list_what_its_queryset_lists(monkeypatch):
     """``entrant_entries_pages`` gives, page by page (the deep ones in two steps), the rows
     ``entrant_entries`` gives: the user's own entries only, newest first."""
-    from trefpunt.contests.selectors import entrant_entries, entrant_entries_pages
-    from trefpunt.contests.views.contests import ENTRANT_ROW_VALUES
+    from trefpunt.contests.selectors import (
+        ENTRANT_ROW_VALUES,
+        entrant_entries,
+        entrant_entries_pages,
+    )
 
     monkeypatch.setattr("trefpunt.core.pagination.ONE_STEP_OFFSET_MAX", 2)
     member, client = make_user(), make_user()

@@ -492,27 +492,9 @@ def _client_row_parts(r: Any, figures: tuple[int, int, int]) -> tuple[Any, ...]:
     )
 
 
-# What a row of ``dashboard_entrant.html`` shows, read as plain values (``_entrant_row_parts``);
-# the entries are made only for rows not in the cache.
-ENTRANT_ROW_VALUES = (
-    "pk",
-    "number",
-    "title",
-    "status",
-    "rating",
-    "feedback",
-    "decline_reason",
-    "contest_id",
-    "contest__title",
-    "contest__status",
-    "contest__entry_deadline",
-    "contest__judging_ends_at",
-)
-
-
 def _entrant_row_parts(r: Any) -> tuple[Any, ...]:
     """Everything a row of ``dashboard_entrant.html`` shows (its cache key), from a row of
-    ``ENTRANT_ROW_VALUES``."""
+    ``selectors.ENTRANT_ROW_VALUES``."""
     return (
         r.pk,
         r.number,
@@ -593,7 +575,9 @@ def entrant_dashboard_view(request: AuthedRequest) -> HttpResponse:
     paginator = selectors.entrant_entries_pages(
         user=request.user, per_page=DASHBOARD_PAGE_SIZE
     ) or BoundedPaginator(
-        entries, DASHBOARD_PAGE_SIZE, rows=entries.values_list(*ENTRANT_ROW_VALUES, named=True)
+        entries,
+        DASHBOARD_PAGE_SIZE,
+        rows=entries.values_list(*selectors.ENTRANT_ROW_VALUES, named=True),
     )
     page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)

@@ -14,7 +14,12 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import (
+    instances_from_row,
+    joined_columns,
+    model_fields,
+    prepared_cursor,
+)
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.webhooks.services import webhook_listeners_read, webhook_listeners_sql
 
@@ -341,11 +346,8 @@ def _leases_locked_parts() -> list[tuple[str, type[Any], tuple[Any, ...]]]:
 
 @functools.cache
 def _leases_locked_query() -> str:
-    quote = connection.ops.quote_name
     return _LEASES_LOCKED.format(
-        columns=", ".join(
-            f"{alias}.{quote(f.column)}" for alias, _m, fs in _leases_locked_parts() for f in fs
-        ),
+        columns=joined_columns(_leases_locked_parts()),
         lease=Lease._meta.db_table,
         item=Item._meta.db_table,
         batch=Batch._meta.db_table,
@@ -362,12 +364,7 @@ def _leases_locked_sql(*, lease_ids: list[int], worker: User) -> dict[int, Lease
     found: dict[int, Lease] = {}
     batches: dict[int, Batch] = {}
     for row in rows:
-        values = list(row)
-        models = []
-        for _alias, model, fields in parts:
-            models.append(model_from_row(model, fields, values[: len(fields)]))
-            values = values[len(fields) :]
-        lease, item, batch = models
+        lease, item, batch = instances_from_row(parts, row)
         lease.item = item
         lease.batch = batches.setdefault(batch.pk, batch)
         lease.worker = worker
