@@ -290,15 +290,25 @@ def deliveries_create_many(
     return created
 
 
+# A burst of more deliveries than this is queued as tasks of this many each: one task per
+# delivery made a fit that completed 10,000 items spend 9.4 s queueing them (database task
+# backend), 100 times the enqueues of these tasks.
+DELIVERIES_PER_TASK = 100
+
+
 def _enqueue_on_commit(ids: list[int]) -> None:
     if not ids:
         return
 
     def enqueue() -> None:
-        from .tasks import webhook_deliver_task
+        from .tasks import webhook_deliver_task, webhooks_deliver_task
 
-        for pk in ids:
-            webhook_deliver_task.enqueue(delivery_id=pk)
+        if len(ids) <= DELIVERIES_PER_TASK:
+            for pk in ids:
+                webhook_deliver_task.enqueue(delivery_id=pk)
+            return
+        for start in range(0, len(ids), DELIVERIES_PER_TASK):
+            webhooks_deliver_task.enqueue(delivery_ids=ids[start : start + DELIVERIES_PER_TASK])
 
     transaction.on_commit(enqueue)
 

@@ -15,6 +15,15 @@ def webhook_deliver_task(*, delivery_id: int) -> bool:
     return delivery_attempt(delivery_id=delivery_id)
 
 
+@task()
+def webhooks_deliver_task(*, delivery_ids: list[int]) -> int:
+    """The attempts of many deliveries, one after the other (a burst, such as a fit that
+    completed many items at once); returns how many were accepted."""
+    from .services import delivery_attempt
+
+    return sum(delivery_attempt(delivery_id=pk) for pk in delivery_ids)
+
+
 @periodic
 @task()
 def webhooks_retry_task() -> int:

@@ -380,6 +380,33 @@ def test_a_fit_that_completes_items_tells_each_once_and_then_that_the_batch_fini
     assert all(event["data"]["item"]["confidence"] > 0.5 for event in sent[:3])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_deliveries_is_queued_a_hundred_at_a_time_and_each_arrives_once():
+    # A fit that completes many items at once makes an event for each: they reach the
+    # endpoint through a few queued tasks, not one task per delivery (the real queue).
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from trefpunt.webhooks.services import deliveries_create_many
+
+    owner = make_user()
+    events = [(f"test:burst:{k}", {"n": k}) for k in range(250)]
+    queue = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    with receiver([]) as hook, override_settings(TASKS=queue):
+        endpoint_create(user=owner, url=hook.url, events=["batch.item_completed"])
+        with transaction.atomic():
+            created = deliveries_create_many(
+                event="batch.item_completed", events=events, user_id=owner.pk, organisation_id=None
+            )
+        assert len(created) == 250
+        assert DBTaskResult.objects.count() == 3
+        call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert sorted(json.loads(r.body)["id"] for r in hook.requests) == sorted(e for e, _ in events)
+    assert not WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.DELIVERED).exists()
+
+
 def test_webhook_listeners_sql_agrees_with_webhook_listeners():
     # The workers' answer statement reads the owner's listeners with the SQL rule
     # (PostgreSQL); the rest of the platform with the Python one. They must agree: a user's
