@@ -12,7 +12,15 @@ from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import (
+    JoinPart,
+    instances_from_row,
+    joined_columns,
+    model_fields,
+    model_from_row,
+    prefetched_set,
+    prepared_cursor,
+)
 from trefpunt.core.exceptions import NotFound
 
 from .models import (
@@ -56,6 +64,12 @@ _SKILLS_READ = (
 )
 
 
+def _profile_read_parts() -> list[JoinPart]:
+    from .models import User
+
+    return [("p", Profile, model_fields(Profile)), ("u", User, model_fields(User))]
+
+
 @functools.cache
 def _profile_read() -> tuple[str, tuple[Any, ...], str]:
     """The statement, moderation's parameters and the skills' statement."""
@@ -65,10 +79,7 @@ def _profile_read() -> tuple[str, tuple[Any, ...], str]:
     hidden, hidden_params = hidden_ids("accounts.profile").query.sql_with_params()
     through = Profile.skills.through
     profile = _PROFILE_READ.format(
-        columns=", ".join(
-            [f"p.{quote(f.column)}" for f in model_fields(Profile)]
-            + [f"u.{quote(f.column)}" for f in model_fields(User)]
-        ),
+        columns=joined_columns(_profile_read_parts()),
         profile=quote(Profile._meta.db_table),
         user=quote(User._meta.db_table),
         hidden=hidden,
@@ -90,18 +101,13 @@ def _profile_get_prepared(handle: str) -> Profile | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        fields = model_fields(Profile)
-        profile: Profile = model_from_row(Profile, fields, row[: len(fields)])
+        profile, user = instances_from_row(_profile_read_parts(), row)
         cursor.execute(skills_statement, [profile.pk])
         skills = [model_from_row(Skill, model_fields(Skill), r) for r in cursor.fetchall()]
-    user = model_from_row(User, model_fields(User), row[len(fields) :])
     # As ``select_related("user")`` and ``prefetch_related("skills")`` leave them.
     Profile.user.field.set_cached_value(profile, user)
     User.profile.related.set_cached_value(user, profile)
-    kept = profile.skills.all()
-    kept._result_cache = skills
-    kept._prefetch_done = True  # type: ignore[attr-defined]
-    profile._prefetched_objects_cache = {"skills": kept}  # type: ignore[attr-defined]
+    prefetched_set(profile, "skills", profile.skills.all(), skills)
     return profile
 
 

@@ -53,6 +53,7 @@ from trefpunt.core.db import (
     instances_from_row,
     joined_columns,
     model_fields,
+    prefetched_set,
     prepared_cursor,
 )
 from trefpunt.core.exceptions import NotFound
@@ -222,10 +223,9 @@ def _prizes_read(contest: Contest) -> None:
         if winner is not None:
             Prize.winner.field.remote_field.set_cached_value(winner, prize)
         prizes.append(prize)
-    kept = contest.prizes.select_related("winner").order_by("position")
-    kept._result_cache = prizes
-    kept._prefetch_done = True  # type: ignore[attr-defined]
-    contest._prefetched_objects_cache = {"prizes": kept}  # type: ignore[attr-defined]
+    prefetched_set(
+        contest, "prizes", contest.prizes.select_related("winner").order_by("position"), prizes
+    )
 
 
 def _prizes_prefetch() -> Prefetch:
@@ -802,22 +802,20 @@ _DASHBOARD_PAGE = _DASHBOARD_ROWS + (
 _DASHBOARD_OF_IDS = _DASHBOARD_ROWS.replace(
     "{where}", "c.id = ANY(%(ids)s::bigint[]) AND ({where})"
 )
-# A row as ``client_dashboard(...).values_list(*views.contests.CLIENT_ROW_VALUES, named=True)``
-# gives it.
-ClientDashboardRow = namedtuple(
-    "ClientDashboardRow",
-    [
-        "pk",
-        "title",
-        "organisation__name",
-        "status",
-        "prize_total",
-        "currency",
-        "entry_deadline",
-        "judging_ends_at",
-        "handover_waiting",
-    ],
+# The contest columns a client's dashboard row shows, as plain values; ``ClientDashboardRow``
+# is a row as ``client_dashboard(...).values_list(*CLIENT_ROW_VALUES, named=True)`` gives it.
+CLIENT_ROW_VALUES = (
+    "pk",
+    "title",
+    "organisation__name",
+    "status",
+    "prize_total",
+    "currency",
+    "entry_deadline",
+    "judging_ends_at",
+    "handover_waiting",
 )
+ClientDashboardRow = namedtuple("ClientDashboardRow", CLIENT_ROW_VALUES)  # type: ignore[misc]
 
 
 @functools.cache

@@ -143,3 +143,13 @@ def instances_from_row(parts: Sequence[JoinPart], row: Sequence[Any]) -> list[An
         made.append(None if missing else model_from_row(model, fields, own))
         values = values[len(fields) :]
     return made
+
+
+def prefetched_set(instance: Any, name: str, manager_rows: Any, rows: list[Any]) -> None:
+    """``rows`` (read by a hand-written statement) as ``instance``'s prefetched ``name``, as
+    ``prefetch_related(name)`` leaves them: ``manager_rows`` is the related manager's queryset
+    a prefetch would have filled (its ordering and joins), answered from ``rows`` with no
+    query. Django keeps no public way to do this; it is written here once."""
+    manager_rows._result_cache = rows
+    manager_rows._prefetch_done = True
+    instance._prefetched_objects_cache = {name: manager_rows}

@@ -222,9 +222,12 @@ def test_client_dashboard_statements_list_what_its_queryset_lists(monkeypatch):
 
     from trefpunt.accounts.services import invitation_accept, organisation_invite
     from trefpunt.contests.models import Handover
-    from trefpunt.contests.selectors import client_dashboard, client_dashboard_pages
+    from trefpunt.contests.selectors import (
+        CLIENT_ROW_VALUES,
+        client_dashboard,
+        client_dashboard_pages,
+    )
     from trefpunt.contests.services import contest_award, contest_close_entries
-    from trefpunt.contests.views.contests import CLIENT_ROW_VALUES
 
     from .factories import make_organisation
 

@@ -449,19 +449,8 @@ def contest_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- dashboards --------------------------------------------------------------------------------
 
 
-# The contest columns a client's dashboard row shows (``_client_row_parts``), as plain values;
+# A client's dashboard row shows ``selectors.CLIENT_ROW_VALUES`` (``_client_row_parts``);
 # contests are made (with ``DASHBOARD_CLIENT_FIELDS``) only for rows not in the cache.
-CLIENT_ROW_VALUES = (
-    "pk",
-    "title",
-    "organisation__name",
-    "status",
-    "prize_total",
-    "currency",
-    "entry_deadline",
-    "judging_ends_at",
-    "handover_waiting",
-)
 DASHBOARD_CLIENT_FIELDS = (
     "id",
     "title",
@@ -477,7 +466,7 @@ DASHBOARD_CLIENT_FIELDS = (
 
 def _client_row_parts(r: Any, figures: tuple[int, int, int]) -> tuple[Any, ...]:
     """Everything a row of ``dashboard_client.html`` shows (its cache key), from a row of
-    ``CLIENT_ROW_VALUES`` and its ``selectors.client_dashboard_figures``."""
+    ``selectors.CLIENT_ROW_VALUES`` and its ``selectors.client_dashboard_figures``."""
     return (
         r.pk,
         r.title,
@@ -534,7 +523,7 @@ def client_dashboard_view(request: AuthedRequest) -> HttpResponse:
         paginator = BoundedPaginator(
             contests().select_related(None),
             DASHBOARD_PAGE_SIZE,
-            rows=contests().values_list(*CLIENT_ROW_VALUES, named=True),
+            rows=contests().values_list(*selectors.CLIENT_ROW_VALUES, named=True),
         )
     page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)

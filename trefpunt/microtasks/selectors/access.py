@@ -18,7 +18,14 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import (
+    JoinPart,
+    instances_from_row,
+    joined_columns,
+    model_fields,
+    model_from_row,
+    prepared_cursor,
+)
 from trefpunt.core.exceptions import ApplicationError, NotFound
 
 from ..models import Answer, Batch, Item, Lease
@@ -155,13 +162,15 @@ _LEASE_LIVE = (
 )
 
 
+def _lease_live_parts() -> list[JoinPart]:
+    return [("l", Lease, model_fields(Lease)), ("i", Item, model_fields(Item))]
+
+
 @functools.cache
 def _lease_live_query() -> str:
     quote = connection.ops.quote_name
-    columns = [f"l.{quote(f.column)}" for f in model_fields(Lease)]
-    columns += [f"i.{quote(f.column)}" for f in model_fields(Item)]
     return _LEASE_LIVE.format(
-        columns=", ".join(columns),
+        columns=joined_columns(_lease_live_parts()),
         lease=quote(Lease._meta.db_table),
         item=quote(Item._meta.db_table),
     )
@@ -182,9 +191,7 @@ def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = No
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = model_fields(Lease)
-    lease: Lease = model_from_row(Lease, fields, row[: len(fields)])
-    item = model_from_row(Item, model_fields(Item), row[len(fields) :])
+    lease, item = instances_from_row(_lease_live_parts(), row)
     Lease.item.field.set_cached_value(lease, item)
     return lease
 
