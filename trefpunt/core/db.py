@@ -41,6 +41,15 @@ def _prepared_cursor_class() -> Any:
 _CURSOR_CLASS: list[Any] = []
 
 
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    """Logs the statement as written: psycopg keeps no query text on a cursor whose
+    statement ran prepared, so Django's ``last_executed_query`` would log ``None``."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
 @contextmanager
 def prepared_cursor() -> Iterator[Any]:
     """A cursor on the default database for hand-written statements with ``%s`` or
@@ -62,7 +71,7 @@ def prepared_cursor() -> Iterator[Any]:
     if not _CURSOR_CLASS:
         _CURSOR_CLASS.append(_prepared_cursor_class())
     raw = _CURSOR_CLASS[0](db.connection)
-    wrapper = CursorDebugWrapper if db.queries_logged else CursorWrapper
+    wrapper = _PreparedDebugWrapper if db.queries_logged else CursorWrapper
     with wrapper(raw, db) as cursor:
         yield cursor
 

@@ -156,6 +156,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (``core.db.prepared_cursor``): parsed and planned once per connection. Turn off behind a
 # pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
 DB_PREPARED_STATEMENTS = env_bool("TREFPUNT_DB_PREPARED", True)
+if DB_PREPARED_STATEMENTS and "postgresql" in DATABASES["default"]["ENGINE"]:
+    # Django turns psycopg's prepared statements off (``prepare_threshold`` None), and then
+    # psycopg ignores ``execute(..., prepare=True)`` too: every "prepared" statement was
+    # parsed and planned again on each run. Any number turns them back on; it touches only
+    # server-binding cursors (``prepared_cursor``), as Django's own bind on the client and
+    # never prepare.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 # --- Cache ------------------------------------------------------------------
 # allauth's rate limits live in the cache: with more than one process they must share

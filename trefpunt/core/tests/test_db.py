@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
 
 from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
 from trefpunt.microtasks.models import Batch, Item, Lease
@@ -75,3 +76,22 @@ def test_a_model_with_an_init_listener_goes_through_its_constructor():
     finally:
         post_init.disconnect(listener, sender=Item)
     assert seen == [made, again]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_a_prepared_cursor_statement_is_prepared_on_the_server_once():
+    """Django turns psycopg's prepared statements off; the setting turns them back on, or
+    ``prepare=True`` is ignored and the statement is planned again on every run. The
+    query log (the query-count tests) still shows each run's statement."""
+    sql = "SELECT count(*) FROM microtasks_batch WHERE id > %s"
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            with prepared_cursor() as cursor:
+                cursor.execute(sql, [0])
+    assert [q["sql"] for q in captured.captured_queries] == [sql] * 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = %s",
+            ["SELECT count(*) FROM microtasks_batch WHERE id > $1"],
+        )
+        assert cursor.fetchall() == [(3,)]
