@@ -76,6 +76,21 @@ def prepared_cursor() -> Iterator[Any]:
         yield cursor
 
 
+def array_sql(name: str, n: int, kind: str) -> str:
+    """``ARRAY[%(name_0)s::kind, …]``, ``n`` parameters where a statement would take one
+    array parameter (``array_params`` gives their values). PostgreSQL estimates an array
+    parameter (``= ANY($1)``, ``unnest($1)``) at ten elements, so a prepared statement
+    run with one element always finds a custom plan cheaper and plans again on every
+    run; an ``ARRAY[…]`` of ``n`` parameters is estimated at ``n``, and after five runs
+    the statement keeps its plan. One statement per ``n``: cache them per ``n``."""
+    return "ARRAY[" + ", ".join(f"%({name}_{i})s::{kind}" for i in range(n)) + "]"
+
+
+def array_params(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of ``array_sql(name, len(values), …)``."""
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
+
+
 @functools.cache
 def model_fields(model: type[Any], deferred: tuple[str, ...] = ()) -> tuple[Any, ...]:
     """The concrete fields of ``model`` a hand-written statement reads, in column order

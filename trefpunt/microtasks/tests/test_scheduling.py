@@ -361,6 +361,28 @@ def test_the_claim_functions_always_use_their_generic_plans():
     ]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_the_cycles_prepared_statements_keep_their_plans():
+    # A prepared statement is planned anew on every run while a custom plan looks cheaper
+    # than the generic one: so it did for an array parameter (estimated at ten elements)
+    # and for a check the parameters switched off (``CASE WHEN``). After its first five
+    # runs every statement of the claim and the answer keeps one plan.
+    batch = published_batch(items=40, min_answers=3, max_answers=3, gold_rate=0)
+    workers = [UserFactory.create() for _ in range(3)]
+    for _ in range(8):
+        for worker in workers:
+            lease_answer(lease_id=claim(batch, worker).pk, worker=worker, answer=POS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE generic_plans + custom_plans > 5"
+        )
+        statements = cursor.fetchall()
+    assert len(statements) >= 4, statements  # claim, lease, answer, settle
+    assert [(sql, custom) for sql, generic, custom in statements if custom > 5] == []
+
+
 # --- task pages -------------------------------------------------------------------------
 
 
