@@ -406,6 +406,20 @@ def queries_count(
     return counts
 
 
+def statements_replanned() -> list[str]:
+    """This process's prepared statements that got a custom plan on each of more than
+    five runs (PostgreSQL plans those again every time), by their first 90 characters."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, custom_plans FROM pg_prepared_statements"
+            " WHERE custom_plans > 5 ORDER BY custom_plans DESC"
+        )
+        rows = cursor.fetchall()
+    return [f"{runs:4d} runs: {' '.join(sql.split())[:90]}" for sql, runs in rows]
+
+
 def serve(url: str, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -488,6 +502,10 @@ def measure(args: argparse.Namespace, url: str, data: Dataset) -> None:
         for label, _who, _address in pages:
             cost = counts[label]
             print(f"{label:32} {cost.queries:7d} {cost.db_ms:6.1f} {cost.cpu_ms:6.1f}")
+        replanned = statements_replanned()
+        print(f"prepared statements planned on every run: {len(replanned)}")
+        for statement in replanned:
+            print(f"  {statement}")
         print(f"{load_average()} after")
         return
     server = serve(url, args.workers)
@@ -573,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("DATABASE_URL must point at 127.0.0.1; this bench stays local.")
     database_ensure(url)
     os.environ.setdefault("TREFPUNT_DEBUG", "0")  # as served: no template debugging
+    # As served (``serve``): the connection outlives a request, and so do its prepared
+    # statements; closed after every request, each request would prepare them anew.
+    os.environ.setdefault("TREFPUNT_DB_CONN_MAX_AGE", "60")
     if os.environ.get("TREFPUNT_REDIS_URL"):
         # Sessions in Redis, as production keeps them (``settings/production.py``): every
         # gunicorn worker reads them, and a request reads no session row from PostgreSQL.

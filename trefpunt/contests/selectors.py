@@ -55,6 +55,7 @@ from trefpunt.core.db import (
     model_fields,
     prefetched_set,
     prepared_cursor,
+    sql_literal,
 )
 from trefpunt.core.exceptions import NotFound
 from trefpunt.core.money import split_bps
@@ -603,16 +604,16 @@ def entry_pages_for_manager(
     conditions: list[str] = []
     # As ``entries_visible_q`` and ``entry_list_for_viewer``, in the same order.
     if not access.is_staff:
-        conditions.append("e.status <> %(withdrawn)s")
-        params["withdrawn"] = Entry.Status.WITHDRAWN.value
+        conditions.append(f"e.status <> {sql_literal(Entry.Status.WITHDRAWN)}")
     if f.unrated:
         conditions.append("e.rating IS NULL")
     if f.rated_min:
         conditions.append("e.rating >= %(rated_min)s")
         params["rated_min"] = f.rated_min
     if f.finalists:
-        conditions.append("(e.status = %(finalist)s OR e.finalist_at IS NOT NULL)")
-        params["finalist"] = Entry.Status.FINALIST.value
+        conditions.append(
+            f"(e.status = {sql_literal(Entry.Status.FINALIST)} OR e.finalist_at IS NOT NULL)"
+        )
     if f.flagged:
         conditions.append("e.is_flagged")
     if f.status:
@@ -793,7 +794,7 @@ _DASHBOARD_IDS = (
 _DASHBOARD_ROWS = (
     "SELECT c.id, c.title, o.name, c.status, c.prize_total, c.currency, c.entry_deadline,"
     " c.judging_ends_at, EXISTS(SELECT 1 FROM {handover} h WHERE h.contest_id = c.id"
-    " AND h.status = %(delivered)s)"
+    " AND h.status = {delivered})"
     " FROM {contest} c LEFT JOIN {organisation} o ON o.id = c.organisation_id WHERE {where}"
 )
 _DASHBOARD_PAGE = _DASHBOARD_ROWS + (
@@ -829,6 +830,7 @@ def _dashboard_statement(template: str, organisations: bool) -> str:
         contest=quote(Contest._meta.db_table),
         organisation=quote(Organisation._meta.db_table),
         handover=quote(Handover._meta.db_table),
+        delivered=sql_literal(Handover.Status.DELIVERED),
     )
 
 
@@ -853,7 +855,6 @@ def client_dashboard_pages(*, user: User, per_page: int) -> BoundedPaginator | N
         params={
             "user": user.pk,
             "organisations": organisations,
-            "delivered": Handover.Status.DELIVERED.value,
         },
         row=ClientDashboardRow,
     )
@@ -864,9 +865,9 @@ def client_dashboard_pages(*, user: User, per_page: int) -> BoundedPaginator | N
 # it did.
 _DASHBOARD_FIGURES = """
 SELECT contest_id,
-  COUNT(*) FILTER (WHERE status <> %(withdrawn)s),
-  COUNT(*) FILTER (WHERE rating IS NULL AND status = ANY(%(active)s::text[])),
-  COUNT(*) FILTER (WHERE is_flagged AND status = ANY(%(active)s::text[]))
+  COUNT(*) FILTER (WHERE status <> {withdrawn}),
+  COUNT(*) FILTER (WHERE rating IS NULL AND status IN ({active})),
+  COUNT(*) FILTER (WHERE is_flagged AND status IN ({active}))
 FROM {entry} WHERE contest_id = ANY(%(ids)s::bigint[])
 GROUP BY contest_id
 """
@@ -874,7 +875,11 @@ GROUP BY contest_id
 
 @functools.cache
 def _dashboard_figures_query() -> str:
-    return _DASHBOARD_FIGURES.format(entry=connection.ops.quote_name(Entry._meta.db_table))
+    return _DASHBOARD_FIGURES.format(
+        entry=connection.ops.quote_name(Entry._meta.db_table),
+        withdrawn=sql_literal(Entry.Status.WITHDRAWN),
+        active=", ".join(sql_literal(s) for s in ACTIVE_ENTRY),
+    )
 
 
 def client_dashboard_figures(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
@@ -883,14 +888,7 @@ def client_dashboard_figures(ids: Sequence[int]) -> dict[int, tuple[int, int, in
     their entries in one query, where three subqueries per contest read them three times."""
     if connection.vendor == "postgresql":
         with prepared_cursor() as cursor:
-            cursor.execute(
-                _dashboard_figures_query(),
-                {
-                    "withdrawn": Entry.Status.WITHDRAWN.value,
-                    "active": [str(s) for s in ACTIVE_ENTRY],
-                    "ids": list(ids),
-                },
-            )
+            cursor.execute(_dashboard_figures_query(), {"ids": list(ids)})
             found = {pk: (n, unrated, flagged) for pk, n, unrated, flagged in cursor.fetchall()}
         return {pk: found.get(pk, (0, 0, 0)) for pk in ids}
     rows = (
@@ -1026,9 +1024,9 @@ SELECT
   (SELECT COUNT(*) FROM {payment} p WHERE p.recipient_id = %(user)s),
   (SELECT COALESCE(SUM(p.net), 0) FROM {payment} p WHERE p.recipient_id = %(user)s),
   EXISTS(SELECT 1 FROM {invitation} i INNER JOIN {contest} c ON c.id = i.contest_id
-         WHERE i.user_id = %(user)s AND c.is_private AND c.status = ANY(%(public)s::text[])),
+         WHERE i.user_id = %(user)s AND c.is_private AND c.status IN ({public})),
   EXISTS(SELECT 1 FROM {handover} h INNER JOIN {entry} e ON e.id = h.entry_id
-         WHERE e.entrant_id = %(user)s AND h.status = %(awaiting)s)
+         WHERE e.entrant_id = %(user)s AND h.status = {awaiting})
 """
 
 
@@ -1041,6 +1039,8 @@ def _entrant_facts_query() -> str:
         contest=quote(Contest._meta.db_table),
         handover=quote(Handover._meta.db_table),
         entry=quote(Entry._meta.db_table),
+        public=", ".join(sql_literal(s) for s in PUBLIC_STATUSES),
+        awaiting=sql_literal(Handover.Status.AWAITING_FILES),
     )
 
 
@@ -1051,14 +1051,7 @@ def _entrant_facts(user: User) -> tuple[int, int, bool, bool]:
         totals = Payment.objects.filter(recipient=user).aggregate(n=Count("pk"), net=Sum("net"))
         return totals["n"] or 0, totals["net"] or 0, True, True
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _entrant_facts_query(),
-            {
-                "user": user.pk,
-                "public": [str(s) for s in PUBLIC_STATUSES],
-                "awaiting": Handover.Status.AWAITING_FILES.value,
-            },
-        )
+        cursor.execute(_entrant_facts_query(), {"user": user.pk})
         n, net, invited, handovers = cursor.fetchone()
     return int(n), int(net), bool(invited), bool(handovers)
 

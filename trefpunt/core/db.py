@@ -76,6 +76,19 @@ def prepared_cursor() -> Iterator[Any]:
         yield cursor
 
 
+def sql_literal(value: str) -> str:
+    """A constant of the code (a status, a kind, a role) as a string literal, written into a
+    prepared statement instead of passed as a parameter: the generic plan a prepared
+    statement keeps after its first five runs cannot use a partial index whose predicate
+    (``WHERE status = 'open'``) a parameter might not match, and scans instead (the worker's
+    batch list: 0.7 → 55 ms on the web bench). For the code's own values only: anything but
+    letters, digits and underscores is refused."""
+    text = str(value)  # a choices member's value
+    if not text.replace("_", "").isalnum() or not text.isascii():
+        raise ValueError(f"not a constant of the code: {text!r}")
+    return f"'{text}'"
+
+
 def array_sql(name: str, n: int, kind: str) -> str:
     """``ARRAY[%(name_0)s::kind, …]``, ``n`` parameters where a statement would take one
     array parameter (``array_params`` gives their values). PostgreSQL estimates an array

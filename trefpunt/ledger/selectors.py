@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import prepared_cursor
+from trefpunt.core.db import prepared_cursor, sql_literal
 from trefpunt.core.exceptions import NotFound
 
 from .models import AccountKind, Deposit, JournalEntry, LedgerAccount, Payout, Posting
@@ -52,24 +52,29 @@ class WalletSummary:
 # page, the deposit form and the API read them on every request.
 _SUMMARY = """
 SELECT w.balance,
-  (SELECT COALESCE(SUM(e.balance), 0) FROM {account} e WHERE e.funder_id = w.id AND e.kind = %s),
-  (SELECT COALESCE(SUM(p.amount), 0) FROM {payout} p WHERE p.wallet_id = w.id AND p.status = %s)
+  (SELECT COALESCE(SUM(e.balance), 0) FROM {account} e
+   WHERE e.funder_id = w.id AND e.kind = {escrow}),
+  (SELECT COALESCE(SUM(p.amount), 0) FROM {payout} p
+   WHERE p.wallet_id = w.id AND p.status = {requested})
 FROM {account} w WHERE w.id = %s
 """
 
 
 @functools.cache
 def _summary_query() -> str:
-    return _SUMMARY.format(account=LedgerAccount._meta.db_table, payout=Payout._meta.db_table)
+    return _SUMMARY.format(
+        account=LedgerAccount._meta.db_table,
+        payout=Payout._meta.db_table,
+        escrow=sql_literal(AccountKind.ESCROW),
+        requested=sql_literal(Payout.Status.REQUESTED),
+    )
 
 
 def wallet_summary(*, wallet: LedgerAccount) -> WalletSummary:
     """The wallet's figures, read fresh in one statement: what it holds, what it has in
     escrow and what is on its way to the bank."""
     with prepared_cursor() as cursor:
-        cursor.execute(
-            _summary_query(), [AccountKind.ESCROW.value, Payout.Status.REQUESTED.value, wallet.pk]
-        )
+        cursor.execute(_summary_query(), [wallet.pk])
         balance, escrowed, pending = cursor.fetchone()
     return WalletSummary(
         wallet=wallet,

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor, sql_literal
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -84,7 +84,7 @@ MAX_RETURN_PATH = 300
 # every wallet page and the wallet API read it first, and building the ORM's get cost more
 # than running it.
 _WALLET_OF_USER = (
-    "SELECT {columns} FROM {account} WHERE kind = %s AND user_id = %s AND currency = %s"
+    "SELECT {columns} FROM {account} WHERE kind = {wallet} AND user_id = %s AND currency = %s"
 )
 
 
@@ -94,6 +94,7 @@ def _wallet_of_user_query() -> str:
     return _WALLET_OF_USER.format(
         columns=", ".join(quote(f.column) for f in model_fields(LedgerAccount)),
         account=quote(LedgerAccount._meta.db_table),
+        wallet=sql_literal(AccountKind.WALLET),
     )
 
 
@@ -101,7 +102,7 @@ def wallet_for_user(*, user: User, currency: str = "EUR") -> LedgerAccount:
     """The person's wallet in ``currency``, made on first use."""
     if connection.vendor == "postgresql":
         with prepared_cursor() as cursor:
-            cursor.execute(_wallet_of_user_query(), [AccountKind.WALLET.value, user.pk, currency])
+            cursor.execute(_wallet_of_user_query(), [user.pk, currency])
             row = cursor.fetchone()
         if row is not None:
             wallet: LedgerAccount = model_from_row(LedgerAccount, model_fields(LedgerAccount), row)

@@ -25,6 +25,7 @@ from trefpunt.core.db import (
     model_fields,
     model_from_row,
     prepared_cursor,
+    sql_literal,
 )
 from trefpunt.core.exceptions import ApplicationError, NotFound
 
@@ -107,7 +108,7 @@ def batch_for_worker(*, batch_id: int) -> Batch:
 
 # ``batch_for_work`` written out (PostgreSQL, prepared): the work page and its answers read
 # the batch on every request, and compiling the ORM's query cost more than running it.
-_BATCH_FOR_WORK = "SELECT {columns} FROM {batch} WHERE id = %s AND status <> %s"
+_BATCH_FOR_WORK = "SELECT {columns} FROM {batch} WHERE id = %s AND status <> {draft}"
 
 
 @functools.cache
@@ -115,6 +116,7 @@ def _batch_for_work_query() -> str:
     return _BATCH_FOR_WORK.format(
         columns=", ".join(connection.ops.quote_name(f.column) for f in model_fields(Batch)),
         batch=connection.ops.quote_name(Batch._meta.db_table),
+        draft=sql_literal(Batch.Status.DRAFT),
     )
 
 
@@ -126,7 +128,7 @@ def batch_for_work(*, batch_id: int) -> Batch:
         batch = Batch.objects.exclude(status=Batch.Status.DRAFT).filter(pk=batch_id).first()
     else:
         with prepared_cursor() as cursor:
-            cursor.execute(_batch_for_work_query(), [batch_id, Batch.Status.DRAFT.value])
+            cursor.execute(_batch_for_work_query(), [batch_id])
             row = cursor.fetchone()
         batch = None if row is None else model_from_row(Batch, model_fields(Batch), row)
     if batch is None:
@@ -157,7 +159,7 @@ def answer_for_worker(*, answer_id: int, user: User) -> Answer:
 # every request, and building the ORM's query cost more than running it.
 _LEASE_LIVE = (
     "SELECT {columns} FROM {lease} l INNER JOIN {item} i ON i.id = l.item_id"
-    " WHERE l.batch_id = %s AND l.worker_id = %s AND l.status = %s AND l.expires_at > %s"
+    " WHERE l.batch_id = %s AND l.worker_id = %s AND l.status = {active} AND l.expires_at > %s"
     " ORDER BY l.id LIMIT 1"
 )
 
@@ -173,6 +175,7 @@ def _lease_live_query() -> str:
         columns=joined_columns(_lease_live_parts()),
         lease=quote(Lease._meta.db_table),
         item=quote(Item._meta.db_table),
+        active=sql_literal(Lease.Status.ACTIVE),
     )
 
 
@@ -187,7 +190,7 @@ def lease_live_for_worker(*, batch: Batch, user: User, now: datetime | None = No
             .first()
         )
     with prepared_cursor() as cursor:
-        cursor.execute(_lease_live_query(), [batch.pk, user.pk, Lease.Status.ACTIVE.value, now])
+        cursor.execute(_lease_live_query(), [batch.pk, user.pk, now])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from trefpunt.core.db import prepared_cursor
+from trefpunt.core.db import prepared_cursor, sql_literal
 
 from ..models import Answer, Batch, BatchWorker, Item, Lease
 from .access import BatchAccess, batch_access, batches_managed_by, items_left_for
@@ -112,22 +112,22 @@ SELECT b.id,
     WHERE w.batch_id = b.id AND w.worker_id = %(worker)s AND w.excluded
   )
 FROM {batch} b
-WHERE b.status = %(open)s AND b.owner_id <> %(worker)s
+WHERE b.status = {batch_open} AND b.owner_id <> %(worker)s
   AND (b.organisation_id IS NULL OR b.organisation_id NOT IN (
     SELECT m.organisation_id FROM {membership} m
-    WHERE m.user_id = %(worker)s AND m.role = ANY(%(roles)s)
+    WHERE m.user_id = %(worker)s AND m.role IN ({roles})
   ))
   AND (
     EXISTS (
       SELECT 1 FROM {item} i
-      WHERE i.batch_id = b.id AND i.status = %(open)s AND i.answers_target > i.answers_count
+      WHERE i.batch_id = b.id AND i.status = {item_open} AND i.answers_target > i.answers_count
         AND NOT EXISTS (
           SELECT 1 FROM {lease} s WHERE s.item_id = i.id AND s.worker_id = %(worker)s
         )
     )
     OR EXISTS (
       SELECT 1 FROM {lease} l
-      WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = %(active)s
+      WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = {active}
         AND l.expires_at > %(now)s
     )
   )
@@ -138,9 +138,13 @@ LIMIT %(limit)s
 
 @functools.cache
 def _worker_batches_query() -> str:
-    from trefpunt.accounts.models import Membership
+    from trefpunt.accounts.models import Membership, Role
 
     return _WORKER_BATCHES.format(
+        batch_open=sql_literal(Batch.Status.OPEN),
+        roles=", ".join(sql_literal(role) for role in (Role.OWNER, Role.ADMIN)),
+        item_open=sql_literal(Item.Status.OPEN),
+        active=sql_literal(Lease.Status.ACTIVE),
         answer=Answer._meta.db_table,
         batch_worker=BatchWorker._meta.db_table,
         batch=Batch._meta.db_table,
@@ -152,13 +156,8 @@ def _worker_batches_query() -> str:
 
 def _worker_batches_sql(*, user: User, limit: int) -> list[tuple[int, int, bool]]:
     """``_worker_batches`` in one prepared statement (PostgreSQL)."""
-    from trefpunt.accounts.models import Role
-
     params = {
         "worker": user.pk,
-        "open": Batch.Status.OPEN.value,
-        "roles": [Role.OWNER.value, Role.ADMIN.value],
-        "active": Lease.Status.ACTIVE.value,
         "now": timezone.now(),
         "limit": limit,
     }

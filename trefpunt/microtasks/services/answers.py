@@ -21,6 +21,7 @@ from trefpunt.core.db import (
     joined_columns,
     model_fields,
     prepared_cursor,
+    sql_literal,
 )
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.webhooks.services import webhook_listeners_read, webhook_listeners_sql
@@ -52,7 +53,7 @@ FAIR_PAY_INLINE_STEP = 5
 _USE_AND_ANSWER = """
 WITH used AS (
     UPDATE {lease} SET status = %s, finished_at = %s
-    WHERE id = %s AND status = %s AND expires_at > %s
+    WHERE id = %s AND status = {active} AND expires_at > %s
     RETURNING id
 ), stored AS (
     INSERT INTO {answer} ({columns}) SELECT {values} FROM used RETURNING id
@@ -90,6 +91,7 @@ def _use_and_answer_query() -> tuple[list[Any], str]:
     fields = [f for f in Answer._meta.concrete_fields if not f.primary_key]
     sql = _USE_AND_ANSWER.format(
         lease=ops.quote_name(Lease._meta.db_table),
+        active=sql_literal(Lease.Status.ACTIVE),
         answer=ops.quote_name(Answer._meta.db_table),
         worker=ops.quote_name(BatchWorker._meta.db_table),
         columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
@@ -122,7 +124,7 @@ def _lease_use_and_answer_unlocked(
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy (see core.db)
     values = [f.get_db_prep_save(f.pre_save(answer, True), db) for f in fields]
     stamp = ops.adapt_datetimefield_value(now)
-    params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, Lease.Status.ACTIVE.value, stamp]
+    params = [Lease.Status.SUBMITTED.value, stamp, lease.pk, stamp]
     tail = [answer.item_id, answer.batch_id, answer.worker_id]
     with prepared_cursor() as cursor:
         cursor.execute(sql, [*params, *values, *tail])
@@ -156,7 +158,7 @@ WITH v AS (
     SELECT * FROM unnest({arrays}) AS v({names})
 ), used AS (
     UPDATE {lease} l SET status = %(submitted)s, finished_at = %(now)s
-    FROM v WHERE l.id = v.lease_id AND l.status = %(active)s AND l.expires_at > %(now)s
+    FROM v WHERE l.id = v.lease_id AND l.status = {active} AND l.expires_at > %(now)s
     RETURNING l.id
 ), stored AS (
     INSERT INTO {answer} ({columns})
@@ -191,6 +193,7 @@ def _use_and_answer_page_query() -> tuple[list[Any], set[str], str]:
         arrays=", ".join(array(f) for f in fields),
         names=", ".join(str(f.column) for f in fields),
         lease=ops.quote_name(Lease._meta.db_table),
+        active=sql_literal(Lease.Status.ACTIVE),
         answer=ops.quote_name(Answer._meta.db_table),
         worker=ops.quote_name(BatchWorker._meta.db_table),
         columns=", ".join(ops.quote_name(str(f.column)) for f in fields),
@@ -212,7 +215,6 @@ def _page_use_and_answer_unlocked(
     fields, json_fields, sql = _use_and_answer_page_query()
     params: dict[str, Any] = {
         "submitted": Lease.Status.SUBMITTED.value,
-        "active": Lease.Status.ACTIVE.value,
         "now": now,
         "items": [answer.item_id for answer in answers],
         "batch": answers[0].batch_id,
@@ -522,7 +524,7 @@ FROM {batch} b WHERE b.id = %(batch)s
 """
 _OPEN_LEFT = """EXISTS (
     SELECT 1 FROM {item} o
-    WHERE o.batch_id = b.id AND o.status = %(open)s AND NOT (o.id = ANY({ids}))
+    WHERE o.batch_id = b.id AND o.status = {open} AND NOT (o.id = ANY({ids}))
 )"""
 
 
@@ -552,7 +554,11 @@ def _settle_and_count_query(n: int, completed: bool) -> tuple[list[Any], str]:
         names=", ".join(["id", *(str(f.column) for f in fields)]),
         tally=quote(AnswerTally._meta.db_table),
         batch=quote(Batch._meta.db_table),
-        open_left=_OPEN_LEFT.format(item=item, ids=ids) if completed else "NULL",
+        open_left=(
+            _OPEN_LEFT.format(item=item, ids=ids, open=sql_literal(Item.Status.OPEN))
+            if completed
+            else "NULL"
+        ),
         listeners=(
             webhook_listeners_sql(user="b.owner_id", organisation="b.organisation_id")
             if completed
@@ -582,7 +588,6 @@ def _answers_settled_unlocked(
         "batch": batch.pk,
         "shard": worker_id % AnswerTally.TALLY_SHARDS,
         "n": n,
-        "open": Item.Status.OPEN.value,
     }
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy (see core.db)
     for f in fields:

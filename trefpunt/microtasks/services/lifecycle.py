@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.accounts.selectors import clients_acting
 from trefpunt.community.notifications import notify
-from trefpunt.core.db import prepared_cursor
+from trefpunt.core.db import prepared_cursor, sql_literal
 from trefpunt.core.exceptions import Conflict, ErrorCode
 from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import work_escrow_lock
@@ -151,19 +151,21 @@ def batch_finished_check(batch: Batch, *, open_left: bool | None = None) -> None
         transaction.on_commit(functools.partial(_finished_after_commit, batch))
 
 
-_ITEMS_OPEN = "SELECT EXISTS (SELECT 1 FROM {item} WHERE batch_id = %s AND status = %s)"
+_ITEMS_OPEN = "SELECT EXISTS (SELECT 1 FROM {item} WHERE batch_id = %s AND status = {open})"
 
 
 @functools.cache
 def _items_open_query() -> str:
-    return _ITEMS_OPEN.format(item=connection.ops.quote_name(Item._meta.db_table))
+    return _ITEMS_OPEN.format(
+        item=connection.ops.quote_name(Item._meta.db_table), open=sql_literal(Item.Status.OPEN)
+    )
 
 
 def _items_open(batch: Batch) -> bool:
     """Whether an item of the batch is open: written out and prepared, as it runs after
     most answers that complete an item."""
     with prepared_cursor() as cursor:
-        cursor.execute(_items_open_query(), [batch.pk, Item.Status.OPEN.value])
+        cursor.execute(_items_open_query(), [batch.pk])
         return bool(cursor.fetchone()[0])
 
 

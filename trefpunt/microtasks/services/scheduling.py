@@ -23,7 +23,7 @@ from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trefpunt.core.db import model_fields, model_from_row, prepared_cursor
+from trefpunt.core.db import model_fields, model_from_row, prepared_cursor, sql_literal
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -360,10 +360,10 @@ SELECT {columns}, a.id, a.expires_at, EXISTS (
 FROM {batch} b
 LEFT JOIN LATERAL (
     SELECT l.id, l.expires_at FROM {lease} l
-    WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = %(active)s
+    WHERE l.batch_id = b.id AND l.worker_id = %(worker)s AND l.status = {active}
     ORDER BY l.expires_at DESC LIMIT 1
 ) a ON TRUE
-WHERE b.id = %(batch)s AND b.status <> %(draft)s
+WHERE b.id = %(batch)s AND b.status <> {draft}
 """
 
 
@@ -376,6 +376,8 @@ def _claim_facts_sql() -> str:
         worker=BatchWorker._meta.db_table,
         batch=Batch._meta.db_table,
         lease=Lease._meta.db_table,
+        active=sql_literal(Lease.Status.ACTIVE),
+        draft=sql_literal(Batch.Status.DRAFT),
     )
 
 
@@ -383,12 +385,7 @@ def _batch_for_claim_sql(*, batch_id: int, worker: User) -> Batch | None:
     """``_batch_for_claim`` in one hand-written statement (PostgreSQL)."""
     fields = model_fields(Batch, _CLAIM_DEFERRED)
     sql = _claim_facts_sql()
-    params: dict[str, Any] = {
-        "worker": worker.pk,
-        "active": Lease.Status.ACTIVE.value,
-        "batch": batch_id,
-        "draft": Batch.Status.DRAFT.value,
-    }
+    params: dict[str, Any] = {"worker": worker.pk, "batch": batch_id}
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
