@@ -857,6 +857,7 @@ def client_dashboard_pages(*, user: User, per_page: int) -> BoundedPaginator | N
             "organisations": organisations,
         },
         row=ClientDashboardRow,
+        keep_plan=False,  # a client has one contest or thousands (``prepared_cursor``)
     )
 
 

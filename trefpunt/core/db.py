@@ -25,20 +25,19 @@ from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 
 
-def _prepared_cursor_class() -> Any:
+@functools.cache
+def _cursor_class(prepare: bool) -> Any:
     import psycopg
 
-    class PreparedCursor(psycopg.Cursor):
-        """A server-binding cursor whose every statement is prepared."""
+    class ServerCursor(psycopg.Cursor):
+        """A server-binding cursor whose every statement is prepared (``prepare``), or
+        none is (psycopg would prepare a statement on its fifth run otherwise)."""
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            kwargs["prepare"] = True
+            kwargs["prepare"] = prepare
             return super().execute(query, params, **kwargs)
 
-    return PreparedCursor
-
-
-_CURSOR_CLASS: list[Any] = []
+    return ServerCursor
 
 
 class _PreparedDebugWrapper(CursorDebugWrapper):
@@ -51,10 +50,17 @@ class _PreparedDebugWrapper(CursorDebugWrapper):
 
 
 @contextmanager
-def prepared_cursor() -> Iterator[Any]:
+def prepared_cursor(*, keep_plan: bool = True) -> Iterator[Any]:
     """A cursor on the default database for hand-written statements with ``%s`` or
     ``%(name)s`` placeholders: prepared on PostgreSQL (see the module docstring), an
     ordinary Django cursor elsewhere or with ``DB_PREPARED_STATEMENTS`` off.
+
+    A prepared statement keeps one plan from its sixth run, made without its parameters'
+    values: write the code's constants in (``sql_literal``). ``keep_plan=False`` is for a
+    statement whose best plan depends on them, such as one person's rows in order when a
+    person has one row or thousands (the client dashboard: the kept plan sorted all 1,370
+    of a client's contests for each page of 20, where planned with the client's id it
+    reads them in index order): bound on the server but not prepared, planned each run.
 
     Server-side binding types each parameter from its Python value: cast where the
     statement needs another type (``%s::bigint[]`` for an empty list)."""
@@ -68,9 +74,7 @@ def prepared_cursor() -> Iterator[Any]:
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
-    if not _CURSOR_CLASS:
-        _CURSOR_CLASS.append(_prepared_cursor_class())
-    raw = _CURSOR_CLASS[0](db.connection)
+    raw = _cursor_class(keep_plan)(db.connection)
     wrapper = _PreparedDebugWrapper if db.queries_logged else CursorWrapper
     with wrapper(raw, db) as cursor:
         yield cursor

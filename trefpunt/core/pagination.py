@@ -85,7 +85,8 @@ class StatementPaginator(BoundedPaginator):
     most ``%(limit)s`` rows; ``rows`` reads ``%(limit)s`` rows of the list in its order from
     ``%(offset)s``; ``ids`` the same rows' ids only and ``rows_of`` the rows of the ids
     ``%(ids)s`` (in any order): the two steps of ``BoundedPaginator.page`` for deep pages.
-    Each statement also gets ``params``; ``row(*values)`` makes a page's row (with ``pk``)."""
+    Each statement also gets ``params``; ``row(*values)`` makes a page's row (with ``pk``);
+    ``keep_plan`` as ``prepared_cursor`` takes it."""
 
     def __init__(
         self,
@@ -98,6 +99,7 @@ class StatementPaginator(BoundedPaginator):
         params: dict[str, Any],
         row: Callable[..., Any],
         max_rows: int | None = None,
+        keep_plan: bool = True,
     ) -> None:
         # Not ``BoundedPaginator.__init__``: there are no querysets.
         Paginator.__init__(self, [], per_page)
@@ -105,11 +107,12 @@ class StatementPaginator(BoundedPaginator):
         self.statements = {"count": count, "rows": rows, "ids": ids, "rows_of": rows_of}
         self.params = params
         self.row = row
+        self.keep_plan = keep_plan
 
     def _run(self, statement: str, **more: Any) -> list[Any]:
         from trefpunt.core.db import prepared_cursor
 
-        with prepared_cursor() as cursor:
+        with prepared_cursor(keep_plan=self.keep_plan) as cursor:
             cursor.execute(self.statements[statement], {**self.params, **more})
             return list(cursor.fetchall())
 

@@ -95,3 +95,19 @@ def test_a_prepared_cursor_statement_is_prepared_on_the_server_once():
             ["SELECT count(*) FROM microtasks_batch WHERE id > $1"],
         )
         assert cursor.fetchall() == [(3,)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_a_statement_that_keeps_no_plan_is_never_prepared():
+    # Not even on its fifth run, when psycopg would prepare it by itself.
+    sql = "SELECT count(*) FROM microtasks_item WHERE id > %s"
+    for _ in range(6):
+        with prepared_cursor(keep_plan=False) as cursor:
+            cursor.execute(sql, [0])
+            assert cursor.fetchone() == (0,)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%microtasks_item WHERE id > $1%"],
+        )
+        assert cursor.fetchone() == (0,)
