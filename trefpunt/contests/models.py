@@ -413,7 +413,13 @@ class Entry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["contest", "status"]),
+            # With what the client dashboard counts per contest (``client_dashboard_figures``:
+            # entries, unrated, flagged), so a page's counts are read from the index alone.
+            models.Index(
+                fields=["contest", "status"],
+                include=["rating", "is_flagged"],
+                name="entry_contest_status",
+            ),
             # The entrant's entries page, newest first, paged by ids from the index alone.
             models.Index(fields=["entrant", "-created_at", "-id"], name="entry_entrant_newest"),
         ]

@@ -576,7 +576,9 @@ def _entry_statements(conditions: tuple[str, ...]) -> dict[str, str]:
         "count": _ENTRY_COUNT.format(where=where, **tables),
         "rows": rows + _ENTRY_ORDER,
         "ids": _ENTRY_IDS.format(where=where, **tables),
-        "rows_of": _ENTRY_ROWS.format(where=f"e.id = ANY(%(ids)s::bigint[]) AND {where}", **tables),
+        "rows_of": _ENTRY_ROWS.format(
+            where=where, **{**tables, "entry": pagination.rows_of_ids(tables["entry"])}
+        ),
     }
 
 
@@ -800,9 +802,7 @@ _DASHBOARD_ROWS = (
 _DASHBOARD_PAGE = _DASHBOARD_ROWS + (
     " ORDER BY c.created_at DESC, c.id DESC LIMIT %(limit)s OFFSET %(offset)s"
 )
-_DASHBOARD_OF_IDS = _DASHBOARD_ROWS.replace(
-    "{where}", "c.id = ANY(%(ids)s::bigint[]) AND ({where})"
-)
+_DASHBOARD_OF_IDS = _DASHBOARD_ROWS.replace("{where}", "c.id = ANY({{ids}}) AND ({where})")
 # The contest columns a client's dashboard row shows, as plain values; ``ClientDashboardRow``
 # is a row as ``client_dashboard(...).values_list(*CLIENT_ROW_VALUES, named=True)`` gives it.
 CLIENT_ROW_VALUES = (
@@ -990,12 +990,13 @@ EntrantRow = namedtuple("EntrantRow", ENTRANT_ROW_VALUES)  # type: ignore[misc]
 def _entrant_statements() -> dict[str, str]:
     quote = connection.ops.quote_name
     tables = {"entry": quote(Entry._meta.db_table), "contest": quote(Contest._meta.db_table)}
-    of_ids = f"e.id = ANY(%(ids)s::bigint[]) AND {_ENTRANT_WHERE}"
     return {
         "count": _ENTRANT_COUNT.format(where=_ENTRANT_WHERE, **tables),
         "rows": _ENTRANT_ROWS.format(where=_ENTRANT_WHERE, **tables) + _ENTRANT_ORDER,
         "ids": _ENTRANT_IDS.format(where=_ENTRANT_WHERE, **tables),
-        "rows_of": _ENTRANT_ROWS.format(where=of_ids, **tables),
+        "rows_of": _ENTRANT_ROWS.format(
+            where=_ENTRANT_WHERE, **{**tables, "entry": pagination.rows_of_ids(tables["entry"])}
+        ),
     }
 
 

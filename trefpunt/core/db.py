@@ -100,7 +100,7 @@ def array_sql(name: str, n: int, kind: str) -> str:
     run with one element always finds a custom plan cheaper and plans again on every
     run; an ``ARRAY[…]`` of ``n`` parameters is estimated at ``n``, and after five runs
     the statement keeps its plan. One statement per ``n``: cache them per ``n``."""
-    return "ARRAY[" + ", ".join(f"%({name}_{i})s::{kind}" for i in range(n)) + "]"
+    return "ARRAY[" + ", ".join(f"%({name}_{i})s::{kind}" for i in range(n)) + f"]::{kind}[]"
 
 
 def array_params(name: str, values: Sequence[Any]) -> dict[str, Any]:
