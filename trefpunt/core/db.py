@@ -94,8 +94,8 @@ def sql_literal(value: str) -> str:
 
 
 def array_sql(name: str, n: int, kind: str) -> str:
-    """``ARRAY[%(name_0)s::kind, …]``, ``n`` parameters where a statement would take one
-    array parameter (``array_params`` gives their values). PostgreSQL estimates an array
+    """``ARRAY[%(name_0)s::kind, …]::kind[]``, ``n`` parameters where a statement would take
+    one array parameter (``array_params`` gives their values). PostgreSQL estimates an array
     parameter (``= ANY($1)``, ``unnest($1)``) at ten elements, so a prepared statement
     run with one element always finds a custom plan cheaper and plans again on every
     run; an ``ARRAY[…]`` of ``n`` parameters is estimated at ``n``, and after five runs

@@ -103,10 +103,10 @@ class StatementPaginator(BoundedPaginator):
     most, where building the ORM's queries cost more than running them. ``count`` counts at
     most ``%(limit)s`` rows; ``rows`` reads ``%(limit)s`` rows of the list in its order from
     ``%(offset)s``; ``ids`` the same rows' ids only and ``rows_of`` the rows of the ids
-    ``{ids}`` (an array; in any order): the two steps of ``BoundedPaginator.page`` for deep
-    pages.
-    Each statement also gets ``params``; ``row(*values)`` makes a page's row (with ``pk``);
-    ``keep_plan`` as ``prepared_cursor`` takes it."""
+    ``{ids}`` (an array; in any order, ``rows_of_ids``): the two steps of
+    ``BoundedPaginator.page`` for deep pages. Each statement also gets ``params``;
+    ``row(*values)`` makes a page's row (with ``pk``); ``keep_plan`` as ``prepared_cursor``
+    takes it."""
 
     def __init__(
         self,
