@@ -79,21 +79,26 @@ ITEM_FIELDS = [
 ]
 
 
-def _item_rows(*, item_id: int, batch_id: int) -> list[AnswerRow]:
-    """The item's counted answers (excluded workers left out), each with its worker's
-    estimate from the last fit. One query."""
+def items_rows(*, item_ids: list[int], batch_id: int) -> dict[int, list[AnswerRow]]:
+    """Each item's counted answers (excluded workers left out, in answer order), each with
+    its worker's estimate from the last fit: one query for all of ``item_ids`` (an item
+    without counted answers maps to an empty list). Items recombined together — after a
+    fit, after an exclusion — read their answers here, not one query per item."""
     worker = BatchWorker.objects.filter(batch_id=batch_id, worker_id=OuterRef("worker_id"))
-    rows = (
-        Answer.objects.filter(item_id=item_id)
+    found = (
+        Answer.objects.filter(item_id__in=item_ids)
         .annotate(
             estimate=Subquery(worker.values("estimate")[:1]),
             excluded=Exists(worker.filter(excluded=True)),
         )
         .filter(excluded=False)
-        .order_by("pk")
-        .values_list("worker_id", "data", "estimate")
+        .order_by("item_id", "pk")
+        .values_list("item_id", "worker_id", "data", "estimate")
     )
-    return [AnswerRow(worker_id=w, data=d, estimate=e) for w, d, e in rows]
+    rows: dict[int, list[AnswerRow]] = {pk: [] for pk in item_ids}
+    for item_id, w, d, e in found:
+        rows[item_id].append(AnswerRow(worker_id=w, data=d, estimate=e))
+    return rows
 
 
 def item_recombine_unlocked(
@@ -103,9 +108,9 @@ def item_recombine_unlocked(
     enough, give it one more slot when it is full but uncertain (up to max answers), and with
     ``reopen`` settle a finished item again (after a fit or an exclusion, ``item_states``).
     The caller holds the item's row lock and saves ``ITEM_FIELDS``; ``rows`` are the item's
-    counted answers when the caller already read them (``_item_rows`` otherwise)."""
+    counted answers when the caller already read them (``items_rows`` otherwise)."""
     if rows is None:
-        rows = _item_rows(item_id=item.pk, batch_id=batch.pk)
+        rows = items_rows(item_ids=[item.pk], batch_id=batch.pk)[item.pk]
     result = item_result(batch.form, batch.aggregation_method, batch.quality_model, rows)
     item_stopping(batch=batch, rows=rows, result=result)
     item.aggregated_answer = result.answer
@@ -568,14 +573,16 @@ def _fit_items_store_locked(
                 .order_by("pk")
                 .values_list(*_FIT_READ)
             )
-            changed = []
-            for values in locked:
-                item = _item_light(dict(zip(_FIT_READ, values, strict=True)), alias)
-                if item.answers_count == totals.get(item.pk, 0):
-                    _fit_result_apply(item=item, fit=fit, batch=fitted, now=now)
+            changed = [_item_light(dict(zip(_FIT_READ, v, strict=True)), alias) for v in locked]
+            moved = [item.pk for item in changed if item.answers_count != totals.get(item.pk, 0)]
+            rows = items_rows(item_ids=moved, batch_id=batch_id) if moved else {}
+            for item in changed:
+                if item.pk in rows:
+                    item_recombine_unlocked(
+                        item=item, batch=fitted, now=now, reopen=True, rows=rows[item.pk]
+                    )
                 else:
-                    item_recombine_unlocked(item=item, batch=fitted, now=now, reopen=True)
-                changed.append(item)
+                    _fit_result_apply(item=item, fit=fit, batch=fitted, now=now)
                 if item.status == Item.Status.COMPLETE:
                     complete[item.pk] = (item.aggregated_answer, item.confidence)
             items_store_unlocked(changed)

@@ -31,7 +31,13 @@ from ..selectors import (
     worker_id_for_pseudonym,
 )
 from ..states import ANSWER_STATES
-from .aggregation import ITEM_CHUNK, ITEM_FIELDS, aggregate_on_commit, item_recombine_unlocked
+from .aggregation import (
+    ITEM_CHUNK,
+    ITEM_FIELDS,
+    aggregate_on_commit,
+    item_recombine_unlocked,
+    items_rows,
+)
 from .funding import answer_pay_unlocked
 
 if TYPE_CHECKING:
@@ -74,8 +80,11 @@ def batch_worker_exclude(
         row.save(update_fields=["excluded", "excluded_at", "updated_at"])
         Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
         now = timezone.now()
+        rows = items_rows(item_ids=item_ids, batch_id=batch.pk)
         for item in items:
-            item_recombine_unlocked(item=item, batch=batch, now=now, reopen=True)
+            item_recombine_unlocked(
+                item=item, batch=batch, now=now, reopen=True, rows=rows[item.pk]
+            )
         Item.objects.bulk_update(items, ITEM_FIELDS, batch_size=ITEM_CHUNK)
         aggregate_on_commit(batch.pk)
     return row

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from django.db import connection
 from django.db.models import F, Max, Min
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from trefpunt.accounts.tests.factories import UserFactory
@@ -352,3 +353,52 @@ def test_a_fit_failing_while_it_writes_its_items_stores_no_model_and_runs_again(
     settings.MICROTASK_FIT_WRITERS = 0
     assert batch_aggregate(batch_id=batch.pk) is True
     assert _stored(batch) == stored
+
+
+
+def _fit_with_answers_arriving(monkeypatch, *, arriving: int) -> tuple[Batch, int]:
+    """A fit of a batch of 8 items with two answers each (min 3, max 4 answers) during
+    which ``arriving`` of its items take a third answer, after the fit's snapshot and before
+    its model is stored; returns the batch and the queries the fit sent besides those of
+    the arriving answers."""
+    from trefpunt.microtasks.services import aggregation
+
+    batch = published_batch(items=8, min_answers=3, max_answers=4)
+    first, second, third = UserFactory.create_batch(3)
+    for worker in (first, second):
+        for _ in range(8):
+            lease = claim(batch, worker)
+            lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": "pos"})
+    store = aggregation._fit_model_store
+    theirs = []
+
+    def answers_arrive(**kwargs):
+        before = len(queries)
+        for _ in range(arriving):
+            lease = claim(batch, third)
+            lease_answer(lease_id=lease.pk, worker=third, answer={"sentiment": "neg"})
+        theirs.append(len(queries) - before)
+        return store(**kwargs)
+
+    monkeypatch.setattr(aggregation, "_fit_model_store", answers_arrive)
+    Batch.objects.filter(pk=batch.pk).update(quality_version=F("quality_version") + 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert batch_aggregate(batch_id=batch.pk) is True
+    return batch, len(queries) - sum(theirs)
+
+
+def test_items_answered_during_a_fit_are_combined_again_with_one_read_of_their_answers(
+    monkeypatch,
+):
+    # The items that took answers after the fit's snapshot are combined again from their
+    # own answers under their locks, the answers of all of them read at once (one query
+    # per item before: a fit under load spent seconds on them).
+    _batch, one = _fit_with_answers_arriving(monkeypatch, arriving=1)
+    monkeypatch.undo()
+    batch, five = _fit_with_answers_arriving(monkeypatch, arriving=5)
+    assert five == one
+    answered = Item.objects.filter(batch=batch, answers_count=3)
+    assert answered.count() == 5
+    for item in answered:
+        # Combined from its three answers, the one the fit did not see included.
+        assert item.aggregate_details["answers"] == 3
