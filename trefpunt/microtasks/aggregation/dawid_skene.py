@@ -78,6 +78,7 @@ Degenerate input is defined, never a crash or NaN:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -439,6 +440,53 @@ def _em(
     return _Run(post, confusion, prior, log_likelihood, iterations, False)
 
 
+# The vote-share start runs too when at least half of the answers come from workers with
+# fewer than this many answers per cell of their K x K matrix (see ``_second_start``).
+THIN_ANSWERS_PER_CELL = 10
+
+
+def _thin(workers: IntArray, n_workers: int, n_classes: int) -> bool:
+    """Whether at least half of the answers come from workers with fewer than
+    ``THIN_ANSWERS_PER_CELL * K * K`` answers (the answer-weighted median worker is thin)."""
+    per_worker = np.bincount(workers, minlength=n_workers)
+    thin = per_worker < THIN_ANSWERS_PER_CELL * n_classes * n_classes
+    return bool(2 * per_worker[thin].sum() >= workers.size)
+
+
+def _second_start(
+    run: _Run,
+    em: Callable[[FloatArray], _Run],
+    index: AnswerIndex,
+    labels: IntArray,
+    weight: FloatArray | None,
+    g_items: IntArray,
+    g_labels: IntArray,
+) -> _Run:
+    """EM once more, from the plain vote shares (crowd-kit's start); the fit with the
+    higher likelihood wins. When workers have few answers each, EM hardly moves from where
+    it starts: the first M-step fits each worker's matrix to the start, and the E-step then
+    mostly gives the start back. From the sharper soft majority vote, bluebirds cut into
+    workers of five answers stayed at majority vote (76.9 %) where the shares reach 84.3 %;
+    neither start is the better one everywhere, so both run and the likelihood decides.
+    Only for thin batches (``_thin``) with a split vote: with many answers per worker both
+    starts end in one place (the 1,000,000-answer synthetic batch: the same labels) and
+    the second run would only double the time."""
+    n_classes = run.post.shape[0]
+    votes = np.zeros((n_classes, labels.size))
+    votes[labels, np.arange(labels.size)] = 1.0 if weight is None else weight
+    shares = index.sum(votes)
+    shares /= np.maximum(shares.sum(axis=0, keepdims=True), 1e-300)
+    if not np.any((shares > 0.0) & (shares < 1.0)):
+        # No split vote: the shares are the first start made surer, and the likelier fit
+        # from them only trusts the workers more (one worker alone: 0.80, not the prior's
+        # 0.75, with nothing in the data to say so).
+        return run
+    shares[:, g_items] = 0.0
+    shares[g_labels, g_items] = 1.0
+    other = em(shares)
+    return other if other.log_likelihood > run.log_likelihood else run
+
+
 def _fit(
     method: str,
     items: ArrayLike,
@@ -505,9 +553,14 @@ def _fit(
             g_labels,
             np.flatnonzero(~answered),
             answered & ~is_gold,
-            opts,
         )
-        run = _em(post, *em_args)
+
+        def em(start: FloatArray) -> _Run:
+            return _em(start, *em_args, opts)
+
+        run = em(post)
+        if opts.model != "one_coin" and _thin(wk, n_workers, n_classes):
+            run = _second_start(run, em, index, lb, weight, g_items, g_labels)
         if g_items.size:
             # A second start from the gold items alone (every other posterior zero, so the
             # first M-step learns the workers from gold only). When most of the crowd is
@@ -515,7 +568,7 @@ def _fit(
             # gold rows alone cannot pull it out; the gold start can. Keep the better fit.
             gold_only = np.zeros_like(post)
             gold_only[g_labels, g_items] = 1.0
-            other = _em(gold_only, *em_args)
+            other = em(gold_only)
             if other.log_likelihood > run.log_likelihood:
                 run = other
 

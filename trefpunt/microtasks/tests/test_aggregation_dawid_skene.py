@@ -5,6 +5,8 @@ Pure numpy; no database.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -20,6 +22,8 @@ from trefpunt.microtasks.aggregation import (
 )
 from trefpunt.microtasks.aggregation.synthetic import one_coin_confusions, sample_answers
 
+# The module (its name is shadowed by the function in the package).
+ds_module = importlib.import_module("trefpunt.microtasks.aggregation.dawid_skene")
 METHODS = [majority_vote, weighted_majority_vote, dawid_skene, one_coin_dawid_skene]
 
 
@@ -406,3 +410,49 @@ def test_blocked_passes_equal_the_whole_array_ones(dense: bool, weighted: bool) 
         blocked.sum_table(table, codes, weight),
         AnswerIndex(items, n_items).sum_table(table, codes, weight),
     )
+
+
+def thin_biased_batch(seed: int) -> tuple[np.ndarray, ...]:
+    """60 questions (40 % of class 1, a quarter hard), each answered by 20 people with their
+    own sensitivity and specificity, every person's answers cut into workers of five (as a
+    crowd of many people with few answers each looks)."""
+    rng = np.random.default_rng(seed)
+    n_items, people, per = 60, 20, 5
+    truth = (rng.random(n_items) < 0.4).astype(np.intp)
+    sensitivity = rng.uniform(0.55, 1.0, people)
+    specificity = rng.uniform(0.3, 1.0, people)
+    ease = np.where(rng.random(n_items) < 0.25, 0.6, 1.0)
+    items = np.concatenate([rng.permutation(n_items) for _ in range(people)])
+    person = np.repeat(np.arange(people), n_items)
+    right = np.where(truth[items] == 1, sensitivity[person], specificity[person]) * ease[items]
+    labels = np.where(rng.random(items.size) < right, truth[items], 1 - truth[items])
+    workers = np.arange(items.size) // per
+    return items, workers, labels, truth
+
+
+def test_thin_batches_also_run_em_from_the_vote_shares_and_keep_the_likelier_fit(monkeypatch):
+    # With five answers per worker EM stays near its start; a second start from the plain
+    # vote shares finds fits of higher likelihood that the soft-majority start misses.
+    thin = ds_module._thin
+    gains, right = [], {True: 0, False: 0}
+    for seed in range(40):
+        items, workers, labels, truth = thin_biased_batch(seed)
+        sizes = {"n_items": truth.size, "n_workers": int(workers.max()) + 1, "n_classes": 2}
+        assert thin(workers, sizes["n_workers"], 2)
+        fits = {}
+        for second in (True, False):
+            monkeypatch.setattr(ds_module, "_thin", lambda *_args, on=second: on)
+            fits[second] = dawid_skene(items, workers, labels, **sizes)
+            right[second] += int(np.sum(fits[second].labels == truth))
+        gains.append(fits[True].log_likelihood - fits[False].log_likelihood)
+    assert min(gains) >= -1e-9  # never a less likely fit
+    assert sum(g > 1.0 for g in gains) >= 2  # and clearly likelier ones
+    assert right[True] > right[False]
+
+
+def test_only_batches_of_thin_workers_take_the_second_start() -> None:
+    thick = np.repeat(np.arange(10), 200)  # 200 answers each: 50 per cell of a 2 x 2 matrix
+    assert not ds_module._thin(thick, 10, 2)
+    assert ds_module._thin(thick, 10, 5)  # 8 per cell of a 5 x 5 matrix
+    thin = np.arange(100) // 5
+    assert ds_module._thin(thin, 20, 2)
