@@ -355,7 +355,6 @@ def test_a_fit_failing_while_it_writes_its_items_stores_no_model_and_runs_again(
     assert _stored(batch) == stored
 
 
-
 def _fit_with_answers_arriving(monkeypatch, *, arriving: int) -> tuple[Batch, int]:
     """A fit of a batch of 8 items with two answers each (min 3, max 4 answers) during
     which ``arriving`` of its items take a third answer, after the fit's snapshot and before
