@@ -369,7 +369,7 @@ def _fit_with_answers_arriving(monkeypatch, *, arriving: int) -> tuple[Batch, in
             lease = claim(batch, worker)
             lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": "pos"})
     store = aggregation._fit_model_store
-    theirs = []
+    theirs: list[int] = []
 
     def answers_arrive(**kwargs):
         before = len(queries)
@@ -400,4 +400,4 @@ def test_items_answered_during_a_fit_are_combined_again_with_one_read_of_their_a
     assert answered.count() == 5
     for item in answered:
         # Combined from its three answers, the one the fit did not see included.
-        assert item.aggregate_details["answers"] == 3
+        assert (item.aggregate_details or {})["answers"] == 3
