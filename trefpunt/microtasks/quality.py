@@ -95,6 +95,7 @@ class AnswerRow:
     worker_id: int
     data: Data
     estimate: dict[str, Any] | None = None
+    answer_id: int | None = None  # known where the stopping rule needs it (which the fit saw)
 
 
 @dataclass
@@ -463,10 +464,13 @@ def batch_fit(
         )
         n_field = votes.sum(axis=1)
         confusion = confusion_for_updates(result)
+        mass = result.worker_row_mass
         for j, w in enumerate(worker_ids):
             entry: dict[str, Any] = {"confusion": np.round(confusion[j], 6).tolist()}
             if weights is not None:
                 entry["weight"] = round(float(weights[j]), 6)
+            if mass is not None:
+                entry["mass"] = np.round(mass[j], 6).tolist()
             workers[w].estimate[name] = entry
         answered_by = result.worker_n_answers
         model["fields"][name] = {

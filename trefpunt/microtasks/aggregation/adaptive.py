@@ -471,6 +471,9 @@ class StopModel:
     temperature: float
     flagged: BoolArray
     calibration: StopCalibration | None
+    # The fitted answers' evidence the temperature and calibration were fitted on
+    # (:func:`fitted_answer_ll`), ``(n_answers, K)`` in the order given.
+    answer_ll: FloatArray
 
     def stored(self) -> dict[str, Any]:
         """The temperature and calibration as JSON (the platform keeps the prior and the
@@ -498,6 +501,55 @@ def calibration_from(stored: dict[str, Any] | None) -> tuple[float, StopCalibrat
     )
 
 
+def fitted_answer_ll(
+    prior: ArrayLike,
+    confusion: ArrayLike,
+    mass: ArrayLike | None,
+    items: ArrayLike,
+    workers: ArrayLike,
+    labels: ArrayLike,
+) -> FloatArray:
+    """``(n_answers, K)``: each answer the fit saw scored by its worker's matrix *without
+    that answer* — leave-one-answer-out, from the row's pseudo-answers ``mass`` ``(n_workers,
+    K)``: the answer put ``p_k`` (its question's posterior) into cell ``(k, label)`` of row
+    ``k``, so without it the cell is ``(confusion · mass − p_k) / (mass − p_k)``. The
+    question's posterior is the one the fit's matrices give it (prior and the in-sample
+    evidence of its answers). Without ``mass`` (a method without row counts), the matrices
+    as fitted.
+
+    Why: a worker with five answers has a matrix fitted on those five. Scored with it, the
+    answers that agree with the crowd look reliable on exactly the questions they agree on,
+    in the prefixes the calibration learns from as in the questions that stop: cut into
+    five-answer workers, zheng_d_possent stopped questions at a stated 0.991 of which 93.4 %
+    kept their answer, and lost 5.1 points against all answers."""
+    pr = np.maximum(np.asarray(prior, dtype=np.float64), 1e-12)
+    conf = np.asarray(confusion, dtype=np.float64)
+    it = np.asarray(items, dtype=np.intp)
+    wk = np.asarray(workers, dtype=np.intp)
+    lb = np.asarray(labels, dtype=np.intp)
+    cell = conf[wk, :, lb]
+    if mass is None or it.size == 0:
+        return np.asarray(np.log(np.maximum(cell, 1e-300)))
+    in_sample = np.log(np.maximum(cell, 1e-300))
+    n_rows = int(it.max()) + 1
+    summed = np.zeros((n_rows, pr.size))
+    for k in range(pr.size):
+        summed[:, k] = np.bincount(it, weights=in_sample[:, k], minlength=n_rows)
+    share = tempered_posterior(pr, summed, 1.0)[it]
+    rows = np.asarray(mass, dtype=np.float64)[wk]
+    left = rows - share
+    without = np.where(
+        left > _MASS_LEFT, (cell * rows - share) / np.maximum(left, _MASS_LEFT), cell
+    )
+    return np.asarray(np.log(np.clip(without, _CELL_MIN, 1.0)))
+
+
+# A row with less than this many pseudo-answers besides the answer keeps its fitted cell;
+# a cell is never put below this probability.
+_MASS_LEFT = 1e-3
+_CELL_MIN = 1e-6
+
+
 def stop_model_fit(
     prior: ArrayLike,
     confusion: ArrayLike,
@@ -505,6 +557,7 @@ def stop_model_fit(
     workers: ArrayLike,
     labels: ArrayLike,
     *,
+    mass: ArrayLike | None = None,
     flagged: ArrayLike | None = None,
     target: float = DEFAULT_TARGET,
     min_answers: int = DEFAULT_MIN_ANSWERS,
@@ -516,15 +569,17 @@ def stop_model_fit(
     previous: StopCalibration | None = None,
 ) -> StopModel:
     """The stopping rule's estimates after a full fit (prior and ``confusion`` from
-    :func:`confusion_for_updates` of that fit): the temperature (:func:`temperature_from`)
-    and the prefix calibration (:func:`fit_stop_calibration`) on the batch's own answers.
+    :func:`confusion_for_updates` of that fit, with ``mass`` its rows' pseudo-answers): the
+    temperature (:func:`temperature_from`) and the prefix calibration
+    (:func:`fit_stop_calibration`) on the batch's own answers, each scored without itself
+    (:func:`fitted_answer_ll`; ``answer_ll`` of the result, for the caller's questions).
     When the answers no longer give a calibration (stopped items stop feeding it),
     ``previous`` is kept."""
     pr = np.maximum(np.asarray(prior, dtype=np.float64), 1e-12)
     conf = np.asarray(confusion, dtype=np.float64)
     it = np.asarray(items, dtype=np.intp)
     lb = np.asarray(labels, dtype=np.intp)
-    per_answer = np.log(conf[np.asarray(workers, dtype=np.intp), :, lb])
+    per_answer = fitted_answer_ll(pr, conf, mass, it, workers, lb)
     temperature = temperature_from(
         pr, per_answer, it, gold_items=gold_items, gold_labels=gold_labels
     )
@@ -553,6 +608,7 @@ def stop_model_fit(
             else np.asarray(flagged, dtype=np.bool_)
         ),
         calibration=calibration,
+        answer_ll=per_answer,
     )
 
 

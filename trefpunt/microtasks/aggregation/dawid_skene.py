@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -359,6 +359,9 @@ class _Run:
     log_likelihood: float
     iterations: int
     converged: bool
+    # Each worker row's pseudo-answers behind ``confusion`` (expected answers plus the
+    # prior's), ``(n_workers, K)``; the hierarchical model only.
+    mass: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +403,7 @@ def _em(
     iterations = 0
     n_votes = float(weight.sum()) if weight is not None else float(pair.size)
     hierarchical = opts.model != "one_coin"
+    mass: FloatArray | None = None
     best: _Run | None = None
     worse = 0
     for iterations in range(1, opts.max_iter + 1):
@@ -411,6 +415,7 @@ def _em(
         if hierarchical:
             padded, _s, _m = hierarchical_counts(counts, opts.prior_strength, opts.skill_strength)
             confusion = _normalised(padded, counts)
+            mass = padded.sum(axis=2)
             prior = class_prior_t(post, CLASS_PSEUDO)
         else:
             confusion = _one_coin_confusion(counts, opts.smoothing)
@@ -423,20 +428,18 @@ def _em(
         done = abs(log_likelihood - previous) < opts.tol * n_votes
         if hierarchical:
             if best is None or log_likelihood > best.log_likelihood:
-                best = _Run(post, confusion, prior, log_likelihood, iterations, False)
+                best = _Run(post, confusion, prior, log_likelihood, iterations, False, mass)
                 worse = 0
             else:
                 worse += 1
                 done = done or worse >= PATIENCE
         if done:
             if best is not None:
-                return _Run(
-                    best.post, best.confusion, best.prior, best.log_likelihood, iterations, True
-                )
+                return replace(best, iterations=iterations, converged=True)
             return _Run(post, confusion, prior, log_likelihood, iterations, True)
         previous = log_likelihood
     if best is not None:
-        return _Run(best.post, best.confusion, best.prior, best.log_likelihood, iterations, False)
+        return replace(best, iterations=iterations)
     return _Run(post, confusion, prior, log_likelihood, iterations, False)
 
 
@@ -582,6 +585,7 @@ def _fit(
         tied=tied,
         n_answers=n_answers,
         worker_confusion=run.confusion,
+        worker_row_mass=run.mass,
         worker_skill=worker_skill(run.confusion, run.prior),
         worker_n_answers=worker_n_answers,
         class_prior=run.prior,

@@ -61,7 +61,8 @@ class _Stopping:
     confusion: FloatArray
     temperature: float
     flagged: BoolArray
-    loglik: FloatArray  # (n_items, K) summed answer log-likelihoods under ``confusion``
+    loglik: FloatArray  # (n_items, K) summed evidence of the fitted answers
+    fitted_ll: FloatArray  # (n_fitted, K) each fitted answer's evidence, without itself
     calibration: StopCalibration | None = None
 
 
@@ -82,6 +83,7 @@ def _refit(
         it,
         wk,
         lb,
+        mass=fitted.worker_row_mass,
         flagged=detect_spammers(fitted).flagged,
         calibrate=stop is not None,
         previous=previous,
@@ -90,13 +92,14 @@ def _refit(
         **(stop or {}),
     )
     loglik = np.zeros((sizes["n_items"], sizes["n_classes"]))
-    np.add.at(loglik, it, np.log(model.confusion[wk, :, lb]))
+    np.add.at(loglik, it, model.answer_ll)
     state = _Stopping(
         prior=model.prior,
         confusion=model.confusion,
         temperature=model.temperature,
         flagged=model.flagged,
         loglik=loglik,
+        fitted_ll=model.answer_ll,
         calibration=model.calibration,
     )
     return fitted, state
@@ -266,7 +269,7 @@ class _Replay:
         # Stopped items no longer feed the calibration; the last one fitted is kept.
         _fitted, state = _refit(fit, it[used], wk[used], lb[used], self.sizes, gold, stop, previous)
         self.state = state
-        self.answer_ll[used] = np.log(state.confusion[wk[used], :, lb[used]])
+        self.answer_ll[used] = state.fitted_ll
         counted = used & ~state.flagged[wk]
         self.agree = agreeing_workers(
             it[counted],

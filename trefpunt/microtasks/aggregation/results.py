@@ -55,6 +55,10 @@ class CategoricalResult:
     n_iterations: int = 0
     converged: bool = True
     log_likelihood: float = 0.0
+    # The hierarchical Dawid-Skene's pseudo-answers behind each row of ``worker_confusion``
+    # (``(n_workers, n_classes)``): what one answer weighs in its worker's row, for the
+    # stopping rule's leave-one-answer-out evidence (``adaptive.fitted_answer_ll``).
+    worker_row_mass: FloatArray | None = None
 
     @property
     def n_items(self) -> int:

@@ -117,14 +117,17 @@ def _gold_answers(batch: Batch) -> dict[int, tuple[Any, list[AnswerRow]]]:
         )
         .filter(excluded=False)
         .order_by("item_id", "created_at", "pk")
-        .values_list("item_id", "item__gold_answer", "worker_id", "data", "estimate")
+        .values_list("item_id", "item__gold_answer", "worker_id", "data", "estimate", "pk")
     )
     out = {}
     for item_id, group in groupby(rows, key=lambda r: r[0]):
         answers = list(group)
         out[item_id] = (
             answers[0][1],
-            [AnswerRow(worker_id=w, data=d, estimate=e) for _i, _g, w, d, e in answers],
+            [
+                AnswerRow(worker_id=w, data=d, estimate=e, answer_id=pk)
+                for _i, _g, w, d, e, pk in answers
+            ],
         )
     return out
 

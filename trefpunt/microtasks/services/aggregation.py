@@ -93,11 +93,11 @@ def items_rows(*, item_ids: list[int], batch_id: int) -> dict[int, list[AnswerRo
         )
         .filter(excluded=False)
         .order_by("item_id", "pk")
-        .values_list("item_id", "worker_id", "data", "estimate")
+        .values_list("item_id", "pk", "worker_id", "data", "estimate")
     )
     rows: dict[int, list[AnswerRow]] = {pk: [] for pk in item_ids}
-    for item_id, w, d, e in found:
-        rows[item_id].append(AnswerRow(worker_id=w, data=d, estimate=e))
+    for item_id, pk, w, d, e in found:
+        rows[item_id].append(AnswerRow(worker_id=w, data=d, estimate=e, answer_id=pk))
     return rows
 
 

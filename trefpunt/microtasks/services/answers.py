@@ -135,8 +135,10 @@ def _lease_use_and_answer_unlocked(
     answer._state.adding = False
     answer._state.db = connection.alias
     rows = [
-        AnswerRow(worker_id=worker_id, data=json.loads(text), estimate=_json(estimate))
-        for kind, _pk, worker_id, text, estimate, _excluded in found
+        AnswerRow(
+            worker_id=worker_id, data=json.loads(text), estimate=_json(estimate), answer_id=pk
+        )
+        for kind, pk, worker_id, text, estimate, _excluded in found
         if kind == 1
     ]
     mine = [(estimate, excluded) for kind, *_rest, estimate, excluded in found if kind == 2]
@@ -239,10 +241,15 @@ def _page_use_and_answer_unlocked(
         answer._state.db = connection.alias
     rows: dict[int, list[AnswerRow]] = {answer.item_id: [] for answer in answers}
     mine: tuple[Any, bool] = (None, False)
-    for kind, _pk, item_id, worker_id, text, estimate, excluded in found:
+    for kind, pk, item_id, worker_id, text, estimate, excluded in found:
         if kind == 1:
             rows[item_id].append(
-                AnswerRow(worker_id=worker_id, data=json.loads(text), estimate=_json(estimate))
+                AnswerRow(
+                    worker_id=worker_id,
+                    data=json.loads(text),
+                    estimate=_json(estimate),
+                    answer_id=pk,
+                )
             )
         elif kind == 2:
             mine = (estimate, excluded)

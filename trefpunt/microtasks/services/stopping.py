@@ -12,6 +12,10 @@ this module only feeds it the batch's stored estimates:
 - when an answer arrives, :func:`item_stopping` computes the same two numbers for the
   item from its own answers and the stored estimates.
 
+Both score an answer the fit saw by its worker's matrix without that answer
+(``adaptive.fitted_answer_ll``, from the rows' pseudo-answers the fit stores as ``mass`` in
+each worker's estimate), so a thin worker's answers do not vouch for themselves.
+
 ``item_states.item_has_enough`` then lets an item stop before its maximum only when
 ``may_stop`` says so. Until the batch can be calibrated (items with at least three times
 the minimum answers, ``adaptive.MIN_PREFIX_PAIRS`` of them confident) the stopping
@@ -31,6 +35,7 @@ from ..aggregation.adaptive import (
     DEFAULT_MIN_AGREEING,
     agreeing_workers,
     calibration_from,
+    fitted_answer_ll,
     stop_confidence,
     stop_confidences,
     stop_model_fit,
@@ -62,9 +67,9 @@ def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
     n_items = len(columns.ids)
     it, wk, lb = column.it, column.wk, column.lb
     worker_ids = list(fit.workers)
-    confusion = np.stack(
-        [np.asarray(fit.workers[w].estimate[name]["confusion"]) for w in worker_ids]
-    )
+    estimates = [fit.workers[w].estimate[name] for w in worker_ids]
+    confusion = np.stack([np.asarray(e["confusion"]) for e in estimates])
+    mass = np.stack([np.asarray(e["mass"]) for e in estimates]) if _with_mass(estimates) else None
     flagged = np.asarray([fit.workers[w].flagged for w in worker_ids], dtype=np.bool_)
     item_pos = {pk: n for n, pk in enumerate(columns.ids.tolist())} if gold else {}
     gold_pairs = sorted(
@@ -79,6 +84,7 @@ def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
         it,
         wk,
         lb,
+        mass=mass,
         flagged=flagged,
         target=batch.confidence_target,
         min_answers=batch.min_answers,
@@ -92,11 +98,10 @@ def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
         **model.stored(),
         "flagged": [w for w, f in zip(worker_ids, flagged.tolist(), strict=True) if f],
     }
-    answer_ll = np.log(model.confusion[wk, :, lb])
     leader, conf = stop_confidences(
         model.prior,
-        summed_by_row(answer_ll, it, n_items),
-        answer_ll,
+        summed_by_row(model.answer_ll, it, n_items),
+        model.answer_ll,
         it,
         model.temperature,
         model.calibration,
@@ -112,6 +117,12 @@ def fit_stopping(*, batch: Batch, fit: BatchFit, gold: dict[int, Data]) -> None:
                 "confidence": columns.stop_confidence[n],
                 "agreeing": int(columns.stop_agreeing[n]),
             }
+
+
+def _with_mass(estimates: list[dict[str, Any]]) -> bool:
+    """Whether every worker's estimate has its rows' pseudo-answers (the hierarchical
+    Dawid-Skene's; other methods and fits stored before them have none)."""
+    return bool(estimates) and all(e.get("mass") is not None for e in estimates)
 
 
 def summed_by_row(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -142,21 +153,52 @@ def item_stopping(*, batch: Batch, rows: list[AnswerRow], result: ItemResult) ->
     if entry is None or calibration is None or not used:
         result.details["stop"] = {"confidence": 0.0, "agreeing": 0}
         return
-    k = len(classes)
-    pooled = np.asarray(entry["pooled"], dtype=np.float64)
-    lls = []
-    for r in used:
-        own = (r.estimate or {}).get(name, {}).get("confusion")
-        matrix = np.asarray(own, dtype=np.float64) if own is not None else pooled
-        matrix = matrix if matrix.shape == (k, k) else pooled
-        lls.append(np.log(np.maximum(matrix[:, index[r.data[name]]], 1e-300)))
-    leader, conf = stop_confidence(
-        np.maximum(np.asarray(entry["prior"], dtype=np.float64), 1e-12),
-        np.stack(lls),
-        temperature,
-        calibration,
-    )
+    prior = np.maximum(np.asarray(entry["prior"], dtype=np.float64), 1e-12)
+    lls = _rows_evidence(batch=batch, name=name, entry=entry, index=index, used=used, prior=prior)
+    leader, conf = stop_confidence(prior, lls, temperature, calibration)
     behind = {
         r.worker_id for r in used if index[r.data[name]] == leader and r.worker_id not in flagged
     }
     result.details["stop"] = {"confidence": round(conf, 6), "agreeing": len(behind)}
+
+
+def _rows_evidence(
+    *,
+    batch: Batch,
+    name: str,
+    entry: dict[str, Any],
+    index: dict[str, int],
+    used: list[AnswerRow],
+    prior: np.ndarray,
+) -> np.ndarray:
+    """``(n, K)``: each answer's evidence as the full fit scores it. The answers the last
+    fit saw (ids up to ``fit_through``, their workers' estimates with row pseudo-answers)
+    without themselves (``fitted_answer_ll``), the newer ones by their workers' matrices:
+    the evidence the calibration was fitted on."""
+    k = len(index)
+    pooled = np.asarray(entry["pooled"], dtype=np.float64)
+    matrices: list[np.ndarray] = []
+    masses: dict[int, np.ndarray] = {}  # position of a fitted answer → its row masses
+    for n, r in enumerate(used):
+        own = (r.estimate or {}).get(name, {})
+        matrix = np.asarray(own.get("confusion", pooled), dtype=np.float64)
+        ok = matrix.shape == (k, k)
+        matrices.append(matrix if ok else pooled)
+        mass = np.asarray(own.get("mass") or [], dtype=np.float64)
+        fitted = r.answer_id is not None and r.answer_id <= batch.fit_through
+        if ok and fitted and mass.shape == (k,):
+            masses[n] = mass
+    labels = np.asarray([index[r.data[name]] for r in used], dtype=np.intp)
+    stack = np.stack(matrices)
+    lls = np.log(np.maximum(stack[np.arange(len(used)), :, labels], 1e-300))
+    if masses:
+        at = np.asarray(list(masses), dtype=np.intp)
+        lls[at] = fitted_answer_ll(
+            prior,
+            stack[at],
+            np.stack(list(masses.values())),
+            np.zeros(at.size, dtype=np.intp),
+            np.arange(at.size),
+            labels[at],
+        )
+    return lls

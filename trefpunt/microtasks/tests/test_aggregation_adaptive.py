@@ -28,6 +28,7 @@ from trefpunt.microtasks.aggregation.adaptive import (
     answer_log_likelihoods,
     fit_stop_calibration,
     fit_temperature,
+    fitted_answer_ll,
     tempered_posterior,
 )
 from trefpunt.microtasks.aggregation.synthetic import one_coin_confusions, sample_answers
@@ -349,3 +350,29 @@ def test_one_stopping_rule_per_item_and_per_batch() -> None:
     # Without a calibration nothing stops early.
     assert stop_confidence(model.prior, answer_ll[data.items == 0], 1.0, None)[1] == 0.0
     assert calibration_from(None)[1] is None
+
+
+def test_a_fitted_answer_is_scored_by_its_workers_matrix_without_itself() -> None:
+    # Each answer put its question's posterior into its worker's row counts; taken out
+    # again, every cell it scores is at most the fitted one, most for the question's likely
+    # class. A worker with a very large row mass is not moved; without masses the fitted
+    # matrices stand.
+    rng = np.random.default_rng(4)
+    confusion = one_coin_confusions(rng, rng.uniform(0.6, 0.95, size=40), 3)
+    data = sample_answers(rng, confusion, [0.5, 0.3, 0.2], n_items=60, answers_per_item=5)
+    sizes = {"n_items": data.n_items, "n_workers": 40, "n_classes": 3}
+    fit = dawid_skene(data.items, data.workers, data.labels, **sizes)
+    assert fit.worker_row_mass is not None
+    args = (fit.class_prior, fit.worker_confusion)
+    answers = (data.items, data.workers, data.labels)
+    fitted = np.log(fit.worker_confusion[data.workers, :, data.labels])
+    without = fitted_answer_ll(*args, fit.worker_row_mass, *answers)
+    assert np.all(without <= fitted + 1e-12)
+    drop = fitted - without
+    likely = fit.posterior[data.items].argmax(axis=1)
+    rows = np.arange(data.items.size)
+    assert np.all(drop[rows, likely] > 0)
+    assert np.mean(drop[rows, likely] >= drop.max(axis=1) - 1e-12) > 0.9
+    assert np.array_equal(fitted_answer_ll(*args, None, *answers), fitted)
+    huge = np.full_like(fit.worker_row_mass, 1e12)
+    assert np.allclose(fitted_answer_ll(*args, huge, *answers), fitted, atol=1e-9)

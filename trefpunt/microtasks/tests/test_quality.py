@@ -383,3 +383,49 @@ def test_batch_aggregate_combines_again_an_item_answered_after_its_snapshot(monk
     # The fit saw pos and neg (a tie); the item has pos, neg, neg.
     assert item.answers_count == 3
     assert item.aggregated_answer == {"sentiment": "neg"}
+
+
+def test_answers_the_fit_saw_weigh_without_themselves_when_an_item_is_reconsidered():
+    # A worker's matrix was fitted on their own answers; scored with it, those answers vouch
+    # for themselves (a thin crowd's items stopped at a stated 0.99 of which 93 % kept their
+    # answer). The answer path scores the answers the last fit saw without themselves, as
+    # the fit's calibration does, and newer answers by their workers' matrices as they are.
+    from trefpunt.microtasks.services.aggregation import items_rows
+    from trefpunt.microtasks.services.stopping import item_stopping
+
+    crowd = crowd_batch(items=12, gold=0, seed=5, min_answers=3, max_answers=5)
+    rng = random.Random(5)
+    for _ in range(25):  # a thin crowd of unequal workers: three answers each
+        skill = rng.choice([0.4, 0.6, 0.95, 1.0])
+        worker, answer_of = UserFactory.create(), accurate(crowd.truth, skill, rng)
+        for _n in range(3):
+            lease = lease_claim(batch_id=crowd.batch.pk, worker=worker)
+            if lease is None:
+                break
+            label = answer_of(Item.objects.get(pk=lease.item_id))
+            lease_answer(lease_id=lease.pk, worker=worker, answer={"sentiment": label})
+    assert batch_aggregate(batch_id=crowd.batch.pk)
+    batch = Batch.objects.get(pk=crowd.batch.pk)
+    model = batch.quality_model or {}
+    model["stop"].update({"temperature": 1.0, "edges": [0.0], "levels": [1.0]})  # identity
+    estimates = BatchWorker.objects.filter(batch=batch).values_list("estimate", flat=True)
+    assert all(len((e or {})["sentiment"]["mass"]) == 3 for e in estimates)  # stored by the fit
+    fitted_through = batch.fit_through
+
+    def confidence(rows):
+        result = item_result(batch.form, batch.aggregation_method, model, rows)
+        item_stopping(batch=batch, rows=rows, result=result)
+        return (result.details or {})["stop"]["confidence"]
+
+    ids = list(Item.objects.filter(batch=batch).values_list("pk", flat=True))
+    pairs = []
+    for rows in items_rows(item_ids=ids, batch_id=batch.pk).values():
+        as_fitted = [AnswerRow(r.worker_id, r.data, r.estimate) for r in rows]  # no ids
+        pairs.append((confidence(rows), confidence(as_fitted)))
+        batch.fit_through = min(r.answer_id or 0 for r in rows) - 1  # a fit before them all
+        assert confidence(rows) == confidence(as_fitted)
+        batch.fit_through = fitted_through
+    assert all(without <= within + 1e-9 for without, within in pairs)
+    # How much weaker depends on how far the crowd's workers are from the pooled one (here
+    # little: thin workers are mostly the crowd); weaker it is, for most items.
+    assert sum(without < within for without, within in pairs) >= len(pairs) // 2

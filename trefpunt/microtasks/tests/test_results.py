@@ -243,7 +243,10 @@ def _stopped_by_hand(batch) -> list[tuple[float, bool]]:
         estimates = dict(
             BatchWorker.objects.filter(batch=batch).values_list("worker_id", "estimate")
         )
-        rows = [AnswerRow(a.worker_id, a.data, estimates.get(a.worker_id)) for a in answers]
+        rows = [
+            AnswerRow(a.worker_id, a.data, estimates.get(a.worker_id), answer_id=a.pk)
+            for a in answers
+        ]
         for n in range(batch.min_answers, min(len(rows), batch.max_answers - 1) + 1):
             result = item_result(
                 batch.form, batch.aggregation_method, batch.quality_model, rows[:n]
