@@ -73,6 +73,16 @@ def rounded(values: np.ndarray, digits: int) -> list[float]:
     return out.tolist()
 
 
+def summed_by_row(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """``(n_rows, K)``: the rows of ``values`` ``(n, K)`` summed by ``rows`` — what
+    ``np.add.at`` on a zero array gives (the same additions in the same order), by one
+    ``np.bincount`` per column."""
+    out = np.zeros((n_rows, values.shape[1]))
+    for k in range(values.shape[1]):
+        out[:, k] = np.bincount(rows, weights=values[:, k], minlength=n_rows)
+    return out
+
+
 def check_size(value: int, name: str) -> int:
     """Reject negative or non-integer sizes early, with the argument's name."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import BoolArray, FloatArray, IntArray, sorted_distinct
+from ._arrays import BoolArray, FloatArray, IntArray, sorted_distinct, summed_by_row
 from .results import CategoricalResult
 
 DEFAULT_TARGET = 0.95
@@ -531,11 +531,7 @@ def fitted_answer_ll(
     if mass is None or it.size == 0:
         return np.asarray(np.log(np.maximum(cell, 1e-300)))
     in_sample = np.log(np.maximum(cell, 1e-300))
-    n_rows = int(it.max()) + 1
-    summed = np.zeros((n_rows, pr.size))
-    for k in range(pr.size):
-        summed[:, k] = np.bincount(it, weights=in_sample[:, k], minlength=n_rows)
-    share = tempered_posterior(pr, summed, 1.0)[it]
+    share = tempered_posterior(pr, summed_by_row(in_sample, it, int(it.max()) + 1), 1.0)[it]
     rows = np.asarray(mass, dtype=np.float64)[wk]
     left = rows - share
     without = np.where(

@@ -93,6 +93,7 @@ from ._model import (
     smoothed_rows,
     worker_skill,
 )
+from .majority import vote_scores
 from .results import CategoricalResult
 
 DEFAULT_TOL = 1e-6
@@ -459,7 +460,7 @@ def _thin(workers: IntArray, n_workers: int, n_classes: int) -> bool:
 def _second_start(
     run: _Run,
     em: Callable[[FloatArray], _Run],
-    index: AnswerIndex,
+    items: IntArray,
     labels: IntArray,
     weight: FloatArray | None,
     g_items: IntArray,
@@ -474,10 +475,8 @@ def _second_start(
     Only for thin batches (``_thin``) with a split vote: with many answers per worker both
     starts end in one place (the 1,000,000-answer synthetic batch: the same labels) and
     the second run would only double the time."""
-    n_classes = run.post.shape[0]
-    votes = np.zeros((n_classes, labels.size))
-    votes[labels, np.arange(labels.size)] = 1.0 if weight is None else weight
-    shares = index.sum(votes)
+    n_classes, n_items = run.post.shape
+    shares = vote_scores(items, labels, weight, n_items, n_classes).T  # class-major
     shares /= np.maximum(shares.sum(axis=0, keepdims=True), 1e-300)
     if not np.any((shares > 0.0) & (shares < 1.0)):
         # No split vote: the shares are the first start made surer, and the likelier fit
@@ -563,7 +562,7 @@ def _fit(
 
         run = em(post)
         if opts.model != "one_coin" and _thin(wk, n_workers, n_classes):
-            run = _second_start(run, em, index, lb, weight, g_items, g_labels)
+            run = _second_start(run, em, it, lb, weight, g_items, g_labels)
         if g_items.size:
             # A second start from the gold items alone (every other posterior zero, so the
             # first M-step learns the workers from gold only). When most of the crowd is

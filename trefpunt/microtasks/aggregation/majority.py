@@ -49,6 +49,14 @@ def accuracy_to_weight(accuracy: ArrayLike, n_classes: int) -> FloatArray:
     return np.asarray(np.maximum(np.log((n_classes - 1) * acc / (1.0 - acc)), 0.0))
 
 
+def vote_scores(
+    items: IntArray, labels: IntArray, weights: FloatArray | None, n_items: int, n_classes: int
+) -> FloatArray:
+    """``(n_items, K)``: each item's votes per label (``weights`` per answer, or one each)."""
+    flat = np.bincount(items * n_classes + labels, weights=weights, minlength=n_items * n_classes)
+    return flat.astype(np.float64).reshape(n_items, n_classes)
+
+
 def _vote(
     method: str,
     items: IntArray,
@@ -61,9 +69,7 @@ def _vote(
 ) -> CategoricalResult:
     n_answers = np.bincount(items, minlength=n_items).astype(np.intp)
     worker_n_answers = np.bincount(workers, minlength=n_workers).astype(np.intp)
-    scores = np.bincount(
-        items * n_classes + labels, weights=answer_weights, minlength=n_items * n_classes
-    ).reshape(n_items, n_classes)
+    scores = vote_scores(items, labels, answer_weights, n_items, n_classes)
     answered = n_answers > 0
     total = scores.sum(axis=1)
     posterior = np.zeros((n_items, n_classes))
@@ -132,7 +138,7 @@ def agreement_weights(
     # left out of "the others".
     rep = repeat_weights(it, wk, n_workers)
     cell = it * n_classes + lb
-    counts = np.bincount(cell, weights=rep, minlength=n_items * n_classes)
+    counts = vote_scores(it, lb, rep, n_items, n_classes).ravel()
     per_item = np.bincount(it, weights=rep, minlength=n_items)
     own_same = np.ones(it.size) if rep is None else _own_same_label(it, wk, lb, rep, n_workers)
     others = per_item[it] - 1.0

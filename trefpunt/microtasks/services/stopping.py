@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..aggregation._arrays import rounded
+from ..aggregation._arrays import rounded, summed_by_row
 from ..aggregation.adaptive import (
     DEFAULT_MIN_AGREEING,
     agreeing_workers,
@@ -123,16 +123,6 @@ def _with_mass(estimates: list[dict[str, Any]]) -> bool:
     """Whether every worker's estimate has its rows' pseudo-answers (the hierarchical
     Dawid-Skene's; other methods and fits stored before them have none)."""
     return bool(estimates) and all(e.get("mass") is not None for e in estimates)
-
-
-def summed_by_row(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
-    """``(n_rows, K)``: the rows of ``values`` ``(n, K)`` summed by ``rows`` — what
-    ``np.add.at`` on a zero array gives (the same additions in the same order), by one
-    ``np.bincount`` per column."""
-    out = np.zeros((n_rows, values.shape[1]))
-    for k in range(values.shape[1]):
-        out[:, k] = np.bincount(rows, weights=values[:, k], minlength=n_rows)
-    return out
 
 
 def item_stopping(*, batch: Batch, rows: list[AnswerRow], result: ItemResult) -> None:
