@@ -223,6 +223,23 @@ def _model_field(model: dict[str, Any] | None, spec: dict[str, Any]) -> dict[str
     return entry
 
 
+def row_confusions(
+    rows: list[AnswerRow], name: str, entry: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, K, K)``: each answer's worker matrix for the field from their stored estimate,
+    the fit's pooled worker where there is none or it has another shape; and which rows
+    have their own."""
+    pooled = np.asarray(entry["pooled"], dtype=np.float64)
+    k = pooled.shape[0]
+    matrices, own = [], []
+    for r in rows:
+        found = (r.estimate or {}).get(name, {}).get("confusion")
+        matrix = np.asarray(found, dtype=np.float64) if found is not None else pooled
+        own.append(matrix.shape == (k, k))
+        matrices.append(matrix if own[-1] else pooled)
+    return np.stack(matrices), np.asarray(own, dtype=np.bool_)
+
+
 def _single_posterior(
     spec: dict[str, Any],
     method: str,
@@ -241,15 +258,10 @@ def _single_posterior(
     entry = _model_field(model, spec)
     k = len(classes)
     if entry is not None and method in ("ds", "ods"):
-        pooled = np.asarray(entry["pooled"], dtype=np.float64)
-        stack = []
-        for r in used:
-            own = (r.estimate or {}).get(name, {}).get("confusion")
-            matrix = np.asarray(own, dtype=np.float64) if own is not None else pooled
-            stack.append(matrix if matrix.shape == (k, k) else pooled)
+        matrices, _own = row_confusions(used, name, entry)
         posterior = item_posterior(
             np.asarray(entry["prior"], dtype=np.float64),
-            np.stack(stack),
+            matrices,
             np.arange(len(used)),
             labels,
         )

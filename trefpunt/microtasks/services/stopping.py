@@ -42,7 +42,7 @@ from ..aggregation.adaptive import (
 )
 from ..fit_results import FitItems
 from ..models import Batch
-from ..quality import AnswerRow, BatchFit, ItemResult, primary_field
+from ..quality import AnswerRow, BatchFit, ItemResult, primary_field, row_confusions
 
 Data = dict[str, Any]
 
@@ -166,20 +166,14 @@ def _rows_evidence(
     without themselves (``fitted_answer_ll``), the newer ones by their workers' matrices:
     the evidence the calibration was fitted on."""
     k = len(index)
-    pooled = np.asarray(entry["pooled"], dtype=np.float64)
-    matrices: list[np.ndarray] = []
+    stack, own = row_confusions(used, name, entry)
     masses: dict[int, np.ndarray] = {}  # position of a fitted answer → its row masses
     for n, r in enumerate(used):
-        own = (r.estimate or {}).get(name, {})
-        matrix = np.asarray(own.get("confusion", pooled), dtype=np.float64)
-        ok = matrix.shape == (k, k)
-        matrices.append(matrix if ok else pooled)
-        mass = np.asarray(own.get("mass") or [], dtype=np.float64)
+        mass = np.asarray((r.estimate or {}).get(name, {}).get("mass") or [], dtype=np.float64)
         fitted = r.answer_id is not None and r.answer_id <= batch.fit_through
-        if ok and fitted and mass.shape == (k,):
+        if own[n] and fitted and mass.shape == (k,):
             masses[n] = mass
     labels = np.asarray([index[r.data[name]] for r in used], dtype=np.intp)
-    stack = np.stack(matrices)
     lls = np.log(np.maximum(stack[np.arange(len(used)), :, labels], 1e-300))
     if masses:
         at = np.asarray(list(masses), dtype=np.intp)
