@@ -375,6 +375,17 @@ class _Options:
     max_iter: int
 
 
+# A fit counts as likelier than another only by more than this share of the other's
+# log-likelihood (plus as much again in absolute terms): a gain within floating-point noise
+# is no gain, so which iterate or which start is kept never hinges on the order in which a
+# sum was taken (relabelling items, workers or classes must relabel the result, and does).
+LIKELIHOOD_NOISE = 1e-9
+
+
+def _likelier(log_likelihood: float, than: float) -> bool:
+    return log_likelihood - than > LIKELIHOOD_NOISE * (1.0 + abs(than))
+
+
 def _em(
     start: FloatArray,
     index: AnswerIndex,
@@ -428,7 +439,7 @@ def _em(
         log_likelihood = float(log_norm[free_answered].sum() + log_post[g_labels, g_items].sum())
         done = abs(log_likelihood - previous) < opts.tol * n_votes
         if hierarchical:
-            if best is None or log_likelihood > best.log_likelihood:
+            if best is None or _likelier(log_likelihood, best.log_likelihood):
                 best = _Run(post, confusion, prior, log_likelihood, iterations, False, mass)
                 worse = 0
             else:
@@ -486,7 +497,7 @@ def _second_start(
     shares[:, g_items] = 0.0
     shares[g_labels, g_items] = 1.0
     other = em(shares)
-    return other if other.log_likelihood > run.log_likelihood else run
+    return other if _likelier(other.log_likelihood, run.log_likelihood) else run
 
 
 def _fit(
@@ -571,7 +582,7 @@ def _fit(
             gold_only = np.zeros_like(post)
             gold_only[g_labels, g_items] = 1.0
             other = em(gold_only)
-            if other.log_likelihood > run.log_likelihood:
+            if _likelier(other.log_likelihood, run.log_likelihood):
                 run = other
 
     posterior = np.ascontiguousarray(run.post.T)

@@ -121,7 +121,11 @@ random_answers = st.integers(1, 40).flatmap(
 )
 
 
-@settings(max_examples=60, deadline=None)
+# derandomize: a fixed sequence of examples, so CI runs the same ones every time. A rare
+# random example failed once for ds and could not be found again in 40,000 more; the likely
+# cause, a kept iterate or start chosen by float noise between equal likelihoods, is closed
+# by ``_likelier`` (a fit must be likelier by more than the noise).
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(data=random_answers)
 @pytest.mark.parametrize("method", [dawid_skene, one_coin_dawid_skene, majority_vote])
 def test_permuting_items_workers_and_labels_permutes_the_result(method, data) -> None:
