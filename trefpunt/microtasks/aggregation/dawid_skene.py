@@ -261,6 +261,18 @@ def _clip_strength(rho: float) -> float:
     return 1.0 / rho - 1.0
 
 
+# The moment estimates below count a worker (or a row) with more than half an answer of
+# expected counts. Soft posteriors and repeat weights of 1/2 make exactly 0.5 common on
+# small batches, and a float rounding error either way must not decide it: relabelling the
+# workers or classes once moved an estimated strength from 6.5 to 9.6 that way.
+MIN_EXPECTED_ANSWERS = 0.5 + 1e-9
+# Likewise a moment estimate whose denominator is zero but for rounding (every worker's
+# rows holding one answer each, say) has nothing to say about the spread: the sign of the
+# rounding error would make it 1 or 10,000 pseudo-answers. Below this share of the answers
+# it is taken as zero (everyone is the pooled worker).
+NO_SPREAD = 1e-9
+
+
 def _beta_binomial_strength(correct: FloatArray, total: FloatArray) -> float:
     """Method-of-moments concentration of the workers' skills (beta-binomial, Kleinman 1973).
 
@@ -268,7 +280,7 @@ def _beta_binomial_strength(correct: FloatArray, total: FloatArray) -> float:
     measures how much workers really differ; none beyond noise (thin workers) gives the
     largest strength, i.e. everyone is the pooled worker.
     """
-    has = total > 0.5
+    has = total > MIN_EXPECTED_ANSWERS
     n = total[has]
     if n.size < 2:
         return STRENGTH_MAX
@@ -278,7 +290,7 @@ def _beta_binomial_strength(correct: FloatArray, total: FloatArray) -> float:
     big_n = float(n.sum())
     spread = float((n * (correct[has] / n - mu) ** 2).sum()) / (mu * (1.0 - mu))
     denom = big_n - float((n * n).sum()) / big_n
-    if denom <= 0:
+    if denom <= NO_SPREAD * big_n:
         return STRENGTH_MAX
     return _clip_strength((spread - (n.size - 1)) / denom)
 
@@ -287,7 +299,7 @@ def _dirichlet_strength(counts: FloatArray, mean: FloatArray) -> float:
     """Method-of-moments concentration of the workers' confusion rows around their prior
     means (Dirichlet-multinomial): the rows' squared deviations beyond multinomial noise."""
     n = counts.sum(axis=2)  # (W, K)
-    has = n > 0.5
+    has = n > MIN_EXPECTED_ANSWERS
     if has.sum() < 2:
         return STRENGTH_MAX
     p = counts / np.maximum(n, 1e-12)[:, :, None]
@@ -295,7 +307,7 @@ def _dirichlet_strength(counts: FloatArray, mean: FloatArray) -> float:
     purity = 1.0 - (mean * mean).sum(axis=2)
     num = float((n * dev)[has].sum() - purity[has].sum())
     den = float((purity * (n - 1.0))[has].sum())
-    if den <= 0:
+    if den <= NO_SPREAD * float((purity * n)[has].sum()):
         return STRENGTH_MAX
     return _clip_strength(num / den)
 
