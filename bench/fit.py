@@ -15,7 +15,8 @@ fit's backend and those of its side connections, ``ServerCpu``), and before it t
 alone (``quality.batch_fit`` on the same answers, already in memory, outside the fit).
 Each repeat makes the fit see new work (its ``quality_version`` goes up): the first run on
 a new batch stores every item's first result, later runs find the same results and write
-no item row. Prints the load average with the figures.
+no item row. Prints the load average with the figures. Before the first fit the process
+imports the URLconf, as the task worker does when it starts (``_worker_warm``).
 
 ``full_fit_figures(items)`` does the same for another script (``bench/aggregation.py``):
 a first fit and a refit of a new batch, returned as a dict.
@@ -232,6 +233,16 @@ def _setup(url: str | None = None) -> None:
     postgres_ready(url, "fit")
 
 
+def _worker_warm() -> None:
+    """Import the URLconf, as the task worker does when it starts (``db_worker`` runs the
+    system checks, which import it). A fit that finishes the batch names pages in its
+    notification; without this the bench's first fit paid the import, about half a second
+    a worker pays once in its life, not per fit."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
 def _load(items: int, answers: int, workers: int) -> int:
     run = time.strftime("%Y%m%d%H%M%S")
     batch_id = batch_load(items=items, redundancy=answers, run=f"fit-{run}", quiet=True)
@@ -250,6 +261,7 @@ def full_fit_figures(items: int = 100_000, *, url: str | None = None) -> dict[st
     if not settings.configured:
         _setup(url)
     batch_id = _load(items, 3, 300)
+    _worker_warm()
     phases, server = Phases(), ServerCpu()
     first = fit_once(batch_id, phases, server)
     refit = fit_once(batch_id, phases, server)
@@ -299,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         .order_by("item_id", "pk")
         .values_list("item_id", "worker_id", "data")
     )
+    _worker_warm()
     phases, server = Phases(), ServerCpu()
     for attempt in range(1, args.repeat + 1):
         started = time.perf_counter()
