@@ -237,8 +237,7 @@ def temperature_from(
     n_items = int(it.max()) + 1
     if gold_items is not None and np.asarray(gold_items).size:
         n_items = max(n_items, int(np.asarray(gold_items).max()) + 1)
-    summed = np.zeros((n_items, n_classes))
-    np.add.at(summed, it, per_answer)
+    summed = summed_by_row(per_answer, it, n_items)
     if gold_items is not None and gold_labels is not None:
         g_items = np.asarray(gold_items, dtype=np.intp)
         g_labels = np.asarray(gold_labels, dtype=np.intp)
@@ -270,8 +269,7 @@ def _split_half_temperature(
     rank[order] = np.arange(it.size) - np.repeat(starts, np.diff(np.r_[starts, it.size]))
     enough = counts >= 2 * HALF_MIN
     in_a = rank < counts[it] // 2
-    half_a = np.zeros_like(summed)
-    np.add.at(half_a, it[in_a], per_answer[in_a])
+    half_a = summed_by_row(per_answer[in_a], it[in_a], summed.shape[0])
     half_b = summed - half_a
     candidates = np.flatnonzero(enough)
     if candidates.size < MIN_SPLIT_ITEMS:
@@ -528,9 +526,9 @@ def fitted_answer_ll(
     wk = np.asarray(workers, dtype=np.intp)
     lb = np.asarray(labels, dtype=np.intp)
     cell = conf[wk, :, lb]
-    if mass is None or it.size == 0:
-        return np.asarray(np.log(np.maximum(cell, 1e-300)))
     in_sample = np.log(np.maximum(cell, 1e-300))
+    if mass is None or it.size == 0:
+        return np.asarray(in_sample)
     share = tempered_posterior(pr, summed_by_row(in_sample, it, int(it.max()) + 1), 1.0)[it]
     rows = np.asarray(mass, dtype=np.float64)[wk]
     left = rows - share

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arrays import BoolArray, FloatArray, IntArray, check_answers, check_size
+from ._arrays import BoolArray, FloatArray, IntArray, check_answers, check_size, summed_by_row
 from .adaptive import (
     DEFAULT_MIN_AGREEING,
     DEFAULT_MIN_ANSWERS,
@@ -91,8 +91,7 @@ def _refit(
         gold_labels=gold.get("gold_labels"),
         **(stop or {}),
     )
-    loglik = np.zeros((sizes["n_items"], sizes["n_classes"]))
-    np.add.at(loglik, it, model.answer_ll)
+    loglik = summed_by_row(model.answer_ll, it, sizes["n_items"])
     state = _Stopping(
         prior=model.prior,
         confusion=model.confusion,
