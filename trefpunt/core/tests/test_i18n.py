@@ -426,7 +426,7 @@ def test_language_switch_in_a_real_browser_keeps_the_page(browser: Any, live_ser
         page.get_by_role("link", name="English").click()
 
         expect(page.get_by_role("heading", name="Your wallet")).to_be_visible()
-        assert page.url.endswith("/en/wallet/")
+        expect(page).to_have_url(re.compile(r"/en/wallet/$"))
         expect(page.get_by_role("link", name="Wallet", exact=True)).to_be_visible()
     finally:
         context.close()

@@ -7,10 +7,12 @@ for that injection only (the pages themselves allow no inline script)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from trefpunt.contests.tests.factories import enter
 from trefpunt.projects.tests.factories import open_job
@@ -98,7 +100,8 @@ def test_keyboard_reaches_the_skip_link_search_and_facets(page, live_server):
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert skip.bounding_box()["x"] >= 0  # shown on screen while focused
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    # Playwright learns of the same-document navigation from an event: wait for it.
+    expect(page).to_have_url(re.compile(r"#main$"))
     # From the content: the search field, its button, then the facet links, each with a
     # visible focus indicator (an outline or a box shadow).
     reached: list[str] = []
