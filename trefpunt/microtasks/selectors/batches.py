@@ -188,6 +188,12 @@ class Progress:
     money: Money
 
     @property
+    def to_review(self) -> int:
+        """Answers waiting for the client's decision: pending ones and appeals (the batch
+        list counts the same; the escrow keeps the reward of each until it is decided)."""
+        return self.pending_review + self.appeals
+
+    @property
     def percent(self) -> int:
         if not self.answers_target:
             return 0

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -197,6 +198,34 @@ def test_appeal_and_overturn_through_the_pages(user):
     logged_in(user).post(url("appeal_decide", answer.pk), {"decision": "overturn"})
     answer.refresh_from_db()
     assert (answer.status, answer.paid_reward) == (Answer.Status.OVERTURNED, 10)
+
+
+def test_batch_page_and_list_count_an_appeal_as_waiting_for_review(user):
+    """An appeal waits for the client like a pending answer: the batch page's number (and
+    its link to the review page) and the batch list agree, also when only an appeal is
+    left, and the close button's text counts it among the answers the escrow keeps."""
+    batch = published_batch(owner=user, items=2, min_answers=1, max_answers=1)
+    first, second = UserFactory.create(), UserFactory.create()
+    appealed = lease_answer(lease_id=claim(batch, first).pk, worker=first, answer=POS)
+    answer_reject(answer_id=appealed.pk, user=user, reason="Wrong")
+    logged_in(first).post(url("answer_appeal", appealed.pk), {"message": "It is positive"})
+    client = logged_in(user)
+    review = url("review", batch.pk)
+
+    def shown() -> tuple[str, str]:
+        page = client.get(url("manage", batch.pk)).content.decode()
+        card = re.search(r'To review</span><span class="value">(.*?)</span>', page)
+        listed = re.search(
+            rf'<a href="{review}">(\d+)</a>', client.get(url("manage_list")).content.decode()
+        )
+        assert card is not None
+        return card.group(1), listed.group(1) if listed else "0"
+
+    assert shown() == (f'<a href="{review}">1</a>', "1")  # only the appeal
+    lease_answer(lease_id=claim(batch, second).pk, worker=second, answer=POS)
+    assert shown() == (f'<a href="{review}">2</a>', "2")
+    page = client.get(url("manage", batch.pk)).content.decode()
+    assert "for the 2 answers waiting for review" in page
 
 
 def test_export_view_has_one_row_per_answer(user):
