@@ -37,6 +37,13 @@ class AvailableBatch:
     access: BatchAccess
 
     @property
+    def cap_binds(self) -> bool:
+        """Whether the batch's cap per worker, not its items, limits what this worker can
+        still answer (one answer per item: with 13 items left, a cap leaving 34 says
+        nothing, and the card leaves it out)."""
+        return self.cap_left is not None and self.cap_left < self.items_left
+
+    @property
     def problems(self) -> list[str]:
         return self.access.refusal_lines
 

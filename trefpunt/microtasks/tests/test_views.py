@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -270,6 +271,32 @@ def test_worker_pages_query_count_does_not_grow(user, django_assert_max_num_quer
         assert "Sentiment of reviews" in client.get(url("batch_list")).content.decode()
     with django_assert_max_num_queries(11):
         client.get(url("answer_history"))
+
+
+@pytest.mark.parametrize(
+    ("cap", "before", "after"),
+    [
+        (None, "4 items left", "3 items left"),
+        (10, "4 items left", "3 items left"),  # 9 left under the cap: the items limit
+        (4, "4 items left", "3 items left"),
+        (3, "4 items left 3 answers left for you", "3 items left 2 answers left for you"),
+        (2, "4 items left 2 answers left for you", "3 items left 1 answer left for you"),
+    ],
+)
+def test_batch_card_names_the_cap_per_worker_only_where_it_limits(user, cap, before, after):
+    """One answer per item: 'N answers left for you' shows only while the batch's cap per
+    worker leaves fewer answers than there are items left."""
+    batch = published_batch(items=4, min_answers=1, max_answers=1, max_answers_per_worker=cap)
+    client = logged_in(user)
+
+    def card() -> str:
+        page = client.get(url("batch_list")).content.decode()
+        return " ".join(re.findall(r"<li>([^<]* left[^<]*)</li>", page))
+
+    assert card() == before
+    lease_answer(lease_id=claim(batch, user).pk, worker=user, answer=POS)
+    cache.clear()  # the items left may lag the listing cache's seconds, by design
+    assert card() == after
 
 
 def test_manage_list_query_count_does_not_grow(user, django_assert_max_num_queries):
