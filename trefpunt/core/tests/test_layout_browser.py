@@ -1,5 +1,5 @@
 """The layout in a real Chromium: the phone header's menu button (without JavaScript too),
-keyboard hints only where there is a keyboard, and the favicon."""
+keyboard hints only where there is a keyboard, the favicon, and filter fields side by side."""
 
 from __future__ import annotations
 
@@ -89,3 +89,19 @@ def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, 
     tab.evaluate("html => document.querySelector('main').innerHTML = html", html)
     expect(tab.locator("main kbd")).to_be_hidden()
     tab.context.close()
+
+
+def test_side_by_side_filter_fields_line_up_when_a_label_wraps(browser, live_server):
+    """The project list's budget pair in Dutch: 'Budget vanaf (€)' wraps in the narrow
+    filter column and 'tot (€)' does not; their inputs still share one line."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="nl-NL", viewport={"width": 1280, "height": 900}
+    )
+    tab = context.new_page()
+    tab.goto("/nl/projects/")
+    low, high = (tab.locator(f"input[name={name}]") for name in ("budget_min", "budget_max"))
+    assert abs(low.bounding_box()["y"] - high.bounding_box()["y"]) < 1
+    # The case at hand: the first label takes a line more, so it starts higher.
+    top = [tab.locator("label", has=field).bounding_box()["y"] for field in (low, high)]
+    assert top[0] < top[1] - 10
+    context.close()
