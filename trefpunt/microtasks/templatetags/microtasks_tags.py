@@ -46,6 +46,14 @@ def duration(seconds: Any) -> str:
 
 
 @register.filter
+def label_colon(label: Any) -> str:
+    """A field's label before its value: ``Shop`` → ``Shop:``, but ``Same product?`` stays
+    as it is (no ``?:``)."""
+    text = str(label).rstrip()
+    return text if text.endswith(("?", ":", "!")) else f"{text}:"
+
+
+@register.filter
 def answer_badge(status: str) -> str:
     return ANSWER_BADGES.get(status, "")
 

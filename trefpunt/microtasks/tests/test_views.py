@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -320,3 +321,18 @@ def test_review_view_filters_one_workers_answers(user):
     pseudonym = worker_pseudonym(batch_id=batch.pk, user_id=first.pk)
     page = logged_in(user).get(url("review", batch.pk), {"worker": pseudonym})
     assert [row["worker"] for row in page.context["rows"]] == [pseudonym, pseudonym]
+
+
+def test_an_answer_shows_each_label_with_one_colon_and_escaped():
+    """'Same product?: Same product' read badly: a label that ends in a question mark (or
+    a colon) gets no colon of its own. Labels are the client's text: escaped."""
+    html = render_to_string(
+        "microtasks/_answer.html",
+        {"display": [("Same product?", "Same product"), ("Shop", "HEMA"), ("<b>Total</b>", "")]},
+    )
+    labels = re.findall(r'<span class="muted">(.*?)</span> <strong>(.*?)</strong>', html)
+    assert labels == [
+        ("Same product?", "Same product"),
+        ("Shop:", "HEMA"),
+        ("&lt;b&gt;Total&lt;/b&gt;:", "—"),
+    ]
