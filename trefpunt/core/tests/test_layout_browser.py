@@ -99,9 +99,65 @@ def test_side_by_side_filter_fields_line_up_when_a_label_wraps(browser, live_ser
     )
     tab = context.new_page()
     tab.goto("/nl/projects/")
-    low, high = (tab.locator(f"input[name={name}]") for name in ("budget_min", "budget_max"))
+    aside = tab.locator("aside")  # the filter column (phones get their own copy, folded)
+    names = ("budget_min", "budget_max")
+    low, high = (aside.locator(f"input[name={name}]") for name in names)
     assert abs(low.bounding_box()["y"] - high.bounding_box()["y"]) < 1
     # The case at hand: the first label takes a line more, so it starts higher.
-    top = [tab.locator("label", has=field).bounding_box()["y"] for field in (low, high)]
+    labels = (aside.locator("label", has=tab.locator(f"input[name={name}]")) for name in names)
+    top = [label.bounding_box()["y"] for label in labels]
     assert top[0] < top[1] - 10
     context.close()
+
+
+def _log_in(tab: Any, user: Any) -> None:
+    tab.goto("/en/accounts/login/")
+    tab.locator("form input[name=login]").fill(user.email)
+    tab.locator("form input[name=password]").fill(PASSWORD)
+    tab.locator("form input[name=password]").press("Enter")
+    tab.wait_for_url("**/en/start/")
+
+
+@pytest.mark.parametrize(
+    ("path", "title"), [("/en/ideas/", "Less zebra waste"), ("/en/projects/", "A zebra mascot")]
+)
+def test_phone_list_folds_its_search_and_filters_away_and_they_work(
+    browser, live_server, path, title
+):
+    """The idea call and job lists hid their filter column on phones, search included."""
+    from trefpunt.ideas.tests.factories import open_call
+    from trefpunt.projects.tests.factories import open_job
+
+    client = UserFactory.create()
+    open_call(client, title="Less zebra waste", question="How can we cut waste?")
+    open_call(client, title="A sandwich for the canteen", question="What should we add?")
+    open_job(client, title="A zebra mascot")
+    open_job(client, title="A webshop for a florist")
+    tab = _phone(browser, live_server, javascript=True)
+    tab.goto(path)
+    search = tab.locator("details.contest-filters-phone input[name=q]")
+    expect(tab.locator(".contest-layout > aside")).to_be_hidden()
+    expect(search).to_be_hidden()
+    tab.get_by_text("Search and filters", exact=True).click()
+    search.fill("zebra")
+    search.press("Enter")
+    expect(tab.get_by_role("link", name=title)).to_be_visible()
+    expect(tab.get_by_text("Search and filters (1 active)")).to_be_visible()
+    assert tab.locator(".contest-list article").count() == 1
+    tab.context.close()
+
+
+def test_phone_job_and_proposal_pages_show_their_side_column(browser, live_server):
+    """The job's budget and the client's 'Hire' button sat in a column phones hid."""
+    from trefpunt.projects.tests.factories import open_job, propose
+
+    client = UserFactory.create()
+    job = open_job(client, title="Bakery logo")
+    proposal = propose(job)
+    tab = _phone(browser, live_server, javascript=True)
+    _log_in(tab, client)
+    tab.goto(job.get_absolute_url())
+    expect(tab.get_by_text("1 of at most")).to_be_visible()
+    tab.goto(proposal.get_absolute_url())
+    expect(tab.get_by_role("button", name=re.compile(r"^Hire "))).to_be_visible()
+    tab.context.close()

@@ -54,7 +54,20 @@ def call_list_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.call_list_for_user(user=request.user, filters=filters), LIST_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    return render(request, "ideas/list.html", {"form": form, "page": page, "filters": filters})
+    phone_form = CallFilterForm(request.GET or None, auto_id="phone-%s")
+    if phone_form.is_bound:
+        phone_form.is_valid()
+    return render(
+        request,
+        "ideas/list.html",
+        {
+            "form": form,
+            "phone_form": phone_form,
+            "active_filters": sum(1 for name in form.fields if request.GET.get(name)),
+            "page": page,
+            "filters": filters,
+        },
+    )
 
 
 def _ideas_page(request: HttpRequest, access: selectors.IdeaCallAccess, overview: Any) -> Any:

@@ -43,6 +43,10 @@ def _cents(value: Any) -> int | None:
         return None
 
 
+# The list's filters that narrow it when set (the status counts when it is not "open").
+FILTER_NAMES = ("q", "skill", "budget_min", "budget_max", "posted", "max_proposals")
+
+
 @require_GET
 def job_list_view(request: HttpRequest) -> HttpResponse:
     g = request.GET
@@ -68,6 +72,8 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
                 Skill.objects.filter(jobs__isnull=False).distinct().order_by("name")[:100]
             ),
             "get": g,
+            "active_filters": sum(1 for name in FILTER_NAMES if g.get(name))
+            + (filters.status != "open"),
         },
     )
 
