@@ -1,5 +1,7 @@
 """The layout in a real Chromium: the phone header's menu button (without JavaScript too),
-keyboard hints only where there is a keyboard, the favicon, and filter fields side by side."""
+keyboard hints only where there is a keyboard, the favicon, filter fields side by side, and
+what phones must keep: the lists' search and filters (folded) and the side column of the
+job and proposal pages."""
 
 from __future__ import annotations
 
