@@ -49,6 +49,8 @@ def _links(
         "next_url": url(page=page + 1) if page < results.pages else "",
         "suggestion_url": url(q=results.suggestion) if results.suggestion else "",
         "clear_url": url(kind="", category="", status="", language="", band=""),
+        # The facets the visitor chose (the directory's fixed kind is not one).
+        "active_facets": sum(1 for name in results.query.filters() if name not in hide),
     }
 
 

@@ -163,3 +163,29 @@ def test_phone_job_and_proposal_pages_show_their_side_column(browser, live_serve
     tab.goto(proposal.get_absolute_url())
     expect(tab.get_by_role("button", name=re.compile(r"^Hire "))).to_be_visible()
     tab.context.close()
+
+
+@pytest.mark.parametrize("path", ["/en/search/?q=logo", "/en/people/"])
+def test_phone_search_folds_the_facets_above_the_results(browser, live_server, path):
+    """Search and the talent directory listed every facet before the first result on a
+    phone; the facets now fold above the results, and a facet link still filters."""
+    from trefpunt.discovery.tests.factories import world
+
+    world()
+    tab = _phone(browser, live_server, javascript=True)
+    tab.goto(path)
+    fold = tab.locator("details.facets-phone")
+    expect(tab.locator(".search-layout > aside .facets")).to_be_hidden()
+    expect(fold.locator(".facets")).to_be_hidden()
+    first_result = tab.locator(".hits > li").first
+    assert first_result.bounding_box()["y"] < 900  # on the first screen or just below it
+    fold.locator("summary").click()
+    facet = fold.locator(".facets a").first
+    expect(facet).to_be_visible()
+    facet.click()
+    expect(tab.locator("details.facets-phone > summary")).to_have_text("Filters (1 active)")
+    clear = tab.locator(".facets a", has_text="Clear filters")
+    expect(clear).to_have_count(2)  # in the column and in the fold
+    tab.goto(path)
+    expect(clear).to_have_count(0)  # nothing chosen (the directory's own kind is not a choice)
+    tab.context.close()
