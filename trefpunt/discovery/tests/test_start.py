@@ -3,6 +3,8 @@ recommended open work; login lands there."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -87,3 +89,14 @@ def test_start_page_needs_a_login(client: Client) -> None:
     response = client.get("/en/start/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_start_page_dates_read_like_the_other_pages(client: Client, w: World) -> None:
+    """A deadline on the start page is written as everywhere else ('7 dec. 2026, 19:12'),
+    not in the short numeric form ('07-12-2026 19:12')."""
+    enter(w.public_contest, w.designer)
+    client.force_login(w.designer)
+    page = client.get("/nl/start/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    shown = re.findall(r"<time datetime=\"[^\"]+\">([^<]+)</time>", page)
+    assert shown
+    assert all(re.fullmatch(r"\d{1,2} [a-z]+\.? \d{4}, \d{2}:\d{2}", text) for text in shown), shown
