@@ -189,3 +189,46 @@ def test_phone_search_folds_the_facets_above_the_results(browser, live_server, p
     tab.goto(path)
     expect(clear).to_have_count(0)  # nothing chosen (the directory's own kind is not a choice)
     tab.context.close()
+
+
+def test_phone_pages_do_not_scroll_sideways(browser, live_server):
+    """A table wider than a phone made the whole page scroll sideways (the client's jobs
+    and contracts, a batch's answers per item): wide tables scroll inside their box."""
+    from trefpunt.discovery.tests.factories import world
+    from trefpunt.microtasks.services import lease_answer
+    from trefpunt.microtasks.tests.factories import claim
+    from trefpunt.projects.tests.factories import hired
+
+    w = world()
+    hired(client=w.client, freelancer=w.designer, title="Packaging design for our cookie tins")
+    lease = claim(w.open_batch, w.designer)
+    lease_answer(lease_id=lease.pk, worker=w.designer, answer={"sentiment": "pos"})
+    batch = f"/en/microtasks/manage/{w.open_batch.pk}"
+    client_pages = [
+        "/en/start/",
+        "/en/projects/dashboard/",
+        "/en/contests/dashboard/",
+        "/en/ideas/dashboard/",
+        "/en/microtasks/manage/",
+        "/en/wallet/",
+        *(f"{batch}/{page}" for page in ("", "items/", "results/", "workers/", "review/")),
+    ]
+    crowd_pages = [
+        "/en/start/",
+        "/en/projects/mine/",
+        "/en/contests/my-entries/",
+        "/en/ideas/mine/",
+        "/en/microtasks/answers/",
+        "/en/wallet/",
+    ]
+    wide: dict[str, int] = {}
+    for user, paths in ((w.client, client_pages), (w.designer, crowd_pages)):
+        tab = _phone(browser, live_server, javascript=True)
+        _log_in(tab, user)
+        for path in paths:
+            assert tab.goto(path).status == 200, path
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                wide[path] = width
+        tab.context.close()
+    assert wide == {}
