@@ -193,14 +193,17 @@ def test_phone_search_folds_the_facets_above_the_results(browser, live_server, p
 
 def test_phone_pages_do_not_scroll_sideways(browser, live_server):
     """A table wider than a phone made the whole page scroll sideways (the client's jobs
-    and contracts, a batch's answers per item): wide tables scroll inside their box."""
+    and contracts, a contract's milestones, an idea call's stages, a batch's answers per
+    item): wide tables scroll inside their box."""
     from trefpunt.discovery.tests.factories import world
     from trefpunt.microtasks.services import lease_answer
     from trefpunt.microtasks.tests.factories import claim
     from trefpunt.projects.tests.factories import hired
 
     w = world()
-    hired(client=w.client, freelancer=w.designer, title="Packaging design for our cookie tins")
+    contract = hired(
+        client=w.client, freelancer=w.designer, title="Packaging design for our cookie tins"
+    )
     lease = claim(w.open_batch, w.designer)
     lease_answer(lease_id=lease.pk, worker=w.designer, answer={"sentiment": "pos"})
     batch = f"/en/microtasks/manage/{w.open_batch.pk}"
@@ -211,6 +214,8 @@ def test_phone_pages_do_not_scroll_sideways(browser, live_server):
         "/en/ideas/dashboard/",
         "/en/microtasks/manage/",
         "/en/wallet/",
+        contract.get_absolute_url(),
+        f"/en/ideas/calls/{w.public_call.pk}/edit/",
         *(f"{batch}/{page}" for page in ("", "items/", "results/", "workers/", "review/")),
     ]
     crowd_pages = [
