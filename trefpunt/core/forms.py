@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ApplicationError
@@ -30,6 +31,16 @@ def form_errors_apply(form: forms.BaseForm, exc: ApplicationError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def filters_for_phone(form: forms.Form, request: HttpRequest) -> tuple[forms.Form, int]:
+    """A list page's filter ``form`` once more, for the copy folded away on phones (ids
+    prefixed to stay unique, its errors shown), and how many of its filters the request
+    sets (the fold's summary counts them)."""
+    phone = type(form)(request.GET or None, auto_id="phone-%s")
+    if phone.is_bound:
+        phone.is_valid()
+    return phone, sum(1 for name in form.fields if request.GET.get(name))
 
 
 def validate_storable_json(value: str) -> None:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
-from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.forms import filters_for_phone, form_errors_apply
 from trefpunt.core.pagination import BoundedPaginator
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action
@@ -67,11 +67,7 @@ def contest_list_view(request: HttpRequest) -> HttpResponse:
         )
         return {"page": page}
 
-    # The same filters once more for phones, folded away (ids prefixed to stay unique).
-    phone_form = ContestFilterForm(request.GET or None, auto_id="phone-%s")
-    if phone_form.is_bound:
-        phone_form.is_valid()
-    active = sum(1 for name in form.fields if request.GET.get(name))
+    phone_form, active = filters_for_phone(form, request)
     # The two filter forms' HTML depends on these values only (and the language): rendered
     # once and cached, it is nearly half of the page's work otherwise.
     filter_key = form_key(request, form)

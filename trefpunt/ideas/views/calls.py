@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
-from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.forms import filters_for_phone, form_errors_apply
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action
 from trefpunt.ledger.funded import funding_quote
@@ -54,16 +54,14 @@ def call_list_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.call_list_for_user(user=request.user, filters=filters), LIST_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    phone_form = CallFilterForm(request.GET or None, auto_id="phone-%s")
-    if phone_form.is_bound:
-        phone_form.is_valid()
+    phone_form, active = filters_for_phone(form, request)
     return render(
         request,
         "ideas/list.html",
         {
             "form": form,
             "phone_form": phone_form,
-            "active_filters": sum(1 for name in form.fields if request.GET.get(name)),
+            "active_filters": active,
             "page": page,
             "filters": filters,
         },
