@@ -206,7 +206,7 @@ def test_batch_page_and_list_count_an_appeal_as_waiting_for_review(user):
     """An appeal waits for the client like a pending answer: the batch page's number (and
     its link to the review page) and the batch list agree, also when only an appeal is
     left, and the close button's text counts it among the answers the escrow keeps; the
-    workers page names it beside the appellant's other answers."""
+    workers page names it beside the appellant's other answers (under its legend)."""
     batch = published_batch(owner=user, items=2, min_answers=1, max_answers=1)
     first, second = UserFactory.create(), UserFactory.create()
     appealed = lease_answer(lease_id=claim(batch, first).pk, worker=first, answer=POS)
@@ -228,6 +228,8 @@ def test_batch_page_and_list_count_an_appeal_as_waiting_for_review(user):
     # The workers page accounts for every answer of the appellant.
     workers = client.get(url("workers", batch.pk)).content.decode()
     assert "0 approved · 0 rejected · 0 pending · 1 appeal<" in workers
+    # The columns' legend is shown beside the table it explains.
+    assert "Test questions: share right" in workers
     lease_answer(lease_id=claim(batch, second).pk, worker=second, answer=POS)
     assert shown() == (f'<a href="{review}">2</a>', "2")
     page = client.get(url("manage", batch.pk)).content.decode()
