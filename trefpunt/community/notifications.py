@@ -166,7 +166,7 @@ def notification_render(
                 **values,
                 **(extra or {}),
                 "name": name,
-                "link": absolute_url(path),
+                "link": absolute_url(path, language),
                 "site_name": settings.SITE_NAME,
                 "site_url": settings.SITE_URL,
                 "language": language,
@@ -359,7 +359,7 @@ def _digest_email(user: Any, notices: list[Any]) -> None:
             "community/email/digest.txt",
             {
                 "name": user.profile.display_name if hasattr(user, "profile") else "",
-                "items": [(n.title(language), absolute_url(n.path)) for n in notices],
+                "items": [(n.title(language), absolute_url(n.path, language)) for n in notices],
                 "count": len(notices),
                 "site_name": settings.SITE_NAME,
                 "site_url": settings.SITE_URL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trefpunt.core.exceptions import Conflict, ValidationFailed
 from trefpunt.core.types import AuthedRequest
-from trefpunt.core.web import not_found_as_404
+from trefpunt.core.web import not_found_as_404, path_in_language
 
 from . import selectors, services
 from .models import Delivery
@@ -47,12 +48,13 @@ def notification_list_view(request: AuthedRequest) -> HttpResponse:
 @login_required
 @not_found_as_404
 def notification_open_view(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
-    """Mark the notice read and go where it points (only ever to a page of this site)."""
+    """Mark the notice read and go where it points (only ever to a page of this site), in
+    the language of this request."""
     notice = services.notification_read(notification_id=pk, user=request.user)
     target = notice.path
     if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts=set()):
         return redirect("community:list")
-    return redirect(target)
+    return redirect(path_in_language(target, get_language() or settings.LANGUAGE_CODE))
 
 
 @login_required

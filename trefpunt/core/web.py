@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.urls import translate_url
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -90,9 +92,24 @@ def file_response(
     return response
 
 
-def absolute_url(path: str) -> str:
+def absolute_url(path: str, language: str | None = None) -> str:
     """``path`` on this site as an absolute link (``settings.SITE_URL``: what emails, feeds
-    and the API hand out); a full URL passes unchanged."""
+    and the API hand out), in ``language`` when given (:func:`path_in_language`); a full
+    URL passes unchanged."""
     if not path or path.startswith(("http://", "https://")):
         return path
+    if language:
+        path = path_in_language(path, language)
     return settings.SITE_URL + (path if path.startswith("/") else "/" + path)
+
+
+def path_in_language(path: str, language: str) -> str:
+    """A page's path of this site in ``language``. A stored link (a notice's) keeps the
+    language prefix of the request that made it, often someone else's: the client who
+    hired in English notifies a freelancer who reads Dutch. A path no page answers to
+    passes unchanged."""
+    source = translation.get_language_from_path(path)
+    if source is None or source == language:
+        return path
+    with translation.override(source):  # the path resolves in its own language only
+        return translate_url(path, language)

@@ -127,6 +127,32 @@ def test_the_daily_summary_sends_the_days_notices_in_one_email_once() -> None:
     assert set(Notification.objects.values_list("email", flat=True)) == {"sent"}
 
 
+def test_a_notice_links_to_its_page_in_the_readers_language(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    """A notice keeps the path of the request that made it (here an English one); the
+    email, the daily summary and the centre's link all lead to the page in the language
+    the reader reads."""
+    user = person(language="nl")
+    with django_capture_on_commit_callbacks(execute=True):
+        tell(user, path="/en/contests/")
+    prefer(user, "tests.news", "digest")
+    with time_machine.travel(datetime(2026, 12, 7, 10, 0, tzinfo=AMS), tick=False):
+        notification_deliver(
+            to=user.pk, kind="tests.news", context=CONTEXT, path="/en/people/", uid="p"
+        )
+    with time_machine.travel(datetime(2026, 12, 8, 7, 5, tzinfo=AMS), tick=False):
+        assert notifications_digest_send() == 1
+    instant, summary = (m.body for m in mail.outbox)
+    assert "/nl/contests/" in instant and "/en/contests/" not in instant
+    assert "/nl/people/" in summary and "/en/people/" not in summary
+
+    notice = Notification.objects.get(user=user, path="/en/contests/")
+    client.force_login(user)
+    assert client.get(f"/nl/notifications/{notice.pk}/")["Location"] == "/nl/contests/"
+    assert client.get(f"/en/notifications/{notice.pk}/")["Location"] == "/en/contests/"
+
+
 def test_unsubscribe_link_works_without_login_for_its_own_person_and_kind(client) -> None:
     user, other = person(), person()
     token = unsubscribe_token(user_id=user.pk, kind="tests.news")

@@ -77,7 +77,9 @@ def test_notify_renders_in_the_language_the_recipient_last_used(
     assert len(mail.outbox) == 2  # a person listed twice is told once
     assert "uitgenodigd" in by_address[dutch.email].subject
     assert "invited" in by_address[english.email].subject
-    assert f"{SITE}/en/contests/" in by_address[dutch.email].body
+    # The link too, though the notice was made on an English page.
+    assert f"{SITE}/nl/contests/" in by_address[dutch.email].body
+    assert f"{SITE}/en/contests/" in by_address[english.email].body
 
 
 def test_notify_refuses_an_unknown_kind_and_a_context_that_cannot_be_queued() -> None:
