@@ -109,7 +109,7 @@ class BatchForm(forms.Form):
         help_text=_("Uncertain items may get more answers, up to this number. Funded in full."),
     )
     lease_minutes = forms.IntegerField(
-        label=_("Time per item (minutes)"),
+        label=_("Time limit per item (minutes)"),
         initial=limits.DEFAULT_LEASE_SECONDS // 60,
         min_value=limits.LEASE_SECONDS_MIN // 60,
         max_value=limits.LEASE_SECONDS_MAX // 60,
