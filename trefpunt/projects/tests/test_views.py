@@ -37,6 +37,12 @@ def test_the_job_pages_for_the_client_a_freelancer_and_a_stranger(client: Any) -
     assert _get(client, make_user(), job.get_absolute_url()).status_code == 200
     form = _get(client, make_user(), reverse("projects:propose", args=[job.pk]))
     assert form.status_code == 200
+    # Staff see the proposals on the job page, but not a link to the client's triage page,
+    # which answers them 404.
+    staff = make_user(is_staff=True)
+    seen = _get(client, staff, job.get_absolute_url()).content.decode()
+    assert proposal.freelancer.profile.display_name in seen
+    assert reverse("projects:compare", args=[job.pk]) not in seen
 
 
 def test_others_proposals_and_contracts_are_404_by_guessed_ids(client: Any) -> None:
