@@ -3,6 +3,7 @@ state the amounts, reviews hidden until revealed, constant query counts on list 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -106,6 +107,19 @@ def test_job_form_creates_a_draft_and_publishes(client: Any) -> None:
     assert response.status_code == 302 and job.budget_max == 40_000
     client.post(reverse("projects:publish", args=[job.pk]))
     assert Job.objects.get(pk=job.pk).status == Job.Status.OPEN
+
+
+def test_an_empty_job_form_names_every_missing_field_at_once(client: Any) -> None:
+    """A budget that does not parse used to be the only error shown: the title and the
+    description were reported only after it was fixed."""
+    client.force_login(make_user())
+    response = client.post(reverse("projects:create"), {"budget_min": "", "budget_max": "x"})
+    html = response.content.decode()
+    assert response.status_code == 422 and not Job.objects.exists()
+    assert "Nothing was saved. Correct the fields marked below." in html
+    errors = re.findall(r'<small class="error" role="alert">(.*?)</small>', html)
+    assert len(errors) == 4, errors  # title, description, both amounts
+    assert sum("amount" in e for e in errors) == 2, errors
 
 
 def test_the_confirm_steps_state_the_amounts(client: Any) -> None:

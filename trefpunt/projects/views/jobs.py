@@ -96,7 +96,10 @@ def job_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "projects/job.html", context)
 
 
-def _job_data(request: HttpRequest) -> dict[str, Any]:
+def _job_data(request: AuthedRequest) -> dict[str, Any]:
+    """The job form's fields for the services. An amount that does not parse fails here,
+    together with what the services say about the other fields: one round trip shows
+    every error."""
     post = request.POST
     data: dict[str, Any] = {
         "title": post.get("title", ""),
@@ -107,19 +110,25 @@ def _job_data(request: HttpRequest) -> dict[str, Any]:
         "organisation": post.get("post_as") or None,
         "skills": post.getlist("skills"),
     }
-    errors: dict[str, str] = {}
+    amounts: dict[str, list[str]] = {}
     for name in ("budget_min", "budget_max"):
         raw = post.get(name, "")
+        data[name] = None
         if not raw.strip() and name == "budget_max":
-            data[name] = None
             continue
         try:
             data[name] = parse_amount(raw, field=name)
         except ValidationFailed as exc:
-            errors.update({k: v[0] for k, v in exc.fields.items()})
-    if errors:
-        raise ValidationFailed(fields=errors)
-    return data
+            amounts.update(exc.fields)
+    if not amounts:
+        return data
+    try:
+        services.job_draft_check(user=request.user, **data)
+    except ValidationFailed as exc:
+        others = {k: v for k, v in exc.fields.items() if k not in ("budget_min", "budget_max")}
+    else:
+        others = {}
+    raise ValidationFailed(fields={**others, **amounts})
 
 
 def _form_context(
