@@ -119,12 +119,6 @@ def contest_limits() -> Any:
     return limits
 
 
-@register.filter
-def field_error_count(form: Any) -> int:
-    """How many fields of a bound form have errors (form-wide errors not counted)."""
-    return sum(1 for name in form.errors if name != "__all__")
-
-
 @register.simple_tag
 def decline_codes() -> list[tuple[str, str]]:
     return [(value, str(label)) for value, label in Entry.DeclineCode.choices]

@@ -75,6 +75,12 @@ def money(cents: int | str | None, currency: str = "EUR") -> str:
 
 
 @register.filter
+def field_error_count(form: Any) -> int:
+    """How many fields of a bound form have errors (form-wide errors not counted)."""
+    return sum(1 for name in form.errors if name != "__all__")
+
+
+@register.filter
 def markdown(text: str) -> SafeString:
     """User Markdown as sanitised HTML (``core.markdown``), for every mode's pages."""
     return markdown_render(text)

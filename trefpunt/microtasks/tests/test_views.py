@@ -57,6 +57,10 @@ def test_batch_create_view_puts_service_errors_next_to_fields(user):
     assert response.status_code == 422
     assert response.context["form"].errors["reward"]
     assert not Batch.objects.exists()
+    # The long form opens with a summary linking to the field to correct.
+    html = response.content.decode()
+    assert "Correct the field marked below:" in html
+    assert '<li><a href="#id_reward">Reward per answer (€)</a></li>' in html
     response = client.post(url("batch_create"), {**data, "reward": "0,12", "form": "[{"})
     assert "Not valid JSON" in response.context["form"].errors["form"][0]
     response = client.post(url("batch_create"), {**data, "reward": "0,12"})
