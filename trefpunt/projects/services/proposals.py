@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from trefpunt.accounts.models import PortfolioItem
 from trefpunt.core.exceptions import Conflict, ErrorCode, PermissionDenied, ValidationFailed
+from trefpunt.core.money import format_cents
 
 from ..models import Contract, Job, Milestone, Proposal
 from ..rules import MAX_MILESTONES
@@ -55,8 +56,11 @@ def plan_clean(errors: dict[str, str], raw: Any, price: int) -> list[dict[str, A
             ) % {"n": n, "most": most}
             return []
         plan.append({"title": title, "amount": amount, "days": days})
-    if sum(p["amount"] for p in plan) != price:
-        errors["milestone_plan"] = _("The milestones must add up to the price.")
+    total = sum(p["amount"] for p in plan)
+    if total != price:
+        errors["milestone_plan"] = _(
+            "The milestones add up to %(total)s and the price is %(price)s: make them equal."
+        ) % {"total": format_cents(total), "price": format_cents(price)}
     return plan
 
 

@@ -12,6 +12,7 @@ from trefpunt.core.exceptions import (
     ValidationFailed,
 )
 from trefpunt.core.models import Event
+from trefpunt.core.money import format_cents
 from trefpunt.projects import selectors, services
 from trefpunt.projects.models import Contract, Job, Milestone, Proposal
 
@@ -161,7 +162,11 @@ def test_proposing_on_a_draft_or_closed_job() -> None:
 def test_the_milestone_plan_must_add_up_to_the_price() -> None:
     with pytest.raises(ValidationFailed) as err:
         propose(open_job(), milestone_plan=[{"title": "All", "amount": 100, "days": 3}])
-    assert "milestone_plan" in err.value.fields
+    # The message names both sums, so the freelancer sees what to change.
+    assert err.value.fields["milestone_plan"] == [
+        f"The milestones add up to {format_cents(100)} and the price is {format_cents(PRICE)}:"
+        " make them equal."
+    ]
 
 
 def test_proposal_edit_until_the_client_acts_then_refused() -> None:

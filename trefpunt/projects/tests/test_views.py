@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from trefpunt.core.money import format_cents
 from trefpunt.projects import services
 from trefpunt.projects.models import Contract, Job, Milestone, Proposal
 
@@ -84,6 +85,10 @@ def test_propose_through_the_form_with_a_plan(client: Any) -> None:
         {"price": "500", "duration_days": "10", "cover_letter": "x", "milestone_plan": "A | 1"},
     )
     assert bad.status_code == 422
+    html = bad.content.decode()
+    assert "Nothing was saved. Correct the fields marked below." in html
+    total, price = format_cents(100), format_cents(50_000)
+    assert f"The milestones add up to {total} and the price is {price}" in html
 
 
 def test_job_form_creates_a_draft_and_publishes(client: Any) -> None:
