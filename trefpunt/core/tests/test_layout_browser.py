@@ -82,14 +82,22 @@ def test_laptop_header_is_one_row_in_dutch_logged_in_with_the_wallet_in_the_user
 
 
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
-    html = '<p>Choose <kbd aria-hidden="true">1</kbd></p>'
+    """The shortcut keys and the sentences about them hide on a touch screen; the work
+    page's footer keeps the worker's count there (it used to hide whole)."""
+    html = (
+        '<p>Choose <kbd aria-hidden="true">1</kbd> <span class="key-hint">Keys: 1–9</span></p>'
+        '<footer class="mt-keys"><span id="count">You answered 3 items.</span></footer>'
+    )
     page.goto("/en/")
     page.evaluate("html => document.querySelector('main').innerHTML = html", html)
     expect(page.locator("main kbd")).to_be_visible()
+    expect(page.locator("main .key-hint")).to_be_visible()
     tab = _phone(browser, live_server, javascript=True)
     tab.goto("/en/")
     tab.evaluate("html => document.querySelector('main').innerHTML = html", html)
     expect(tab.locator("main kbd")).to_be_hidden()
+    expect(tab.locator("main .key-hint")).to_be_hidden()
+    expect(tab.locator("#count")).to_be_visible()
     tab.context.close()
 
 
