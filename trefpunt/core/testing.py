@@ -1,4 +1,5 @@
-"""Helpers for tests that need real concurrency (used with ``transactional_db``)."""
+"""Helpers for tests: real concurrency (used with ``transactional_db``) and logging in
+through the browser."""
 
 from __future__ import annotations
 
@@ -29,3 +30,20 @@ def run_concurrently(fn: Callable[[int], Any], workers: int = 2, timeout: float 
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, range(workers), timeout=timeout))
+
+
+def log_in(page: Any, user: Any, lang: str = "en") -> None:
+    """Log ``user`` in through the login form in a Playwright ``page``, as a person does,
+    and wait until the form has let them in (the browser left the login page; where it
+    lands depends on the page size and the next address)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from trefpunt.accounts.tests.factories import PASSWORD
+
+    page.goto(f"/{lang}/accounts/login/")
+    page.locator("main form input[name=login]").fill(user.email)
+    page.locator("main form input[name=password]").fill(PASSWORD)
+    page.locator("main form input[name=password]").press("Enter")
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))

@@ -10,10 +10,9 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from trefpunt.accounts.models import User
-from trefpunt.accounts.tests.factories import PASSWORD
 from trefpunt.contests.services import entry_rate
 from trefpunt.contests.tests.factories import enter, make_user, published
+from trefpunt.core.testing import log_in
 from trefpunt.microtasks.tests.factories import published_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,14 +31,6 @@ TEXT = {
         "notifications": "Notificaties",
     },
 }
-
-
-def log_in(page: Page, user: User, lang: str) -> None:
-    page.goto(f"/{lang}/accounts/login/")
-    page.locator("input[name=login]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").last.click()
-    expect(page.locator("a[href$='/wallet/']").first).to_be_visible()
 
 
 def write(page: Page, text: str, t: dict[str, str]) -> None:

@@ -14,10 +14,10 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import FilePayload, Page, expect
 
-from trefpunt.accounts.models import PortfolioItem, User
-from trefpunt.accounts.tests.factories import PASSWORD
+from trefpunt.accounts.models import PortfolioItem
 from trefpunt.contests.models import Contest, Entry
 from trefpunt.contests.services import contests_sweep
+from trefpunt.core.testing import log_in
 from trefpunt.ledger.services import wallet_for_user
 
 from .factories import assert_money_consistent, image_bytes, make_user, structured_image
@@ -27,14 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def euros(text: str) -> re.Pattern[str]:
     return re.compile(r"€\s" + re.escape(text))
-
-
-def log_in(page: Page, user: User) -> None:
-    page.goto("/en/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page.get_by_role("link", name="Wallet")).to_be_visible()
 
 
 def enter_contest(page: Page, url: str, title: str, seed: int) -> None:

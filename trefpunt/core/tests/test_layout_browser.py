@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from trefpunt.accounts.tests.factories import PASSWORD, UserFactory
+from trefpunt.core.testing import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -120,14 +121,6 @@ def test_side_by_side_filter_fields_line_up_when_a_label_wraps(browser, live_ser
     context.close()
 
 
-def _log_in(tab: Any, user: Any) -> None:
-    tab.goto("/en/accounts/login/")
-    tab.locator("form input[name=login]").fill(user.email)
-    tab.locator("form input[name=password]").fill(PASSWORD)
-    tab.locator("form input[name=password]").press("Enter")
-    tab.wait_for_url("**/en/start/")
-
-
 @pytest.mark.parametrize(
     ("path", "title"), [("/en/ideas/", "Less zebra waste"), ("/en/projects/", "A zebra mascot")]
 )
@@ -165,7 +158,7 @@ def test_phone_job_and_proposal_pages_show_their_side_column(browser, live_serve
     job = open_job(client, title="Bakery logo")
     proposal = propose(job)
     tab = _phone(browser, live_server, javascript=True)
-    _log_in(tab, client)
+    log_in(tab, client)
     tab.goto(job.get_absolute_url())
     expect(tab.get_by_text("1 of at most")).to_be_visible()
     tab.goto(proposal.get_absolute_url())
@@ -246,7 +239,7 @@ def test_phone_pages_do_not_scroll_sideways(browser, live_server):
     wide: dict[str, list[str]] = {}
     for user, paths in ((w.client, client_pages), (w.designer, crowd_pages)):
         tab = _phone(browser, live_server, javascript=True)
-        _log_in(tab, user)
+        log_in(tab, user)
         for path in paths:
             assert tab.goto(path).status == 200, path
             if tab.evaluate("document.documentElement.scrollWidth") > 390:

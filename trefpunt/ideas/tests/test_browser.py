@@ -14,8 +14,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from trefpunt.accounts.models import User
-from trefpunt.accounts.tests.factories import PASSWORD
+from trefpunt.core.testing import log_in
 from trefpunt.ideas.models import Idea, IdeaCall, RewardPayment
 
 from .factories import assert_money_consistent, make_user
@@ -64,14 +63,6 @@ TEXT = {
         "continue": "Verder",
     },
 }
-
-
-def log_in(page: Page, user: User, lang: str) -> None:
-    page.goto(f"/{lang}/accounts/login/")
-    page.locator("input[name=login]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").last.click()
-    expect(page.locator("a[href$='/wallet/']").first).to_be_visible()
 
 
 def post_idea(page: Page, url: str, title: str, description: str, t: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from trefpunt.accounts.tests.factories import PASSWORD
+from trefpunt.core.testing import log_in
 from trefpunt.ledger.models import Payout
 from trefpunt.ledger.selectors import ledger_verify
 
@@ -22,17 +22,9 @@ def euros(text: str) -> re.Pattern[str]:
     return re.compile(r"€\s" + re.escape(text))
 
 
-def log_in(page: Page, email: str) -> None:
-    page.goto("/en/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page.get_by_role("link", name="Wallet")).to_be_visible()
-
-
 def test_deposit_and_payout_in_the_browser(page: Page) -> None:
     member = new_user(display_name="Browser Member")
-    log_in(page, member.email)
+    log_in(page, member)
 
     page.get_by_role("link", name="Wallet").click()
     expect(page.get_by_test_id("balance")).to_have_text(euros("0.00"))

@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from trefpunt.accounts.models import User
-from trefpunt.accounts.tests.factories import PASSWORD, UserFactory
+from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.core.testing import log_in
 from trefpunt.ledger.services import wallet_for_user
 from trefpunt.microtasks.models import Answer, Batch, Item
 
@@ -30,14 +31,6 @@ REVIEWS = [
     "Does the job; nothing special.",
     'Great value, "would" buy again.',
 ]
-
-
-def log_in(page: Page, user: User) -> None:
-    page.goto("/en/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page.get_by_role("link", name="Wallet")).to_be_visible()
 
 
 def items_file() -> FilePayload:

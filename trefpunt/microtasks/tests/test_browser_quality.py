@@ -17,12 +17,12 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from trefpunt.accounts.tests.factories import UserFactory
+from trefpunt.core.testing import log_in
 from trefpunt.microtasks.models import BatchWorker
 from trefpunt.microtasks.selectors import worker_pseudonym
 from trefpunt.microtasks.services import REFIT_QUIET
 from trefpunt.microtasks.tasks import batches_aggregate_task
 from trefpunt.microtasks.tests.crowd import SimWorker, accurate, at_random, crowd_batch, work
-from trefpunt.microtasks.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from trefpunt.accounts.models import User
-from trefpunt.accounts.tests.factories import PASSWORD
+from trefpunt.core.testing import log_in
 from trefpunt.projects.models import Contract, Job, Milestone
 
 from .factories import assert_money_consistent, make_user
@@ -85,14 +84,6 @@ TEXT = {
         "hidden": "alleen jij ziet dit voorlopig",
     },
 }
-
-
-def log_in(page: Page, user: User, lang: str) -> None:
-    page.goto(f"/{lang}/accounts/login/")
-    page.locator("input[name=login]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").last.click()
-    expect(page.locator("a[href$='/wallet/']").first).to_be_visible()
 
 
 def propose(
