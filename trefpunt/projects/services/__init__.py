@@ -37,6 +37,7 @@ from .jobs import (
 )
 from .proposals import (
     proposal_accept,
+    proposal_check,
     proposal_create,
     proposal_decline,
     proposal_edit,
@@ -68,6 +69,7 @@ __all__ = [
     "milestone_request_changes",
     "milestones_sweep",
     "proposal_accept",
+    "proposal_check",
     "proposal_create",
     "proposal_decline",
     "proposal_edit",

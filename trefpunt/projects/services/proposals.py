@@ -84,6 +84,11 @@ def _proposal_clean(user: User, data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def proposal_check(*, user: User, **data: Any) -> None:
+    """Raise what :func:`proposal_create` would say about these fields, saving nothing."""
+    _proposal_clean(user, data)
+
+
 def proposal_create(*, job_id: int, user: User, **data: Any) -> Proposal:
     """Send a proposal (free). Refused: on your own job (``own_job``), a second one
     (``already_proposed``), past the cap (``cap_reached``), on a job no longer open.

@@ -89,6 +89,10 @@ def test_propose_through_the_form_with_a_plan(client: Any) -> None:
     assert "Nothing was saved. Correct the fields marked below." in html
     total, price = format_cents(100), format_cents(50_000)
     assert f"The milestones add up to {total} and the price is {price}" in html
+    # An empty form names every missing field at once, not the price alone.
+    empty = client.post(reverse("projects:propose", args=[open_job().pk]), {"price": ""})
+    errors = re.findall(r'<small class="error" role="alert">(.*?)</small>', empty.content.decode())
+    assert len(errors) == 3, errors  # price, days, cover letter
 
 
 def test_job_form_creates_a_draft_and_publishes(client: Any) -> None:

@@ -50,7 +50,9 @@ def plan_text(plan: list[dict[str, Any]]) -> str:
     return "\n".join(f"{p['title']} | {p['amount'] / 100:.2f} | {p.get('days', 0)}" for p in plan)
 
 
-def _data(request: HttpRequest) -> dict[str, Any]:
+def _data(request: AuthedRequest) -> dict[str, Any]:
+    """The proposal form's fields for the services. A price or plan that does not parse
+    fails here, together with what the services say about the other fields."""
     post = request.POST
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {
@@ -66,9 +68,13 @@ def _data(request: HttpRequest) -> dict[str, Any]:
         data["milestone_plan"] = plan_parse(post.get("milestone_plan", ""))
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    if errors:
-        raise ValidationFailed(fields=errors)
-    return data
+    if not errors:
+        return data
+    try:
+        services.proposal_check(user=request.user, **{"price": None, "milestone_plan": [], **data})
+    except ValidationFailed as exc:
+        errors = {**{k: v for k, v in exc.fields.items() if k not in errors}, **errors}
+    raise ValidationFailed(fields=errors)
 
 
 def _form(
