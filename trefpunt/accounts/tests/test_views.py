@@ -123,6 +123,24 @@ def test_signup_sends_a_verification_email_whose_link_logs_the_user_in(
     assert client.get("/en/settings/profile/").status_code == 200
 
 
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_local_installation_says_where_its_emails_went(client, settings, tmp_path, debug):
+    """``make run`` writes emails to files (DEBUG, the file backend): the pages that say
+    an email was sent name the folder, relative to the project. A site in production
+    never names a folder. (The project is a temporary folder here: the files go there.)"""
+    settings.DEBUG = debug
+    settings.REPO_DIR = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "var" / "mail")
+    form = {"email": "anna@example.org", "password1": "a-long-pass-phrase"}
+    page = client.post(SIGNUP_URL, {**form, "password2": form["password1"]}, follow=True)
+    html = page.content.decode()
+    assert "We have sent an email to you for verification" in html
+    assert ("open the newest file in var/mail/." in html) is debug
+    reset = client.post("/en/accounts/password/reset/", {"email": form["email"]}, follow=True)
+    assert ("open the newest file in var/mail/." in reset.content.decode()) is debug
+
+
 def test_signup_without_a_display_name_derives_one_from_the_email(client):
     client.post(
         SIGNUP_URL,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django import template
@@ -72,6 +73,20 @@ def money(cents: int | str | None, currency: str = "EUR") -> str:
     if cents is None or cents == "":
         return ""
     return format_cents(int(cents), currency or "EUR")
+
+
+@register.simple_tag
+def mail_folder() -> str:
+    """The folder the file email backend writes to, relative to the project, when the
+    site runs with ``DEBUG`` and that backend (``make run``): the pages that say an email
+    was sent point there, since nothing arrives in an inbox. Empty otherwise (and for a
+    folder outside the project: no machine paths on a page)."""
+    if not settings.DEBUG or not settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return ""
+    try:
+        return f"{Path(settings.EMAIL_FILE_PATH).relative_to(settings.REPO_DIR)}/"
+    except ValueError:
+        return ""
 
 
 @register.filter
