@@ -129,6 +129,8 @@ def test_an_empty_job_form_names_every_missing_field_at_once(client: Any) -> Non
     errors = re.findall(r'<small class="error" role="alert">(.*?)</small>', html)
     assert len(errors) == 4, errors  # title, description, both amounts
     assert sum("amount" in e for e in errors) == 2, errors
+    # Every field has a label, the skills list too (it had only a fieldset legend).
+    assert re.search(r'<label>Skills\s*<select name="skills"', html)
 
 
 def test_the_confirm_steps_state_the_amounts(client: Any) -> None:
