@@ -295,7 +295,7 @@ class FinalistRoundForm(forms.Form):
 
 
 class ContestFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.SearchInput)
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
     )

@@ -262,7 +262,7 @@ class InviteForm(forms.Form):
 
 
 class CallFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.SearchInput)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
