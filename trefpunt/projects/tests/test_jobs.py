@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trefpunt.community.notifications import notification_render
 from trefpunt.core.exceptions import (
     Conflict,
     ErrorCode,
@@ -282,3 +283,15 @@ def test_the_job_list_shows_open_jobs_first_and_filters() -> None:
     assert list(
         selectors.job_list_for_user(user=None, filters=filters(skill="logo-design", status="open"))
     ) == [dear, cheap]
+
+
+def test_the_new_proposal_email_says_who_offers_what() -> None:
+    """The client's email names the freelancer, the price and the days, not only 'open
+    the page to see the details'."""
+    proposal = propose(open_job(), duration_days=10)
+    name = proposal.freelancer.profile.display_name
+    context = {"proposal_id": proposal.pk}
+    body = notification_render(kind="projects.proposal", context=context, language="en")[1]
+    assert f"{name} offers to do it for {format_cents(PRICE)} in 10 days." in body
+    dutch = notification_render(kind="projects.proposal", context=context, language="nl")[1]
+    assert f"{name} biedt aan het te doen voor" in dutch
