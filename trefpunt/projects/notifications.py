@@ -14,8 +14,9 @@ from trefpunt.community.notifications import NotificationKind, notification_kind
 
 def _prepare(what: str, context: dict[str, Any]) -> dict[str, Any]:
     from .models import Contract, Job, Milestone, Proposal
+    from .rules import AUTO_APPROVE_DAYS
 
-    values: dict[str, Any] = {**context, "what": what}
+    values: dict[str, Any] = {**context, "what": what, "auto_approve_days": AUTO_APPROVE_DAYS}
     if context.get("job_id"):
         values["job"] = Job.objects.filter(pk=context["job_id"]).first()
     if context.get("proposal_id"):

@@ -16,8 +16,19 @@ from trefpunt.core.models import Event
 from trefpunt.core.money import format_cents
 from trefpunt.projects import selectors, services
 from trefpunt.projects.models import Contract, Job, Milestone, Proposal
+from trefpunt.projects.rules import AUTO_APPROVE_DAYS
 
-from .factories import PLAN, PRICE, draft_job, make_organisation, make_user, open_job, propose
+from .factories import (
+    PLAN,
+    PRICE,
+    draft_job,
+    first,
+    hired,
+    make_organisation,
+    make_user,
+    open_job,
+    propose,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +306,12 @@ def test_the_new_proposal_email_says_who_offers_what() -> None:
     assert f"{name} offers to do it for {format_cents(PRICE)} in 10 days." in body
     dutch = notification_render(kind="projects.proposal", context=context, language="nl")[1]
     assert f"{name} biedt aan het te doen voor" in dutch
+
+
+def test_the_delivery_email_tells_the_client_the_approval_deadline() -> None:
+    """The client learns in the email that silence approves and pays the delivery."""
+    context = {"milestone_id": first(hired()).pk}
+    body = notification_render(kind="projects.delivered", context=context, language="en")[1]
+    assert f"approved and paid automatically after {AUTO_APPROVE_DAYS} days." in body
+    dutch = notification_render(kind="projects.delivered", context=context, language="nl")[1]
+    assert f"na {AUTO_APPROVE_DAYS} dagen automatisch goedgekeurd en betaald." in dutch
