@@ -14,9 +14,14 @@ from trefpunt.community.notifications import NotificationKind, notification_kind
 
 def _prepare(what: str, context: dict[str, Any]) -> dict[str, Any]:
     from .models import Contract, Job, Milestone, Proposal
-    from .rules import AUTO_APPROVE_DAYS
+    from .rules import AUTO_APPROVE_DAYS, DISPUTE_AGREE_DAYS
 
-    values: dict[str, Any] = {**context, "what": what, "auto_approve_days": AUTO_APPROVE_DAYS}
+    values: dict[str, Any] = {
+        **context,
+        "what": what,
+        "auto_approve_days": AUTO_APPROVE_DAYS,
+        "dispute_agree_days": DISPUTE_AGREE_DAYS,
+    }
     if context.get("job_id"):
         values["job"] = Job.objects.filter(pk=context["job_id"]).first()
     if context.get("proposal_id"):

@@ -16,7 +16,7 @@ from trefpunt.core.models import Event
 from trefpunt.core.money import format_cents
 from trefpunt.projects import selectors, services
 from trefpunt.projects.models import Contract, Job, Milestone, Proposal
-from trefpunt.projects.rules import AUTO_APPROVE_DAYS
+from trefpunt.projects.rules import AUTO_APPROVE_DAYS, DISPUTE_AGREE_DAYS
 
 from .factories import (
     PLAN,
@@ -315,3 +315,16 @@ def test_the_delivery_email_tells_the_client_the_approval_deadline() -> None:
     assert f"approved and paid automatically after {AUTO_APPROVE_DAYS} days." in body
     dutch = notification_render(kind="projects.delivered", context=context, language="nl")[1]
     assert f"na {AUTO_APPROVE_DAYS} dagen automatisch goedgekeurd en betaald." in dutch
+
+
+def test_the_hired_and_dispute_emails_say_what_happens_to_the_money() -> None:
+    """Hired: start once a milestone is funded (held in escrow). Dispute: the money stays
+    in escrow, the two sides have DISPUTE_AGREE_DAYS to agree a split, then staff decide."""
+    context = {"contract_id": hired().pk}
+    body = notification_render(kind="projects.hired", context=context, language="en")[1]
+    assert "Start on a milestone once the client has funded it" in body
+    subject, body = notification_render(kind="projects.dispute", context=context, language="en")
+    assert subject.startswith("A dispute was opened on")
+    assert f"accept a split within {DISPUTE_AGREE_DAYS} days; after that" in body
+    dutch = notification_render(kind="projects.dispute", context=context, language="nl")[1]
+    assert f"binnen {DISPUTE_AGREE_DAYS} dagen" in dutch
