@@ -328,3 +328,16 @@ def test_the_hired_and_dispute_emails_say_what_happens_to_the_money() -> None:
     assert f"accept a split within {DISPUTE_AGREE_DAYS} days; after that" in body
     dutch = notification_render(kind="projects.dispute", context=context, language="nl")[1]
     assert f"binnen {DISPUTE_AGREE_DAYS} dagen" in dutch
+
+
+@pytest.mark.parametrize(
+    ("what", "says"),
+    [
+        ("end_requested", "that money goes back to the client"),
+        ("dispute_offer", "Accept the split on the contract page"),
+        ("dispute_resolved", "your wallet shows your share"),
+    ],
+)
+def test_the_ending_and_dispute_emails_say_what_to_do(what: str, says: str) -> None:
+    context = {"contract_id": hired().pk}
+    assert says in notification_render(kind=f"projects.{what}", context=context, language="en")[1]
