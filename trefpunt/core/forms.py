@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.forms.renderers import TemplatesSetting
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import ApplicationError
+from .exceptions import ApplicationError, ValidationFailed
 from .text import value_problem
 
 
@@ -31,6 +32,21 @@ def form_errors_apply(form: forms.BaseForm, exc: ApplicationError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def errors_with_check(
+    unparsed: Mapping[str, list[str]], check: Callable[[], object], *, own: Collection[str]
+) -> ValidationFailed:
+    """The errors of fields a hand-written form's view could not parse, joined with what
+    ``check`` (the service's validation, run on the other fields) says, leaving out its
+    errors for the fields in ``own`` (the unparsed ones, and those it derives from them):
+    one submit shows every error, not the unparsed field's first."""
+    try:
+        check()
+    except ValidationFailed as exc:
+        others = {k: v for k, v in exc.fields.items() if k not in own}
+        return ValidationFailed(fields={**others, **unparsed})
+    return ValidationFailed(fields=dict(unparsed))
 
 
 def filters_for_phone(form: forms.Form, request: HttpRequest) -> tuple[forms.Form, int]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from trefpunt.accounts.models import Skill
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, ValidationFailed
+from trefpunt.core.forms import errors_with_check
 from trefpunt.core.money import parse_amount
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import file_response, not_found_as_404, post_action
@@ -122,13 +123,12 @@ def _job_data(request: AuthedRequest) -> dict[str, Any]:
             amounts.update(exc.fields)
     if not amounts:
         return data
-    try:
-        services.job_draft_check(user=request.user, **data)
-    except ValidationFailed as exc:
-        others = {k: v for k, v in exc.fields.items() if k not in ("budget_min", "budget_max")}
-    else:
-        others = {}
-    raise ValidationFailed(fields={**others, **amounts})
+    # The services fill an empty upper end from the lower one: both are the amounts' own.
+    raise errors_with_check(
+        amounts,
+        lambda: services.job_draft_check(user=request.user, **data),
+        own={"budget_min", "budget_max"},
+    )
 
 
 def _form_context(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trefpunt.accounts.models import PortfolioItem
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
+from trefpunt.core.forms import errors_with_check
 from trefpunt.core.money import parse_amount
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, next_url, not_found_as_404
@@ -70,11 +71,10 @@ def _data(request: AuthedRequest) -> dict[str, Any]:
         errors.update(exc.fields)
     if not errors:
         return data
-    try:
-        services.proposal_check(user=request.user, **{"price": None, "milestone_plan": [], **data})
-    except ValidationFailed as exc:
-        errors = {**{k: v for k, v in exc.fields.items() if k not in errors}, **errors}
-    raise ValidationFailed(fields=errors)
+    checked = {"price": None, "milestone_plan": [], **data}
+    raise errors_with_check(
+        errors, lambda: services.proposal_check(user=request.user, **checked), own=errors
+    )
 
 
 def _form(
