@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import get_language
 from ninja import Body, Query, Router
@@ -39,11 +40,13 @@ class PageIn(InSchema):
 
 
 def _out(notice: Notification) -> NotificationOut:
+    """The notice in the request's language: its title and the link to its page."""
+    language = get_language() or settings.LANGUAGE_CODE
     return NotificationOut(
         id=notice.pk,
         kind=notice.kind,
-        title=notice.title(get_language() or "en"),
-        url=absolute_url(notice.path),
+        title=notice.title(language),
+        url=absolute_url(notice.path, language),
         created_at=notice.created_at,
         read=notice.read_at is not None,
     )

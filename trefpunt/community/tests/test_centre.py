@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -151,6 +152,14 @@ def test_a_notice_links_to_its_page_in_the_readers_language(
     client.force_login(user)
     assert client.get(f"/nl/notifications/{notice.pk}/")["Location"] == "/nl/contests/"
     assert client.get(f"/en/notifications/{notice.pk}/")["Location"] == "/en/contests/"
+    _token, raw = api_token_create(user=user, name="t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    client.cookies.clear()  # the API answers in the language the request asks for
+    listed = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="nl", **auth).json()
+    assert {row["url"].removeprefix(settings.SITE_URL) for row in listed["items"]} == {
+        "/nl/contests/",
+        "/nl/people/",
+    }
 
 
 def test_unsubscribe_link_works_without_login_for_its_own_person_and_kind(client) -> None:
