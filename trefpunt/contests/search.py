@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from trefpunt.core.markdown import markdown_text
 from trefpunt.discovery.registry import Document, SearchKind, register, same
 from trefpunt.discovery.text import guess_language
 
@@ -61,7 +62,7 @@ def contest_document(contest: Contest) -> Document:
     prize_total = sum(p.amount for p in contest.prizes.all())
     return Document(
         title=contest.title,
-        body=f"{contest.summary}\n{contest.description}",
+        body=f"{contest.summary}\n{markdown_text(contest.description)}",
         names=by["name"],
         keywords=category_names(contest.category),
         category=contest.category,

@@ -7,6 +7,7 @@ other sites never survive. Links get ``rel="nofollow noopener noreferrer"``.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import markdown as md
@@ -63,3 +64,11 @@ def markdown_render(text: str) -> SafeString:
         clean_content_tags={"script", "style"},
     )
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+def markdown_text(text: str) -> str:
+    """User Markdown as one line of plain text, for where no markup belongs: a page's
+    description, a feed item, structured data, the search index."""
+    html = md.markdown(text or "", extensions=["tables", "sane_lists"])
+    plain = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
+    return " ".join(html_lib.unescape(plain).split())

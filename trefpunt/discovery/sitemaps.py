@@ -18,7 +18,14 @@ from django.views.decorators.cache import cache_page
 from . import registry
 from .models import SearchDocument
 
-PAGES = ["home", "discovery:people", "contests:list", "ideas:list", "microtasks:batch_list"]
+PAGES = [
+    "home",
+    "discovery:people",
+    "contests:list",
+    "ideas:list",
+    "microtasks:batch_list",
+    "projects:list",
+]
 
 
 class KindSitemap(Sitemap[SearchDocument]):

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from trefpunt.core.markdown import markdown_text
 from trefpunt.discovery.registry import Document, SearchKind, register, same
 from trefpunt.discovery.text import guess_language
 
@@ -60,7 +61,7 @@ def call_document(call: IdeaCall) -> Document:
     text = f"{call.title} {call.question} {call.description}"
     return Document(
         title=call.title,
-        body=f"{call.question}\n{call.description}",
+        body=f"{call.question}\n{markdown_text(call.description)}",
         names=by["name"],
         keywords=" ".join(t.name for t in tags),
         tags=[t.slug for t in tags],
@@ -84,7 +85,7 @@ def idea_document(idea: Idea) -> Document:
     by = _by(idea.author)
     return Document(
         title=idea.title,
-        body=idea.description,
+        body=markdown_text(idea.description),
         names=by["name"],
         keywords=idea.call.title,
         category="",

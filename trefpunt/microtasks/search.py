@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from trefpunt.core.markdown import markdown_text
 from trefpunt.discovery.registry import Document, SearchKind, register, same
 from trefpunt.discovery.text import guess_language
 
@@ -35,7 +36,7 @@ def batch_document(batch: Batch) -> Document:
     ]
     return Document(
         title=batch.title,
-        body=batch.instructions,
+        body=markdown_text(batch.instructions),
         names=by["name"],
         status=batch.status,
         languages=languages,

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from trefpunt.core.markdown import markdown_text
 from trefpunt.discovery.registry import Document, SearchKind, register, same
 from trefpunt.discovery.text import guess_language
 
@@ -37,7 +38,7 @@ def job_document(job: Job) -> Document:
     language = guess_language(f"{job.title} {job.description}")
     return Document(
         title=job.title,
-        body=job.description,
+        body=markdown_text(job.description),
         names=by["name"],
         tags=skills,
         status=job.status,

@@ -12,9 +12,9 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_from_path, get_language_info
 
-from trefpunt.core.markdown import markdown_render
+from trefpunt.core.markdown import markdown_render, markdown_text
 from trefpunt.core.money import format_cents
 
 register = template.Library()
@@ -99,6 +99,39 @@ def field_error_count(form: Any) -> int:
 def markdown(text: str) -> SafeString:
     """User Markdown as sanitised HTML (``core.markdown``), for every mode's pages."""
     return markdown_render(text)
+
+
+@register.filter(name="markdown_text")
+def markdown_text_filter(text: str) -> str:
+    """User Markdown as plain text (``core.markdown.markdown_text``): a meta description."""
+    return markdown_text(text)
+
+
+@register.simple_tag(takes_context=True)
+def page_addresses(context: dict[str, Any]) -> dict[str, Any] | None:
+    """The page's canonical address and its address in each language (``hreflang``) with
+    ``x-default`` (the address without a language, which sends a visitor to theirs), as the
+    sitemap gives them; the query left out but for the page number. None for a page
+    outside the language-prefixed addresses."""
+    request = context.get("request")
+    if request is None or get_language_from_path(request.path) is None:
+        return None
+    current = get_language()
+    path, page = request.path, request.GET.get("page", "")
+    query = f"?page={page}" if page.isdigit() and page != "1" else ""
+    alternates = [
+        (code, _translated(path, code, current, get_script_prefix(), get_urlconf()))
+        for code, _name in settings.LANGUAGES
+    ]
+    default = dict(alternates)[settings.LANGUAGE_CODE]
+    default = default.replace(f"/{settings.LANGUAGE_CODE}/", "/", 1)
+    return {
+        "canonical": settings.SITE_URL + path + query,
+        "alternates": [
+            (code, settings.SITE_URL + url + query)
+            for code, url in [*alternates, ("x-default", default)]
+        ],
+    }
 
 
 @register.simple_tag(takes_context=True)

@@ -11,6 +11,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from .factories import World, world
@@ -179,3 +180,58 @@ def test_cached_sitemap_drops_a_contest_as_soon_as_it_stops_being_public(
     with django_capture_on_commit_callbacks(execute=True):
         contest_cancel(contest_id=contest.pk, user=w.client)
     assert path not in client.get("/sitemap-contest.xml").content.decode()
+
+
+def test_each_public_page_names_its_canonical_address_and_its_languages(
+    client: Client, w: World
+) -> None:
+    """Every public page says which address is its own (the query left out but for the page
+    number) and where it is in the other language, as the sitemap does."""
+    site = settings.SITE_URL
+    contest = w.public_contest.pk
+    for path, canonical, english, dutch, default in [
+        (
+            f"/nl/contests/{contest}/",
+            f"/nl/contests/{contest}/",
+            f"/en/contests/{contest}/",
+            f"/nl/contests/{contest}/",
+            f"/contests/{contest}/",
+        ),
+        (
+            "/en/contests/?page=2&sort=new",
+            "/en/contests/?page=2",
+            "/en/contests/?page=2",
+            "/nl/contests/?page=2",
+            "/contests/?page=2",
+        ),
+    ]:
+        html = client.get(path).content.decode()
+        assert f'<link rel="canonical" href="{site}{canonical}">' in html
+        links = dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html))
+        assert links == {"en": site + english, "nl": site + dutch, "x-default": site + default}
+
+    # A page kept out of search engines names no canonical address.
+    client.force_login(w.client)
+    assert 'rel="canonical"' not in client.get("/en/search/?q=logo").content.decode()
+    assert 'rel="canonical"' not in client.get(w.draft_call.get_absolute_url()).content.decode()
+
+
+def test_markdown_is_plain_text_in_descriptions_feeds_and_structured_data(
+    client: Client, w: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from trefpunt.ideas.tests.factories import post
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idea = post(
+            w.public_call,
+            w.designer,
+            title="Deposit cups",
+            description="A **€1 deposit** on a [sturdy cup](https://example.org/cup) & more.",
+        )
+    plain = "A €1 deposit on a sturdy cup &amp; more."
+    html = client.get(idea.get_absolute_url()).content.decode()
+    assert f'<meta name="description" content="{plain}">' in html
+    texts = [str(n.get("text", "")) for n in nodes_of(html) if n["@type"] == "CreativeWork"]
+    assert texts == [plain.replace("&amp;", "&")]
+    feed = client.get("/en/feeds/idea/").content.decode()
+    assert "Deposit cups" in feed and "**" not in feed and "](https" not in feed
