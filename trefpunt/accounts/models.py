@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 HANDLE_RE = r"^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$"
@@ -101,6 +101,8 @@ class User(AbstractUser):
     objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self) -> str:
@@ -225,9 +227,18 @@ class Organisation(models.Model):
     description = models.TextField(_("description"), max_length=4000, blank=True)
     website = models.URLField(_("website"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        # With a context: the profile page counts "organisation" with a plural, and one
+        # message cannot be both.
+        verbose_name = pgettext_lazy("model", "organisation")
+        verbose_name_plural = pgettext_lazy("model", "organisations")
 
     def __str__(self) -> str:
         return self.name

@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import limits
 
@@ -75,7 +76,10 @@ class Contest(models.Model):
     # Posted by a person; when ``organisation`` is set, posted in its name and
     # managed by its owners and admins.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contests",
+        verbose_name=_("created by"),
     )
     organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -83,8 +87,9 @@ class Contest(models.Model):
         null=True,
         blank=True,
         related_name="contests",
+        verbose_name=pgettext_lazy("model", "organisation"),
     )
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     finalist_stipend = models.BigIntegerField(_("finalist stipend"), default=0)
     finalists_max = models.PositiveSmallIntegerField(
         _("finalists at most"), default=limits.FINALISTS_DEFAULT
@@ -104,31 +109,33 @@ class Contest(models.Model):
         _("non-disclosure agreement"), max_length=limits.NDA_MAX, blank=True
     )
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    award_method = models.CharField(
-        max_length=10, choices=AwardMethod.choices, blank=True, default=""
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
-    cancel_reason = models.CharField(max_length=200, blank=True, default="")
+    award_method = models.CharField(
+        _("award method"), max_length=10, choices=AwardMethod.choices, blank=True, default=""
+    )
+    cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True, default="")
     # Fixed at publish, so a later change of the fee settings never changes a
     # running contest.
-    client_fee_bps = models.PositiveIntegerField(default=0)
-    crowd_fee_bps = models.PositiveIntegerField(default=0)
-    client_fee = models.BigIntegerField(default=0)
-    funded_amount = models.BigIntegerField(default=0)
+    client_fee_bps = models.PositiveIntegerField(_("client fee (basis points)"), default=0)
+    crowd_fee_bps = models.PositiveIntegerField(_("crowd fee (basis points)"), default=0)
+    client_fee = models.BigIntegerField(_("client fee (cents)"), default=0)
+    funded_amount = models.BigIntegerField(_("funded amount (cents)"), default=0)
 
-    published_at = models.DateTimeField(null=True, blank=True)
-    judging_started_at = models.DateTimeField(null=True, blank=True)
-    judging_ends_at = models.DateTimeField(null=True, blank=True)
-    finalist_deadline = models.DateTimeField(null=True, blank=True)
-    awarded_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    judging_started_at = models.DateTimeField(_("judging started at"), null=True, blank=True)
+    judging_ends_at = models.DateTimeField(_("judging ends at"), null=True, blank=True)
+    finalist_deadline = models.DateTimeField(_("finalist deadline"), null=True, blank=True)
+    awarded_at = models.DateTimeField(_("awarded at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # The sum of the prizes, kept by the one service that writes them
     # (``services.brief._prizes_replace``): the list's prize filters and the home page's
     # total read a column instead of summing prizes per contest.
-    prize_total = models.PositiveBigIntegerField(default=0)
+    prize_total = models.PositiveBigIntegerField(_("prizes in total (cents)"), default=0)
     # The public list's order as stored columns the database keeps in step with the status
     # and deadlines, so one index serves it: open contests first, soonest deadline first;
     # then those in judging, soonest decision first; then the rest, newest first.
@@ -153,6 +160,8 @@ class Contest(models.Model):
     )
 
     class Meta:
+        verbose_name = _("contest")
+        verbose_name_plural = _("contests")
         ordering = ["-created_at", "-id"]
         # The database refuses nonsense; the services hold the tighter limits in ``limits``.
         constraints = [

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -31,8 +32,8 @@ class AccountKind(models.TextChoices):
 
 
 class LedgerAccount(models.Model):
-    kind = models.CharField(max_length=20, choices=AccountKind.choices)
-    currency = models.CharField(max_length=3, default="EUR")
+    kind = models.CharField(_("kind"), max_length=20, choices=AccountKind.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     # A wallet belongs to exactly one user or one organisation.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -40,6 +41,7 @@ class LedgerAccount(models.Model):
         null=True,
         blank=True,
         related_name="ledger_accounts",
+        verbose_name=_("user"),
     )
     organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -47,19 +49,27 @@ class LedgerAccount(models.Model):
         null=True,
         blank=True,
         related_name="ledger_accounts",
+        verbose_name=pgettext_lazy("model", "organisation"),
     )
     # Escrows are per contest / milestone / batch: "contest:12", "batch:7".
     # System accounts use the empty reference.
-    reference = models.CharField(max_length=60, blank=True, default="")
-    label = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, blank=True, default="")
+    label = models.CharField(_("label"), max_length=200, blank=True)
     # For an escrow: the wallet that funded it and gets refunds.
     funder = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="funded_escrows"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funded_escrows",
+        verbose_name=_("funded by"),
     )
-    balance = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    balance = models.BigIntegerField(_("balance (cents)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0) | Q(kind="provider_clearing"),
@@ -105,19 +115,25 @@ class EntryKind(models.TextChoices):
 
 
 class JournalEntry(models.Model):
-    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
     # Repeating an operation with the same key returns the first entry.
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     # What the entry was for, e.g. "contest:12" and a readable description.
-    reference = models.CharField(max_length=60, blank=True)
-    description = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -125,11 +141,23 @@ class JournalEntry(models.Model):
 
 
 class Posting(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
-    amount = models.BigIntegerField()
+    entry = models.ForeignKey(
+        JournalEntry,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        verbose_name=_("journal entry"),
+    )
+    account = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        verbose_name=_("ledger account"),
+    )
+    amount = models.BigIntegerField(_("amount (cents)"))
 
     class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_non_zero")]
         indexes = [models.Index(fields=["account", "entry"])]
 
@@ -143,27 +171,44 @@ class Deposit(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Failed")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    wallet = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="deposits")
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="deposits",
+        verbose_name=_("wallet"),
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="deposits",
+        verbose_name=_("created by"),
     )
-    amount = models.BigIntegerField()
-    currency = models.CharField(max_length=3, default="EUR")
-    provider = models.CharField(max_length=20)
-    provider_ref = models.CharField(max_length=100, blank=True)
-    checkout_url = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount = models.BigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    provider = models.CharField(_("payment provider"), max_length=20)
+    provider_ref = models.CharField(_("provider reference"), max_length=100, blank=True)
+    checkout_url = models.CharField(_("checkout URL"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     # Where to send the user after the checkout (a local path, never a full URL).
-    return_path = models.CharField(max_length=300, blank=True)
-    idempotency_key = models.CharField(max_length=200, blank=True)
+    return_path = models.CharField(_("return path"), max_length=300, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
     journal_entry = models.OneToOneField(
-        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        JournalEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("journal entry"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("deposit")
+        verbose_name_plural = _("deposits")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
@@ -200,24 +245,41 @@ class Payout(models.Model):
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
 
-    wallet = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="payouts")
+    wallet = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("wallet"),
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("requested by"),
     )
-    amount = models.BigIntegerField()
-    currency = models.CharField(max_length=3, default="EUR")
-    iban = models.CharField(max_length=34)
-    account_holder = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    failure_reason = models.CharField(max_length=300, blank=True)
-    idempotency_key = models.CharField(max_length=200, blank=True)
+    amount = models.BigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    iban = models.CharField(_("IBAN"), max_length=34)
+    account_holder = models.CharField(_("account holder"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import limits
 
@@ -59,7 +60,10 @@ class Batch(models.Model):
         FAIR_PAY = "fair_pay", _("Pays below the minimum hourly rate")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="microtask_batches"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="microtask_batches",
+        verbose_name=_("owner"),
     )
     # Set when the batch is posted (and paid) in an organisation's name.
     organisation = models.ForeignKey(
@@ -68,6 +72,7 @@ class Batch(models.Model):
         null=True,
         blank=True,
         related_name="microtask_batches",
+        verbose_name=pgettext_lazy("model", "organisation"),
     )
     title = models.CharField(_("title"), max_length=limits.TITLE_MAX_LENGTH)
     instructions = models.TextField(
@@ -78,7 +83,7 @@ class Batch(models.Model):
     # How an item is shown: a list of {"column", "widget", "label"}, see ``rendering.py``.
     display = models.JSONField(_("item display"), default=list)
     # Every column seen in uploaded items, in first-seen order (export column order).
-    item_columns = models.JSONField(default=list, blank=True)
+    item_columns = models.JSONField(_("item columns"), default=list, blank=True)
     min_answers = models.PositiveSmallIntegerField(
         _("minimum answers per item"), default=limits.DEFAULT_ANSWERS_PER_ITEM
     )
@@ -86,75 +91,102 @@ class Batch(models.Model):
         _("maximum answers per item"), default=limits.DEFAULT_ANSWERS_PER_ITEM
     )
     reward = models.PositiveIntegerField(_("reward per answer (cents)"))
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
     estimated_seconds = models.PositiveIntegerField(
         _("estimated seconds per task"), default=limits.DEFAULT_ESTIMATED_SECONDS
     )
     lease_seconds = models.PositiveIntegerField(
         _("lease time (seconds)"), default=limits.DEFAULT_LEASE_SECONDS
     )
-    strategy = models.CharField(max_length=10, choices=Strategy.choices, default=Strategy.DEPTH)
+    strategy = models.CharField(
+        _("item order"), max_length=10, choices=Strategy.choices, default=Strategy.DEPTH
+    )
     # Task pages ("task suites"): how many items a worker claims and answers at once.
     page_size = models.PositiveSmallIntegerField(
         _("items per page"), default=limits.DEFAULT_PAGE_SIZE
     )
     # Worker requirements; empty means no requirement.
-    min_approval_rate = models.FloatField(null=True, blank=True)
-    min_gold_accuracy = models.FloatField(null=True, blank=True)
-    languages = models.JSONField(default=list, blank=True)
-    max_answers_per_worker = models.PositiveIntegerField(null=True, blank=True)
+    min_approval_rate = models.FloatField(_("minimum approval rate (0–1)"), null=True, blank=True)
+    min_gold_accuracy = models.FloatField(
+        _("minimum accuracy on test questions (0–1)"), null=True, blank=True
+    )
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    max_answers_per_worker = models.PositiveIntegerField(
+        _("answers per worker at most"), null=True, blank=True
+    )
     # Quality: how answers are combined, when an item has enough, test questions.
-    aggregation_method = models.CharField(max_length=4, choices=Method.choices, default=Method.DS)
-    confidence_target = models.FloatField(default=limits.DEFAULT_CONFIDENCE_TARGET)
-    gold_rate = models.FloatField(default=limits.DEFAULT_GOLD_RATE)
-    gold_feedback = models.BooleanField(default=False)
+    aggregation_method = models.CharField(
+        _("aggregation method"), max_length=4, choices=Method.choices, default=Method.DS
+    )
+    confidence_target = models.FloatField(
+        _("confidence target (0–1)"), default=limits.DEFAULT_CONFIDENCE_TARGET
+    )
+    gold_rate = models.FloatField(
+        _("share of test questions (0–1)"), default=limits.DEFAULT_GOLD_RATE
+    )
+    gold_feedback = models.BooleanField(_("feedback on test questions"), default=False)
     # Qualification test (``services.qualification``): workers first answer this many test
     # questions (gold items) in one go; 0 means no test. Passing (a share right of at least
     # ``test_pass_mark``, within ``test_attempts`` tries) qualifies them for this batch, or
     # with scope "client" for every batch of the same client that has a test.
-    test_questions = models.PositiveSmallIntegerField(default=0)
-    test_pass_mark = models.FloatField(default=0.8)
-    test_attempts = models.PositiveSmallIntegerField(default=2)
-    test_scope = models.CharField(max_length=10, choices=TestScope.choices, default=TestScope.BATCH)
+    test_questions = models.PositiveSmallIntegerField(
+        _("questions in the qualification test"), default=0
+    )
+    test_pass_mark = models.FloatField(_("pass mark of the test (0–1)"), default=0.8)
+    test_attempts = models.PositiveSmallIntegerField(_("tries at the test"), default=2)
+    test_scope = models.CharField(
+        _("test counts for"), max_length=10, choices=TestScope.choices, default=TestScope.BATCH
+    )
     # The last full fit (``services.batch_aggregate``), read by the per-answer update without
     # re-fitting: per single-choice field its classes, class prior and the pooled confusion
     # matrix of an unseen worker (see ``quality.py``); each worker's own matrices are on
     # their ``BatchWorker.estimate``. ``None`` until the first fit.
-    quality_model = models.JSONField(null=True, blank=True)
+    quality_model = models.JSONField(_("quality model"), null=True, blank=True)
     # What the last fit saw: how many answers, up to which answer id, at which quality
     # version. ``quality_version`` goes up when the set of counted workers changes
     # (exclusion), so a fit is due when it differs from ``fit_version`` or newer answers exist.
-    fit_answers = models.PositiveIntegerField(default=0)
-    fit_through = models.BigIntegerField(default=0)
-    fit_version = models.PositiveIntegerField(default=0)
-    quality_version = models.PositiveIntegerField(default=0)
-    fitted_at = models.DateTimeField(null=True, blank=True)
+    fit_answers = models.PositiveIntegerField(_("answers in the last fit"), default=0)
+    fit_through = models.BigIntegerField(_("last fit up to answer id"), default=0)
+    fit_version = models.PositiveIntegerField(_("quality version of the last fit"), default=0)
+    quality_version = models.PositiveIntegerField(_("quality version"), default=0)
+    fitted_at = models.DateTimeField(_("last fit at"), null=True, blank=True)
     # The ``fit_through`` whose successor fit the answer path has enqueued: one enqueue per
     # fit however many answers cross the threshold at once (``services._aggregate_if_due``).
-    fit_requested_through = models.BigIntegerField(default=-1)
+    fit_requested_through = models.BigIntegerField(
+        _("next fit requested after answer id"), default=-1
+    )
     # How many of the batch's answers the last fit saw. Answers stored so far are counted by
     # the answer path on ``AnswerTally`` rows (one statement after each answer's
     # transaction): "is a fit due?" and the fair-pay window compare the two numbers instead
     # of counting answers.
-    fit_received = models.PositiveIntegerField(default=0)
+    fit_received = models.PositiveIntegerField(_("answers received at the last fit"), default=0)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     pause_reason = models.CharField(
-        max_length=10, choices=PauseReason.choices, default=PauseReason.NONE, blank=True
+        _("pause reason"),
+        max_length=10,
+        choices=PauseReason.choices,
+        default=PauseReason.NONE,
+        blank=True,
     )
     # Fee rates fixed when the batch is published, so later setting changes cannot
     # make the escrow disagree with what it must pay.
-    client_fee_bps = models.PositiveIntegerField(default=0)
-    crowd_fee_bps = models.PositiveIntegerField(default=0)
+    client_fee_bps = models.PositiveIntegerField(_("client fee (basis points)"), default=0)
+    crowd_fee_bps = models.PositiveIntegerField(_("crowd fee (basis points)"), default=0)
     # Cached statistic, refreshed by the fair-pay check; not an invariant.
-    median_seconds = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    median_seconds = models.PositiveIntegerField(
+        _("median seconds per task"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "batches"
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
         constraints = [
             models.CheckConstraint(condition=Q(reward__gt=0), name="batch_reward_positive"),
             models.CheckConstraint(

@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from trefpunt.accounts.models import Organisation, User
 from trefpunt.contests.models import Contest
@@ -48,15 +50,17 @@ class UserAdmin(ReadOnlyAdmin):
     search_fields = ["email", "profile__handle", "profile__display_name"]
     exclude = ["password"]
 
-    @admin.display(description="handle")
+    @admin.display(description=_("handle"))
     def handle(self, obj: User) -> str:
         profile = getattr(obj, "profile", None)
         return f"@{profile.handle}" if profile else ""
 
-    @admin.display(description="moderation")
+    @admin.display(description=_("moderation"))
     def moderate(self, obj: User) -> str:
         return format_html(
-            '<a href="{}">warn · suspend · ban</a>', reverse("moderation:user", args=[obj.pk])
+            '<a href="{}">{}</a>',
+            reverse("moderation:user", args=[obj.pk]),
+            gettext("warn · suspend · ban"),
         )
 
 
@@ -82,7 +86,7 @@ class BatchAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "reference", "user", "organisation", "balance", "currency"]
+    list_display = ["id", "kind", "reference", "user", "organisation", "balance", "currency"]
     list_filter = ["kind", "currency"]
     search_fields = ["reference", "user__email"]
 
@@ -101,7 +105,7 @@ class PostingInline(admin.TabularInline):
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "reference", "description", "created_at"]
+    list_display = ["id", "kind", "reference", "description", "created_at"]
     list_filter = ["kind"]
     search_fields = ["reference", "description", "idempotency_key"]
     inlines = [PostingInline]
@@ -109,32 +113,32 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Deposit)
 class DepositAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "created_by", "amount", "currency", "provider", "status", "created_at"]
+    list_display = ["id", "created_by", "amount", "currency", "provider", "status", "created_at"]
     list_filter = ["status", "provider"]
 
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "requested_by", "amount", "currency", "status"]
+    list_display = ["id", "requested_by", "amount", "currency", "status"]
     list_filter = ["status"]
     exclude = ["iban"]
 
 
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "object_id", "reason", "status", "created_at"]
+    list_display = ["id", "kind", "object_id", "reason", "status", "created_at"]
     list_filter = ["status", "kind", "reason"]
 
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "object_id", "action", "active", "appeal", "created_at"]
+    list_display = ["id", "kind", "object_id", "action", "active", "appeal", "created_at"]
     list_filter = ["action", "active", "appeal"]
 
 
 @admin.register(Sanction)
 class SanctionAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "user", "kind", "ends_at", "lifted_at", "created_at"]
+    list_display = ["id", "user", "kind", "ends_at", "lifted_at", "created_at"]
     list_filter = ["kind"]
 
 

@@ -35,8 +35,8 @@ class Report(models.Model):
         OPEN = "open", _("Open")
         RESOLVED = "resolved", _("Resolved")
 
-    kind = models.CharField(max_length=40)
-    object_id = models.PositiveBigIntegerField()
+    kind = models.CharField(_("kind"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("object id"))
     # Whose content it is (kept at report time, for the queue's filters and sanctions).
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -44,6 +44,7 @@ class Report(models.Model):
         null=True,
         blank=True,
         related_name="reports_against",
+        verbose_name=_("author"),
     )
     # Empty: raised by the platform (a held message).
     reporter = models.ForeignKey(
@@ -52,23 +53,29 @@ class Report(models.Model):
         null=True,
         blank=True,
         related_name="reports_made",
+        verbose_name=_("reported by"),
     )
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
     details = models.TextField(_("details"), max_length=1000, blank=True)
-    title = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    resolution = models.CharField(max_length=20, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.CharField(_("resolution"), max_length=20, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -102,34 +109,45 @@ class Decision(models.Model):
         UPHELD = "upheld", _("Appeal rejected: the decision stands")
         OVERTURNED = "overturned", _("Appeal accepted: the decision was reversed")
 
-    kind = models.CharField(max_length=40)
-    object_id = models.PositiveBigIntegerField()
-    title = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="moderation_decisions",
+        verbose_name=_("author"),
     )
-    action = models.CharField(max_length=10, choices=Action.choices)
-    reason = models.TextField(max_length=1000)
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    active = models.BooleanField(default=True)
-    appeal = models.CharField(max_length=10, choices=Appeal.choices, blank=True, default="")
-    appeal_text = models.TextField(max_length=2000, blank=True)
-    appealed_at = models.DateTimeField(null=True, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    reason = models.TextField(_("reason"), max_length=1000)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    appeal = models.CharField(
+        _("appeal"), max_length=10, choices=Appeal.choices, blank=True, default=""
+    )
+    appeal_text = models.TextField(_("appeal text"), max_length=2000, blank=True)
+    appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
     appeal_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("appeal decided by"),
     )
-    appeal_decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    appeal_decided_at = models.DateTimeField(_("appeal decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -151,26 +169,37 @@ class Sanction(models.Model):
         BAN = "ban", _("Ban")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sanctions",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    reason = models.TextField(max_length=1000)
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reason = models.TextField(_("reason"), max_length=1000)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # A suspension may end by itself; a ban does not.
-    ends_at = models.DateTimeField(null=True, blank=True)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("lifted by"),
     )
     # [[kind, id], …]: the public things hidden while it lasts (shown again when lifted).
-    hidden = models.JSONField(default=list, blank=True)
+    hidden = models.JSONField(_("hidden while it lasts"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("sanction")
+        verbose_name_plural = _("sanctions")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -197,20 +226,26 @@ class AuditEntry(models.Model):
     Append-only: rows are never changed or deleted (the queryset and the row refuse)."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("done by"),
     )
-    action = models.CharField(max_length=30)
-    target_kind = models.CharField(max_length=40)
-    target_id = models.PositiveBigIntegerField()
-    target_label = models.CharField(max_length=200, blank=True)
-    reason = models.TextField(blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(_("action"), max_length=30)
+    target_kind = models.CharField(_("kind"), max_length=40)
+    target_id = models.PositiveBigIntegerField(_("object id"))
+    target_label = models.CharField(_("object name"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["target_kind", "target_id"]),

@@ -207,6 +207,44 @@ def test_the_admin_is_read_only_for_staff(settings: Any):
     assert browser(make_user()).get("/en/admin/contests/contest/").status_code == 302
 
 
+def test_the_admin_speaks_dutch():
+    contest = published(make_user())
+    session = browser(staff_user())
+
+    index = session.get("/nl/admin/").content.decode()
+    for dutch in [
+        "Gebruikers",
+        "Organisaties",
+        "Wedstrijden",
+        "Batches",
+        "Grootboekrekeningen",
+        "Journaalposten",
+        "Stortingen",
+        "Uitbetalingen",
+        "Meldingen",
+        "Besluiten",
+        "Sancties",
+        "Auditregels",
+    ]:
+        assert f">{dutch}</a>" in index, dutch
+    for english in ["Users", "Organisations", "Contests", "Ledger accounts", "Audit entr"]:
+        assert english not in index, english
+
+    changelist = session.get("/nl/admin/contests/contest/").content.decode()
+    for header in ["Titel", "Status", "Besloten wedstrijd", "Gefinancierd bedrag (centen)"]:
+        assert f">{header}</a></div>" in changelist, header
+    assert "Funded amount" not in changelist and "Created at" not in changelist
+
+    change = session.get(f"/nl/admin/contests/contest/{contest.pk}/change/").content.decode()
+    assert "wedstrijd weergeven" in change
+    assert "Gepubliceerd op:" in change and "Aangemaakt door:" in change
+    assert "Published at" not in change and "Created by" not in change
+
+    users = session.get("/nl/admin/accounts/user/").content.decode()
+    assert "waarschuwen · schorsen · verbannen" in users
+    assert "warn · suspend · ban" not in users
+
+
 def test_the_queue_speaks_dutch():
     page = browser(staff_user()).get("/nl/moderation/").content.decode()
     assert "Meldingen" in page and "Auditlog" in page and "Niets gevonden" not in page
