@@ -93,6 +93,10 @@ def sql_literal(value: str) -> str:
     return f"'{text}'"
 
 
+# The largest value of a ``bigint`` column (an id): a larger number from a request names no row.
+ID_MAX = 2**63 - 1
+
+
 def array_sql(name: str, n: int, kind: str) -> str:
     """``ARRAY[%(name_0)s::kind, …]::kind[]``, ``n`` parameters where a statement would take
     one array parameter (``array_params`` gives their values). PostgreSQL estimates an array

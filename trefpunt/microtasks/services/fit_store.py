@@ -38,6 +38,8 @@ from django.db import connection
 from psycopg import pq
 from psycopg.adapt import Dumper
 
+from trefpunt.core.db import ID_MAX
+
 from ..aggregation._arrays import sorted_distinct
 from ..aggregation.adaptive import DEFAULT_MIN_AGREEING, may_stop
 from ..fit_results import ItemColumns, OtherColumn, SingleColumn
@@ -916,7 +918,7 @@ def items_moved(
         middle = int(items.ids[len(items.ids) // 2])
         halves = [
             side.submit(k, _state_on, batch_id, id_range)
-            for k, id_range in enumerate(((0, middle - 1), (middle, _ID_MAX)))
+            for k, id_range in enumerate(((0, middle - 1), (middle, ID_MAX)))
         ]
         lower, upper = (half.result() for half in halves)
         now = ItemsSnapshot(
@@ -949,9 +951,6 @@ def _state_on(
 
 def _fetch_on(raw: psycopg.Connection[Any], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     return _fetch(sql, params, raw)
-
-
-_ID_MAX = 2**63 - 1
 
 
 # --- worker rows on PostgreSQL -----------------------------------------------------------------

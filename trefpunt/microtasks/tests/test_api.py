@@ -150,6 +150,29 @@ def test_lease_answer_api_refuses_unfit_foreign_and_expired_leases():
     assert not Answer.objects.exists()
 
 
+def test_a_lease_number_beyond_any_id_is_not_found():
+    """The answer's statements take the lease ids as ``bigint``: a larger number in the
+    address is no lease, not a server error; in a page's body the schema names it."""
+    batch = published_batch(items=1, min_answers=1, max_answers=1)
+    worker = UserFactory.create()
+    claim(batch, worker)
+    huge = 2**64
+    single = api(worker).post(
+        f"/api/v1/leases/{huge}/answer",
+        {"answer": {"sentiment": "pos"}},
+        content_type="application/json",
+    )
+    page = api(worker).post(
+        "/api/v1/leases/answers",
+        {"answers": [{"lease": huge, "answer": {"sentiment": "pos"}}]},
+        content_type="application/json",
+    )
+    assert single.status_code == 404
+    assert page.status_code == 422
+    assert "answers.0.lease" in page.json()["error"]["fields"]
+    assert not Answer.objects.exists()
+
+
 def test_text_in_a_number_field_is_refused_naming_the_field():
     owner = UserFactory.create()
     batch = published_batch(
