@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
-from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from trefpunt.api import api
 from trefpunt.community import views as community_views
 from trefpunt.core import views as core_views
 from trefpunt.core.health import health_view
+from trefpunt.moderation.admin import site as staff_records
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
@@ -29,7 +29,7 @@ urlpatterns += i18n_patterns(
     path("projects/", include("trefpunt.projects.urls")),
     path("moderation/", include("trefpunt.moderation.urls")),
     path("", include("trefpunt.community.urls")),
-    path("admin/", admin.site.urls),
+    path("admin/", staff_records.urls),
     path("settings/privacy/", include("trefpunt.privacy.urls")),
     path("settings/webhooks/", include("trefpunt.webhooks.urls")),
     path("", include("trefpunt.accounts.urls")),

@@ -1,7 +1,11 @@
 """The locked-down staff records: users, organisations, contests, batches, the ledger and
 moderation, in the Django admin, read-only. Every change goes through the services (the
 moderation pages for people and content, the apps' own staff pages for money), so the
-admin can never bypass a rule, the ledger's append-only rows or the audit log."""
+admin can never bypass a rule, the ledger's append-only rows or the audit log.
+
+The site served at ``/admin/`` is :data:`site`, which holds only these records: other apps
+(allauth's addresses and keys, Django's groups and sites, the task queue) register
+editable admins on Django's default site, which is not served."""
 
 from __future__ import annotations
 
@@ -20,6 +24,15 @@ from trefpunt.ledger.models import Deposit, JournalEntry, LedgerAccount, Payout,
 from trefpunt.microtasks.models import Batch
 
 from .models import AuditEntry, Decision, Report, Sanction
+
+
+class StaffRecords(admin.AdminSite):
+    site_header = _("Trefpunt records")
+    site_title = _("Trefpunt records")
+    index_title = _("Read-only records")
+
+
+site = StaffRecords(name="admin")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,7 +56,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return bool(request.user.is_active and request.user.is_staff)
 
 
-@admin.register(User)
+@admin.register(User, site=site)
 class UserAdmin(ReadOnlyAdmin):
     list_display = ["email", "handle", "is_active", "is_staff", "date_joined", "moderate"]
     list_filter = ["is_active", "is_staff"]
@@ -64,27 +77,27 @@ class UserAdmin(ReadOnlyAdmin):
         )
 
 
-@admin.register(Organisation)
+@admin.register(Organisation, site=site)
 class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
 
 
-@admin.register(Contest)
+@admin.register(Contest, site=site)
 class ContestAdmin(ReadOnlyAdmin):
     list_display = ["title", "status", "is_private", "funded_amount", "currency", "created_at"]
     list_filter = ["status", "is_private", "category"]
     search_fields = ["title"]
 
 
-@admin.register(Batch)
+@admin.register(Batch, site=site)
 class BatchAdmin(ReadOnlyAdmin):
     list_display = ["title", "status", "reward", "currency", "created_at"]
     list_filter = ["status"]
     search_fields = ["title"]
 
 
-@admin.register(LedgerAccount)
+@admin.register(LedgerAccount, site=site)
 class LedgerAccountAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "reference", "user", "organisation", "balance", "currency"]
     list_filter = ["kind", "currency"]
@@ -103,7 +116,7 @@ class PostingInline(admin.TabularInline):
         return False
 
 
-@admin.register(JournalEntry)
+@admin.register(JournalEntry, site=site)
 class JournalEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "reference", "description", "created_at"]
     list_filter = ["kind"]
@@ -111,38 +124,38 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     inlines = [PostingInline]
 
 
-@admin.register(Deposit)
+@admin.register(Deposit, site=site)
 class DepositAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_by", "amount", "currency", "provider", "status", "created_at"]
     list_filter = ["status", "provider"]
 
 
-@admin.register(Payout)
+@admin.register(Payout, site=site)
 class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["id", "requested_by", "amount", "currency", "status"]
     list_filter = ["status"]
     exclude = ["iban"]
 
 
-@admin.register(Report)
+@admin.register(Report, site=site)
 class ReportAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "object_id", "reason", "status", "created_at"]
     list_filter = ["status", "kind", "reason"]
 
 
-@admin.register(Decision)
+@admin.register(Decision, site=site)
 class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "object_id", "action", "active", "appeal", "created_at"]
     list_filter = ["action", "active", "appeal"]
 
 
-@admin.register(Sanction)
+@admin.register(Sanction, site=site)
 class SanctionAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "kind", "ends_at", "lifted_at", "created_at"]
     list_filter = ["kind"]
 
 
-@admin.register(AuditEntry)
+@admin.register(AuditEntry, site=site)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "action", "target_kind", "target_id", "reason"]
     list_filter = ["action", "target_kind"]

@@ -206,6 +206,20 @@ def test_the_admin_is_read_only_for_staff(settings: Any):
     assert session.get(f"/en/admin/contests/contest/{contest.pk}/delete/").status_code == 403
     assert browser(make_user()).get("/en/admin/contests/contest/").status_code == 302
 
+    # Other apps' editable admins (allauth's addresses, groups, sites, the task queue) are
+    # not served, not even to a superuser.
+    root = make_user(is_staff=True)
+    User.objects.filter(pk=root.pk).update(is_superuser=True)
+    superuser = browser(User.objects.get(pk=root.pk))
+    for url in [
+        "/en/admin/account/emailaddress/add/",
+        "/en/admin/auth/group/add/",
+        "/en/admin/sites/site/add/",
+        "/en/admin/django_tasks_database/dbtaskresult/",
+        "/en/admin/mfa/authenticator/",
+    ]:
+        assert superuser.get(url).status_code == 404, url
+
 
 def test_the_admin_speaks_dutch():
     contest = published(make_user())
