@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from trefpunt.core.money import format_cents
+
 
 class AccountKind(models.TextChoices):
     WALLET = "wallet", _("Wallet")
@@ -137,7 +139,7 @@ class JournalEntry(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.reference}"
+        return f"#{self.pk} {self.get_kind_display()} {self.reference}"
 
 
 class Posting(models.Model):
@@ -160,6 +162,9 @@ class Posting(models.Model):
         verbose_name_plural = _("postings")
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_non_zero")]
         indexes = [models.Index(fields=["account", "entry"])]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class Deposit(models.Model):
@@ -223,6 +228,9 @@ class Deposit(models.Model):
                 name="deposit_idempotency_unique",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk} · {format_cents(self.amount, self.currency)}"
 
 
 class WebhookEvent(models.Model):
@@ -289,3 +297,6 @@ class Payout(models.Model):
                 name="payout_idempotency_unique",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk} · {format_cents(self.amount, self.currency)}"

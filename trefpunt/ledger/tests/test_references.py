@@ -30,3 +30,16 @@ def test_references_describe_resolves_each_prefix_in_one_call(thing_resolver):
         "thing:2": ReferenceLabel("Thing 2", "/things/2/"),
     }
     assert thing_resolver == [[1, 2]]
+
+
+def test_deposits_payouts_and_postings_read_as_themselves_in_the_readers_language() -> None:
+    """The staff admin names each row by its ``str``: Django's fallback was
+    "Deposit object (3)" in every language."""
+    from django.utils import translation
+
+    from trefpunt.ledger.models import Deposit, Payout, Posting
+
+    with translation.override("nl"):
+        assert str(Deposit(pk=3, amount=1250, currency="EUR")) == "storting 3 · €\xa012,50"
+        assert str(Payout(pk=4, amount=100000, currency="EUR")) == "uitbetaling 4 · €\xa01.000,00"
+        assert str(Posting(pk=5, amount=-300)) == "boeking 5"
