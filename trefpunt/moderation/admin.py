@@ -9,6 +9,7 @@ editable admins on Django's default site, which is not served."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trefpunt.accounts.models import Organisation, User
 from trefpunt.contests.models import Contest
+from trefpunt.core.money import format_cents
 from trefpunt.ledger.models import Deposit, JournalEntry, LedgerAccount, Payout, Posting
 from trefpunt.microtasks.models import Batch
 
@@ -33,6 +35,15 @@ class StaffRecords(admin.AdminSite):
 
 
 site = StaffRecords(name="admin")
+
+
+def money_column(field: str, label: Any) -> Callable[[Any], str]:
+    """A list column showing the cents of ``field`` as money in the row's currency."""
+
+    def show(obj: Any) -> str:
+        return format_cents(getattr(obj, field), obj.currency)
+
+    return admin.display(description=label, ordering=field)(show)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -85,21 +96,39 @@ class OrganisationAdmin(ReadOnlyAdmin):
 
 @admin.register(Contest, site=site)
 class ContestAdmin(ReadOnlyAdmin):
-    list_display = ["title", "status", "is_private", "funded_amount", "currency", "created_at"]
+    list_display = [
+        "title",
+        "status",
+        "is_private",
+        money_column("funded_amount", _("funded amount")),
+        "created_at",
+    ]
     list_filter = ["status", "is_private", "category"]
     search_fields = ["title"]
 
 
 @admin.register(Batch, site=site)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ["title", "status", "reward", "currency", "created_at"]
+    list_display = [
+        "title",
+        "status",
+        money_column("reward", _("reward per answer")),
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["title"]
 
 
 @admin.register(LedgerAccount, site=site)
 class LedgerAccountAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "reference", "user", "organisation", "balance", "currency"]
+    list_display = [
+        "id",
+        "kind",
+        "reference",
+        "user",
+        "organisation",
+        money_column("balance", _("balance")),
+    ]
     list_filter = ["kind", "currency"]
     search_fields = ["reference", "user__email"]
 
@@ -126,13 +155,20 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Deposit, site=site)
 class DepositAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_by", "amount", "currency", "provider", "status", "created_at"]
+    list_display = [
+        "id",
+        "created_by",
+        money_column("amount", _("amount")),
+        "provider",
+        "status",
+        "created_at",
+    ]
     list_filter = ["status", "provider"]
 
 
 @admin.register(Payout, site=site)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ["id", "requested_by", "amount", "currency", "status"]
+    list_display = ["id", "requested_by", money_column("amount", _("amount")), "status"]
     list_filter = ["status"]
     exclude = ["iban"]
 

@@ -245,9 +245,13 @@ def test_the_admin_speaks_dutch():
         assert english not in index, english
 
     changelist = session.get("/nl/admin/contests/contest/").content.decode()
-    for header in ["Titel", "Status", "Besloten wedstrijd", "Gefinancierd bedrag (centen)"]:
+    for header in ["Titel", "Status", "Besloten wedstrijd", "Gefinancierd bedrag"]:
         assert f">{header}</a></div>" in changelist, header
     assert "Funded amount" not in changelist and "Created at" not in changelist
+    # Money as money, in the reader's notation (the form's field still says it is cents).
+    contest.refresh_from_db()
+    funded = contest.funded_amount
+    assert f"€\xa0{funded // 100:,}".replace(",", ".") + f",{funded % 100:02d}" in changelist
 
     change = session.get(f"/nl/admin/contests/contest/{contest.pk}/change/").content.decode()
     assert "wedstrijd weergeven" in change
