@@ -13,6 +13,7 @@ def test_unknown_page_answers_404_with_our_layout_in_the_readers_language(client
     assert 'class="site-header"' in english.content.decode()
     assert dutch.status_code == 404
     assert "Deze pagina is er niet" in dutch.content.decode()
+    assert 'rel="canonical"' not in english.content.decode()  # no address to keep
 
 
 def test_server_error_page_renders_without_a_request():
