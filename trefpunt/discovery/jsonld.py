@@ -97,6 +97,30 @@ def _batch(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
     return [posting]
 
 
+def _job(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
+    """A project's job: a fixed-price posting, its budget as a range of the whole price."""
+    detail = doc.detail
+    posting: dict[str, Any] = {
+        "@type": "JobPosting",
+        "title": doc.title,
+        "description": doc.body or doc.title,
+        "datePosted": doc.published_at.isoformat() if doc.published_at else None,
+        "hiringOrganization": _party(detail.get("by")),
+        "employmentType": "CONTRACTOR",
+        "jobLocationType": "TELECOMMUTE",
+        "directApply": True,
+        "url": url,
+    }
+    if detail.get("budget_max"):
+        posting["baseSalary"] = {
+            "@type": "MonetaryAmount",
+            "currency": doc.currency,
+            "minValue": round((detail.get("budget_min") or detail["budget_max"]) / 100, 2),
+            "maxValue": round(detail["budget_max"] / 100, 2),
+        }
+    return [posting]
+
+
 def _idea(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
     return [
         {
@@ -145,6 +169,7 @@ def _organisation(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
 BUILDERS: dict[str, Callable[[SearchDocument, str], list[dict[str, Any]]]] = {
     "contest": _contest,
     "batch": _batch,
+    "job": _job,
     "idea": _idea,
     "person": _person,
     "organisation": _organisation,
@@ -152,6 +177,7 @@ BUILDERS: dict[str, Callable[[SearchDocument, str], list[dict[str, Any]]]] = {
 LISTS: dict[str, tuple[str, Callable[[], str]]] = {
     "contest": ("contests:list", lambda: _("Contests")),
     "batch": ("microtasks:batch_list", lambda: _("Microtasks")),
+    "job": ("projects:list", lambda: _("Projects")),
     "idea": ("ideas:list", lambda: _("Idea calls")),
     "ideacall": ("ideas:list", lambda: _("Idea calls")),
     "person": ("discovery:people", lambda: _("People")),

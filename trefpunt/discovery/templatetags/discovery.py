@@ -3,8 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
+from .. import registry
 from ..jsonld import script_tag, structured_data
 from ..models import SearchDocument
 from ..selectors_people import track_record_of
@@ -41,6 +45,20 @@ def profile_track(context: dict[str, Any], profile: Any) -> dict[str, Any]:
 def is_listed(profile: Any) -> bool:
     """Whether search engines, the directory and share cards may show this profile."""
     return person_document(profile) is not None
+
+
+@register.simple_tag
+def feed_link(kind: str) -> SafeString:
+    """``{% feed_link "contest" %}``: the ``<link>`` by which a reader or crawler finds the
+    kind's Atom feed from its list page."""
+    found = registry.kind_get(kind)
+    if found is None or not found.in_feeds:
+        return mark_safe("")
+    return format_html(
+        '<link rel="alternate" type="application/atom+xml" href="{}" title="{}">',
+        reverse("discovery:feed", kwargs={"kind": kind}),
+        _("%(kind)s on Trefpunt") % {"kind": found.label},
+    )
 
 
 @register.simple_tag

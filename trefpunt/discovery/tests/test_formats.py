@@ -33,7 +33,7 @@ REQUIRED_KEYS = {
     "WebPage": {"name", "url"},
     "BreadcrumbList": {"itemListElement"},
     "ListItem": {"position", "name", "item"},
-    "MonetaryAmount": {"currency", "value"},
+    "MonetaryAmount": {"currency"},  # and a value or a range (``check_nodes``)
     "QuantitativeValue": {"value", "unitText"},
 }
 
@@ -144,6 +144,8 @@ def check_nodes(nodes: list[dict[str, object]]) -> set[str]:
         types.add(kind)
         missing = REQUIRED_KEYS.get(kind, set()) - set(node)
         assert not missing, f"{kind} lacks {missing}"
+        if kind == "MonetaryAmount":
+            assert "value" in node or {"minValue", "maxValue"} <= set(node), node
     return types
 
 
@@ -153,6 +155,15 @@ def test_structured_data_has_the_keys_of_each_type(client: Client, w: World) -> 
         w.designer.profile.get_absolute_url(): {"ProfilePage", "Person", "BreadcrumbList"},
         w.bakery.get_absolute_url(): {"Organization", "BreadcrumbList"},
         w.public_idea.get_absolute_url(): {"CreativeWork", "Person", "BreadcrumbList"},
+    }
+    from trefpunt.projects.tests.factories import open_job
+
+    job = open_job(w.client)
+    pages[f"/en/projects/jobs/{job.pk}/"] = {
+        "JobPosting",
+        "Organization" if job.organisation_id else "Person",
+        "MonetaryAmount",
+        "BreadcrumbList",
     }
     client.force_login(w.designer)  # batch pages are for members today
     pages[f"/en/microtasks/batches/{w.open_batch.pk}/"] = {
@@ -235,3 +246,21 @@ def test_markdown_is_plain_text_in_descriptions_feeds_and_structured_data(
     assert texts == [plain.replace("&amp;", "&")]
     feed = client.get("/en/feeds/idea/").content.decode()
     assert "Deposit cups" in feed and "**" not in feed and "](https" not in feed
+
+
+def test_each_list_page_links_its_feed(client: Client, w: World) -> None:
+    for path, kind in [
+        ("/en/contests/", "contest"),
+        ("/nl/ideas/", "ideacall"),
+        ("/en/microtasks/", "batch"),
+        ("/nl/projects/", "job"),
+    ]:
+        html = client.get(path).content.decode()
+        found = re.search(
+            r'<link rel="alternate" type="application/atom\+xml" href="([^"]+)" title="[^"]+">',
+            html,
+        )
+        assert found, path
+        assert found.group(1) == f"{path[:3]}/feeds/{kind}/"
+        feed = client.get(found.group(1))
+        assert feed.status_code == 200 and feed["Content-Type"].startswith("application/atom")
