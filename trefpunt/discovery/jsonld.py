@@ -71,19 +71,24 @@ def _contest(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
     return nodes
 
 
-def _batch(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
-    detail = doc.detail
-    posting: dict[str, Any] = {
+def _posting(doc: SearchDocument, url: str) -> dict[str, Any]:
+    """A JobPosting of remote contract work, applied for here (a batch's tasks, a job)."""
+    return {
         "@type": "JobPosting",
         "title": doc.title,
         "description": doc.body or doc.title,
         "datePosted": doc.published_at.isoformat() if doc.published_at else None,
-        "hiringOrganization": _party(detail.get("by")),
+        "hiringOrganization": _party(doc.detail.get("by")),
         "employmentType": "CONTRACTOR",
         "jobLocationType": "TELECOMMUTE",
         "directApply": True,
         "url": url,
     }
+
+
+def _batch(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
+    detail = doc.detail
+    posting = _posting(doc, url)
     if detail.get("hourly"):
         posting["baseSalary"] = {
             "@type": "MonetaryAmount",
@@ -100,17 +105,7 @@ def _batch(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
 def _job(doc: SearchDocument, url: str) -> list[dict[str, Any]]:
     """A project's job: a fixed-price posting, its budget as a range of the whole price."""
     detail = doc.detail
-    posting: dict[str, Any] = {
-        "@type": "JobPosting",
-        "title": doc.title,
-        "description": doc.body or doc.title,
-        "datePosted": doc.published_at.isoformat() if doc.published_at else None,
-        "hiringOrganization": _party(detail.get("by")),
-        "employmentType": "CONTRACTOR",
-        "jobLocationType": "TELECOMMUTE",
-        "directApply": True,
-        "url": url,
-    }
+    posting = _posting(doc, url)
     if detail.get("budget_max"):
         posting["baseSalary"] = {
             "@type": "MonetaryAmount",
