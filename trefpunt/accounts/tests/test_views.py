@@ -409,7 +409,7 @@ def test_profile_edit_with_bad_input_shows_the_error_next_to_the_field_and_saves
     response = client.post("/en/settings/profile/", edit_form(**overrides))
     assert response.status_code == 200
     assert message in field_error(response, field)
-    assert b"nothing was saved" in response.content
+    assert b"Nothing was saved" in response.content
     assert profile_snapshot(user) == before
 
 

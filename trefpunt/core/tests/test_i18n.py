@@ -454,7 +454,7 @@ def test_payout_form_under_nl_shows_a_bad_iban_in_dutch(client: Client, user: Us
     assert response.status_code == 422
     assert field_error(html, "iban").startswith("De controlecijfers van deze IBAN kloppen niet")
     assert "check digits" not in html
-    assert "Verbeter de gemarkeerde velden hieronder." in html
+    assert "Verbeter het gemarkeerde veld hieronder:" in html
     assert "Uitbetaling aanvragen" in html
 
 
@@ -481,7 +481,7 @@ def test_profile_edit_under_nl_shows_a_taken_handle_in_dutch(client: Client, use
 
     html = response.content.decode()
     assert field_error(html, "handle") == "Deze gebruikersnaam is al bezet."
-    assert "er is nog niets opgeslagen" in html
+    assert "Er is nog niets opgeslagen." in html
     assert "This handle is taken." not in html
 
 
