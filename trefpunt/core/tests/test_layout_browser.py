@@ -62,9 +62,12 @@ def test_desktop_header_has_no_menu_button_and_the_favicon_loads(page, live_serv
     assert failed == []
 
 
-def test_laptop_header_is_one_row_in_dutch_logged_in_with_the_wallet_in_the_user_menu(
+def test_header_is_one_row_in_dutch_logged_in_at_every_width_the_wallet_where_it_fits(
     page, live_server
 ):
+    """Below 1280 px the modes sit behind the menu button; from 1280 px the header lists
+    them and stays one row (two rows were 201–226 px, at 1100–1279 px and from 1440 px),
+    the wallet in the user menu until 1536 px and beside it from there."""
     person = UserFactory.create(display_name="Chiara Rossi")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/nl/accounts/login/")
@@ -73,12 +76,22 @@ def test_laptop_header_is_one_row_in_dutch_logged_in_with_the_wallet_in_the_user
     page.locator("form").get_by_role("button", name="Inloggen").click()
     header = page.locator(".site-header")
     expect(header.get_by_text("Chiara Rossi")).to_be_visible()
-    assert header.bounding_box()["height"] < 150  # one row; two rows were 218 px
-    wallet = header.get_by_role("link", name="Portemonnee")
-    expect(wallet).to_be_hidden()
+    wide_wallet = header.locator(".nav-wallet").get_by_role("link", name="Portemonnee")
+    menu_wallet = header.locator(".nav-wallet-in-menu").get_by_role("link", name="Portemonnee")
+    for width in [1024, 1100, 1280, 1366, 1440, 1536, 1920, 2560]:
+        page.set_viewport_size({"width": width, "height": 800})
+        box = header.bounding_box()
+        assert box is not None and box["height"] < 150, (width, box)
+        if width < 1280:
+            expect(header.get_by_text("Menu", exact=True)).to_be_visible()
+        elif width < 1536:
+            expect(wide_wallet).to_be_hidden()
+        else:
+            expect(wide_wallet).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 800})
     header.get_by_text("Chiara Rossi").click()
-    expect(wallet).to_be_visible()
-    wallet.click()
+    expect(menu_wallet).to_be_visible()
+    menu_wallet.click()
     expect(page).to_have_url(re.compile(r"/nl/wallet/$"))
 
 

@@ -26,6 +26,7 @@ def test_deposit_and_payout_in_the_browser(page: Page) -> None:
     member = new_user(display_name="Browser Member")
     log_in(page, member)
 
+    page.get_by_role("banner").get_by_text("Browser Member").click()  # the user menu
     page.get_by_role("link", name="Wallet").click()
     expect(page.get_by_test_id("balance")).to_have_text(euros("0.00"))
     page.get_by_role("button", name="Deposit", exact=True).click()
