@@ -62,9 +62,6 @@ class KindFeed(Feed):
         kind = registry.kind_get(item.kind)
         return kind.url(item.url_key) if kind else "/"
 
-    def item_guid(self, item: SearchDocument) -> str:
-        return self.item_link(item)
-
     def item_pubdate(self, item: SearchDocument) -> datetime | None:
         return item.published_at
 

@@ -109,6 +109,8 @@ def test_feeds_are_atom(client: Client, w: World, path: str) -> None:
     for entry in entries:
         for required in ("id", "title", "updated"):
             assert (entry.findtext(f"{ATOM}{required}") or "").strip()
+        # Atom's ids are IRIs: the entry's absolute address, as its link.
+        assert (entry.findtext(f"{ATOM}id") or "").startswith(("http://", "https://"))
         datetime.fromisoformat(entry.findtext(f"{ATOM}updated") or "")
         assert (entry.find(f"{ATOM}link") is not None) and entry.find(f"{ATOM}link").get("href")  # type: ignore[union-attr]
 
