@@ -22,8 +22,9 @@ register = template.Library()
 # Each mode app registers its entry in the main navigation here:
 # (url name, label function). Missing URLs are skipped, so an app can be absent.
 NAV_LINKS: list[tuple[str, Any]] = []
-# The modes with an icon in templates/_icons.svg and a colour in trefpunt.css (.mode-…).
-MODE_ICONS = {"contests", "ideas", "microtasks", "projects"}
+# The modes, in the order DESIGN.md and the home page's cards give them; each has an icon in
+# templates/_icons.svg and a colour in trefpunt.css (.mode-…).
+MODES = ("contests", "ideas", "microtasks", "projects")
 
 
 # Reversed addresses of the page chrome (the navigation, the user menu, the language links),
@@ -172,10 +173,12 @@ def _nav_items(key: tuple[Any, ...]) -> list[tuple[str, str, SafeString | str, s
         # Only the modes have an icon; other links (search, people) take no empty space.
         icon = (
             format_html('<svg class="icon" aria-hidden="true"><use href="#i-{}"></use></svg>', mode)
-            if mode in MODE_ICONS
+            if mode in MODES
             else ""
         )
         items.append((mode, url, icon, str(label())))
+    # The modes first, in their order (the apps register them in INSTALLED_APPS order).
+    items.sort(key=lambda item: MODES.index(item[0]) if item[0] in MODES else len(MODES))
     _NAV_ITEMS[key] = items
     return items
 

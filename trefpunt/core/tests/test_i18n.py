@@ -320,6 +320,17 @@ def test_navigation_links_follow_the_language_and_the_current_page(
 
 
 @pytest.mark.django_db
+def test_the_navigation_lists_the_modes_in_the_home_pages_order(client: Client) -> None:
+    html = client.get("/nl/").content.decode()
+    nav = html[html.index('class="nav-main') :]
+    nav = nav[: nav.index("</ul>")]
+    found = re.findall(r'href="/nl/(contests|ideas|microtasks|projects)/"', nav)
+    assert found == ["contests", "ideas", "microtasks", "projects"]
+    cards = re.findall(r"mode-card mode-(\w+)", html)
+    assert cards == found
+
+
+@pytest.mark.django_db
 def test_page_chrome_reverses_its_links_once_per_process(
     client: Client, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
