@@ -19,6 +19,15 @@ from .registry import SearchKind
 FEED_SIZE = 50
 
 
+def feed_title(kind: SearchKind, category: str = "") -> str:
+    """A kind's feed's title (of one of its categories), as the feed and the list page's
+    ``<link>`` to it give it."""
+    if category:
+        label = dict(kind.category_labels()).get(category, category)
+        return _("%(kind)s on Trefpunt: %(category)s") % {"kind": kind.label, "category": label}
+    return _("%(kind)s on Trefpunt") % {"kind": kind.label}
+
+
 class KindFeed(Feed):
     feed_type = Atom1Feed
 
@@ -31,11 +40,7 @@ class KindFeed(Feed):
         return found, category
 
     def title(self, obj: tuple[SearchKind, str]) -> str:
-        kind, category = obj
-        if category:
-            label = dict(kind.category_labels()).get(category, category)
-            return _("%(kind)s on Trefpunt: %(category)s") % {"kind": kind.label, "category": label}
-        return _("%(kind)s on Trefpunt") % {"kind": kind.label}
+        return feed_title(*obj)
 
     def subtitle(self, obj: tuple[SearchKind, str]) -> str:
         return _("The newest public %(kind)s.") % {"kind": str(obj[0].label).lower()}

@@ -6,9 +6,9 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
 
 from .. import registry
+from ..feeds import feed_title
 from ..jsonld import script_tag, structured_data
 from ..models import SearchDocument
 from ..selectors_people import track_record_of
@@ -57,7 +57,7 @@ def feed_link(kind: str) -> SafeString:
     return format_html(
         '<link rel="alternate" type="application/atom+xml" href="{}" title="{}">',
         reverse("discovery:feed", kwargs={"kind": kind}),
-        _("%(kind)s on Trefpunt") % {"kind": found.label},
+        feed_title(found),
     )
 
 
