@@ -223,10 +223,31 @@ def test_each_public_page_names_its_canonical_address_and_its_languages(
         links = dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html))
         assert links == {"en": site + english, "nl": site + dutch, "x-default": site + default}
 
-    # A page kept out of search engines names no canonical address.
+
+def test_a_page_is_either_kept_out_of_search_engines_or_names_its_canonical_address(
+    client: Client, w: World
+) -> None:
+    """Never both: a noindex page that named a canonical address would point a search
+    engine at a page it may not index; a public page without one loses its alternates."""
     client.force_login(w.client)
-    assert 'rel="canonical"' not in client.get("/en/search/?q=logo").content.decode()
-    assert 'rel="canonical"' not in client.get(w.draft_call.get_absolute_url()).content.decode()
+    hidden = [
+        "/en/search/?q=logo",
+        w.draft_call.get_absolute_url(),
+        w.org_call.get_absolute_url(),
+        w.private_contest.get_absolute_url(),
+        w.draft_contest.get_absolute_url(),
+    ]
+    shown = [
+        w.public_contest.get_absolute_url(),
+        w.public_call.get_absolute_url(),
+        w.public_idea.get_absolute_url(),
+        w.designer.profile.get_absolute_url(),
+    ]
+    for path in hidden + shown:
+        html = client.get(path).content.decode()
+        noindex = re.search(r'<meta name="robots" content="noindex[^"]*">', html) is not None
+        canonical = 'rel="canonical"' in html
+        assert (noindex, canonical) == ((True, False) if path in hidden else (False, True)), path
 
 
 def test_markdown_is_plain_text_in_descriptions_feeds_and_structured_data(
