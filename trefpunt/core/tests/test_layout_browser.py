@@ -95,6 +95,22 @@ def test_header_is_one_row_in_dutch_logged_in_at_every_width_the_wallet_where_it
     expect(page).to_have_url(re.compile(r"/nl/wallet/$"))
 
 
+def test_home_page_mode_titles_stay_beside_their_icons_in_dutch(page, live_server):
+    """'Ideeënoproepen' dropped below its icon at 1280–1535 px (the four cards are 245 px
+    wide there); each title now shares one line with its icon at every width."""
+    page.goto("/nl/")
+    titles = page.locator(".mode-card h2")
+    expect(titles).to_have_count(4)
+    for width in [390, 1024, 1280, 1440, 1920]:
+        page.set_viewport_size({"width": width, "height": 900})
+        for index in range(4):
+            title = titles.nth(index)
+            icon = title.locator(".icon").bounding_box()
+            link = title.locator("a").bounding_box()
+            assert icon and link and link["height"] < 1.5 * icon["height"], (width, index)
+            assert abs(link["y"] - icon["y"]) < 0.5 * icon["height"], (width, index)
+
+
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
     """The shortcut keys and the sentences about them hide on a touch screen; the work
     page's footer keeps the worker's count there (it used to hide whole)."""
