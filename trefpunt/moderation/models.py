@@ -15,7 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def _named(record: models.Model, *parts: Any) -> str:
+    """How a record reads in the admin, in the reader's language: "melding 3 · …"."""
+    return " · ".join([f"{record._meta.verbose_name} {record.pk}", *map(str, parts)])
 
 
 class Reason(models.TextChoices):
@@ -92,7 +98,7 @@ class Report(models.Model):
         indexes = [models.Index(fields=["status", "kind", "created_at"])]
 
     def __str__(self) -> str:
-        return f"report {self.pk} on {self.kind}:{self.object_id}"
+        return _named(self, f"{self.kind}:{self.object_id}")
 
 
 class Decision(models.Model):
@@ -159,7 +165,7 @@ class Decision(models.Model):
         indexes = [models.Index(fields=["kind", "active"])]
 
     def __str__(self) -> str:
-        return f"{self.action} of {self.kind}:{self.object_id}"
+        return _named(self, self.get_action_display(), f"{self.kind}:{self.object_id}")
 
 
 class Sanction(models.Model):
@@ -210,7 +216,7 @@ class Sanction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} of user {self.user_id}"
+        return _named(self, self.get_kind_display(), f"{gettext('user')} {self.user_id}")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -253,7 +259,7 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.target_kind}:{self.target_id}"
+        return _named(self, self.action, f"{self.target_kind}:{self.target_id}")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from trefpunt.accounts.models import User
 from trefpunt.contests.models import Entry
@@ -270,6 +271,34 @@ def test_the_admin_speaks_dutch():
     users = session.get("/nl/admin/accounts/user/").content.decode()
     assert "waarschuwen · schorsen · verbannen" in users
     assert "warn · suspend · ban" not in users
+
+
+def test_the_admin_names_moderation_records_in_the_readers_language():
+    """They were English codes ('report 1 on contests.entry:2', 'hide of …') on a Dutch page."""
+    entry = enter(published(make_user()))
+    staff = staff_user()
+    report = services.report_create(
+        user=make_user(), kind="contests.entry", object_id=entry.pk, reason=Reason.ABUSE
+    )
+    decision = services.content_hide(
+        staff=staff, kind="contests.entry", object_id=entry.pk, reason="Hateful text."
+    )
+    sanction = services.user_warn(staff=staff, user_id=entry.entrant_id, reason="Be kind.")
+    audit = AuditEntry.objects.filter(target_kind="contests.entry").latest("pk")
+    session = browser(staff)
+    with translation.override("nl"):
+        names = {
+            "report": f"melding {report.pk} · contests.entry:{entry.pk}",
+            "decision": f"besluit {decision.pk} · {decision.get_action_display()} · contests.",
+            "sanction": f"sanctie {sanction.pk} · {sanction.get_kind_display()} · gebruiker",
+            "auditentry": f"auditregel {audit.pk} · ",
+        }
+    pks = {"report": report.pk, "decision": decision.pk, "sanction": sanction.pk}
+    pks["auditentry"] = audit.pk
+    for path, name in names.items():
+        page = session.get(f"/nl/admin/moderation/{path}/{pks[path]}/change/").content.decode()
+        assert name in page, (path, name)
+        assert " on contests." not in page and " of user " not in page, path
 
 
 def test_the_queue_speaks_dutch():
