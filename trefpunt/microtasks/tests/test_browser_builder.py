@@ -113,6 +113,10 @@ def test_batch_built_in_the_task_builder_with_a_qualification_test(
     preview = page.locator("[data-preview]")
     expect(preview).to_contain_text("Review number 0: fine.")  # a real item, not a test
     expect(preview.get_by_label(w["positive"])).to_be_visible()
+    # A field's remove button sits beside it (it took the card's whole width).
+    field = page.locator("[data-field=sentiment]")
+    remove, row = field.get_by_role("button").bounding_box(), field.bounding_box()
+    assert remove and row and remove["width"] < row["width"] / 2
     page.locator("details", has=page.locator('input[name="example"]')).locator("summary").click()
     page.locator('select[name="type"]').select_option("rating")
     page.locator('input[name="label"]').fill("Usefulness")
