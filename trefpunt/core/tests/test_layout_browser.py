@@ -111,6 +111,29 @@ def test_home_page_mode_titles_stay_beside_their_icons_in_dutch(page, live_serve
             assert abs(link["y"] - icon["y"]) < 0.5 * icon["height"], (width, index)
 
 
+def test_cards_one_under_another_keep_apart(page, live_server):
+    """In the page's column and in a .stack (a batch's manage page had both) cards touched:
+    .card's margin: 0 beat the stack's spacing; in a grid the gap keeps them apart."""
+    two = '<article class="card">{}</article><article class="card">{}</article>'
+    html = (
+        two.format("a", "b")
+        + f'<div class="stack">{two.format("c", "d")}</div>'
+        + f'<div class="grid-3">{two.format("e", "f")}</div>'
+    )
+    page.goto("/en/")
+    page.evaluate("html => document.querySelector('main').innerHTML = html", html)
+    cards = page.locator("main .card")
+
+    def gap(upper: int) -> float:
+        above, below = cards.nth(upper).bounding_box(), cards.nth(upper + 1).bounding_box()
+        assert above and below
+        return below["y"] - (above["y"] + above["height"])
+
+    assert gap(0) >= 8 and gap(2) >= 8
+    grid = [cards.nth(n).bounding_box() for n in (4, 5)]
+    assert grid[0] and grid[1] and grid[0]["y"] == grid[1]["y"]  # side by side, unmoved
+
+
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
     """The shortcut keys and the sentences about them hide on a touch screen; the work
     page's footer keeps the worker's count there (it used to hide whole)."""
