@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from trefpunt.core.exceptions import ValidationFailed
@@ -337,7 +338,8 @@ def answer_clean(form: list[dict[str, Any]], raw: Any, *, partial: bool = False)
 
 
 def answer_display(form: list[dict[str, Any]], answer: Answer | None) -> list[tuple[str, str]]:
-    """(label, readable value) pairs of an answer, with choice labels instead of values."""
+    """(label, readable value) pairs of an answer, with choice labels instead of values and
+    numbers in the reader's notation."""
     if not answer:
         return []
     rows: list[tuple[str, str]] = []
@@ -347,6 +349,8 @@ def answer_display(form: list[dict[str, Any]], answer: Answer | None) -> list[tu
             labels = {c["value"]: c["label"] for c in field["choices"]}
             values = value if isinstance(value, list) else ([] if value is None else [value])
             text = ", ".join(labels.get(str(v), str(v)) for v in values)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = number_format(value)  # 6,16 in Dutch
         else:
             text = "" if value is None else str(value)
         rows.append((field["label"], text))

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.microtasks.formspec import answer_clean, answer_display, form_spec_clean
@@ -119,3 +120,12 @@ def test_answer_display_uses_choice_labels():
         ("Total", "2"),
         ("Shop", ""),
     ]
+
+
+def test_answer_display_writes_numbers_in_the_readers_notation():
+    """A worker's 6.16 read '6.16' on a Dutch page."""
+    answer = {"same": "no", "tags": [], "total": 6.16, "shop": "HEMA"}
+    with translation.override("nl"):
+        assert answer_display(FORM, answer)[2] == ("Total", "6,16")
+    with translation.override("en"):
+        assert answer_display(FORM, answer)[2] == ("Total", "6.16")
