@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import get_language_from_path
 
 
@@ -54,6 +55,33 @@ class UserLanguageMiddleware:
             get_user_model()._default_manager.filter(pk=user.pk).update(language=language)
             user.language = language
         return self.get_response(request)
+
+
+class FormAddressPageMiddleware:
+    """A page instead of a blank 405 when a browser opens an address that only takes a
+    submitted form: after a session ran out, the form's POST is sent to the login with the
+    form's address as ``next``, and the login then opens it with GET. The page says that
+    nothing was sent and links to the page the form belongs to, one step up the address
+    (``/nl/contests/4/enter/`` → ``/nl/contests/4/``). Only for pages in a language: the
+    API answers in its own error shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or request.method != "GET"
+            or response.content
+            or not get_language_from_path(request.path_info)
+        ):
+            return response
+        back = request.path.rstrip("/").rsplit("/", 1)[0] + "/"
+        page = render(request, "405.html", {"back": back}, status=405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
 
 
 class ApiRequestLimitsMiddleware:

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "trefpunt.core.middleware.UserLanguageMiddleware",
+    "trefpunt.core.middleware.FormAddressPageMiddleware",
     "trefpunt.core.middleware.ApiRequestLimitsMiddleware",
     "trefpunt.core.idempotency.IdempotencyMiddleware",
 ]

@@ -16,6 +16,28 @@ def test_unknown_page_answers_404_with_our_layout_in_the_readers_language(client
     assert 'rel="canonical"' not in english.content.decode()  # no address to keep
 
 
+@pytest.mark.django_db
+def test_opening_a_form_only_address_explains_and_links_to_its_page(client):
+    """Logging in again after a session ran out opens the form's address with GET: that was
+    a blank page (405); the API keeps its own answer."""
+    from trefpunt.contests.tests.factories import make_user, published
+
+    contest = published(make_user())
+    client.force_login(make_user())
+
+    for language, text, back in [
+        ("en", "Nothing was sent", "Back to the page"),
+        ("nl", "Er is niets verstuurd", "Terug naar de pagina"),
+    ]:
+        answer = client.get(f"/{language}/contests/{contest.pk}/enter/")
+        html = answer.content.decode()
+        assert answer.status_code == 405 and answer["Allow"] == "POST"
+        assert text in html and 'class="site-header"' in html
+        assert f'<a href="/{language}/contests/{contest.pk}/" role="button">{back}</a>' in html
+    api = client.get("/api/v1/leases/1/answer")
+    assert api.status_code == 405 and "Nothing was sent" not in api.content.decode()
+
+
 def test_server_error_page_renders_without_a_request():
     from django.template.loader import render_to_string
 
