@@ -66,9 +66,30 @@ def markdown_render(text: str) -> SafeString:
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
 
 
+# Where a block of Markdown's HTML ends (a paragraph, a list item, a heading, a table cell):
+# one line of the plain text each.
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre|dt|dd|td|th)>|<br\s*/?>", re.IGNORECASE)
+_SENTENCE_END = tuple(".!?:;…")
+
+
+def one_line(text: str) -> str:
+    """The lines of a text as one line. A line that ends a sentence is followed by a space,
+    any other by " · ", so that list items, headings and a headline above a bio do not run
+    together ("Instagram. Three sketches first · the final logo")."""
+    out = ""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            out += (" " if out.endswith(_SENTENCE_END) else " · ") if out else ""
+            out += line
+    return out
+
+
 def markdown_text(text: str) -> str:
     """User Markdown as one line of plain text, for where no markup belongs: a page's
-    description, a feed item, structured data, the search index."""
+    description, a feed item, structured data, the search index. Line breaks inside a
+    paragraph are spaces; each block is a line of :func:`one_line`."""
     html = md.markdown(text or "", extensions=["tables", "sane_lists"])
+    html = _BLOCK_END.sub(lambda end: end.group(0) + "\n", " ".join(html.split()))
     plain = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
-    return " ".join(html_lib.unescape(plain).split())
+    return one_line(html_lib.unescape(plain))

@@ -10,6 +10,8 @@ import snowballstemmer
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from trefpunt.core.markdown import one_line
+
 # Highlight markers the databases put around matches: private-use characters no user types,
 # replaced by <mark> only after the text around them is escaped.
 MARK_START = "\ue000"
@@ -123,8 +125,9 @@ def guess_language(text: str) -> str:
 
 
 def highlighted(text: str) -> SafeString:
-    """Escape a snippet and turn the database's markers into ``<mark>``."""
-    html = str(escape(text or ""))
+    """Escape a snippet and turn the database's markers into ``<mark>``; its lines (a
+    person's headline above their bio) as one line, as in a description."""
+    html = str(escape(one_line(text or "")))
     html = html.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
     # A snippet cut inside a match leaves an unclosed mark.
     if html.count("<mark>") > html.count("</mark>"):

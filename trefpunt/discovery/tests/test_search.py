@@ -99,6 +99,22 @@ def test_search_highlights_matches_escaped(w: World) -> None:
     assert "Bold" in html
 
 
+def test_a_persons_snippet_keeps_the_headline_apart_from_the_bio(w: World) -> None:
+    """It read 'Logo and identity designer Simple marks that survive…' as one sentence."""
+    gent = person("Gent Maker", skills="Logo design", headline="Logo and identity designer")
+    profile_update(
+        profile=gent.profile,
+        handle=gent.profile.handle,
+        display_name="Gent Maker",
+        headline="Logo and identity designer",
+        bio="Simple marks that survive a fax machine.",
+        skills="Logo design",
+    )
+    hits = search(SearchQuery(q="survive", kind="person")).hits
+    summaries = [str(h.snippet) for h in hits if h.plain_title == "Gent Maker"]
+    assert len(summaries) == 1 and "designer · Simple marks" in summaries[0], summaries
+
+
 def test_search_suggests_a_spelling_that_finds_public_results(w: World) -> None:
     results = search(SearchQuery(q="bakkerei"))
     assert results.total == 0
