@@ -134,6 +134,19 @@ def test_cards_one_under_another_keep_apart(page, live_server):
     assert grid[0] and grid[1] and grid[0]["y"] == grid[1]["y"]  # side by side, unmoved
 
 
+def test_phone_notification_settings_show_each_choice_whole(browser, live_server):
+    """Beside their kinds the choices were cut to 'Dir…' at 390 px; now each sits below."""
+    tab = _phone(browser, live_server, javascript=True)
+    log_in(tab, UserFactory.create(), "nl")
+    tab.goto("/nl/settings/notifications/")
+    choices = tab.locator("main select")
+    assert choices.count() > 3
+    for n in range(choices.count()):
+        box = choices.nth(n).bounding_box()
+        assert box and box["width"] > 250, (n, box)
+    tab.context.close()
+
+
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
     """The shortcut keys and the sentences about them hide on a touch screen; the work
     page's footer keeps the worker's count there (it used to hide whole)."""
