@@ -111,10 +111,14 @@ def test_contest_story_in_the_browser(page: Page, new_page: Callable[[], Page]) 
     bram_entry = Entry.objects.get(entrant=bram)
     bram_card = page.locator(f"#entry-{bram_entry.pk}")
     bram_card.get_by_text("Decline", exact=True).click()
+    # The reasons are radios, each read whole (a select cut them off on a phone).
+    expect(bram_card.get_by_label("Not what I am looking for")).to_be_checked()
+    expect(bram_card.get_by_label("Copied or not original")).not_to_be_checked()
     bram_card.get_by_label("Reason (the entrant is told)").fill("Too close to a supermarket logo.")
     bram_card.get_by_role("button", name="Decline entry").click()
     expect(bram_card.get_by_text("Declined", exact=True)).to_be_visible()
-    assert Entry.objects.get(pk=bram_entry.pk).status == Entry.Status.DECLINED
+    declined = Entry.objects.get(pk=bram_entry.pk)
+    assert (declined.status, declined.decline_code) == (Entry.Status.DECLINED, "fit")
     assert Entry.objects.get(pk=anna_entry.pk).rating == 4
 
     # --- the deadline passes (the scheduler's sweep), the client awards Anna --------------

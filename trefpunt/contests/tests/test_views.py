@@ -588,7 +588,7 @@ def test_entry_decline_view_htmx_puts_the_error_next_to_the_reason_and_keeps_the
     html = fragment.content.decode()
     assert f'<small class="field-error" id="reason-{entry.pk}-error">Tell the entrant why' in html
     assert f'aria-describedby="reason-{entry.pk}-error">meh</textarea>' in html
-    assert '<option value="copied" selected>' in html
+    assert 'name="reason_code" value="copied" checked>' in html
     assert "<details open>" in html
     entry.refresh_from_db()
     assert entry.status == Entry.Status.SUBMITTED
