@@ -147,6 +147,23 @@ def test_phone_notification_settings_show_each_choice_whole(browser, live_server
     tab.context.close()
 
 
+def test_phone_organisation_members_stack_with_role_and_remove_in_view(browser, live_server):
+    """The members table scrolled sideways on a phone: role, date and Remove were off screen."""
+    from trefpunt.contests.tests.factories import make_organisation
+
+    owner = UserFactory.create(display_name="Marieke van der Meulen")
+    organisation = make_organisation(owner)
+    tab = _phone(browser, live_server, javascript=True)
+    log_in(tab, owner, "nl")
+    tab.goto(f"/nl/orgs/{organisation.slug}/")
+    table = tab.locator("table.members")
+    table.get_by_text(owner.profile.display_name).scroll_into_view_if_needed()
+    expect(table.get_by_text("Eigenaar")).to_be_in_viewport()
+    table_box, role = table.bounding_box(), table.get_by_text("Eigenaar").bounding_box()
+    assert table_box and role and role["x"] + role["width"] <= table_box["x"] + table_box["width"]
+    tab.context.close()
+
+
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
     """The shortcut keys and the sentences about them hide on a touch screen; the work
     page's footer keeps the worker's count there (it used to hide whole)."""
