@@ -164,6 +164,32 @@ def test_phone_organisation_members_stack_with_role_and_remove_in_view(browser, 
     tab.context.close()
 
 
+def test_phone_handover_breadcrumb_keeps_the_entry_number_whole(browser, live_server):
+    """At 390 px the crumb '#1' broke into '#' and '1' between a long contest title and
+    'Overdracht', which was cut off at the edge."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from trefpunt.contests.services import contest_award, contest_close_entries
+    from trefpunt.contests.tests.factories import enter, make_user, published
+
+    contest = published(make_user(), title="Poster for a summer river festival")
+    entry = enter(contest)
+    with time_machine.travel(contest.entry_deadline + timedelta(minutes=1), tick=False):
+        contest_close_entries(contest_id=contest.pk)
+    contest_award(contest_id=contest.pk, user=contest.created_by, awards={1: entry.pk})
+    tab = _phone(browser, live_server, javascript=True)
+    log_in(tab, entry.entrant, "nl")
+    tab.goto(f"/nl/contests/entries/{entry.pk}/handover/")
+    crumbs = tab.locator("nav.contest-crumbs li")
+    expect(crumbs).to_have_count(4)
+    number, last = crumbs.nth(2).locator("a").bounding_box(), crumbs.nth(3).bounding_box()
+    assert number and last and number["height"] < 48, number  # one line (two: 64 px)
+    assert last["x"] + last["width"] <= 390, last
+    tab.context.close()
+
+
 def test_keyboard_hints_show_with_a_keyboard_and_hide_on_touch_screens(browser, live_server, page):
     """The shortcut keys and the sentences about them hide on a touch screen; the work
     page's footer keeps the worker's count there (it used to hide whole)."""
