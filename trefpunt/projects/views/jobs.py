@@ -28,13 +28,20 @@ from ..models import Contract, Job, JobAttachment, Milestone, Proposal
 from ..selectors.matches import freelancer_matches, track_records
 
 LIST_PAGE_SIZE = 12
+# The list's number filters, as the API bounds them (``api.JobQuery``).
+MAX_POSTED_DAYS = 3650
+MAX_PROPOSAL_FILTER = 1000
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    """A whole number from a query or form field; ``None`` when it is missing, does not
+    parse or falls outside ``low``–``high`` (a filter typed by hand must not reach the
+    database or a date calculation out of range)."""
     try:
-        return int(str(value)) if str(value or "").strip() else None
+        number = int(str(value)) if str(value or "").strip() else None
     except ValueError:
         return None
+    return number if number is not None and low <= number <= high else None
 
 
 def _cents(value: Any) -> int | None:
@@ -55,8 +62,8 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
         skill=str(g.get("skill", ""))[:40],
         budget_min=_cents(g.get("budget_min")),
         budget_max=_cents(g.get("budget_max")),
-        posted_days=_int(g.get("posted")),
-        max_proposals=_int(g.get("max_proposals")),
+        posted_days=_int(g.get("posted"), 1, MAX_POSTED_DAYS),
+        max_proposals=_int(g.get("max_proposals"), 0, MAX_PROPOSAL_FILTER),
         status=str(g.get("status", "open") if "status" in g else "open")[:10],
         q=str(g.get("q", "")).strip()[:200],
     )
