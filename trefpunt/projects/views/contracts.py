@@ -156,17 +156,26 @@ def milestone_action_view(request: AuthedRequest, pk: int, action: str) -> HttpR
     return render(request, "projects/milestone_confirm.html", context)
 
 
+def _date(raw: str) -> date | None:
+    """A date field as the browser sends it (``2030-01-31``); empty is no date."""
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(fields={"due_date": _("Enter a date like 2030-01-31.")}) from None
+
+
 @login_required
 @require_POST
 def milestone_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
     def add() -> Any:
-        due = request.POST.get("due_date") or ""
         return services.milestone_add(
             contract_id=pk,
             user=request.user,
             title=request.POST.get("title", ""),
             amount=parse_amount(request.POST.get("amount", "")),
-            due_date=date.fromisoformat(due) if due else None,
+            due_date=_date(request.POST.get("due_date") or ""),
         )
 
     return post_action(request, add, _("Milestone added."), f"/projects/contracts/{pk}/")
