@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from trefpunt.projects.models import Milestone
+from trefpunt.core.exceptions import ErrorCode, ValidationFailed
+from trefpunt.core.money import format_cents
+from trefpunt.projects import services
+from trefpunt.projects.models import Dispute, Milestone
 
-from .factories import hired
+from .factories import delivered, hired
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +42,35 @@ def test_adding_a_milestone_with_a_date_that_does_not_parse_says_so(client: Any)
     assert response.status_code == 200
     assert "Enter a date like 2030-01-31." in response.content.decode()
     assert not Milestone.objects.filter(contract=contract, title="Extra").exists()
+
+
+def test_a_split_above_what_is_in_dispute_names_the_bounds_as_money(client: Any) -> None:
+    """The freelancer typed 999 (euros) for a € 200.00 dispute and read "Between 0 and
+    20000": the bounds in cents, as if the limit were twenty thousand euros."""
+    contract = hired()
+    delivered(contract)
+    services.dispute_open(contract_id=contract.pk, user=contract.freelancer, reason="Silence.")
+    client.force_login(contract.freelancer)
+    response = client.post(
+        reverse("projects:dispute", args=[contract.pk, "propose"]), {"amount": "999"}, follow=True
+    )
+    page = response.content.decode()
+    assert f"Between {format_cents(0)} and {format_cents(20_000)}." in page
+    assert Dispute.objects.get(contract=contract).offer_freelancer is None
+    with pytest.raises(ValidationFailed) as too_much:
+        services.dispute_offer(
+            contract_id=contract.pk, user=contract.freelancer, freelancer_amount=20_001
+        )
+    assert too_much.value.code == ErrorCode.INVALID
+    assert format_cents(20_000) in too_much.value.fields["freelancer_amount"][0]
+
+
+def test_a_milestone_amount_below_the_minimum_names_it_as_money(client: Any) -> None:
+    contract = hired()
+    client.force_login(contract.client)
+    response = client.post(
+        reverse("projects:milestone_add", args=[contract.pk]),
+        {"title": "Extra", "amount": "0,50"},
+        follow=True,
+    )
+    assert f"Between {format_cents(100)} and " in response.content.decode()
