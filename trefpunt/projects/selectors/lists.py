@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from trefpunt.ledger.references import ReferenceLabel
 from trefpunt.moderation.selectors import hidden_ids
 
-from ..models import Contract, Delivery, Job, Milestone, Proposal, Review
+from ..models import Contract, Delivery, Dispute, Job, Milestone, Proposal, Review
 from ..rules import REVIEW_REVEAL_DAYS
 from .access import PUBLISHED, authed, contracts_visible_q, jobs_visible_q, managed_q
 
@@ -134,13 +134,17 @@ def milestones_of(*, contract: Contract) -> list[Milestone]:
     )
 
 
-def contract_money(milestones: list[Milestone]) -> dict[str, int]:
-    """What both sides see at all times: the total, in escrow, paid, refunded."""
+def contract_money(milestones: list[Milestone], dispute: Dispute | None = None) -> dict[str, int]:
+    """What both sides see at all times: the total, in escrow, paid, refunded.
+
+    ``paid`` is released before the crowd fee, like the milestone amounts it sits beside:
+    the approved milestones' amounts plus the freelancer's share of a settled dispute
+    (``paid_net`` is what reached the freelancer's wallet, after the fee)."""
+    settled = dispute.freelancer_share if dispute is not None else None
     return {
         "total": sum(m.amount for m in milestones if m.status != M.CANCELLED),
         "in_escrow": sum(m.amount for m in milestones if m.in_escrow),
-        "paid": sum(m.amount for m in milestones if m.status == M.RELEASED)
-        + sum(m.paid_net for m in milestones if m.status == M.RESOLVED),
+        "paid": sum(m.amount for m in milestones if m.status == M.RELEASED) + (settled or 0),
         "paid_net": sum(m.paid_net for m in milestones),
         "refunded": sum(m.refunded for m in milestones),
         "waiting_funding": sum(m.amount for m in milestones if m.status == M.PENDING),

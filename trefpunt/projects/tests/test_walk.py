@@ -14,7 +14,14 @@ from trefpunt.core.money import format_cents
 from trefpunt.projects import services
 from trefpunt.projects.models import Dispute, Milestone
 
-from .factories import delivered, hired
+from .factories import (
+    assert_money_consistent,
+    balance,
+    delivered,
+    funded,
+    hired,
+    milestones,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +81,26 @@ def test_a_milestone_amount_below_the_minimum_names_it_as_money(client: Any) -> 
         follow=True,
     )
     assert f"Between {format_cents(100)} and " in response.content.decode()
+
+
+def test_released_to_the_freelancer_counts_a_dispute_share_before_the_fee(client: Any) -> None:
+    """After a split, "released to the freelancer" added the approved milestone's amount
+    (before the crowd fee) to the disputed one's net (after it): a figure that was neither
+    what left escrow for the freelancer nor what reached their wallet."""
+    contract = hired()
+    sketches, final = milestones(contract)
+    delivered(contract, funded(contract, sketches))
+    services.milestone_approve(milestone_id=sketches.pk, user=contract.client)
+    funded(contract, final)
+    services.dispute_open(contract_id=contract.pk, user=contract.client, reason="Late.")
+    services.dispute_offer(contract_id=contract.pk, user=contract.client, freelancer_amount=12_000)
+    services.dispute_accept(
+        contract_id=contract.pk, user=contract.freelancer, freelancer_amount=12_000
+    )
+    client.force_login(contract.freelancer)
+    body = client.get(f"/api/v1/contracts/{contract.pk}").json()
+    assert body["money"]["paid"] == 20_000 + 12_000
+    assert body["money"]["paid_net"] == balance(contract.freelancer)
+    page = client.get(contract.get_absolute_url()).content.decode()
+    assert f'<div class="figure amount" id="paid">{format_cents(32_000)}</div>' in page
+    assert_money_consistent()

@@ -46,6 +46,7 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.contract_get_for_user(contract_id=pk, user=request.user)
     contract = access.contract
     milestones = selectors.milestones_of(contract=contract)
+    dispute = Dispute.objects.filter(contract=contract).select_related("offer_by").first()
     all_reviews = list(Review.objects.filter(contract=contract))
     mine = next(
         (
@@ -65,8 +66,8 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 (m, access.can_fund(m), access.can_deliver(m), access.can_answer(m))
                 for m in milestones
             ],
-            "money": selectors.contract_money(milestones),
-            "dispute": Dispute.objects.filter(contract=contract).select_related("offer_by").first(),
+            "money": selectors.contract_money(milestones, dispute),
+            "dispute": dispute,
             "reviews": selectors.contract_reviews_for(contract=contract, user=request.user),
             "revealed": selectors.reviews_revealed(contract, all_reviews),
             "my_review": mine,
