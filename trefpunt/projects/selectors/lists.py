@@ -84,16 +84,35 @@ def jobs_managed_by(*, user: AnyUser) -> QuerySet[Job]:
     )
 
 
+# The client's triage order: the hired one, then the shortlist, then those waiting for a
+# decision; the ones already decided last. (Ordering by the status text put "submitted"
+# above "shortlisted".)
+TRIAGE_ORDER = Case(
+    *(
+        When(status=status, then=Value(n))
+        for n, status in enumerate(
+            [
+                Proposal.Status.ACCEPTED,
+                Proposal.Status.SHORTLISTED,
+                Proposal.Status.SUBMITTED,
+                Proposal.Status.NOT_SELECTED,
+            ]
+        )
+    ),
+    default=Value(9),
+)
+
+
 def proposal_list_for_job(*, job: Job) -> QuerySet[Proposal]:
     """A job's proposals for its client (withdrawn ones and those staff hid left out),
-    shortlisted first."""
+    the shortlist first, then cheapest first."""
     return (
         Proposal.objects.filter(job=job)
         .exclude(status=Proposal.Status.WITHDRAWN)
         .exclude(pk__in=hidden_ids("projects.proposal"))
         .select_related("freelancer__profile", "job")
         .prefetch_related("portfolio_items")
-        .order_by("-status", "price", "id")
+        .order_by(TRIAGE_ORDER, "price", "id")
     )
 
 

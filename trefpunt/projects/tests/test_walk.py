@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from trefpunt.core.exceptions import ErrorCode, ValidationFailed
 from trefpunt.core.money import format_cents
-from trefpunt.projects import services
+from trefpunt.projects import selectors, services
 from trefpunt.projects.models import Dispute, Milestone
 
 from .factories import (
@@ -21,6 +21,8 @@ from .factories import (
     funded,
     hired,
     milestones,
+    open_job,
+    propose,
 )
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,16 @@ def test_released_to_the_freelancer_counts_a_dispute_share_before_the_fee(client
     page = client.get(contract.get_absolute_url()).content.decode()
     assert f'<div class="figure amount" id="paid">{format_cents(32_000)}</div>' in page
     assert_money_consistent()
+
+
+def test_the_shortlist_comes_first_when_the_client_compares(client: Any) -> None:
+    """The compare page is documented "shortlisted first" but sorted by the status text,
+    descending: every proposal still waiting came above the ones the client shortlisted."""
+    job = open_job()
+    cheap = propose(job, cover_letter="Cheap and quick.", price=40_000, milestone_plan=[])
+    picked = propose(job, cover_letter="The one we like.", price=60_000, milestone_plan=[])
+    services.proposal_shortlist(proposal_id=picked.pk, user=job.created_by)
+    assert [p.pk for p in selectors.proposal_list_for_job(job=job)] == [picked.pk, cheap.pk]
+    client.force_login(job.created_by)
+    page = client.get(reverse("projects:compare", args=[job.pk])).content.decode()
+    assert page.index("The one we like.") < page.index("Cheap and quick.")
