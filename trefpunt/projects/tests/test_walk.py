@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from trefpunt.core.exceptions import ErrorCode, ValidationFailed
 from trefpunt.core.money import format_cents
@@ -119,3 +120,23 @@ def test_the_shortlist_comes_first_when_the_client_compares(client: Any) -> None
     client.force_login(job.created_by)
     page = client.get(reverse("projects:compare", args=[job.pk])).content.decode()
     assert page.index("The one we like.") < page.index("Cheap and quick.")
+
+
+def test_the_contract_history_reads_as_sentences_in_the_page_language(client: Any) -> None:
+    """The history listed the events' codes ("milestone · changes_requested"), English on
+    the Dutch page, without saying which milestone."""
+    contract = hired()
+    milestone = delivered(contract)
+    services.milestone_request_changes(
+        milestone_id=milestone.pk, user=contract.client, reason="More colour."
+    )
+    client.force_login(contract.client)
+    english = client.get(contract.get_absolute_url()).content.decode()
+    assert "Changes requested on “Sketches”" in english
+    assert "“Sketches” funded: the money is in escrow" in english
+    with translation.override("nl"):
+        url = contract.get_absolute_url()
+    dutch = client.get(url).content.decode()
+    assert "Wijzigingen gevraagd voor “Sketches”" in dutch
+    for page in (english, dutch):
+        assert "changes_requested" not in page and "milestone · " not in page
