@@ -140,3 +140,23 @@ def test_the_contract_history_reads_as_sentences_in_the_page_language(client: An
     assert "Wijzigingen gevraagd voor “Sketches”" in dutch
     for page in (english, dutch):
         assert "changes_requested" not in page and "milestone · " not in page
+
+
+def test_a_refusal_names_the_state_in_a_sentence_that_reads(client: Any) -> None:
+    """Withdrawing after someone else was hired said "the proposal is someone else was
+    hired" ("het voorstel is iemand anders is ingehuurd"); a settled dispute was
+    "geschikt" (suitable) in Dutch."""
+    job = open_job()
+    mine = propose(job)
+    services.proposal_accept(proposal_id=propose(job).pk, user=job.created_by)
+    client.force_login(mine.freelancer)
+    url = reverse("projects:proposal_action", args=[mine.pk, "withdraw"])
+    english = client.post(url, follow=True).content.decode()
+    refusal = "You cannot withdraw the proposal now: the proposal&#x27;s status is"
+    assert f"{refusal} “someone else was hired”." in english
+    with translation.override("nl"):
+        url = reverse("projects:proposal_action", args=[mine.pk, "withdraw"])
+        settled = str(Dispute.Status.RESOLVED.label)
+    dutch = client.post(url, follow=True).content.decode()
+    assert "de status van het voorstel is ‘iemand anders is ingehuurd’" in dutch
+    assert settled == "Beslecht"
