@@ -16,10 +16,12 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,13 +130,19 @@ def proposals_of_user(*, user: AnyUser) -> QuerySet[Proposal]:
 
 
 def contract_list_for_user(*, user: AnyUser) -> QuerySet[Contract]:
-    """The contracts the user is a side of, with their money figures."""
+    """The contracts the user is a side of, with their money figures, counted as
+    :func:`contract_money` counts them: the total leaves out cancelled milestones, and paid
+    (before the crowd fee) takes in the freelancer's share of a settled dispute."""
+    settled = Dispute.objects.filter(contract=OuterRef("pk")).values("freelancer_share")[:1]
     return (
         Contract.objects.filter(contracts_visible_q(user))
         .select_related("organisation", "client__profile", "freelancer__profile", "job")
         .annotate(
-            total=Sum("milestones__amount"),
-            paid=Sum("milestones__amount", filter=Q(milestones__status=M.RELEASED)),
+            total=Sum("milestones__amount", filter=~Q(milestones__status=M.CANCELLED)),
+            paid=Coalesce(
+                Sum("milestones__amount", filter=Q(milestones__status=M.RELEASED)), Value(0)
+            )
+            + Coalesce(Subquery(settled), Value(0)),
             in_escrow=Sum(
                 "milestones__amount",
                 filter=Q(milestones__status__in=[M.FUNDED, M.SUBMITTED, M.CHANGES, M.DISPUTED]),

@@ -160,3 +160,30 @@ def test_a_refusal_names_the_state_in_a_sentence_that_reads(client: Any) -> None
     dutch = client.post(url, follow=True).content.decode()
     assert "de status van het voorstel is ‘iemand anders is ingehuurd’" in dutch
     assert settled == "Beslecht"
+
+
+def test_the_freelancer_dashboard_counts_paid_and_total_as_the_contract_page(
+    client: Any,
+) -> None:
+    """The dashboard's "paid / total" left out the share of a settled dispute and counted
+    the milestones cancelled at the end: € 200.00 / € 550.00 where the contract page said
+    € 320.00 released of € 500.00."""
+    contract = hired()
+    sketches, final = milestones(contract)
+    services.milestone_add(
+        contract_id=contract.pk, user=contract.client, title="Extra", amount=5_000
+    )
+    delivered(contract, funded(contract, sketches))
+    services.milestone_approve(milestone_id=sketches.pk, user=contract.client)
+    funded(contract, final)
+    services.dispute_open(contract_id=contract.pk, user=contract.freelancer, reason="Silence.")
+    services.dispute_offer(contract_id=contract.pk, user=contract.client, freelancer_amount=12_000)
+    services.dispute_accept(
+        contract_id=contract.pk, user=contract.freelancer, freelancer_amount=12_000
+    )
+    client.force_login(contract.freelancer)
+    dashboard = client.get(reverse("projects:freelancer_dashboard")).content.decode()
+    assert f"{format_cents(32_000)} / {format_cents(50_000)}" in dashboard
+    page = client.get(contract.get_absolute_url()).content.decode()
+    assert f'id="paid">{format_cents(32_000)}<' in page
+    assert f"{format_cents(50_000)}</div><small" in page
