@@ -187,3 +187,26 @@ def test_the_freelancer_dashboard_counts_paid_and_total_as_the_contract_page(
     page = client.get(contract.get_absolute_url()).content.decode()
     assert f'id="paid">{format_cents(32_000)}<' in page
     assert f"{format_cents(50_000)}</div><small" in page
+
+
+def test_a_proposal_on_a_job_closed_without_a_hire_does_not_say_someone_was_hired(
+    client: Any,
+) -> None:
+    """Closing a job marks its open proposals "not selected", whose label is "Someone else
+    was hired": the freelancers read that somebody got the job when nobody did."""
+    job = open_job()
+    proposal = propose(job)
+    services.job_close(job_id=job.pk, user=job.created_by)
+    client.force_login(proposal.freelancer)
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    dashboard = client.get(reverse("projects:freelancer_dashboard")).content.decode()
+    for html in (page, dashboard):
+        assert "The job closed without a hire" in html
+        assert "Someone else was hired" not in html
+    hired_elsewhere = open_job()
+    passed_over = propose(hired_elsewhere)
+    services.proposal_accept(
+        proposal_id=propose(hired_elsewhere).pk, user=hired_elsewhere.created_by
+    )
+    client.force_login(passed_over.freelancer)
+    assert "Someone else was hired" in client.get(passed_over.get_absolute_url()).content.decode()
