@@ -210,3 +210,14 @@ def test_a_proposal_on_a_job_closed_without_a_hire_does_not_say_someone_was_hire
     )
     client.force_login(passed_over.freelancer)
     assert "Someone else was hired" in client.get(passed_over.get_absolute_url()).content.decode()
+
+
+def test_the_dispute_form_shows_only_when_money_is_in_escrow(client: Any) -> None:
+    """With nothing funded, "Open a dispute" took a written reason and then refused it
+    (``nothing_in_escrow``)."""
+    contract = hired()
+    client.force_login(contract.freelancer)
+    form = reverse("projects:dispute", args=[contract.pk, "open"])
+    assert form not in client.get(contract.get_absolute_url()).content.decode()
+    funded(contract)
+    assert form in client.get(contract.get_absolute_url()).content.decode()
