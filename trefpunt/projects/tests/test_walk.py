@@ -19,6 +19,7 @@ from .factories import (
     assert_money_consistent,
     balance,
     delivered,
+    draft_job,
     funded,
     hired,
     milestones,
@@ -221,3 +222,16 @@ def test_the_dispute_form_shows_only_when_money_is_in_escrow(client: Any) -> Non
     assert form not in client.get(contract.get_absolute_url()).content.decode()
     funded(contract)
     assert form in client.get(contract.get_absolute_url()).content.decode()
+
+
+def test_the_edit_form_of_a_published_job_sends_the_client_back_to_the_job(client: Any) -> None:
+    """After publishing, the draft's edit address (a bookmark, the back button) still showed
+    the form filled in; the client changed it, saved, and only then read that an open job
+    cannot be edited."""
+    job = open_job()
+    client.force_login(job.created_by)
+    response = client.get(reverse("projects:edit", args=[job.pk]), follow=True)
+    assert response.redirect_chain == [(job.get_absolute_url(), 302)]
+    assert "You cannot edit the job now" in response.content.decode()
+    draft = draft_job(job.created_by)
+    assert client.get(reverse("projects:edit", args=[draft.pk])).status_code == 200

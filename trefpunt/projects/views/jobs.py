@@ -21,11 +21,12 @@ from trefpunt.core.exceptions import ApplicationError, ValidationFailed
 from trefpunt.core.forms import errors_with_check
 from trefpunt.core.money import parse_amount
 from trefpunt.core.types import AuthedRequest
-from trefpunt.core.web import file_response, not_found_as_404, post_action
+from trefpunt.core.web import file_response, flash_error, not_found_as_404, post_action
 
 from .. import selectors, services
 from ..models import Contract, Job, JobAttachment, Milestone, Proposal
 from ..selectors.matches import freelancer_matches, track_records
+from ..states import JOB_STATES
 
 LIST_PAGE_SIZE = 12
 # The list's number filters, as the API bounds them (``api.JobQuery``).
@@ -196,6 +197,10 @@ def job_create_view(request: AuthedRequest) -> HttpResponse:
 @not_found_as_404
 def job_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     job = selectors.job_get_for_manager(job_id=pk, user=request.user)
+    if job.status != Job.Status.DRAFT:
+        # A bookmark or the back button after publishing: the form could not be saved.
+        flash_error(request, JOB_STATES.wrong_state(job, _("edit the job")))
+        return redirect("projects:job", pk=pk)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
