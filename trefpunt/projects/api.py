@@ -179,7 +179,7 @@ def _contract_get(contract_id: int, user: Any) -> dict[str, Any]:
     all_reviews = list(Review.objects.filter(contract=contract))
     return {
         **_contract_summary(contract),
-        "money": selectors.contract_money(milestones),
+        "money": selectors.contract_money(milestones, dispute),
         "milestones": [_milestone_out(m) for m in milestones],
         "dispute": _dispute_out(dispute, contract) if dispute else None,
         "reviews": [_review_out(r) for r in reviews],

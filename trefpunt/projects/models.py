@@ -195,6 +195,15 @@ class Proposal(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("projects:proposal", kwargs={"pk": self.pk})
 
+    @property
+    def status_label(self) -> str:
+        """The status as its freelancer reads it. "Not selected" covers two endings: somebody
+        else was hired, or the client closed the job without hiring anyone (``hired_at``
+        stays empty) — saying "someone else was hired" then would be untrue."""
+        if self.status == self.Status.NOT_SELECTED and self.job.hired_at is None:
+            return str(_("The job closed without a hire"))
+        return str(self.get_status_display())
+
 
 class Contract(models.Model):
     class Status(models.TextChoices):

@@ -23,7 +23,7 @@ JOB_STATES: StateMachine[Job] = StateMachine(
         J.HIRED: {J.OPEN},
         J.CLOSED: {J.DRAFT, J.OPEN, J.HIRED},
     },
-    refusal=gettext_lazy("You cannot %(action)s: the job is %(status)s."),
+    refusal=gettext_lazy("You cannot %(action)s now: the job's status is “%(status)s”."),
 )
 
 PROPOSAL_STATES: StateMachine[Proposal] = StateMachine(
@@ -37,7 +37,7 @@ PROPOSAL_STATES: StateMachine[Proposal] = StateMachine(
         # "Edit" is a move from submitted to itself: only until the client acts.
         P.SUBMITTED: {P.SUBMITTED},
     },
-    refusal=gettext_lazy("You cannot %(action)s: the proposal is %(status)s."),
+    refusal=gettext_lazy("You cannot %(action)s now: the proposal's status is “%(status)s”."),
 )
 
 CONTRACT_STATES: StateMachine[Contract] = StateMachine(
@@ -47,7 +47,7 @@ CONTRACT_STATES: StateMachine[Contract] = StateMachine(
         C.DISPUTED: {C.ACTIVE},
         C.ENDED: {C.ACTIVE, C.DISPUTED},
     },
-    refusal=gettext_lazy("You cannot %(action)s: the contract is %(status)s."),
+    refusal=gettext_lazy("You cannot %(action)s now: the contract's status is “%(status)s”."),
 )
 
 MILESTONE_STATES: StateMachine[Milestone] = StateMachine(
@@ -63,7 +63,7 @@ MILESTONE_STATES: StateMachine[Milestone] = StateMachine(
         M.RESOLVED: {M.DISPUTED},
         M.CANCELLED: {M.PENDING},
     },
-    refusal=gettext_lazy("You cannot %(action)s: the milestone is %(status)s."),
+    refusal=gettext_lazy("You cannot %(action)s now: the milestone's status is “%(status)s”."),
 )
 
 DISPUTE_STATES: StateMachine[Dispute] = StateMachine(

@@ -16,10 +16,12 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 from trefpunt.ledger.references import ReferenceLabel
 from trefpunt.moderation.selectors import hidden_ids
 
-from ..models import Contract, Delivery, Job, Milestone, Proposal, Review
+from ..models import Contract, Delivery, Dispute, Job, Milestone, Proposal, Review
 from ..rules import REVIEW_REVEAL_DAYS
 from .access import PUBLISHED, authed, contracts_visible_q, jobs_visible_q, managed_q
 
@@ -84,16 +86,35 @@ def jobs_managed_by(*, user: AnyUser) -> QuerySet[Job]:
     )
 
 
+# The client's triage order: the hired one, then the shortlist, then those waiting for a
+# decision; the ones already decided last. (Ordering by the status text put "submitted"
+# above "shortlisted".)
+TRIAGE_ORDER = Case(
+    *(
+        When(status=status, then=Value(n))
+        for n, status in enumerate(
+            [
+                Proposal.Status.ACCEPTED,
+                Proposal.Status.SHORTLISTED,
+                Proposal.Status.SUBMITTED,
+                Proposal.Status.NOT_SELECTED,
+            ]
+        )
+    ),
+    default=Value(9),
+)
+
+
 def proposal_list_for_job(*, job: Job) -> QuerySet[Proposal]:
     """A job's proposals for its client (withdrawn ones and those staff hid left out),
-    shortlisted first."""
+    the shortlist first, then cheapest first."""
     return (
         Proposal.objects.filter(job=job)
         .exclude(status=Proposal.Status.WITHDRAWN)
         .exclude(pk__in=hidden_ids("projects.proposal"))
         .select_related("freelancer__profile", "job")
         .prefetch_related("portfolio_items")
-        .order_by("-status", "price", "id")
+        .order_by(TRIAGE_ORDER, "price", "id")
     )
 
 
@@ -109,13 +130,19 @@ def proposals_of_user(*, user: AnyUser) -> QuerySet[Proposal]:
 
 
 def contract_list_for_user(*, user: AnyUser) -> QuerySet[Contract]:
-    """The contracts the user is a side of, with their money figures."""
+    """The contracts the user is a side of, with their money figures, counted as
+    :func:`contract_money` counts them: the total leaves out cancelled milestones, and paid
+    (before the crowd fee) takes in the freelancer's share of a settled dispute."""
+    settled = Dispute.objects.filter(contract=OuterRef("pk")).values("freelancer_share")[:1]
     return (
         Contract.objects.filter(contracts_visible_q(user))
         .select_related("organisation", "client__profile", "freelancer__profile", "job")
         .annotate(
-            total=Sum("milestones__amount"),
-            paid=Sum("milestones__amount", filter=Q(milestones__status=M.RELEASED)),
+            total=Sum("milestones__amount", filter=~Q(milestones__status=M.CANCELLED)),
+            paid=Coalesce(
+                Sum("milestones__amount", filter=Q(milestones__status=M.RELEASED)), Value(0)
+            )
+            + Coalesce(Subquery(settled), Value(0)),
             in_escrow=Sum(
                 "milestones__amount",
                 filter=Q(milestones__status__in=[M.FUNDED, M.SUBMITTED, M.CHANGES, M.DISPUTED]),
@@ -134,13 +161,17 @@ def milestones_of(*, contract: Contract) -> list[Milestone]:
     )
 
 
-def contract_money(milestones: list[Milestone]) -> dict[str, int]:
-    """What both sides see at all times: the total, in escrow, paid, refunded."""
+def contract_money(milestones: list[Milestone], dispute: Dispute | None = None) -> dict[str, int]:
+    """What both sides see at all times: the total, in escrow, paid, refunded.
+
+    ``paid`` is released before the crowd fee, like the milestone amounts it sits beside:
+    the approved milestones' amounts plus the freelancer's share of a settled dispute
+    (``paid_net`` is what reached the freelancer's wallet, after the fee)."""
+    settled = dispute.freelancer_share if dispute is not None else None
     return {
         "total": sum(m.amount for m in milestones if m.status != M.CANCELLED),
         "in_escrow": sum(m.amount for m in milestones if m.in_escrow),
-        "paid": sum(m.amount for m in milestones if m.status == M.RELEASED)
-        + sum(m.paid_net for m in milestones if m.status == M.RESOLVED),
+        "paid": sum(m.amount for m in milestones if m.status == M.RELEASED) + (settled or 0),
         "paid_net": sum(m.paid_net for m in milestones),
         "refunded": sum(m.refunded for m in milestones),
         "waiting_funding": sum(m.amount for m in milestones if m.status == M.PENDING),

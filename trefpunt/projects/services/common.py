@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from trefpunt.accounts.models import Membership, Role
 from trefpunt.community.notifications import notify
 from trefpunt.core.exceptions import ValidationFailed
+from trefpunt.core.money import format_cents
 from trefpunt.ledger.funded import Work
 
 from ..models import Contract, Milestone, limit
@@ -49,6 +50,26 @@ def int_clean(
     if not low <= number <= high:
         errors[name] = _("Between %(low)d and %(high)d.") % {"low": low, "high": high}
     return number
+
+
+def money_clean(
+    errors: dict[str, str],
+    name: str,
+    value: Any,
+    low: int,
+    high: int = MAX_AMOUNT_CENTS,
+    *,
+    currency: str = "EUR",
+) -> int:
+    """An amount in cents; out of range, the message names the bounds as money (people
+    type euros: "between 100 and 100000000" read as a limit in euros)."""
+    cents = int_clean(errors, name, value, low, high)
+    if name in errors and isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+        errors[name] = _("Between %(low)s and %(high)s.") % {
+            "low": format_cents(low, currency),
+            "high": format_cents(high, currency),
+        }
+    return cents
 
 
 def raise_if(errors: Mapping[str, str]) -> None:

@@ -40,7 +40,14 @@ from ..rules import AUTO_APPROVE_DAYS, MAX_MILESTONES, REMINDER_DAYS
 from ..selectors import ContractAccess, contract_get_for_user
 from ..states import CONTRACT_STATES, JOB_STATES, MILESTONE_STATES
 from ..webhooks import milestone_delivered_emit
-from .common import client_people, int_clean, milestone_work, raise_if, tell, text_clean
+from .common import (
+    client_people,
+    milestone_work,
+    money_clean,
+    raise_if,
+    tell,
+    text_clean,
+)
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -106,7 +113,7 @@ def milestone_add(
     _active(access.contract, _("add milestones"))
     errors: dict[str, str] = {}
     title = text_clean(errors, Milestone, "title", title)
-    cents = int_clean(errors, "amount", amount, 100)
+    cents = money_clean(errors, "amount", amount, 100, currency=access.contract.currency)
     if due_date is not None and due_date < timezone.localdate():
         errors["due_date"] = _("Choose a date in the future.")
     raise_if(errors)

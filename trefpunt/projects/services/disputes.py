@@ -30,10 +30,10 @@ from trefpunt.ledger.funded import (
 from trefpunt.ledger.services import accounts_lock
 
 from ..models import Contract, Dispute, Milestone
-from ..rules import DISPUTE_AGREE_DAYS, MAX_AMOUNT_CENTS
+from ..rules import DISPUTE_AGREE_DAYS
 from ..selectors import contract_get_for_user
 from ..states import CONTRACT_STATES, DISPUTE_STATES, MILESTONE_STATES
-from .common import client_people, int_clean, milestone_work, raise_if, tell, text_clean
+from .common import client_people, milestone_work, money_clean, raise_if, tell, text_clean
 from .contracts import IN_ESCROW, _finish_unlocked
 
 if TYPE_CHECKING:
@@ -118,7 +118,14 @@ def dispute_offer(*, contract_id: int, user: User, freelancer_amount: Any) -> Di
     contract = _party(contract_id, user)
     dispute = _dispute(contract)
     errors: dict[str, str] = {}
-    share = int_clean(errors, "freelancer_amount", freelancer_amount, 0, dispute.amount)
+    share = money_clean(
+        errors,
+        "freelancer_amount",
+        freelancer_amount,
+        0,
+        dispute.amount,
+        currency=contract.currency,
+    )
     raise_if(errors)
     if dispute.status != D.NEGOTIATING or timezone.now() >= dispute.step_deadline:
         raise DISPUTE_STATES.wrong_state(dispute, _("propose a split"))
@@ -198,9 +205,14 @@ def dispute_decide(*, contract_id: int, user: User, freelancer_amount: Any, reas
     contract = contract_get_for_user(contract_id=contract_id, user=user).contract
     dispute = _dispute(contract)
     errors: dict[str, str] = {}
-    share = int_clean(errors, "freelancer_amount", freelancer_amount, 0, MAX_AMOUNT_CENTS)
-    if "freelancer_amount" not in errors and share > dispute.amount:
-        errors["freelancer_amount"] = _("At most what is in dispute.")
+    share = money_clean(
+        errors,
+        "freelancer_amount",
+        freelancer_amount,
+        0,
+        dispute.amount,
+        currency=contract.currency,
+    )
     reason = text_clean(errors, Dispute, "decision_reason", reason)
     if "decision_reason" in errors:
         errors["reason"] = errors.pop("decision_reason")

@@ -22,7 +22,7 @@ from ..models import DEFAULT_PROPOSAL_CAP, Job, JobAttachment, JobInvitation
 from ..selectors import job_get_for_manager
 from ..selectors.matches import match_reasons
 from ..states import JOB_STATES
-from .common import int_clean, raise_if, tell, text_clean
+from .common import int_clean, money_clean, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -62,8 +62,8 @@ def _skills_clean(errors: dict[str, str], raw: Any) -> list[Skill]:
 
 def _draft_clean(user: User, data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    budget_min = int_clean(errors, "budget_min", data.get("budget_min"), 100)
-    budget_max = int_clean(
+    budget_min = money_clean(errors, "budget_min", data.get("budget_min"), 100)
+    budget_max = money_clean(
         errors, "budget_max", data.get("budget_max") or data.get("budget_min"), 100
     )
     if "budget_min" not in errors and "budget_max" not in errors and budget_max < budget_min:

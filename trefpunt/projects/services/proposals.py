@@ -24,7 +24,7 @@ from ..rules import MAX_MILESTONES
 from ..selectors import job_get_for_user, proposal_get_for_user
 from ..states import JOB_STATES, PROPOSAL_STATES
 from ..webhooks import proposal_received_emit
-from .common import int_clean, raise_if, tell, text_clean
+from .common import int_clean, money_clean, raise_if, tell, text_clean
 
 if TYPE_CHECKING:
     from trefpunt.accounts.models import User
@@ -66,7 +66,7 @@ def plan_clean(errors: dict[str, str], raw: Any, price: int) -> list[dict[str, A
 
 def _proposal_clean(user: User, data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    price = int_clean(errors, "price", data.get("price"), 100)
+    price = money_clean(errors, "price", data.get("price"), 100)
     fields: dict[str, Any] = {
         "price": price,
         "duration_days": int_clean(errors, "duration_days", data.get("duration_days"), 1, 3650),

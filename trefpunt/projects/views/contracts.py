@@ -4,7 +4,8 @@ confirm step that states the amounts; end, disputes, reviews, delivered files.""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
@@ -26,18 +28,62 @@ from .. import selectors, services
 from ..models import DeliveryFile, Dispute, Milestone, Review
 from ..services.common import milestone_work
 
+# The contract's trail in words: (subject, kind) → the line, with the milestone's title.
+HISTORY_LINES: dict[tuple[str, str], Any] = {
+    ("milestone", "funded"): gettext_lazy("“%(milestone)s” funded: the money is in escrow"),
+    ("milestone", "delivered"): gettext_lazy("“%(milestone)s” delivered"),
+    ("milestone", "changes_requested"): gettext_lazy("Changes requested on “%(milestone)s”"),
+    ("milestone", "released"): gettext_lazy("“%(milestone)s” approved and paid"),
+    ("milestone", "auto_released"): gettext_lazy("“%(milestone)s” approved automatically and paid"),
+    ("milestone", "refunded"): gettext_lazy("“%(milestone)s” refunded to the client"),
+    ("contract", "dispute_opened"): gettext_lazy("Dispute opened"),
+    ("contract", "ended"): gettext_lazy("Contract ended"),
+    ("dispute", "to_staff"): gettext_lazy("Dispute handed to staff"),
+    ("dispute", "resolved"): gettext_lazy("Dispute settled"),
+}
 
-def _history(contract_id: int, milestone_ids: list[int]) -> list[Event]:
+
+@dataclass(frozen=True)
+class HistoryLine:
+    created_at: datetime
+    text: str
+    actor: Any
+
+
+def _history(
+    contract_id: int, milestones: list[Milestone], dispute: Dispute | None
+) -> list[HistoryLine]:
+    """The contract's, its milestones' and its dispute's events, newest first, as lines
+    people read (the events keep their codes; the page shows words)."""
     from django.db.models import Q
 
-    return list(
-        Event.objects.filter(
-            Q(subject="contract", subject_id=contract_id)
-            | Q(subject="milestone", subject_id__in=milestone_ids)
-        )
+    titles = {m.pk: m.title for m in milestones}
+    trail = Q(subject="contract", subject_id=contract_id) | Q(
+        subject="milestone", subject_id__in=list(titles)
+    )
+    if dispute is not None:
+        trail |= Q(subject="dispute", subject_id=dispute.pk)
+    events = (
+        Event.objects.filter(trail)
         .select_related("actor__profile")
         .order_by("-created_at", "-id")[:100]
     )
+    lines = []
+    for event in events:
+        kind = event.kind
+        if kind == "released" and (event.data or {}).get("auto"):
+            kind = "auto_released"
+        text = HISTORY_LINES.get((event.subject, kind))
+        lines.append(
+            HistoryLine(
+                created_at=event.created_at,
+                text=str(text) % {"milestone": titles.get(event.subject_id, "")}
+                if text is not None
+                else f"{event.subject} · {event.kind}",
+                actor=event.actor,
+            )
+        )
+    return lines
 
 
 @require_GET
@@ -46,6 +92,7 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     access = selectors.contract_get_for_user(contract_id=pk, user=request.user)
     contract = access.contract
     milestones = selectors.milestones_of(contract=contract)
+    dispute = Dispute.objects.filter(contract=contract).select_related("offer_by").first()
     all_reviews = list(Review.objects.filter(contract=contract))
     mine = next(
         (
@@ -65,12 +112,12 @@ def contract_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 (m, access.can_fund(m), access.can_deliver(m), access.can_answer(m))
                 for m in milestones
             ],
-            "money": selectors.contract_money(milestones),
-            "dispute": Dispute.objects.filter(contract=contract).select_related("offer_by").first(),
+            "money": selectors.contract_money(milestones, dispute),
+            "dispute": dispute,
             "reviews": selectors.contract_reviews_for(contract=contract, user=request.user),
             "revealed": selectors.reviews_revealed(contract, all_reviews),
             "my_review": mine,
-            "history": _history(contract.pk, [m.pk for m in milestones]),
+            "history": _history(contract.pk, milestones, dispute),
         },
     )
 
@@ -156,17 +203,26 @@ def milestone_action_view(request: AuthedRequest, pk: int, action: str) -> HttpR
     return render(request, "projects/milestone_confirm.html", context)
 
 
+def _date(raw: str) -> date | None:
+    """A date field as the browser sends it (``2030-01-31``); empty is no date."""
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(fields={"due_date": _("Enter a date like 2030-01-31.")}) from None
+
+
 @login_required
 @require_POST
 def milestone_add_view(request: AuthedRequest, pk: int) -> HttpResponse:
     def add() -> Any:
-        due = request.POST.get("due_date") or ""
         return services.milestone_add(
             contract_id=pk,
             user=request.user,
             title=request.POST.get("title", ""),
             amount=parse_amount(request.POST.get("amount", "")),
-            due_date=date.fromisoformat(due) if due else None,
+            due_date=_date(request.POST.get("due_date") or ""),
         )
 
     return post_action(request, add, _("Milestone added."), f"/projects/contracts/{pk}/")

@@ -21,20 +21,28 @@ from trefpunt.core.exceptions import ApplicationError, ValidationFailed
 from trefpunt.core.forms import errors_with_check
 from trefpunt.core.money import parse_amount
 from trefpunt.core.types import AuthedRequest
-from trefpunt.core.web import file_response, not_found_as_404, post_action
+from trefpunt.core.web import file_response, flash_error, not_found_as_404, post_action
 
 from .. import selectors, services
 from ..models import Contract, Job, JobAttachment, Milestone, Proposal
 from ..selectors.matches import freelancer_matches, track_records
+from ..states import JOB_STATES
 
 LIST_PAGE_SIZE = 12
+# The list's number filters, as the API bounds them (``api.JobQuery``).
+MAX_POSTED_DAYS = 3650
+MAX_PROPOSAL_FILTER = 1000
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    """A whole number from a query or form field; ``None`` when it is missing, does not
+    parse or falls outside ``low``–``high`` (a filter typed by hand must not reach the
+    database or a date calculation out of range)."""
     try:
-        return int(str(value)) if str(value or "").strip() else None
+        number = int(str(value)) if str(value or "").strip() else None
     except ValueError:
         return None
+    return number if number is not None and low <= number <= high else None
 
 
 def _cents(value: Any) -> int | None:
@@ -55,8 +63,8 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
         skill=str(g.get("skill", ""))[:40],
         budget_min=_cents(g.get("budget_min")),
         budget_max=_cents(g.get("budget_max")),
-        posted_days=_int(g.get("posted")),
-        max_proposals=_int(g.get("max_proposals")),
+        posted_days=_int(g.get("posted"), 1, MAX_POSTED_DAYS),
+        max_proposals=_int(g.get("max_proposals"), 0, MAX_PROPOSAL_FILTER),
         status=str(g.get("status", "open") if "status" in g else "open")[:10],
         q=str(g.get("q", "")).strip()[:200],
     )
@@ -189,6 +197,10 @@ def job_create_view(request: AuthedRequest) -> HttpResponse:
 @not_found_as_404
 def job_edit_view(request: AuthedRequest, pk: int) -> HttpResponse:
     job = selectors.job_get_for_manager(job_id=pk, user=request.user)
+    if job.status != Job.Status.DRAFT:
+        # A bookmark or the back button after publishing: the form could not be saved.
+        flash_error(request, JOB_STATES.wrong_state(job, _("edit the job")))
+        return redirect("projects:job", pk=pk)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
