@@ -31,6 +31,7 @@ from ..models import (
     Idea,
     IdeaAttachment,
     IdeaAuthor,
+    IdeaCall,
     IdeaUpdate,
     Participant,
     Stage,
@@ -165,8 +166,14 @@ def _own_idea(idea_id: int, user: User) -> Idea:
 def idea_edit(
     *, idea_id: int, user: User, title: str, description: str, tags: Sequence[str] = ()
 ) -> Idea:
-    """The author edits the idea, until its first vote or comment (then: updates)."""
+    """The author edits the idea, until its first vote or comment (then: updates), and
+    never once the call is closed: what was decided and paid stays what was posted."""
     idea = _own_idea(idea_id, user)
+    if idea.call.status == IdeaCall.Status.CLOSED:
+        raise Conflict(
+            _("The call is closed: its ideas can no longer be edited."),
+            code=ErrorCode.WRONG_STATE,
+        )
     errors: dict[str, str] = {}
     title = text_clean(errors, Idea, "title", title)
     description = text_clean(errors, Idea, "description", description)

@@ -92,6 +92,31 @@ def test_idea_edit_until_the_first_vote_then_only_updates() -> None:
     assert Idea.objects.get(pk=idea.pk).title == "Deposit cups"
 
 
+def test_idea_edit_after_the_call_closed_is_refused_on_the_page_and_in_the_api(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    author = make_user()
+    idea = post(call, author, title="Paper bags")
+    services.call_close(call_id=call.pk, user=owner, reason="Thank you all")
+
+    with pytest.raises(Conflict) as exc:
+        services.idea_edit(idea_id=idea.pk, user=author, title="Rewritten", description="Later")
+    assert exc.value.code == ErrorCode.WRONG_STATE
+
+    client.force_login(author)
+    page = client.post(
+        f"/en/ideas/{idea.pk}/edit/", {"title": "Rewritten", "description": "After the close"}
+    )
+    api = client.patch(
+        f"/api/v1/ideas/{idea.pk}",
+        {"title": "Rewritten", "description": "After the close"},
+        content_type="application/json",
+    )
+    assert page.status_code == 422
+    assert api.status_code == 409 and api.json()["error"]["code"] == ErrorCode.WRONG_STATE
+    assert Idea.objects.get(pk=idea.pk).title == "Paper bags"
+
+
 def test_idea_edit_by_someone_else_is_forbidden() -> None:
     call = open_call(make_user())
     idea = post(call)
