@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext
 
+from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.ideas import services
 from trefpunt.ideas.models import Comment, Idea, IdeaCall, Vote
 
@@ -71,6 +73,38 @@ def test_vote_without_javascript_redirects_and_with_htmx_returns_the_box(client)
     assert fragment.status_code == 200
     assert f'id="vote-{idea.pk}"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
+    assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_vote_with_points_out_of_budget_says_how_many_points_may_be_given(client) -> None:
+    call = open_call(make_user(), voting_mode=IdeaCall.VotingMode.BUDGET, budget_points=10)
+    idea = post(call)
+    client.force_login(make_user())
+    generic = str(ValidationFailed.default_message)
+
+    plain = client.post(f"/en/ideas/{idea.pk}/vote/", {"points": "50"}, follow=True)
+    fragment = client.post(
+        f"/en/ideas/{idea.pk}/vote/", {"points": "abc"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    shown = [str(m) for m in plain.context["messages"]]
+    assert len(shown) == 1 and generic not in shown[0] and "10" in shown[0]
+    assert generic not in fragment and "10 points" in fragment
+    assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_unvote_without_javascript_says_the_vote_is_taken_back(client) -> None:
+    call = open_call(make_user())
+    idea = post(call)
+    client.force_login(make_user())
+    client.post(f"/en/ideas/{idea.pk}/vote/", follow=True)
+
+    taken_back = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, follow=True)
+    again = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, follow=True)
+
+    saved = gettext("Your vote is saved.")
+    assert [str(m) for m in taken_back.context["messages"]] == [gettext("Your vote is taken back.")]
+    assert saved not in [str(m) for m in again.context["messages"]]
     assert not Vote.objects.filter(idea=idea).exists()
 
 

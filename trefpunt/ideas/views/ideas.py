@@ -216,15 +216,22 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
     form = VoteForm(request.POST)
     points = form.cleaned_data.get("points") if form.is_valid() else None
     error = None
+    success = _("Your vote is saved.")
     try:
         if request.POST.get("action") == "unvote" or points == 0:
-            services.idea_unvote(idea_id=pk, user=request.user)
+            had_vote = services.idea_unvote(idea_id=pk, user=request.user)
+            success = (
+                _("Your vote is taken back.") if had_vote else _("You had not voted for this idea.")
+            )
         else:
             services.idea_vote(idea_id=pk, user=request.user, points=points)
     except NotFound:
         raise
     except ApplicationError as exc:
-        error = exc.message
+        # "Some fields are not valid" says nothing next to a vote button: show the
+        # field's own message ("Give between 1 and 10 points.").
+        details = [m for field_messages in exc.fields.values() for m in field_messages]
+        error = " ".join(details) if details else exc.message
     if is_htmx(request):
         access = selectors.idea_get_for_user(idea_id=pk, user=request.user)
         idea = access.idea
@@ -240,7 +247,7 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, _("Your vote is saved."))
+        messages.success(request, success)
     return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
 
 
