@@ -108,6 +108,17 @@ def test_unvote_without_javascript_says_the_vote_is_taken_back(client) -> None:
     assert not Vote.objects.filter(idea=idea).exists()
 
 
+def test_closing_a_call_without_rewards_does_not_speak_of_refunds(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    client.force_login(owner)
+
+    response = client.post(f"/en/ideas/calls/{call.pk}/close/", follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [gettext("The call is closed.")]
+    assert client.post(f"/en/ideas/calls/{call.pk + 1000}/close/").status_code == 404
+
+
 def test_comment_with_htmx_returns_the_thread(client) -> None:
     call = open_call(make_user())
     idea = post(call)

@@ -283,13 +283,17 @@ def call_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_as_404
 def call_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    call = selectors.call_get_for_manager(call_id=pk, user=request.user)
     return post_action(
         request,
         lambda: services.call_close(call_id=pk, user=request.user, reason=reason),
-        _("The call is closed. Unspent rewards are back in the wallet."),
+        _("The call is closed. Unspent rewards are back in the wallet.")
+        if call.has_rewards
+        else _("The call is closed."),
         reverse("ideas:call", kwargs={"pk": pk}),
     )
 
