@@ -3,7 +3,10 @@ fragments, and list pages run a constant number of queries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext
@@ -117,6 +120,39 @@ def test_closing_a_call_without_rewards_does_not_speak_of_refunds(client) -> Non
 
     assert [str(m) for m in response.context["messages"]] == [gettext("The call is closed.")]
     assert client.post(f"/en/ideas/calls/{call.pk + 1000}/close/").status_code == 404
+
+
+def test_posting_after_the_submission_deadline_says_the_call_takes_no_more_ideas(client) -> None:
+    call = open_call(make_user())
+    client.force_login(make_user())
+    with time_machine.travel(call.submission_deadline + timedelta(minutes=1)):
+        response = client.post(
+            f"/en/ideas/calls/{call.pk}/submit/",
+            {"title": "Paper bags", "description": "At every till."},
+        )
+
+    assert response.status_code == 422
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [gettext("This call no longer takes ideas.")]
+    assert not Idea.objects.filter(call=call).exists()
+
+
+def test_improving_an_idea_merged_meanwhile_says_why_nothing_was_posted(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    original = post(call, title="Deposit cups")
+    kept = post(call, title="Cups with a deposit")
+    services.idea_merge(idea_id=original.pk, into_id=kept.pk, user=owner)
+    client.force_login(make_user())
+
+    response = client.post(
+        f"/en/ideas/calls/{call.pk}/submit/",
+        {"title": "Deposit cups, washed", "description": "Wash them.", "improves": original.pk},
+    )
+
+    assert response.status_code == 422
+    assert gettext("You can improve only an active idea of this call.") in response.content.decode()
+    assert not Idea.objects.filter(improves=original).exists()
 
 
 def test_comment_with_htmx_returns_the_thread(client) -> None:

@@ -125,6 +125,10 @@ def idea_create_view(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your idea is in. Others can now vote and comment."))
             return redirect("ideas:idea", pk=idea.pk)
+    if form.errors and not access.can_submit:
+        # The form is not shown once the call takes no more ideas (the deadline passed
+        # while the author was typing): say so, or the page would just come back.
+        messages.error(request, _("This call no longer takes ideas."))
     if request.POST.get("action") == "check":
         form.errors.clear()
         similar = selectors.similar_ideas(
