@@ -13,7 +13,8 @@ from django.utils.translation import gettext
 
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.ideas import services
-from trefpunt.ideas.models import Comment, Idea, IdeaCall, Vote
+from trefpunt.ideas.forms import InviteForm, StageMoveForm
+from trefpunt.ideas.models import Comment, Idea, IdeaCall, StageChange, Vote
 
 from .factories import draft_call, later, make_user, open_call, post, stage
 
@@ -153,6 +154,40 @@ def test_improving_an_idea_merged_meanwhile_says_why_nothing_was_posted(client) 
     assert response.status_code == 422
     assert gettext("You can improve only an active idea of this call.") in response.content.decode()
     assert not Idea.objects.filter(improves=original).exists()
+
+
+def test_stage_move_sent_twice_says_the_idea_is_already_there(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    idea = post(call)
+    review = stage(call, "under_review")
+    client.force_login(owner)
+    move = {"stage": review.pk, "reason": "We are looking into it"}
+    client.post(f"/en/ideas/{idea.pk}/stage/", move, follow=True)
+
+    again = client.post(f"/en/ideas/{idea.pk}/stage/", move, follow=True)
+    empty = client.post(f"/en/ideas/{idea.pk}/stage/", {}, follow=True)
+
+    assert [str(m) for m in again.context["messages"]] == [
+        gettext("The idea is already in this stage.")
+    ]
+    (missing,) = [str(m) for m in empty.context["messages"]]
+    assert str(StageMoveForm.base_fields["stage"].label) in missing
+    assert str(StageMoveForm.base_fields["reason"].label) in missing
+    assert StageChange.objects.filter(idea=idea).count() == 1
+
+
+def test_invite_without_a_name_says_what_is_missing(client) -> None:
+    owner = make_user()
+    call = draft_call(owner, audience=IdeaCall.Audience.INVITED)
+    client.force_login(owner)
+
+    response = client.post(f"/en/ideas/calls/{call.pk}/invite/", {"who": ""}, follow=True)
+
+    (shown,) = [str(m) for m in response.context["messages"]]
+    assert str(InviteForm.base_fields["who"].label) in shown
+    client.force_login(make_user())
+    assert client.post(f"/en/ideas/calls/{call.pk}/invite/", {"who": ""}).status_code == 404
 
 
 def test_comment_with_htmx_returns_the_thread(client) -> None:

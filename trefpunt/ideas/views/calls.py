@@ -242,6 +242,16 @@ def call_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("%(name)s is invited.") % {"name": invitation.user.profile.display_name}
             )
+    else:
+        selectors.call_get_for_manager(call_id=pk, user=request.user)
+        messages.error(
+            request,
+            " ".join(
+                f"{form[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ),
+        )
     return redirect(reverse("ideas:edit", kwargs={"pk": pk}) + "#invitations")
 
 

@@ -264,9 +264,18 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
 def idea_stage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     access = selectors.idea_get_for_user(idea_id=pk, user=request.user)
     stages = list(Stage.objects.filter(call=access.idea.call))
-    form = StageMoveForm(request.POST, stages=stages, current=access.idea.stage_id)
+    # Every decision stage parses, the current one too: a second click on the same move
+    # gets the service's "already in this stage", not "not one of the available choices".
+    form = StageMoveForm(request.POST, stages=stages)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(
+            request,
+            " ".join(
+                f"{form[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ),
+        )
         return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
     return post_action(
         request,
