@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.ideas import services
 from trefpunt.ideas.forms import InviteForm, StageMoveForm
-from trefpunt.ideas.models import Comment, Idea, IdeaCall, StageChange, Vote
+from trefpunt.ideas.models import Comment, Idea, IdeaCall, RewardPayment, StageChange, Vote
 
 from .factories import draft_call, later, make_user, open_call, post, stage
 
@@ -188,6 +188,26 @@ def test_invite_without_a_name_says_what_is_missing(client) -> None:
     assert str(InviteForm.base_fields["who"].label) in shown
     client.force_login(make_user())
     assert client.post(f"/en/ideas/calls/{call.pk}/invite/", {"who": ""}).status_code == 404
+
+
+def test_stage_form_preselects_no_stage_so_a_reward_is_never_paid_by_default(client) -> None:
+    owner = make_user()
+    call = open_call(owner, rewards=1)
+    idea = post(call)
+    services.idea_stage_move(
+        idea_id=idea.pk, user=owner, stage_id=stage(call, "under_review").pk, reason="Looking"
+    )
+    client.force_login(owner)
+
+    page = client.get(f"/en/ideas/{idea.pk}/").content.decode()
+    sent = client.post(f"/en/ideas/{idea.pk}/stage/", {"reason": "Typed, stage not chosen"})
+
+    select = page[page.index('id="id_stage"') :]
+    first_option = select[select.index("<option") : select.index("</option>")]
+    assert 'value=""' in first_option and "selected" in first_option
+    assert sent.status_code == 302
+    assert Idea.objects.get(pk=idea.pk).stage.key == "under_review"
+    assert not RewardPayment.objects.filter(idea=idea).exists()
 
 
 def test_comment_with_htmx_returns_the_thread(client) -> None:
