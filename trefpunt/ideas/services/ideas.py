@@ -5,6 +5,7 @@ authors credited; followers told), and take down."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
@@ -91,6 +92,10 @@ def _unstore(saved: Sequence[FieldFile]) -> None:
         field_file.storage.delete(field_file.name or "")
 
 
+# The same idea from the same author this soon is the same request sent twice.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
 def _improves_clean(call_id: int, improves_id: Any, errors: dict[str, str]) -> Idea | None:
     if not improves_id:
         return None
@@ -113,7 +118,10 @@ def idea_submit(
     files: Sequence[Any] = (),
 ) -> Idea:
     """Post an idea (or an improvement of ``improves_id``) while the call takes ideas. The
-    author follows it and is credited for it."""
+    author follows it and is credited for it. The same idea sent again by its author (a
+    double click, a resent form) returns the first one instead of posting a twin.
+
+    Locks: the author's participant row of the call (serialises one person's posts)."""
     access = call_get_for_user(call_id=call_id, user=user)
     if not access.submissions_open:
         raise Conflict(_("This call no longer takes ideas."), code=ErrorCode.SUBMISSIONS_CLOSED)
@@ -127,6 +135,19 @@ def idea_submit(
     saved: list[FieldFile] = []
     try:
         with transaction.atomic(durable=True):
+            Participant.objects.get_or_create(call_id=call_id, user=user)
+            Participant.objects.select_for_update().get(call_id=call_id, user=user)
+            twin = Idea.objects.filter(
+                call_id=call_id,
+                author=user,
+                title=title,
+                description=description,
+                improves=original,
+                status=Idea.Status.ACTIVE,
+                created_at__gte=timezone.now() - RESENT_WITHIN,
+            ).first()
+            if twin is not None:
+                return twin
             idea = Idea.objects.create(
                 call=access.call,
                 author=user,

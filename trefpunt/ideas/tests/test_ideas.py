@@ -32,6 +32,22 @@ def test_idea_submit_credits_and_follows_its_author() -> None:
     assert idea.features
 
 
+def test_idea_submit_sent_twice_posts_one_idea(client) -> None:
+    call = open_call(make_user())
+    author = make_user()
+    client.force_login(author)
+    form = {"title": "Paper bags", "description": "At every till, for free."}
+
+    first = client.post(f"/en/ideas/calls/{call.pk}/submit/", form)
+    second = client.post(f"/en/ideas/calls/{call.pk}/submit/", form)
+    other = post(call, author, title="Paper bags", description="Sold at the till.")
+
+    idea = Idea.objects.get(call=call, description=form["description"])
+    assert first["Location"] == second["Location"] == idea.get_absolute_url()
+    assert Idea.objects.filter(call=call).count() == 2
+    assert other.pk != idea.pk
+
+
 def test_idea_submit_after_the_submission_deadline_is_refused() -> None:
     call = open_call(make_user())
     with (
