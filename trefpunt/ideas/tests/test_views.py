@@ -9,6 +9,8 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from trefpunt.core.exceptions import ValidationFailed
@@ -208,6 +210,32 @@ def test_stage_form_preselects_no_stage_so_a_reward_is_never_paid_by_default(cli
     assert sent.status_code == 302
     assert Idea.objects.get(pk=idea.pk).stage.key == "under_review"
     assert not RewardPayment.objects.filter(idea=idea).exists()
+
+
+def test_one_vote_or_point_is_counted_in_the_singular(client) -> None:
+    call = open_call(make_user())
+    original = post(call, title="Deposit cups")
+    improvement = post(call, title="Deposit cups, washed", improves_id=original.pk)
+    services.idea_vote(idea_id=improvement.pk, user=make_user())
+    budget = open_call(make_user(), voting_mode=IdeaCall.VotingMode.BUDGET)
+    pointed = post(budget)
+    services.idea_vote(idea_id=pointed.pk, user=make_user(), points=1)
+
+    improvements = client.get(f"/nl/ideas/{original.pk}/").content.decode()
+    vote_box = client.get(f"/nl/ideas/{pointed.pk}/").content.decode()
+
+    assert "· 1 stem</small>" in improvements and "1 stemmen" not in improvements
+    assert '<small class="muted">punt</small>' in vote_box
+
+
+def test_draft_page_shows_when_ideas_close(client) -> None:
+    owner = make_user()
+    call = draft_call(owner)
+    client.force_login(owner)
+
+    page = client.get(f"/en/ideas/calls/{call.pk}/").content.decode()
+
+    assert date_format(timezone.localtime(call.submission_deadline), "j N Y, H:i") in page
 
 
 def test_comment_with_htmx_returns_the_thread(client) -> None:
