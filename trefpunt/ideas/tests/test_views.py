@@ -238,6 +238,15 @@ def test_draft_page_shows_when_ideas_close(client) -> None:
     assert date_format(timezone.localtime(call.submission_deadline), "j N Y, H:i") in page
 
 
+def test_call_feed_dates_each_idea(client) -> None:
+    call = open_call(make_user())
+    post(call)
+
+    feed = client.get(f"/en/ideas/calls/{call.pk}/feed/").content.decode()
+
+    assert feed.count("<item>") == 1 and feed.count("<pubDate>") == 1
+
+
 def test_comment_with_htmx_returns_the_thread(client) -> None:
     call = open_call(make_user())
     idea = post(call)

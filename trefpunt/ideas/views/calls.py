@@ -3,6 +3,7 @@ a shortfall), close, stages, invitations, the cover image, the feed and the dash
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -357,6 +358,10 @@ class CallFeed(Feed):
 
     def item_description(self, item: Idea) -> str:
         return item.description[:500]
+
+    def item_pubdate(self, item: Idea) -> datetime:
+        # Without it feed readers cannot tell a new idea from one they have seen.
+        return item.created_at
 
 
 call_feed_view = CallFeed()
