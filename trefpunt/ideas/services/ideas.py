@@ -35,6 +35,7 @@ from ..models import (
     IdeaCall,
     IdeaUpdate,
     Participant,
+    RewardedIdea,
     Stage,
     Vote,
 )
@@ -316,6 +317,16 @@ def idea_merge(*, idea_id: int, into_id: int, user: User, idempotency_key: str =
         if not kept.is_active:
             raise Conflict(
                 _("The idea to keep was merged or taken down."), code=ErrorCode.IDEA_MERGED
+            )
+        if RewardedIdea.objects.filter(idea=duplicate).exists():
+            # Its authors were paid for it: merged away, they would share the kept idea's
+            # reward too, and its own authors would get less.
+            raise Conflict(
+                _(
+                    "This idea got a reward, so it cannot be merged away. Merge the other "
+                    "idea into it instead."
+                ),
+                code=ErrorCode.WRONG_STATE,
             )
         IDEA_STATES.move(
             duplicate,
