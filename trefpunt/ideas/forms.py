@@ -212,7 +212,9 @@ class StageMoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["stage"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [
+        # No stage is preselected: the first one may be the reward stage, and a reason
+        # typed and sent without looking would pay the reward.
+        field.choices = [("", _("Choose a stage"))] + [
             (s.pk, s.label) for s in stages if s.kind != Stage.Kind.NEW and s.pk != current
         ]
 

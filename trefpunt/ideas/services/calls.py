@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from trefpunt.accounts.models import Organisation
 from trefpunt.accounts.selectors import organisations_user_can_post_for
@@ -420,9 +421,12 @@ def call_close(
     undecided = _undecided(call)
     if undecided and not reason:
         raise Conflict(
-            _(
+            ngettext(
+                "%(n)d idea has no decision yet. Decide it, or close it with a reason the "
+                "author will see.",
                 "%(n)d ideas have no decision yet. Decide them, or close them all with one "
-                "reason the authors will see."
+                "reason the authors will see.",
+                len(undecided),
             )
             % {"n": len(undecided)},
             code=ErrorCode.UNDECIDED_IDEAS,

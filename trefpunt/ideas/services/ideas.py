@@ -5,6 +5,7 @@ authors credited; followers told), and take down."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
@@ -31,8 +32,10 @@ from ..models import (
     Idea,
     IdeaAttachment,
     IdeaAuthor,
+    IdeaCall,
     IdeaUpdate,
     Participant,
+    RewardedIdea,
     Stage,
     Vote,
 )
@@ -90,6 +93,10 @@ def _unstore(saved: Sequence[FieldFile]) -> None:
         field_file.storage.delete(field_file.name or "")
 
 
+# The same idea from the same author this soon is the same request sent twice.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
 def _improves_clean(call_id: int, improves_id: Any, errors: dict[str, str]) -> Idea | None:
     if not improves_id:
         return None
@@ -112,7 +119,10 @@ def idea_submit(
     files: Sequence[Any] = (),
 ) -> Idea:
     """Post an idea (or an improvement of ``improves_id``) while the call takes ideas. The
-    author follows it and is credited for it."""
+    author follows it and is credited for it. The same idea sent again by its author (a
+    double click, a resent form) returns the first one instead of posting a twin.
+
+    Locks: the author's participant row of the call (serialises one person's posts)."""
     access = call_get_for_user(call_id=call_id, user=user)
     if not access.submissions_open:
         raise Conflict(_("This call no longer takes ideas."), code=ErrorCode.SUBMISSIONS_CLOSED)
@@ -126,6 +136,19 @@ def idea_submit(
     saved: list[FieldFile] = []
     try:
         with transaction.atomic(durable=True):
+            Participant.objects.get_or_create(call_id=call_id, user=user)
+            Participant.objects.select_for_update().get(call_id=call_id, user=user)
+            twin = Idea.objects.filter(
+                call_id=call_id,
+                author=user,
+                title=title,
+                description=description,
+                improves=original,
+                status=Idea.Status.ACTIVE,
+                created_at__gte=timezone.now() - RESENT_WITHIN,
+            ).first()
+            if twin is not None:
+                return twin
             idea = Idea.objects.create(
                 call=access.call,
                 author=user,
@@ -165,8 +188,14 @@ def _own_idea(idea_id: int, user: User) -> Idea:
 def idea_edit(
     *, idea_id: int, user: User, title: str, description: str, tags: Sequence[str] = ()
 ) -> Idea:
-    """The author edits the idea, until its first vote or comment (then: updates)."""
+    """The author edits the idea, until its first vote or comment (then: updates), and
+    never once the call is closed: what was decided and paid stays what was posted."""
     idea = _own_idea(idea_id, user)
+    if idea.call.status == IdeaCall.Status.CLOSED:
+        raise Conflict(
+            _("The call is closed: its ideas can no longer be edited."),
+            code=ErrorCode.WRONG_STATE,
+        )
     errors: dict[str, str] = {}
     title = text_clean(errors, Idea, "title", title)
     description = text_clean(errors, Idea, "description", description)
@@ -288,6 +317,16 @@ def idea_merge(*, idea_id: int, into_id: int, user: User, idempotency_key: str =
         if not kept.is_active:
             raise Conflict(
                 _("The idea to keep was merged or taken down."), code=ErrorCode.IDEA_MERGED
+            )
+        if RewardedIdea.objects.filter(idea=duplicate).exists():
+            # Its authors were paid for it: merged away, they would share the kept idea's
+            # reward too, and its own authors would get less.
+            raise Conflict(
+                _(
+                    "This idea got a reward, so it cannot be merged away. Merge the other "
+                    "idea into it instead."
+                ),
+                code=ErrorCode.WRONG_STATE,
             )
         IDEA_STATES.move(
             duplicate,

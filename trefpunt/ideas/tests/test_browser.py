@@ -15,9 +15,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from trefpunt.core.testing import log_in
+from trefpunt.ideas import services
 from trefpunt.ideas.models import Idea, IdeaCall, RewardPayment
 
-from .factories import assert_money_consistent, make_user
+from .factories import assert_money_consistent, make_user, open_call, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -164,3 +165,21 @@ def test_idea_call_story_in_the_browser(
     expect(anna_page.get_by_test_id("balance")).to_have_text(re.compile(re.escape(t["balance"])))
     assert RewardPayment.objects.get(idea=idea).recipient == anna
     assert_money_consistent()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_merged_ideas_list_keeps_each_title_and_author_on_one_line(page: Page, width: int) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    kept = post(call, title="Deposit cups")
+    duplicate = post(call, make_user(display_name="Bram"), title="Cups")
+    services.idea_merge(idea_id=duplicate.pk, into_id=kept.pk, user=owner)
+    page.set_viewport_size({"width": width, "height": 900})
+
+    page.goto(f"/en/ideas/{kept.pk}/")
+
+    row = page.locator("aside .plain-list li", has_text="Bram")
+    title = row.get_by_role("link", name="Cups", exact=True).bounding_box()
+    author = row.get_by_role("link", name="Bram").bounding_box()
+    assert title and author
+    assert author["y"] < title["y"] + title["height"]  # the author starts on the title's line

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from trefpunt.core.exceptions import (
     Conflict,
@@ -157,6 +158,18 @@ def test_call_close_is_refused_while_ideas_wait_for_a_decision() -> None:
     assert exc.value.code == ErrorCode.UNDECIDED_IDEAS
     call.refresh_from_db()
     assert call.status == IdeaCall.Status.OPEN
+
+
+def test_call_close_refusal_counts_one_waiting_idea_in_the_singular() -> None:
+    client = make_user()
+    call = open_call(client)
+    post(call)
+
+    with translation.override("nl"), pytest.raises(Conflict) as exc:
+        services.call_close(call_id=call.pk, user=client)
+
+    assert exc.value.code == ErrorCode.UNDECIDED_IDEAS
+    assert exc.value.message.startswith("1 idee heeft nog geen besluit")
 
 
 def test_call_close_with_one_reason_answers_every_waiting_idea_and_refunds() -> None:

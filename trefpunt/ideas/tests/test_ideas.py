@@ -32,6 +32,22 @@ def test_idea_submit_credits_and_follows_its_author() -> None:
     assert idea.features
 
 
+def test_idea_submit_sent_twice_posts_one_idea(client) -> None:
+    call = open_call(make_user())
+    author = make_user()
+    client.force_login(author)
+    form = {"title": "Paper bags", "description": "At every till, for free."}
+
+    first = client.post(f"/en/ideas/calls/{call.pk}/submit/", form)
+    second = client.post(f"/en/ideas/calls/{call.pk}/submit/", form)
+    other = post(call, author, title="Paper bags", description="Sold at the till.")
+
+    idea = Idea.objects.get(call=call, description=form["description"])
+    assert first["Location"] == second["Location"] == idea.get_absolute_url()
+    assert Idea.objects.filter(call=call).count() == 2
+    assert other.pk != idea.pk
+
+
 def test_idea_submit_after_the_submission_deadline_is_refused() -> None:
     call = open_call(make_user())
     with (
@@ -90,6 +106,31 @@ def test_idea_edit_until_the_first_vote_then_only_updates() -> None:
     update = services.idea_update_add(idea_id=idea.pk, user=author, text="We tested it!")
     assert update.idea == idea
     assert Idea.objects.get(pk=idea.pk).title == "Deposit cups"
+
+
+def test_idea_edit_after_the_call_closed_is_refused_on_the_page_and_in_the_api(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    author = make_user()
+    idea = post(call, author, title="Paper bags")
+    services.call_close(call_id=call.pk, user=owner, reason="Thank you all")
+
+    with pytest.raises(Conflict) as exc:
+        services.idea_edit(idea_id=idea.pk, user=author, title="Rewritten", description="Later")
+    assert exc.value.code == ErrorCode.WRONG_STATE
+
+    client.force_login(author)
+    page = client.post(
+        f"/en/ideas/{idea.pk}/edit/", {"title": "Rewritten", "description": "After the close"}
+    )
+    api = client.patch(
+        f"/api/v1/ideas/{idea.pk}",
+        {"title": "Rewritten", "description": "After the close"},
+        content_type="application/json",
+    )
+    assert page.status_code == 422
+    assert api.status_code == 409 and api.json()["error"]["code"] == ErrorCode.WRONG_STATE
+    assert Idea.objects.get(pk=idea.pk).title == "Paper bags"
 
 
 def test_idea_edit_by_someone_else_is_forbidden() -> None:

@@ -127,3 +127,13 @@ def test_close_and_a_stage_change_at_once_leave_the_escrow_balanced() -> None:
 
     assert escrow_balance(call) == 0
     assert_money_consistent()
+
+
+def test_the_same_idea_sent_twice_at_once_is_posted_once() -> None:
+    call = open_call(make_user())
+    author = make_user()
+
+    results = run_concurrently(lambda i: post(call, author, title="Paper bags"), workers=3)
+
+    assert all(isinstance(r, Idea) for r in results), results
+    assert Idea.objects.filter(call=call).count() == 1

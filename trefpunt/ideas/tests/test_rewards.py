@@ -8,7 +8,7 @@ from django.core import mail
 from trefpunt.accounts.models import PortfolioItem
 from trefpunt.core.exceptions import Conflict, ErrorCode, NotFound, ValidationFailed
 from trefpunt.ideas import services
-from trefpunt.ideas.models import RewardPayment, StageChange
+from trefpunt.ideas.models import Idea, IdeaAuthor, RewardPayment, StageChange
 
 from .factories import (
     REWARD,
@@ -168,3 +168,20 @@ def test_rewarded_idea_joins_the_portfolio_only_in_a_public_call() -> None:
     move(post(private, insider), owner, "selected")
     assert balance(insider) == REWARD
     assert not PortfolioItem.objects.filter(owner=insider).exists()
+
+
+def test_a_rewarded_idea_cannot_be_merged_away() -> None:
+    client = make_user()
+    call = open_call(client, rewards=2)
+    paid, other = post(call, title="Deposit cups"), post(call, title="Cups with a deposit")
+    services.idea_stage_move(
+        idea_id=paid.pk, user=client, stage_id=stage(call, "selected").pk, reason="Pilot"
+    )
+
+    with pytest.raises(Conflict) as exc:
+        services.idea_merge(idea_id=paid.pk, into_id=other.pk, user=client)
+
+    assert exc.value.code == ErrorCode.WRONG_STATE
+    assert Idea.objects.get(pk=paid.pk).status == Idea.Status.ACTIVE
+    assert not IdeaAuthor.objects.filter(idea=other, user=paid.author).exists()
+    assert_money_consistent()

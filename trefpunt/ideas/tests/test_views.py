@@ -3,12 +3,20 @@ fragments, and list pages run a constant number of queries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
+from trefpunt.core.exceptions import ValidationFailed
 from trefpunt.ideas import services
-from trefpunt.ideas.models import Comment, Idea, IdeaCall, Vote
+from trefpunt.ideas.forms import InviteForm, StageMoveForm
+from trefpunt.ideas.models import Comment, Idea, IdeaCall, RewardPayment, StageChange, Vote
 
 from .factories import draft_call, later, make_user, open_call, post, stage
 
@@ -72,6 +80,171 @@ def test_vote_without_javascript_redirects_and_with_htmx_returns_the_box(client)
     assert f'id="vote-{idea.pk}"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
     assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_vote_with_points_out_of_budget_says_how_many_points_may_be_given(client) -> None:
+    call = open_call(make_user(), voting_mode=IdeaCall.VotingMode.BUDGET, budget_points=10)
+    idea = post(call)
+    client.force_login(make_user())
+    generic = str(ValidationFailed.default_message)
+
+    plain = client.post(f"/en/ideas/{idea.pk}/vote/", {"points": "50"}, follow=True)
+    fragment = client.post(
+        f"/en/ideas/{idea.pk}/vote/", {"points": "abc"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    shown = [str(m) for m in plain.context["messages"]]
+    assert len(shown) == 1 and generic not in shown[0] and "10" in shown[0]
+    assert generic not in fragment and "10 points" in fragment
+    assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_unvote_without_javascript_says_the_vote_is_taken_back(client) -> None:
+    call = open_call(make_user())
+    idea = post(call)
+    client.force_login(make_user())
+    client.post(f"/en/ideas/{idea.pk}/vote/", follow=True)
+
+    taken_back = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, follow=True)
+    again = client.post(f"/en/ideas/{idea.pk}/vote/", {"action": "unvote"}, follow=True)
+
+    saved = gettext("Your vote is saved.")
+    assert [str(m) for m in taken_back.context["messages"]] == [gettext("Your vote is taken back.")]
+    assert saved not in [str(m) for m in again.context["messages"]]
+    assert not Vote.objects.filter(idea=idea).exists()
+
+
+def test_closing_a_call_without_rewards_does_not_speak_of_refunds(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    client.force_login(owner)
+
+    response = client.post(f"/en/ideas/calls/{call.pk}/close/", follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [gettext("The call is closed.")]
+    assert client.post(f"/en/ideas/calls/{call.pk + 1000}/close/").status_code == 404
+
+
+def test_posting_after_the_submission_deadline_says_the_call_takes_no_more_ideas(client) -> None:
+    call = open_call(make_user())
+    client.force_login(make_user())
+    with time_machine.travel(call.submission_deadline + timedelta(minutes=1)):
+        response = client.post(
+            f"/en/ideas/calls/{call.pk}/submit/",
+            {"title": "Paper bags", "description": "At every till."},
+        )
+
+    assert response.status_code == 422
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [gettext("This call no longer takes ideas.")]
+    assert not Idea.objects.filter(call=call).exists()
+
+
+def test_improving_an_idea_merged_meanwhile_says_why_nothing_was_posted(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    original = post(call, title="Deposit cups")
+    kept = post(call, title="Cups with a deposit")
+    services.idea_merge(idea_id=original.pk, into_id=kept.pk, user=owner)
+    client.force_login(make_user())
+
+    response = client.post(
+        f"/en/ideas/calls/{call.pk}/submit/",
+        {"title": "Deposit cups, washed", "description": "Wash them.", "improves": original.pk},
+    )
+
+    assert response.status_code == 422
+    assert gettext("You can improve only an active idea of this call.") in response.content.decode()
+    assert not Idea.objects.filter(improves=original).exists()
+
+
+def test_stage_move_sent_twice_says_the_idea_is_already_there(client) -> None:
+    owner = make_user()
+    call = open_call(owner)
+    idea = post(call)
+    review = stage(call, "under_review")
+    client.force_login(owner)
+    move = {"stage": review.pk, "reason": "We are looking into it"}
+    client.post(f"/en/ideas/{idea.pk}/stage/", move, follow=True)
+
+    again = client.post(f"/en/ideas/{idea.pk}/stage/", move, follow=True)
+    empty = client.post(f"/en/ideas/{idea.pk}/stage/", {}, follow=True)
+
+    assert [str(m) for m in again.context["messages"]] == [
+        gettext("The idea is already in this stage.")
+    ]
+    (missing,) = [str(m) for m in empty.context["messages"]]
+    assert str(StageMoveForm.base_fields["stage"].label) in missing
+    assert str(StageMoveForm.base_fields["reason"].label) in missing
+    assert StageChange.objects.filter(idea=idea).count() == 1
+
+
+def test_invite_without_a_name_says_what_is_missing(client) -> None:
+    owner = make_user()
+    call = draft_call(owner, audience=IdeaCall.Audience.INVITED)
+    client.force_login(owner)
+
+    response = client.post(f"/en/ideas/calls/{call.pk}/invite/", {"who": ""}, follow=True)
+
+    (shown,) = [str(m) for m in response.context["messages"]]
+    assert str(InviteForm.base_fields["who"].label) in shown
+    client.force_login(make_user())
+    assert client.post(f"/en/ideas/calls/{call.pk}/invite/", {"who": ""}).status_code == 404
+
+
+def test_stage_form_preselects_no_stage_so_a_reward_is_never_paid_by_default(client) -> None:
+    owner = make_user()
+    call = open_call(owner, rewards=1)
+    idea = post(call)
+    services.idea_stage_move(
+        idea_id=idea.pk, user=owner, stage_id=stage(call, "under_review").pk, reason="Looking"
+    )
+    client.force_login(owner)
+
+    page = client.get(f"/en/ideas/{idea.pk}/").content.decode()
+    sent = client.post(f"/en/ideas/{idea.pk}/stage/", {"reason": "Typed, stage not chosen"})
+
+    select = page[page.index('id="id_stage"') :]
+    first_option = select[select.index("<option") : select.index("</option>")]
+    assert 'value=""' in first_option and "selected" in first_option
+    assert sent.status_code == 302
+    assert Idea.objects.get(pk=idea.pk).stage.key == "under_review"
+    assert not RewardPayment.objects.filter(idea=idea).exists()
+
+
+def test_one_vote_or_point_is_counted_in_the_singular(client) -> None:
+    call = open_call(make_user())
+    original = post(call, title="Deposit cups")
+    improvement = post(call, title="Deposit cups, washed", improves_id=original.pk)
+    services.idea_vote(idea_id=improvement.pk, user=make_user())
+    budget = open_call(make_user(), voting_mode=IdeaCall.VotingMode.BUDGET)
+    pointed = post(budget)
+    services.idea_vote(idea_id=pointed.pk, user=make_user(), points=1)
+
+    improvements = client.get(f"/nl/ideas/{original.pk}/").content.decode()
+    vote_box = client.get(f"/nl/ideas/{pointed.pk}/").content.decode()
+
+    assert "· 1 stem</small>" in improvements and "1 stemmen" not in improvements
+    assert '<small class="muted">punt</small>' in vote_box
+
+
+def test_draft_page_shows_when_ideas_close(client) -> None:
+    owner = make_user()
+    call = draft_call(owner)
+    client.force_login(owner)
+
+    page = client.get(f"/en/ideas/calls/{call.pk}/").content.decode()
+
+    assert date_format(timezone.localtime(call.submission_deadline), "j N Y, H:i") in page
+
+
+def test_call_feed_dates_each_idea(client) -> None:
+    call = open_call(make_user())
+    post(call)
+
+    feed = client.get(f"/en/ideas/calls/{call.pk}/feed/").content.decode()
+
+    assert feed.count("<item>") == 1 and feed.count("<pubDate>") == 1
 
 
 def test_comment_with_htmx_returns_the_thread(client) -> None:

@@ -3,6 +3,7 @@ a shortfall), close, stages, invitations, the cover image, the feed and the dash
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -242,6 +243,16 @@ def call_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("%(name)s is invited.") % {"name": invitation.user.profile.display_name}
             )
+    else:
+        selectors.call_get_for_manager(call_id=pk, user=request.user)
+        messages.error(
+            request,
+            " ".join(
+                f"{form[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ),
+        )
     return redirect(reverse("ideas:edit", kwargs={"pk": pk}) + "#invitations")
 
 
@@ -283,13 +294,17 @@ def call_publish_view(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@not_found_as_404
 def call_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    call = selectors.call_get_for_manager(call_id=pk, user=request.user)
     return post_action(
         request,
         lambda: services.call_close(call_id=pk, user=request.user, reason=reason),
-        _("The call is closed. Unspent rewards are back in the wallet."),
+        _("The call is closed. Unspent rewards are back in the wallet.")
+        if call.has_rewards
+        else _("The call is closed."),
         reverse("ideas:call", kwargs={"pk": pk}),
     )
 
@@ -343,6 +358,10 @@ class CallFeed(Feed):
 
     def item_description(self, item: Idea) -> str:
         return item.description[:500]
+
+    def item_pubdate(self, item: Idea) -> datetime:
+        # Without it feed readers cannot tell a new idea from one they have seen.
+        return item.created_at
 
 
 call_feed_view = CallFeed()

@@ -125,6 +125,10 @@ def idea_create_view(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your idea is in. Others can now vote and comment."))
             return redirect("ideas:idea", pk=idea.pk)
+    if form.errors and not access.can_submit:
+        # The form is not shown once the call takes no more ideas (the deadline passed
+        # while the author was typing): say so, or the page would just come back.
+        messages.error(request, _("This call no longer takes ideas."))
     if request.POST.get("action") == "check":
         form.errors.clear()
         similar = selectors.similar_ideas(
@@ -216,15 +220,22 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
     form = VoteForm(request.POST)
     points = form.cleaned_data.get("points") if form.is_valid() else None
     error = None
+    success = _("Your vote is saved.")
     try:
         if request.POST.get("action") == "unvote" or points == 0:
-            services.idea_unvote(idea_id=pk, user=request.user)
+            had_vote = services.idea_unvote(idea_id=pk, user=request.user)
+            success = (
+                _("Your vote is taken back.") if had_vote else _("You had not voted for this idea.")
+            )
         else:
             services.idea_vote(idea_id=pk, user=request.user, points=points)
     except NotFound:
         raise
     except ApplicationError as exc:
-        error = exc.message
+        # "Some fields are not valid" says nothing next to a vote button: show the
+        # field's own message ("Give between 1 and 10 points.").
+        details = [m for field_messages in exc.fields.values() for m in field_messages]
+        error = " ".join(details) if details else exc.message
     if is_htmx(request):
         access = selectors.idea_get_for_user(idea_id=pk, user=request.user)
         idea = access.idea
@@ -240,7 +251,7 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, _("Your vote is saved."))
+        messages.success(request, success)
     return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
 
 
@@ -253,9 +264,18 @@ def idea_vote_view(request: AuthedRequest, pk: int) -> HttpResponse:
 def idea_stage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     access = selectors.idea_get_for_user(idea_id=pk, user=request.user)
     stages = list(Stage.objects.filter(call=access.idea.call))
-    form = StageMoveForm(request.POST, stages=stages, current=access.idea.stage_id)
+    # Every decision stage parses, the current one too: a second click on the same move
+    # gets the service's "already in this stage", not "not one of the available choices".
+    form = StageMoveForm(request.POST, stages=stages)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(
+            request,
+            " ".join(
+                f"{form[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ),
+        )
         return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
     return post_action(
         request,
