@@ -112,6 +112,17 @@ def test_a_conversation_is_not_found_for_anyone_outside_it(client) -> None:
         thread_open(user=a, subject="direct", subject_id=b.pk)
 
 
+def test_starting_a_conversation_on_an_id_past_bigint_is_not_found(client) -> None:
+    """Each mode looks the id up in its table: 2**64 overflowed there (500 on SQLite)."""
+    client.force_login(person())
+    for subject in ["entry", "contest_qa", "idea", "batch", "proposal", "contract"]:
+        for subject_id in [2**64, 2**63, -1, 0]:
+            answer = client.post(
+                "/en/messages/start/", {"subject": subject, "subject_id": str(subject_id)}
+            )
+            assert answer.status_code == 404, (subject, subject_id)
+
+
 def test_a_public_thread_can_be_read_by_anyone_and_joined_by_posting(client) -> None:
     owner, asker = person(), person()
     thread = conversation(owner, public=True)
