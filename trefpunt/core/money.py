@@ -12,6 +12,8 @@ from .exceptions import ValidationFailed
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 _AMOUNT_RE = re.compile(r"^\d{1,9}([.,]\d{1,2})?$")
+_TOO_MANY_DIGITS_RE = re.compile(r"^\d{10,}([.,]\d{1,2})?$")
+AMOUNT_MAX = 999_999_999_99  # cents: the most ``parse_amount`` reads
 
 
 def format_cents(cents: int, currency: str = "EUR") -> str:
@@ -29,6 +31,10 @@ def parse_amount(text: str, *, field: str = "amount") -> int:
     ``12,50``; thousands separators are refused rather than guessed at.
     """
     cleaned = (text or "").strip().replace("€", "").replace("\u00a0", "").strip()
+    if _TOO_MANY_DIGITS_RE.match(cleaned):
+        raise ValidationFailed(
+            fields={field: _("Enter at most %(max)s.") % {"max": format_cents(AMOUNT_MAX)}}
+        )
     if not _AMOUNT_RE.match(cleaned):
         raise ValidationFailed(
             fields={field: _("Enter an amount like 12.50, with at most two decimals.")}

@@ -20,6 +20,14 @@ def test_parse_amount_refuses_ambiguous_or_bad_input_naming_the_field(text):
     assert list(caught.value.fields) == ["prize"]
 
 
+def test_parse_amount_says_a_too_large_amount_is_too_large():
+    """99999999999999999 was told to look 'like 12.50'."""
+    with translation.override("nl"), pytest.raises(ValidationFailed) as caught:
+        parse_amount("99999999999999999", field="reward")
+    assert caught.value.fields["reward"] == ["Vul hoogstens €\xa0999.999.999,99 in."]
+    assert parse_amount("999999999,99") == 99_999_999_999
+
+
 def test_format_cents_follows_the_language():
     with translation.override("en"):
         assert format_cents(123456) == "€\u00a01,234.56"
