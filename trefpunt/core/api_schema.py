@@ -219,9 +219,10 @@ def error_message(error: DictStrAny) -> str:
         "model_type": lambda: gettext("Enter an object."),
         "model_attributes_type": lambda: gettext("Enter an object."),
     }
-    for prefix in ("datetime_", "date_", "timezone_"):
-        if kind.startswith(prefix):
-            return gettext("Enter a date and time, e.g. 2030-01-31T18:00:00+01:00.")
+    if kind.startswith("date_"):  # a date field (a datetime's errors start "datetime_")
+        return gettext("Enter a date like 2030-01-31.")
+    if kind.startswith(("datetime_", "timezone_")):
+        return gettext("Enter a date and time, e.g. 2030-01-31T18:00:00+01:00.")
     try:
         return str(messages[kind]()) if kind in messages else str(error.get("msg", ""))
     except KeyError:  # a context value missing from an unusual error
