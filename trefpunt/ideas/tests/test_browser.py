@@ -183,3 +183,19 @@ def test_merged_ideas_list_keeps_each_title_and_author_on_one_line(page: Page, w
     author = row.get_by_role("link", name="Bram").bounding_box()
     assert title and author
     assert author["y"] < title["y"] + title["height"]  # the author starts on the title's line
+
+
+def test_phone_call_page_shows_the_chosen_sort_whole(page: Page) -> None:
+    """The sort select read 'Meeste stemm…' at 390 px: each filter now takes a row there."""
+    call = open_call(make_user())
+    post(call, title="Deposit cups")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/nl/ideas/calls/{call.pk}/")
+    choice = page.locator("select[name=sort]")
+    text_width = choice.evaluate(
+        """s => { const c = document.createElement('canvas').getContext('2d');
+                  c.font = getComputedStyle(s).font;
+                  return c.measureText(s.options[s.selectedIndex].text).width; }"""
+    )
+    box = choice.bounding_box()
+    assert box and text_width + 56 <= box["width"], (text_width, box)  # 56: padding, arrow
