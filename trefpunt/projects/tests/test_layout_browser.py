@@ -65,3 +65,16 @@ def test_phone_job_page_lists_the_proposals_without_breaking_names(page: Any) ->
     line = float(page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)"))
     assert box["height"] < 1.5 * line  # one line
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_phone_job_form_shows_who_can_propose_whole(page: Page) -> None:
+    """'Who can propose' was a select whose choice ('Openbaar: iedereen kan een voorstel
+    doen') was cut off, on a phone and in a third of the desktop form: now two radios."""
+    client = make_user()
+    log_in(_phone(page), client, "nl")
+    page.goto("/nl/projects/new/")
+    public = page.get_by_label("Openbaar: iedereen kan een voorstel doen")
+    invited = page.get_by_label("Alleen uitgenodigde freelancers")
+    assert public.is_checked() and not invited.is_checked()
+    for label in page.locator("fieldset label").all():
+        assert _right_edge(page, f"text={label.inner_text().strip()}") <= PHONE["width"]
