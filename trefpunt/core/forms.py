@@ -34,6 +34,15 @@ def form_errors_apply(form: forms.BaseForm, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
+def form_errors_text(form: forms.BaseForm) -> str:
+    """A form's errors as one message (a flash after a redirect): "Label: error" each."""
+    return " ".join(
+        f"{form[name].label}: {error}" if name in form.fields else str(error)
+        for name, errors in form.errors.items()
+        for error in errors
+    )
+
+
 def errors_with_check(
     unparsed: Mapping[str, list[str]], check: Callable[[], object], *, own: Collection[str]
 ) -> ValidationFailed:

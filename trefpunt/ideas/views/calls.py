@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from trefpunt.accounts.selectors import organisations_user_can_post_for
 from trefpunt.core.exceptions import ApplicationError, NotFound, ValidationFailed
-from trefpunt.core.forms import filters_for_phone, form_errors_apply
+from trefpunt.core.forms import filters_for_phone, form_errors_apply, form_errors_text
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action
 from trefpunt.ledger.funded import funding_quote
@@ -245,14 +245,7 @@ def call_invite_view(request: AuthedRequest, pk: int) -> HttpResponse:
             )
     else:
         selectors.call_get_for_manager(call_id=pk, user=request.user)
-        messages.error(
-            request,
-            " ".join(
-                f"{form[name].label}: {error}"
-                for name, errors in form.errors.items()
-                for error in errors
-            ),
-        )
+        messages.error(request, form_errors_text(form))
     return redirect(reverse("ideas:edit", kwargs={"pk": pk}) + "#invitations")
 
 

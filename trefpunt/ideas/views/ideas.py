@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from trefpunt.core.exceptions import ApplicationError, NotFound
-from trefpunt.core.forms import form_errors_apply
+from trefpunt.core.forms import form_errors_apply, form_errors_text
 from trefpunt.core.types import AuthedRequest
 from trefpunt.core.web import flash_error, not_found_as_404, post_action, redirect_back
 
@@ -268,14 +268,7 @@ def idea_stage_view(request: AuthedRequest, pk: int) -> HttpResponse:
     # gets the service's "already in this stage", not "not one of the available choices".
     form = StageMoveForm(request.POST, stages=stages)
     if not form.is_valid():
-        messages.error(
-            request,
-            " ".join(
-                f"{form[name].label}: {error}"
-                for name, errors in form.errors.items()
-                for error in errors
-            ),
-        )
+        messages.error(request, form_errors_text(form))
         return redirect_back(request, reverse("ideas:idea", kwargs={"pk": pk}))
     return post_action(
         request,

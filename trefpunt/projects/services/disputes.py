@@ -112,20 +112,20 @@ def _dispute(contract: Contract) -> Dispute:
     return dispute
 
 
+def _share_clean(errors: dict[str, str], contract: Contract, dispute: Dispute, amount: Any) -> int:
+    """The freelancer's share of the disputed money: from nothing to all of it."""
+    return money_clean(
+        errors, "freelancer_amount", amount, 0, dispute.amount, currency=contract.currency
+    )
+
+
 def dispute_offer(*, contract_id: int, user: User, freelancer_amount: Any) -> Dispute:
     """Step 1: propose what the freelancer gets of the disputed money (the rest goes back to
     the client). The other side accepts it, or proposes another split."""
     contract = _party(contract_id, user)
     dispute = _dispute(contract)
     errors: dict[str, str] = {}
-    share = money_clean(
-        errors,
-        "freelancer_amount",
-        freelancer_amount,
-        0,
-        dispute.amount,
-        currency=contract.currency,
-    )
+    share = _share_clean(errors, contract, dispute, freelancer_amount)
     raise_if(errors)
     if dispute.status != D.NEGOTIATING or timezone.now() >= dispute.step_deadline:
         raise DISPUTE_STATES.wrong_state(dispute, _("propose a split"))
@@ -205,14 +205,7 @@ def dispute_decide(*, contract_id: int, user: User, freelancer_amount: Any, reas
     contract = contract_get_for_user(contract_id=contract_id, user=user).contract
     dispute = _dispute(contract)
     errors: dict[str, str] = {}
-    share = money_clean(
-        errors,
-        "freelancer_amount",
-        freelancer_amount,
-        0,
-        dispute.amount,
-        currency=contract.currency,
-    )
+    share = _share_clean(errors, contract, dispute, freelancer_amount)
     reason = text_clean(errors, Dispute, "decision_reason", reason)
     if "decision_reason" in errors:
         errors["reason"] = errors.pop("decision_reason")
