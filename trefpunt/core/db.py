@@ -97,6 +97,12 @@ def sql_literal(value: str) -> str:
 ID_MAX = 2**63 - 1
 
 
+def is_id(value: int) -> bool:
+    """Whether a number from a request can name a row: 1 to ``ID_MAX`` (a larger one
+    overflows the lookup, 500 on SQLite and PostgreSQL)."""
+    return 0 < value <= ID_MAX
+
+
 def array_sql(name: str, n: int, kind: str) -> str:
     """``ARRAY[%(name_0)s::kind, …]::kind[]``, ``n`` parameters where a statement would take
     one array parameter (``array_params`` gives their values). PostgreSQL estimates an array

@@ -1,5 +1,13 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+
+
+def record_name(record: models.Model, *parts: Any) -> str:
+    """How a record reads in the admin, in the reader's language: "melding 3 · …",
+    "storting 5 · € 12,50"."""
+    return " · ".join([f"{record._meta.verbose_name} {record.pk}", *map(str, parts)])
 
 
 class IdempotencyRecord(models.Model):

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from trefpunt.core.models import record_name
 from trefpunt.core.money import format_cents
 
 
@@ -164,7 +165,7 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["account", "entry"])]
 
     def __str__(self) -> str:
-        return f"{self._meta.verbose_name} {self.pk}"
+        return record_name(self)
 
 
 class Deposit(models.Model):
@@ -230,7 +231,7 @@ class Deposit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self._meta.verbose_name} {self.pk} · {format_cents(self.amount, self.currency)}"
+        return record_name(self, format_cents(self.amount, self.currency))
 
 
 class WebhookEvent(models.Model):
@@ -299,4 +300,4 @@ class Payout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self._meta.verbose_name} {self.pk} · {format_cents(self.amount, self.currency)}"
+        return record_name(self, format_cents(self.amount, self.currency))

@@ -18,10 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-
-def _named(record: models.Model, *parts: Any) -> str:
-    """How a record reads in the admin, in the reader's language: "melding 3 · …"."""
-    return " · ".join([f"{record._meta.verbose_name} {record.pk}", *map(str, parts)])
+from trefpunt.core.models import record_name
 
 
 class Reason(models.TextChoices):
@@ -98,7 +95,7 @@ class Report(models.Model):
         indexes = [models.Index(fields=["status", "kind", "created_at"])]
 
     def __str__(self) -> str:
-        return _named(self, f"{self.kind}:{self.object_id}")
+        return record_name(self, f"{self.kind}:{self.object_id}")
 
 
 class Decision(models.Model):
@@ -165,7 +162,7 @@ class Decision(models.Model):
         indexes = [models.Index(fields=["kind", "active"])]
 
     def __str__(self) -> str:
-        return _named(self, self.get_action_display(), f"{self.kind}:{self.object_id}")
+        return record_name(self, self.get_action_display(), f"{self.kind}:{self.object_id}")
 
 
 class Sanction(models.Model):
@@ -216,7 +213,7 @@ class Sanction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _named(self, self.get_kind_display(), f"{gettext('user')} {self.user_id}")
+        return record_name(self, self.get_kind_display(), f"{gettext('user')} {self.user_id}")
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -259,7 +256,7 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _named(self, self.action, f"{self.target_kind}:{self.target_id}")
+        return record_name(self, self.action, f"{self.target_kind}:{self.target_id}")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.community.notifications import notify
-from trefpunt.core.db import ID_MAX
+from trefpunt.core.db import is_id
 from trefpunt.core.exceptions import (
     ApplicationError,
     Conflict,
@@ -58,7 +58,7 @@ def thread_open(*, user: User, subject: str, subject_id: int, key: str = "") -> 
     kind = thread_kind(subject)
     target = (
         thread_targets([(subject, subject_id, key)]).get((subject, subject_id, key))
-        if kind and 0 < subject_id <= ID_MAX  # past bigint no work has that id
+        if kind and is_id(subject_id)
         else None
     )
     if kind is None or target is None or not target_may_read(target, user):

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trefpunt.core.db import (
-    ID_MAX,
     array_params,
     array_sql,
     instances_from_row,
+    is_id,
     joined_columns,
     model_fields,
     prepared_cursor,
@@ -392,7 +392,7 @@ def _leases_locked(*, lease_ids: list[int], worker: User) -> dict[int, Lease]:
     """The worker's leases among ``lease_ids`` with their batch and item, the items locked
     in ascending id order (the platform's lock order; the lock a claim takes). A number
     beyond any id (from a request) is no lease of theirs."""
-    lease_ids = [pk for pk in lease_ids if 0 < pk <= ID_MAX]
+    lease_ids = [pk for pk in lease_ids if is_id(pk)]
     if connection.vendor == "postgresql":
         return _leases_locked_sql(lease_ids=lease_ids, worker=worker)
     leases = (
